@@ -1,0 +1,1 @@
+"""Core behaviours registered as ordinary plugins: authorization, metrics, introspection."""

@@ -1,0 +1,134 @@
+"""The one path every tool call takes: authenticate, authorize, validate, run with a deadline, observe.
+
+The MCP server and the ``ggen-mcp call`` command both come through here, so a script sees exactly what a
+client sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import mcp.types as types
+import structlog
+
+from ggen_mcp_core.errors import ToolError
+from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
+from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.principal import Principal
+from ggen_mcp_core.tools import ToolContext, ToolSpec, error_result, shape_result, validate_arguments
+
+log = structlog.get_logger("ggen_mcp.calls")
+
+
+class UnknownTool(LookupError):
+    """The client named a tool the server does not have (a protocol error, not a tool error)."""
+
+    def __init__(self, name: str, host: PluginHost) -> None:
+        hidden = host.hidden_tools.get(name)
+        detail = f" (hidden: {hidden})" if hidden else ""
+        super().__init__(f"Unknown tool: {name}{detail}")
+
+
+def arguments_digest(arguments: Mapping[str, Any] | None) -> str:
+    """sha256 of the canonical JSON of the arguments: what the audit log keeps instead of the values."""
+    canonical = json.dumps(arguments or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def make_context(
+    host: PluginHost,
+    principal: Principal,
+    *,
+    tool: ToolSpec | None = None,
+    request_id: str | None = None,
+    session: Any = None,
+    mcp_context: Any = None,
+) -> ToolContext:
+    """A ToolContext for a tool call or a resource read."""
+    bound = log.bind(tool=tool.name if tool else None, plugin=tool.plugin if tool else None,
+                     request_id=request_id, principal=principal.name)
+    return ToolContext(
+        host=host, settings=host.settings, workspace=host.workspace, principal=principal, log=bound,
+        tool=tool, request_id=request_id, session=session, mcp_context=mcp_context,
+    )
+
+
+async def call_tool(
+    host: PluginHost,
+    name: str,
+    arguments: Mapping[str, Any] | None,
+    *,
+    request: RequestInfo,
+    request_id: str | None = None,
+    session: Any = None,
+    mcp_context: Any = None,
+) -> types.CallToolResult:
+    """Run one tool call and return its MCP result; raise ``UnknownTool`` for a name we do not serve."""
+    spec = host.tools.get(name)
+    if spec is None:
+        raise UnknownTool(name, host)
+    request_id = request_id or uuid.uuid4().hex
+    started = time.perf_counter()
+    principal = Principal.anonymous(request.client_address)
+    outcome: Outcome = "ok"
+    error_type: str | None = None
+    timeout = spec.timeout or host.settings.tool_timeout
+    try:
+        principal = await host.authenticate(request)
+        ctx = make_context(host, principal, tool=spec, request_id=request_id, session=session,
+                           mcp_context=mcp_context)
+        result, outcome = await _checked_call(host, spec, arguments, ctx, timeout)
+        return result
+    except ToolError as exc:
+        outcome, error_type = "error", type(exc).__name__
+        return error_result(str(exc))
+    except anyio.get_cancelled_exc_class():
+        outcome = "cancelled"
+        raise
+    except Exception as exc:
+        outcome, error_type = "error", type(exc).__name__
+        log.exception("tool failed", tool=name, plugin=spec.plugin, request_id=request_id)
+        return error_result(
+            f"{name} failed with an internal error ({type(exc).__name__}); "
+            f"the server log has the details under request id {request_id}"
+        )
+    finally:
+        host.notify_tool_call(
+            ToolCallEvent(
+                tool=name, plugin=spec.plugin, principal=principal, duration=time.perf_counter() - started,
+                outcome=outcome, error_type=error_type, request_id=request_id,
+                arguments_digest=arguments_digest(arguments),
+            )
+        )
+
+
+async def _checked_call(
+    host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, ctx: ToolContext, timeout: float
+) -> tuple[types.CallToolResult, Outcome]:
+    if not await host.authorize(ctx.principal, spec, arguments):
+        needed = f" (needs scopes: {', '.join(spec.scopes)})" if spec.scopes else ""
+        return error_result(f"{ctx.principal.name} is not allowed to call {spec.name}{needed}"), "denied"
+    try:
+        parsed = validate_arguments(spec, arguments)
+    except ToolError as exc:
+        return error_result(str(exc)), "invalid"
+    problems = await host.validate_input(spec, parsed.model_dump(mode="json"), ctx)
+    if problems:
+        return error_result(f"invalid arguments for {spec.name}: " + "; ".join(problems)), "invalid"
+    async with host.call_limiter:
+        with anyio.move_on_after(timeout) as scope:
+            value = await spec.handler(parsed, ctx)
+    if scope.cancelled_caught:
+        return (
+            error_result(f"{spec.name} timed out after {timeout:g} s and was stopped; "
+                         "narrow the request or raise tool_timeout"),
+            "timeout",
+        )
+    result = shape_result(spec, value)
+    return result, "error" if result.is_error else "ok"

@@ -1,0 +1,230 @@
+"""The ``ggen-mcp`` command line: serve, plugins, tools, call, and whatever plugins add."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import anyio
+import click
+
+from ggen_mcp_core import __version__
+from ggen_mcp_core.config import ConfigError, Settings
+from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.observability import configure_logging
+from ggen_mcp_core.plugins import PluginHost, PluginLoadError
+
+EXIT_USAGE = 2
+
+
+def _die(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"ggen-mcp: {message}", err=True)
+    sys.exit(code)
+
+
+def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
+    """Settings from the file, environment and flags, then every plugin loaded; exits 2 on a bad setting."""
+    options = ctx.find_root().params
+    try:
+        settings = Settings.load(
+            options.get("config"), workspace=options.get("workspace"), log_level=options.get("log_level"),
+            **overrides,
+        )
+    except ConfigError as exc:
+        _die(str(exc))
+    configure_logging(settings.log_level, settings.log_format)
+    host = PluginHost(settings)
+    try:
+        host.load()
+    except PluginLoadError as exc:
+        _die(str(exc), code=1)
+    return host
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="ggen-mcp")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar=None,
+              help="Workspace directory (default: GGEN_MCP_WORKSPACE or the current directory).")
+@click.option("--config", "-c", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML settings file (environment and flags override it).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="stderr log level.")
+def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> None:
+    """ggen-mcp: an MCP server for graph-driven code generation."""
+
+
+@cli.command()
+@click.option("--transport", "-t", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
+@click.option("--host", help="HTTP bind address (default 127.0.0.1).")
+@click.option("--port", type=int, help="HTTP port (default 8000).")
+@click.option("--stateless", is_flag=True, default=None, help="No HTTP sessions (for replicas).")
+@click.option("--json-response", is_flag=True, default=None, help="Plain JSON replies instead of SSE.")
+@click.option("--read-only", is_flag=True, default=None, help="Unregister every tool that writes.")
+@click.option("--toolsets", help="Comma list of tool families to serve, e.g. graph,template.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, help="Host header to accept (repeatable).")
+@click.option("--allowed-origin", "allowed_origins", multiple=True, help="Origin header to accept (repeatable).")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    transport: str,
+    host: str | None,
+    port: int | None,
+    stateless: bool | None,
+    json_response: bool | None,
+    read_only: bool | None,
+    toolsets: str | None,
+    allowed_hosts: tuple[str, ...],
+    allowed_origins: tuple[str, ...],
+) -> None:
+    """Serve MCP over stdio (default) or Streamable HTTP."""
+    http: dict[str, Any] = {}
+    for key, value in (("host", host), ("port", port), ("stateless", stateless),
+                       ("json_response", json_response), ("allowed_hosts", list(allowed_hosts) or None),
+                       ("allowed_origins", list(allowed_origins) or None)):
+        if value is not None:
+            http[key] = value
+    overrides: dict[str, Any] = {"read_only": read_only, "toolsets": toolsets, "http": http or None}
+    plugin_host = load_host(ctx, **overrides)
+    if transport == "stdio":
+        _serve_stdio(plugin_host)
+    else:
+        _serve_http(plugin_host)
+
+
+def _serve_stdio(host: PluginHost) -> None:
+    from mcp.server.stdio import stdio_server
+
+    from ggen_mcp_core.server import build_server
+
+    server = build_server(host, transport="stdio")
+
+    async def run() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+
+    anyio.run(run)
+
+
+def _serve_http(host: PluginHost) -> None:
+    import uvicorn
+
+    from ggen_mcp_core.http import build_app
+
+    http = host.settings.http
+    url = f"http://{http.host}:{http.port}{http.path}"
+    click.echo(
+        f"ggen-mcp {__version__} serving MCP (Streamable HTTP) at {url}\n"
+        f"  workspace: {host.workspace.root}\n"
+        f"  tools: {len(host.tools)} from {sum(r.status == 'loaded' and not r.builtin for r in host.records)}"
+        f" plugin(s); health: http://{http.host}:{http.port}/healthz\n"
+        f"  connect a client: claude mcp add --transport http ggen {url}\n"
+        f"  or in VS Code .vscode/mcp.json: {{\"servers\": {{\"ggen\": {{\"type\": \"http\", \"url\": \"{url}\"}}}}}}",
+        err=True,
+    )
+    uvicorn.run(build_app(host), host=http.host, port=http.port, log_level="warning", lifespan="on")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Include the core's built-in plugins.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool, show_all: bool) -> None:
+    """List plugins with their status, hooks, tools and errors."""
+    host = load_host(ctx)
+    records = host.plugin_dicts(include_builtin=show_all)
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    if not records:
+        click.echo("no plugins installed: pip install 'ggen-mcp[all]' adds the graph, template, market and hook packs")
+    for record in records:
+        line = f"{record['name']:<22} {record['status']:<16} {record['distribution'] or '-'} {record['version'] or ''}"
+        click.echo(line.rstrip())
+        if record["error"]:
+            click.echo(f"    error: {record['error']}")
+        if record["tools"]:
+            click.echo(f"    tools: {', '.join(record['tools'])}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON with the input and output schemas.")
+@click.pass_context
+def tools(ctx: click.Context, as_json: bool) -> None:
+    """List the tools the server would serve."""
+    host = load_host(ctx)
+    rows = [
+        {
+            "name": spec.name,
+            "plugin": spec.plugin,
+            "description": spec.description,
+            "read_only": spec.read_only,
+            "input_schema": spec.input_schema(),
+            "output_schema": spec.output_schema(),
+        }
+        for spec in sorted(host.tools.values(), key=lambda s: s.name)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no tools: no tool plugin is loaded (see `ggen-mcp plugins`)")
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['plugin']:<10} {row['description'].splitlines()[0]}")
+
+
+@cli.command()
+@click.argument("tool")
+@click.option("--args", "arguments", default="{}", help="Arguments as a JSON object.")
+@click.pass_context
+def call(ctx: click.Context, tool: str, arguments: str) -> None:
+    """Run one tool in-process and print its structured result as JSON (exit 1 on isError)."""
+    from ggen_mcp_core.calls import UnknownTool, call_tool
+
+    try:
+        parsed = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        _die(f"--args is not valid JSON: {exc}")
+    if not isinstance(parsed, dict):
+        _die("--args must be a JSON object")
+    host = load_host(ctx)
+
+    async def run() -> Any:
+        return await call_tool(host, tool, parsed, request=RequestInfo(transport="cli"))
+
+    try:
+        result = anyio.run(run)
+    except UnknownTool as exc:
+        _die(f"{exc}; known tools: {', '.join(sorted(host.tools)) or 'none'}")
+    if result.structured_content is not None:
+        click.echo(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
+    else:
+        for block in result.content:
+            click.echo(getattr(block, "text", block.model_dump_json()))
+    if result.is_error:
+        sys.exit(1)
+
+
+def _add_plugin_commands() -> None:
+    try:
+        settings = Settings.load()
+    except ConfigError:
+        return  # the chosen command reports the bad setting
+    host = PluginHost(settings)
+    try:
+        host.load(report=False)
+    except PluginLoadError:
+        return
+    for failure in host.register_commands(cli):
+        click.echo(f"ggen-mcp: {failure}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    configure_logging()
+    _add_plugin_commands()
+    cli(prog_name="ggen-mcp")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Settings: environment ``GGEN_MCP_*`` (``__`` nests), an optional TOML file, CLI flags win.
+
+Core keys are declared below. Each plugin reads its own section (``[graph]`` in the TOML file,
+``GGEN_MCP_GRAPH__QUERY_TIMEOUT`` in the environment) with :meth:`Settings.section` and its own pydantic
+model, so a new pack adds settings without touching the host.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "GGEN_MCP_"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ggen_config_file", default=None)
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names it."""
+
+
+class HttpSettings(BaseModel):
+    """The Streamable HTTP transport."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address to bind.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to bind (0 picks a free one).")
+    path: str = Field("/mcp", description="Path of the MCP endpoint.")
+    stateless: bool = Field(False, description="No sessions: for replicas behind a load balancer.")
+    json_response: bool = Field(False, description="Plain JSON replies instead of SSE (drops progress).")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
+        description="Host header allowlist (DNS-rebinding protection); `host:*` matches any port.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        description="Origin header allowlist; a request without Origin is allowed.",
+    )
+    dns_rebinding_protection: bool = Field(True, description="Validate Host and Origin headers.")
+    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    session_idle_timeout: float = Field(1800.0, gt=0, description="Seconds before an idle session ends.")
+    max_sessions: int = Field(10_000, gt=0, description="Most concurrent stateful sessions.")
+
+
+class AuthSettings(BaseModel):
+    """Authorization defaults (authentication plugins add their own sections)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    default_allow: bool = Field(
+        True, description="Allow a call when no plugin votes on it (plugins may still deny)."
+    )
+
+
+class Settings(BaseSettings):
+    """Every core setting, with its default and environment name in ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="allow", validate_default=True
+    )
+
+    workspace: Path = Field(Path("."), description="Directory that holds the user's files and `.ggen/`.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="stderr log level.")
+    log_format: Literal["json", "console"] = Field("json", description="stderr log format.")
+    tool_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
+    max_concurrent_calls: int = Field(64, gt=0, description="Tool calls running at once, server-wide.")
+    read_only: bool = Field(False, description="Unregister every tool that writes.")
+    toolsets: list[str] | None = Field(None, description="Only these tool families (e.g. graph,template).")
+    load_plugins: str | None = Field(
+        None, description="Comma list of plugins to load: unset loads all, empty loads none."
+    )
+    disable_plugins: str = Field("", description="Comma list of plugins never to load (`*` for all).")
+    strict_plugins: bool = Field(False, description="Exit when any plugin fails to load.")
+    required_plugins: list[str] = Field(
+        default_factory=list, description="Plugins that must load, else the server refuses to start."
+    )
+    http: HttpSettings = Field(default_factory=HttpSettings, description="HTTP transport.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Authorization.")
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split_toolsets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("required_plugins", mode="before")
+    @classmethod
+    def _split_required(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:
+        """Build settings from defaults < TOML file < environment < ``overrides`` (CLI flags).
+
+        :raises ConfigError: with one line naming the bad key.
+        """
+        path = Path(config_file) if config_file else None
+        if path is not None:
+            _check_toml(path)
+        token = _config_file.set(path)
+        try:
+            settings = cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError(_one_line(exc)) from None
+        finally:
+            _config_file.reset(token)
+        settings._merge_plugin_env()
+        return settings
+
+    def _merge_plugin_env(self) -> None:
+        declared = {name.upper() for name in type(self).model_fields}
+        extras = self.__pydantic_extra__ if self.__pydantic_extra__ is not None else {}
+        for key, value in os.environ.items():
+            if not key.startswith(ENV_PREFIX) or "__" not in key:
+                continue
+            section, *rest = key[len(ENV_PREFIX) :].split("__")
+            if section in declared or not rest or not section:
+                continue
+            node = extras.setdefault(section.lower(), {})
+            if not isinstance(node, dict):
+                continue
+            for part in rest[:-1]:
+                node = node.setdefault(part.lower(), {})
+            node[rest[-1].lower()] = value
+
+    def section(self, name: str, model: type[ModelT]) -> ModelT:
+        """Validate and return a plugin's settings section, e.g. ``section("graph", GraphSettings)``.
+
+        :raises ConfigError: naming the bad key, e.g. ``graph.query_timeout: Input should be ...``.
+        """
+        raw = (self.__pydantic_extra__ or {}).get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{name}: expected a table of settings, got {type(raw).__name__}")
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(_one_line(exc, prefix=name)) from None
+
+    def resolved_workspace(self) -> Path:
+        """The workspace directory as an absolute path."""
+        return self.workspace.expanduser().resolve()
+
+
+def _check_toml(path: Path) -> None:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def _one_line(exc: ValidationError, prefix: str | None = None) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error["loc"])
+        if prefix:
+            location = f"{prefix}.{location}" if location else prefix
+        parts.append(f"{location}: {error['msg']}")
+    return "invalid setting " + "; ".join(parts)

@@ -1,0 +1,20 @@
+"""Exceptions a plugin raises and the host turns into clear results."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """A failure the caller can act on: its message reaches the client as an ``isError`` result.
+
+    Raise it from a handler with a message a person can act on, e.g.
+    ``ToolError("graph 'urn:x' does not exist; loaded graphs: urn:a, urn:b")``.
+    Any other exception is reported as an internal error without its text (the log keeps the traceback).
+    """
+
+
+class PluginUnavailable(Exception):
+    """Raise at import time when an optional dependency is missing: the plugin is marked ``unavailable``."""
+
+
+class PathOutsideWorkspace(ToolError):
+    """A path that resolves outside the workspace, or is otherwise not allowed."""

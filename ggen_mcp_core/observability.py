@@ -1,0 +1,68 @@
+"""Logging to stderr with structlog, and the Prometheus metrics the host keeps."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from ggen_mcp_core.plugins import PluginRecord
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+TOOL_CALLS = Counter(
+    "ggen_mcp_tool_calls_total", "Tool calls by tool, plugin and outcome.", ["tool", "plugin", "outcome"],
+    registry=REGISTRY,
+)
+TOOL_DURATION = Histogram(
+    "ggen_mcp_tool_duration_seconds", "Tool call duration in seconds.", ["tool", "plugin"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+TOOL_IN_FLIGHT = Gauge("ggen_mcp_tool_calls_in_flight", "Tool calls running now.", registry=REGISTRY)
+PLUGIN_STATUS = Gauge(
+    "ggen_mcp_plugin_status", "1 for the status each plugin is in, 0 otherwise.", ["plugin", "status"],
+    registry=REGISTRY,
+)
+_STATUSES = ("loaded", "disabled", "unavailable", "failed_import", "failed_register")
+
+
+def set_plugin_status(records: Iterable[PluginRecord]) -> None:
+    """Publish each plugin's load status as a gauge."""
+    for record in records:
+        for status in _STATUSES:
+            PLUGIN_STATUS.labels(plugin=record.name, status=status).set(1 if record.status == status else 0)
+
+
+def configure_logging(level: str = "info", fmt: str = "json") -> None:
+    """Send structured logs (structlog and stdlib) to stderr; stdout belongs to the stdio transport."""
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
+        ], foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name])
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
+    for noisy in ("mcp", "uvicorn.access", "httpx"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

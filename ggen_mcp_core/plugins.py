@@ -1,0 +1,445 @@
+"""Entry-point discovery, isolated loading, and the PluginRecord of every plugin.
+
+Each plugin loads completely or not at all, alone: a plugin that fails to import, to register, or whose
+tools are invalid is unregistered and reported (stderr, ``ggen-mcp plugins``, ``ggen://plugins``,
+``/readyz``); the others load. ``GGEN_MCP_STRICT_PLUGINS=1`` and ``required_plugins`` make failures fatal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import importlib_metadata
+import pluggy
+import structlog
+
+from ggen_mcp_core import hookspecs
+from ggen_mcp_core.config import Settings
+from ggen_mcp_core.errors import PluginUnavailable, ToolError
+from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
+from ggen_mcp_core.principal import Principal
+from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
+from ggen_mcp_core.tools import ToolSpec, check_tool
+from ggen_mcp_core.workspace import Workspace
+
+if TYPE_CHECKING:
+    import click
+
+    from ggen_mcp_core.tools import ToolContext
+
+ENTRY_POINT_GROUP = "ggen_mcp.plugins"
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("core-authorization", "ggen_mcp_core.builtins.authorization"),
+    ("core-metrics", "ggen_mcp_core.builtins.metrics"),
+    ("core-introspection", "ggen_mcp_core.builtins.introspection"),
+)
+REGISTRATION_HOOKS = ("ggen_register_tools", "ggen_register_resources", "ggen_register_prompts")
+Status = Literal["loaded", "disabled", "unavailable", "failed_import", "failed_register"]
+Phase = Literal["discover", "import", "register", "ready"]
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+log = structlog.get_logger("ggen_mcp.plugins")
+
+
+class PluginLoadError(Exception):
+    """Plugins failed while strict loading or a required plugin is missing."""
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows about one plugin: where it came from and how loading went."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    status: Status = "loaded"
+    phase: Phase = "discover"
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+    builtin: bool = False
+    traceback: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form shown by ``ggen-mcp plugins --json``, ``ggen://plugins`` and ``/readyz``."""
+        data = asdict(self)
+        data.pop("traceback")
+        return data
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed_import", "failed_register", "unavailable")
+
+
+@dataclass
+class _Registration:
+    tools: list[ToolSpec] = field(default_factory=list)
+    resources: list[ResourceSpec] = field(default_factory=list)
+    templates: list[ResourceTemplateSpec] = field(default_factory=list)
+    prompts: list[PromptSpec] = field(default_factory=list)
+
+
+def _split(value: str | None) -> set[str]:
+    return {part.strip() for part in (value or "").split(",") if part.strip()}
+
+
+class PluginHost:
+    """The plugin manager, the registries built from it, and the hook calls the server makes."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        entry_points: Iterable[importlib_metadata.EntryPoint] | None = None,
+        builtins: bool = True,
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self.workspace = Workspace(self.settings.resolved_workspace())
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: list[PluginRecord] = []
+        self.tools: dict[str, ToolSpec] = {}
+        self.hidden_tools: dict[str, str] = {}
+        self.resources: dict[str, ResourceSpec] = {}
+        self.resource_templates: list[ResourceTemplateSpec] = []
+        self.prompts: dict[str, PromptSpec] = {}
+        self.ready = False
+        self.client_log_level = "info"
+        self.subscription_bus: Any = None
+        self._entry_points = entry_points
+        self._builtins = builtins
+        self._modules: dict[str, ModuleType] = {}
+        self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
+
+    # -- loading -------------------------------------------------------------------------------------
+
+    def load(self, *, report: bool = True) -> list[PluginRecord]:
+        """Load built-ins and every discovered plugin, each in isolation; return the records.
+
+        :param report: log one stderr line per plugin that did not load.
+        """
+        if self._builtins:
+            for name, module_name in BUILTIN_PLUGINS:
+                self.add_module(importlib.import_module(module_name), name=name, builtin=True,
+                                distribution="ggen-mcp")
+        for entry_point in self._discover():
+            self._load_entry_point(entry_point)
+        self._apply_visibility()
+        if report:
+            self._report()
+        self._enforce()
+        self.ready = True
+        return self.records
+
+    def _discover(self) -> list[importlib_metadata.EntryPoint]:
+        found = self._entry_points
+        if found is None:
+            found = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
+        unique: dict[str, importlib_metadata.EntryPoint] = {}
+        for entry_point in found:
+            unique.setdefault(entry_point.name, entry_point)
+        return [unique[name] for name in sorted(unique)]
+
+    def _selected(self, record: PluginRecord) -> str | None:
+        """Why this plugin is disabled, or None when it should load."""
+        names = {record.name, record.distribution or ""}
+        disabled = _split(self.settings.disable_plugins)
+        if "*" in disabled or names & disabled:
+            return "disabled by GGEN_MCP_DISABLE_PLUGINS"
+        if self.settings.load_plugins is not None and not names & _split(self.settings.load_plugins):
+            return "not listed in GGEN_MCP_LOAD_PLUGINS"
+        return None
+
+    def _load_entry_point(self, entry_point: importlib_metadata.EntryPoint) -> None:
+        dist = entry_point.dist
+        record = PluginRecord(
+            name=entry_point.name,
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+            module=entry_point.value,
+        )
+        self.records.append(record)
+        reason = self._selected(record)
+        if reason:
+            record.status, record.error = "disabled", reason
+            return
+        record.phase = "import"
+        try:
+            module = entry_point.load()
+        except (PluginUnavailable, ModuleNotFoundError) as exc:
+            self._fail(record, "unavailable", exc)
+            return
+        except Exception as exc:
+            self._fail(record, "failed_import", exc)
+            return
+        self._register(record, module)
+
+    def add_module(
+        self, module: ModuleType, *, name: str, builtin: bool = False, distribution: str | None = None
+    ) -> PluginRecord:
+        """Register an already-imported plugin module (built-ins, tests); isolated like entry points."""
+        from ggen_mcp_core import __version__
+
+        record = PluginRecord(
+            name=name, module=module.__name__, builtin=builtin, distribution=distribution, phase="import",
+            version=__version__ if distribution == "ggen-mcp" else None,
+        )
+        self.records.append(record)
+        self._register(record, module)
+        return record
+
+    def _fail(self, record: PluginRecord, status: Status, exc: BaseException | str) -> None:
+        record.status = status
+        if isinstance(exc, BaseException):
+            record.error = f"{type(exc).__name__}: {exc}"
+            record.traceback = "".join(traceback.format_exception(exc))
+        else:
+            record.error = exc
+
+    def _register(self, record: PluginRecord, module: ModuleType) -> None:
+        record.phase = "register"
+        try:
+            self.pm.register(module, name=record.name)
+            self._check_hookimpls(record.name, module)
+            registration = self._collect(record.name, module)
+            self._validate(record.name, module, registration)
+        except Exception as exc:
+            self._unregister(record.name)
+            self._fail(record, "failed_register", exc)
+            return
+        self._commit(record, module, registration)
+
+    def _unregister(self, name: str) -> None:
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin=plugin, name=name)
+        elif name in self.pm._name2plugin:  # pluggy keeps a name after a failed register
+            del self.pm._name2plugin[name]
+
+    def _check_hookimpls(self, name: str, module: ModuleType) -> None:
+        plugin = self.pm.get_plugin(name)
+        for impl_caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in impl_caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                if impl.hookwrapper or impl.wrapper:
+                    raise ToolError(f"hook wrapper {impl.function.__name__} is not supported")
+                if impl_caller.spec is None and not impl.optionalhook:
+                    raise ToolError(f"hookimpl {impl_caller.name} has no hookspec (misspelled hook name?)")
+
+    def _impl_for(self, hook_name: str, module: ModuleType) -> Any:
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            if impl.plugin is module:
+                return impl
+        return None
+
+    def _collect(self, name: str, module: ModuleType) -> _Registration:
+        registration = _Registration()
+        for hook_name in REGISTRATION_HOOKS:
+            impl = self._impl_for(hook_name, module)
+            if impl is None:
+                continue
+            items = impl.function(**{arg: self.settings for arg in impl.argnames}) or []
+            for item in items:
+                if isinstance(item, ToolSpec) and hook_name == "ggen_register_tools":
+                    registration.tools.append(item.with_plugin(name))
+                elif isinstance(item, ResourceSpec) and hook_name == "ggen_register_resources":
+                    registration.resources.append(item.with_plugin(name))
+                elif isinstance(item, ResourceTemplateSpec) and hook_name == "ggen_register_resources":
+                    registration.templates.append(item.with_plugin(name))
+                elif isinstance(item, PromptSpec) and hook_name == "ggen_register_prompts":
+                    registration.prompts.append(item.with_plugin(name))
+                else:
+                    raise ToolError(f"{hook_name} returned {type(item).__name__}, which it may not")
+        return registration
+
+    def _validate(self, name: str, module: ModuleType, registration: _Registration) -> None:
+        prefixes: Sequence[str] = getattr(module, "TOOL_PREFIXES", (f"{name}_",))
+        problems: list[str] = []
+        seen: set[str] = set()
+        for spec in registration.tools:
+            problems += check_tool(spec, prefixes)
+            if spec.name in self.tools or spec.name in self.hidden_tools or spec.name in seen:
+                problems.append(f"tool {spec.name!r} is already registered")
+            seen.add(spec.name)
+        for resource in registration.resources:
+            if resource.uri in self.resources:
+                problems.append(f"resource {resource.uri!r} is already registered")
+        for prompt in registration.prompts:
+            if prompt.name in self.prompts:
+                problems.append(f"prompt {prompt.name!r} is already registered")
+            if not prompt.description.strip():
+                problems.append(f"prompt {prompt.name!r} has an empty description")
+        if problems:
+            raise ToolError("; ".join(problems))
+
+    def _commit(self, record: PluginRecord, module: ModuleType, registration: _Registration) -> None:
+        self._modules[record.name] = module
+        for spec in registration.tools:
+            self.tools[spec.name] = spec
+        for resource in registration.resources:
+            self.resources[resource.uri] = resource
+        self.resource_templates.extend(registration.templates)
+        for prompt in registration.prompts:
+            self.prompts[prompt.name] = prompt
+        plugin = self.pm.get_plugin(record.name)
+        record.hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
+        record.tools = [t.name for t in registration.tools]
+        record.resources = [r.uri for r in registration.resources] + [
+            t.uri_template for t in registration.templates
+        ]
+        record.prompts = [p.name for p in registration.prompts]
+        record.status, record.phase = "loaded", "ready"
+
+    def _apply_visibility(self) -> None:
+        toolsets = set(self.settings.toolsets or [])
+        for name, spec in list(self.tools.items()):
+            reason = None
+            if self.settings.read_only and not spec.read_only:
+                reason = "read-only mode"
+            elif toolsets and spec.plugin not in toolsets:
+                reason = f"toolset {spec.plugin!r} not enabled"
+            if reason:
+                self.hidden_tools[name] = reason
+                del self.tools[name]
+
+    def _report(self) -> None:
+        from ggen_mcp_core import observability
+
+        observability.set_plugin_status(self.records)
+        for record in self.records:
+            if record.failed:
+                log.warning(
+                    "plugin not loaded",
+                    plugin=record.name,
+                    distribution=record.distribution,
+                    version=record.version,
+                    status=record.status,
+                    error=record.error,
+                )
+
+    def _enforce(self) -> None:
+        failed = [r for r in self.records if r.failed]
+        if self.settings.strict_plugins and failed:
+            names = ", ".join(f"{r.name} ({r.status}: {r.error})" for r in failed)
+            raise PluginLoadError(f"strict plugin loading: {names}")
+        loaded = {n for r in self.records if r.status == "loaded" for n in (r.name, r.distribution) if n}
+        missing = [name for name in self.settings.required_plugins if name not in loaded]
+        if missing:
+            raise PluginLoadError(f"required plugins not loaded: {', '.join(missing)}")
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def record(self, name: str) -> PluginRecord | None:
+        return next((r for r in self.records if r.name == name), None)
+
+    def plugin_dicts(self, *, include_builtin: bool = True) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.records if include_builtin or not r.builtin]
+
+    def find_template(self, uri: str) -> tuple[ResourceTemplateSpec, dict[str, str]] | None:
+        for template in self.resource_templates:
+            variables = template.match(uri)
+            if variables is not None:
+                return template, variables
+        return None
+
+    def client_log_enabled(self, level: str) -> bool:
+        return LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.client_log_level)
+
+    # -- call-time hooks -------------------------------------------------------------------------------
+
+    def _impls(self, hook_name: str) -> list[Any]:
+        return list(reversed(getattr(self.pm.hook, hook_name).get_hookimpls()))
+
+    async def authenticate(self, request: RequestInfo) -> Principal:
+        """First non-None principal from ``ggen_authenticate``; anonymous otherwise. Fails closed."""
+        for impl in self._impls("ggen_authenticate"):
+            result = await maybe_await(impl.function(request=request))
+            if result is not None:
+                return result  # type: ignore[no-any-return]
+        if request.transport in ("stdio", "memory", "cli"):
+            return Principal.local()
+        return Principal.anonymous(request.client_address)
+
+    async def authorize(self, principal: Principal, tool: ToolSpec, arguments: Mapping[str, Any] | None) -> bool:
+        """Any False denies, else any True allows, else ``auth.default_allow``. An exception denies."""
+        allowed = False
+        for impl in self._impls("ggen_authorize"):
+            kwargs = {"principal": principal, "tool": tool, "arguments": arguments}
+            try:
+                vote = await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            except Exception:
+                log.exception("authorization hook failed; denying", plugin=impl.plugin_name, tool=tool.name)
+                return False
+            if vote is False:
+                return False
+            allowed = allowed or vote is True
+        return allowed or self.settings.auth.default_allow
+
+    async def validate_input(self, tool: ToolSpec, arguments: Mapping[str, Any], context: ToolContext) -> list[str]:
+        """Problems from every ``ggen_validate_input``; a raising validator is itself a problem."""
+        problems: list[str] = []
+        for impl in self._impls("ggen_validate_input"):
+            kwargs = {"tool": tool, "arguments": arguments, "context": context}
+            try:
+                found = await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            except Exception as exc:
+                log.exception("input validator failed", plugin=impl.plugin_name, tool=tool.name)
+                problems.append(f"input validator of plugin {impl.plugin_name!r} failed ({type(exc).__name__})")
+                continue
+            problems.extend(str(p) for p in (found or []))
+        return problems
+
+    def notify_tool_call(self, event: ToolCallEvent) -> None:
+        """Tell every ``ggen_on_tool_call`` observer; their failures are logged and ignored."""
+        for impl in self._impls("ggen_on_tool_call"):
+            try:
+                impl.function(event=event)
+            except Exception:
+                log.exception("tool-call observer failed", plugin=impl.plugin_name, tool=event.tool)
+
+    async def emit_lifecycle(self, event: LifecycleEvent, context: ToolContext) -> None:
+        """Run every ``ggen_lifecycle`` listener; the first exception aborts with a ``ToolError``."""
+        for impl in self._impls("ggen_lifecycle"):
+            kwargs = {"event": event, "context": context}
+            try:
+                await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            except Exception as exc:
+                detail = str(exc) if isinstance(exc, ToolError) else type(exc).__name__
+                raise ToolError(f"{event.name} hook of plugin {impl.plugin_name!r} aborted: {detail}") from exc
+
+    def resolve_template(self, ref: str) -> Path | None:
+        """The first path a ``ggen_resolve_template`` implementation gives for ``ref``; errors count as None."""
+        for impl in self._impls("ggen_resolve_template"):
+            try:
+                found = impl.function(**{a: {"ref": ref, "workspace": self.workspace.root}[a] for a in impl.argnames})
+            except Exception:
+                log.exception("template resolver failed", plugin=impl.plugin_name, ref=ref)
+                continue
+            if found is not None:
+                return Path(found)
+        return None
+
+    def register_commands(self, cli: click.Group) -> list[str]:
+        """Let each plugin add subcommands; a failing plugin's commands are dropped. Returns failures."""
+        failures = []
+        for impl in self._impls("ggen_register_commands"):
+            before = dict(cli.commands)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                cli.commands.clear()
+                cli.commands.update(before)
+                failures.append(f"plugin {impl.plugin_name!r} could not add commands: {type(exc).__name__}: {exc}")
+        return failures

@@ -1,0 +1,239 @@
+"""The MCP server: the SDK's low-level ``Server`` over the plugin host's registries.
+
+Tools, resources and prompts are looked up in the host at request time. Both protocol eras are served by
+the same server: 2025-11-25 sessions (``initialize``) and 2026-07-28 stateless requests.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import mcp.types as types
+from mcp.server import NotificationOptions, Server, ServerRequestContext
+from mcp.server.models import InitializationOptions
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    PromptsListChanged,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
+from mcp.shared.exceptions import MCPError
+
+from ggen_mcp_core import __version__
+from ggen_mcp_core.calls import UnknownTool, call_tool, make_context
+from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.resources import maybe_await, resource_contents
+
+INSTRUCTIONS = (
+    "ggen-mcp turns RDF ontologies into code. Load RDF with graph_load, query it with graph_query, "
+    "render templates with template_render and whole projects with project_gen; find template packs "
+    "with market_search. The resource ggen://plugins lists which tool families are loaded."
+)
+MAX_COMPLETIONS = 100
+
+
+class GgenServer(Server[Any]):
+    """The low-level server with ``listChanged`` advertised on the 2025 handshake."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        options = notification_options or NotificationOptions(
+            tools_changed=True, resources_changed=True, prompts_changed=True
+        )
+        return super().create_initialization_options(options, experimental_capabilities, extensions)
+
+
+def request_info(ctx: ServerRequestContext[Any], transport: str) -> RequestInfo:
+    """What the host knows of the request: transport, headers and client address."""
+    request = ctx.request
+    if request is not None and hasattr(request, "headers"):
+        client = getattr(request, "client", None)
+        return RequestInfo(
+            transport="http",
+            headers={k.lower(): v for k, v in request.headers.items()},
+            client_address=client.host if client else None,
+            path=str(request.url.path),
+        )
+    return RequestInfo(transport=transport)  # type: ignore[arg-type]
+
+
+class Handlers:
+    """The request handlers, bound to one plugin host."""
+
+    def __init__(self, host: PluginHost, transport: str, bus: InMemorySubscriptionBus) -> None:
+        self.host = host
+        self.transport = transport
+        self.bus = bus
+        self.subscriptions: set[str] = set()
+
+    async def _principal(self, ctx: ServerRequestContext[Any]) -> Any:
+        try:
+            return await self.host.authenticate(request_info(ctx, self.transport))
+        except Exception as exc:
+            raise MCPError(code=types.INVALID_REQUEST, message=f"authentication failed: {type(exc).__name__}") from exc
+
+    async def list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        principal = await self._principal(ctx)
+        visible = [
+            spec.to_mcp()
+            for spec in self.host.tools.values()
+            if await self.host.authorize(principal, spec, None)
+        ]
+        return types.ListToolsResult(tools=visible)
+
+    async def call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:
+            return await call_tool(
+                self.host, params.name, params.arguments, request=request_info(ctx, self.transport),
+                request_id=str(ctx.request_id) if ctx.request_id is not None else None,
+                session=ctx.session, mcp_context=ctx,
+            )
+        except UnknownTool as exc:
+            raise MCPError(code=types.INVALID_PARAMS, message=str(exc)) from None
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=[r.to_mcp() for r in self.host.resources.values()])
+
+    async def list_resource_templates(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[t.to_mcp() for t in self.host.resource_templates]
+        )
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        principal = await self._principal(ctx)
+        context = make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
+        resource = self.host.resources.get(uri)
+        try:
+            if resource is not None:
+                value = await maybe_await(resource.reader(context))
+                return types.ReadResourceResult(contents=resource_contents(uri, value, resource.mime_type))
+            found = self.host.find_template(uri)
+            if found is not None:
+                template, variables = found
+                value = await maybe_await(template.reader(context, **variables))
+                return types.ReadResourceResult(contents=resource_contents(uri, value, template.mime_type))
+        except MCPError:
+            raise
+        except Exception as exc:
+            context.log.exception("resource read failed", uri=uri)
+            raise MCPError(code=types.INTERNAL_ERROR, message=f"reading {uri} failed: {exc}") from None
+        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}", data={"uri": uri})
+
+    async def subscribe(self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams) -> types.EmptyResult:
+        self.subscriptions.add(str(params.uri))
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        self.subscriptions.discard(str(params.uri))
+        return types.EmptyResult()
+
+    async def list_prompts(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[p.to_mcp() for p in self.host.prompts.values()])
+
+    async def get_prompt(self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        prompt = self.host.prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        arguments = dict(params.arguments or {})
+        missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
+        if missing:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"prompt {prompt.name} needs: {', '.join(missing)}")
+        principal = await self._principal(ctx)
+        context = make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
+        import inspect
+
+        takes_ctx = len(inspect.signature(prompt.render).parameters) > 1
+        value = await maybe_await(prompt.render(arguments, context) if takes_ctx else prompt.render(arguments))
+        if isinstance(value, str):
+            messages = [types.PromptMessage(role="user", content=types.TextContent(type="text", text=value))]
+        else:
+            messages = list(value)
+        return types.GetPromptResult(description=prompt.description, messages=messages)
+
+    async def complete(self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams) -> types.CompleteResult:
+        completer = None
+        ref = params.ref
+        if isinstance(ref, types.PromptReference):
+            prompt = self.host.prompts.get(ref.name)
+            argument = next((a for a in prompt.arguments if a.name == params.argument.name), None) if prompt else None
+            completer = argument.complete if argument else None
+        else:
+            template = next((t for t in self.host.resource_templates if t.uri_template == ref.uri), None)
+            completer = template.complete.get(params.argument.name) if template else None
+        values: list[str] = []
+        if completer is not None:
+            values = [str(v) for v in await maybe_await(completer(params.argument.value))]
+        return types.CompleteResult(
+            completion=types.Completion(
+                values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
+            )
+        )
+
+    async def set_level(self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams) -> types.EmptyResult:
+        self.host.client_log_level = params.level
+        return types.EmptyResult()
+
+
+async def notify_list_changed(ctx: Any, kind: str = "tools") -> None:
+    """Tell clients a list changed: the listen bus (2026-07-28) and the session (2025 era)."""
+    bus: InMemorySubscriptionBus = ctx.host.subscription_bus
+    event = {"tools": ToolsListChanged(), "resources": ResourcesListChanged(), "prompts": PromptsListChanged()}[kind]
+    await bus.publish(event)
+    session = ctx.session
+    if session is not None and session.protocol_version != types.LATEST_PROTOCOL_VERSION:
+        send = {
+            "tools": session.send_tool_list_changed,
+            "resources": session.send_resource_list_changed,
+            "prompts": session.send_prompt_list_changed,
+        }[kind]
+        await send()
+
+
+def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
+    """The MCP server for a loaded plugin host."""
+    bus = InMemorySubscriptionBus()
+    host.subscription_bus = bus
+    handlers = Handlers(host, transport, bus)
+    server = GgenServer(
+        "ggen-mcp",
+        version=__version__,
+        title="ggen-mcp",
+        description="Graph-driven code generation over MCP",
+        instructions=INSTRUCTIONS,
+        get_tool_input_schema=lambda name: host.tools[name].input_schema() if name in host.tools else None,
+        on_list_tools=handlers.list_tools,
+        on_call_tool=handlers.call_tool,
+        on_list_resources=handlers.list_resources,
+        on_list_resource_templates=handlers.list_resource_templates,
+        on_read_resource=handlers.read_resource,
+        on_subscribe_resource=handlers.subscribe,
+        on_unsubscribe_resource=handlers.unsubscribe,
+        on_subscriptions_listen=ListenHandler(bus),
+        on_list_prompts=handlers.list_prompts,
+        on_get_prompt=handlers.get_prompt,
+        on_completion=handlers.complete,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, handlers.set_level)
+    return server

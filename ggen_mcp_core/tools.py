@@ -1,0 +1,258 @@
+"""ToolSpec, ToolContext, the tool registry, argument validation and result shaping."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+import mcp.types as types
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ValidationError
+
+from ggen_mcp_core.errors import ToolError
+from ggen_mcp_core.events import LifecycleEvent, LifecycleName
+
+if TYPE_CHECKING:
+    import structlog
+
+    from ggen_mcp_core.config import Settings
+    from ggen_mcp_core.plugins import PluginHost
+    from ggen_mcp_core.principal import Principal
+    from ggen_mcp_core.workspace import Workspace
+
+T = TypeVar("T")
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+Handler = Callable[[Any, "ToolContext"], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A handler result with explicit content blocks (images, audio, embedded resources, links).
+
+    Return a pydantic model for ordinary structured results; return this when the content itself matters.
+    """
+
+    content: Sequence[types.ContentBlock]
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool a plugin registers.
+
+    :param name: unique, starting with a prefix the plugin owns (``graph_``...), MCP tool-name rules.
+    :param description: what the tool does, for the model choosing it; must not be empty.
+    :param input_model: pydantic model of the arguments; its JSON Schema is the ``inputSchema``.
+    :param handler: ``async def handler(args: InputModel, ctx: ToolContext) -> OutputModel``.
+    :param output_model: pydantic model of the result, published as ``outputSchema``.
+    :param read_only: the tool changes nothing (``readOnlyHint``); every other tool counts as writing.
+    :param destructive: the tool may delete or overwrite (``destructiveHint``).
+    :param idempotent: calling twice with the same arguments has no further effect.
+    :param open_world: the tool reaches outside the workspace (network, registry).
+    :param timeout: seconds before the call ends with ``isError`` (default: ``tool_timeout``).
+    :param scopes: scopes a principal needs, e.g. ``("graph:read",)``.
+    """
+
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    handler: Handler
+    output_model: type[BaseModel] | None = None
+    title: str | None = None
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+    timeout: float | None = None
+    scopes: tuple[str, ...] = ()
+    plugin: str = ""
+    meta: Mapping[str, Any] | None = None
+
+    @property
+    def family(self) -> str:
+        """The toolset a tool belongs to: its plugin's name."""
+        return self.plugin
+
+    def with_plugin(self, plugin: str) -> ToolSpec:
+        """A copy stamped with the plugin that registered it."""
+        return replace(self, plugin=plugin)
+
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments."""
+        return _schema(self.input_model)
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of the structured result, when the tool has one."""
+        return _schema(self.output_model) if self.output_model is not None else None
+
+    def annotations(self) -> types.ToolAnnotations:
+        """The MCP annotations, derived honestly from the flags."""
+        return types.ToolAnnotations(
+            title=self.title,
+            read_only_hint=self.read_only,
+            destructive_hint=False if self.read_only else self.destructive,
+            idempotent_hint=self.idempotent or self.read_only,
+            open_world_hint=self.open_world,
+        )
+
+    def to_mcp(self) -> types.Tool:
+        """The ``tools/list`` entry."""
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema(),
+            output_schema=self.output_schema(),
+            annotations=self.annotations(),
+            meta=dict(self.meta) if self.meta else None,
+        )
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    schema.setdefault("type", "object")
+    return schema
+
+
+def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
+    """Problems that keep a tool from being registered (empty when it is fine)."""
+    problems = []
+    if not TOOL_NAME.match(spec.name):
+        problems.append(f"tool name {spec.name!r} breaks the MCP tool-name rules (1-128 of A-Z a-z 0-9 _ - .)")
+    if prefixes and not any(spec.name.startswith(p) for p in prefixes):
+        problems.append(f"tool {spec.name!r} does not start with a prefix the plugin owns ({', '.join(prefixes)})")
+    if not spec.description.strip():
+        problems.append(f"tool {spec.name!r} has an empty description")
+    if not (isinstance(spec.input_model, type) and issubclass(spec.input_model, BaseModel)):
+        problems.append(f"tool {spec.name!r}: input_model must be a pydantic model class")
+        return problems
+    if spec.output_model is not None and not issubclass(spec.output_model, BaseModel):
+        problems.append(f"tool {spec.name!r}: output_model must be a pydantic model class")
+        return problems
+    if not callable(spec.handler):
+        problems.append(f"tool {spec.name!r}: handler is not callable")
+    for label, schema in (("input", spec.input_schema()), ("output", spec.output_schema())):
+        if schema is None:
+            continue
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            problems.append(f"tool {spec.name!r}: invalid {label} schema: {exc.message}")
+        if schema.get("type") != "object":
+            problems.append(f"tool {spec.name!r}: {label} schema must describe an object")
+    if spec.timeout is not None and spec.timeout <= 0:
+        problems.append(f"tool {spec.name!r}: timeout must be positive")
+    return problems
+
+
+def validate_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> BaseModel:
+    """Parse arguments into the input model, or raise ``ToolError`` naming each bad field."""
+    try:
+        return spec.input_model.model_validate(dict(arguments or {}))
+    except ValidationError as exc:
+        raise ToolError(f"invalid arguments for {spec.name}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One readable line per field: ``'limit': Input should be less than or equal to 1000``."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(p) for p in error["loc"]) or "(arguments)"
+        parts.append(f"{location!r}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def shape_result(spec: ToolSpec, value: Any) -> types.CallToolResult:
+    """Turn what a handler returned into the MCP result (structured content plus a JSON text block)."""
+    if isinstance(value, types.CallToolResult):
+        return value
+    if isinstance(value, ToolResult):
+        return types.CallToolResult(
+            content=list(value.content), structured_content=value.structured, is_error=value.is_error
+        )
+    if spec.output_model is not None:
+        model = value if isinstance(value, spec.output_model) else spec.output_model.model_validate(value)
+        data = model.model_dump(mode="json", by_alias=True)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=data)
+    if isinstance(value, BaseModel):
+        text = value.model_dump_json(indent=2, by_alias=True)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
+
+
+def error_result(message: str) -> types.CallToolResult:
+    """An ``isError`` result carrying a message a person can act on."""
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+@dataclass
+class ToolContext:
+    """What a handler gets besides its arguments.
+
+    ``workspace`` (sandboxed paths, atomic writes), ``settings``, ``principal``, ``log`` (structlog bound
+    to the call), ``progress()``, ``client_log()``, ``hook()`` for lifecycle events, ``run_sync()`` for
+    blocking work, and ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
+    """
+
+    host: PluginHost
+    settings: Settings
+    workspace: Workspace
+    principal: Principal
+    log: structlog.typing.FilteringBoundLogger
+    tool: ToolSpec | None = None
+    request_id: str | None = None
+    session: Any = None
+    mcp_context: Any = None
+    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+
+    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Report progress to the client (a no-op when it asked for none)."""
+        if self.session is not None:
+            await self.session.report_progress(progress, total, message)
+
+    async def client_log(self, level: LogLevel, data: Any, logger: str | None = None) -> None:
+        """Send a log message to the client (2025-era sessions; opt-in per request on 2026-07-28)."""
+        if self.session is None or not self.host.client_log_enabled(level):
+            return
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            await self.session.send_log_message(
+                level=level, data=data, logger=logger or (self.tool.plugin if self.tool else None),
+                related_request_id=self.request_id,
+            )
+
+    async def hook(
+        self,
+        name: LifecycleName,
+        *,
+        template: str | None = None,
+        files: Sequence[str] = (),
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Emit a lifecycle event to every ``ggen_lifecycle`` listener; a listener's exception aborts."""
+        event = LifecycleEvent(name=name, template=template, files=tuple(files), data=dict(data or {}))
+        await self.host.emit_lifecycle(event, self)
+
+    async def notify_list_changed(self, kind: Literal["tools", "resources", "prompts"] = "tools") -> None:
+        """Tell connected clients that the tools (or resources, prompts) list changed."""
+        from ggen_mcp_core.server import notify_list_changed
+
+        await notify_list_changed(self, kind)
+
+    async def run_sync(self, func: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (RDF, rendering, archives) in a worker thread, off the event loop."""
+        return await anyio.to_thread.run_sync(func, *args, abandon_on_cancel=True, limiter=self._limiter)

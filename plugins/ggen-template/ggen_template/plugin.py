@@ -1,0 +1,13 @@
+"""The ggen-template plugin: hook implementations only; heavy imports happen inside handlers."""
+
+from __future__ import annotations
+
+from ggen_mcp_core import Settings, ToolSpec, hookimpl
+
+TOOL_PREFIXES = ("template_", "project_")
+
+
+@hookimpl
+def ggen_register_tools(config: Settings) -> list[ToolSpec]:
+    """The template tools (added with their own issue)."""
+    return []

@@ -1,0 +1,195 @@
+"""A pytest plugin for testing ggen-mcp packs, ours and third-party ones.
+
+Installed with ``ggen-mcp`` (entry point ``pytest11``), so its fixtures are available in any test suite:
+
+- ``ggen_workspace``: an empty workspace directory;
+- ``ggen_host``: ``ggen_host(plugins=["graph"], **settings)`` returns a loaded :class:`PluginHost` with only
+  those entry-point plugins (plus ``modules={"name": module}`` for plugins that are not installed);
+- ``ggen_client``: ``async with ggen_client(host, mode="legacy") as client:`` an in-memory MCP client
+  speaking 2025-11-25 (``"legacy"``) or 2026-07-28 (``"auto"``).
+
+:class:`ToolFamilyConformance` is a base class every pack's tests subclass: it checks the rules every pack
+must keep (prefixed unique names, non-empty descriptions, valid schemas, honest annotations, no heavy
+imports when the plugin module is imported).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from ggen_mcp_core.config import Settings
+from ggen_mcp_core.plugins import PluginHost
+
+ClientMode = Literal["auto", "legacy"]
+
+
+def make_host(
+    workspace: Path,
+    plugins: Sequence[str] | None = None,
+    *,
+    modules: Mapping[str, ModuleType] | None = None,
+    **settings: Any,
+) -> PluginHost:
+    """A loaded host: the entry-point plugins named in ``plugins`` (None = all installed) plus ``modules``."""
+    load = None if plugins is None else ",".join(plugins)
+    host = PluginHost(Settings.load(workspace=workspace, load_plugins=load, **settings))
+    host.load()
+    for name, module in (modules or {}).items():
+        host.add_module(module, name=name)
+    return host
+
+
+@contextlib.asynccontextmanager
+async def open_client(host: PluginHost, mode: ClientMode = "auto", **client_options: Any) -> AsyncIterator[Any]:
+    """An in-memory MCP client session on ``host``'s server, in the chosen protocol era."""
+    from mcp import Client
+
+    from ggen_mcp_core.server import build_server
+
+    server = build_server(host, transport="memory")
+    async with Client(server, mode=mode, **client_options) as client:
+        yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run ``@pytest.mark.anyio`` tests on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def ggen_workspace(tmp_path: Path) -> Path:
+    """An empty workspace directory."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    return workspace
+
+
+@pytest.fixture
+def ggen_host(ggen_workspace: Path) -> Callable[..., PluginHost]:
+    """Factory: ``ggen_host(plugins=["graph"], read_only=True)`` -> a loaded PluginHost."""
+
+    def factory(plugins: Sequence[str] | None = None, **kwargs: Any) -> PluginHost:
+        kwargs.setdefault("workspace", ggen_workspace)
+        workspace = kwargs.pop("workspace")
+        return make_host(workspace, plugins, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def ggen_client() -> Callable[..., contextlib.AbstractAsyncContextManager[Any]]:
+    """Factory: ``async with ggen_client(host, mode="legacy") as client: ...``."""
+    return open_client
+
+
+def tool_text(result: Any) -> str:
+    """All text blocks of a tool result joined: what an ``isError`` message says."""
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+class ToolFamilyConformance:
+    """Subclass in a pack's tests and set ``plugin`` (entry-point name) and ``prefixes``.
+
+    ``heavy_modules`` lists modules the plugin must not import at plugin-import time (import them inside
+    handlers instead), so ``ggen-mcp --help`` and start-up stay fast and a missing optional dependency
+    fails one call, not the plugin.
+    """
+
+    plugin: str = ""
+    prefixes: tuple[str, ...] = ()
+    heavy_modules: tuple[str, ...] = ()
+    expected_tools: tuple[str, ...] = ()
+
+    @pytest.fixture
+    def conformance_host(self, ggen_workspace: Path) -> PluginHost:
+        return make_host(ggen_workspace, [self.plugin])
+
+    def _specs(self, host: PluginHost) -> list[Any]:
+        return [spec for spec in host.tools.values() if spec.plugin == self.plugin]
+
+    def test_plugin_loads(self, conformance_host: PluginHost) -> None:
+        record = conformance_host.record(self.plugin)
+        assert record is not None, f"plugin {self.plugin!r} is not installed"
+        assert record.status == "loaded", record.error
+
+    def test_expected_tools_present(self, conformance_host: PluginHost) -> None:
+        names = {spec.name for spec in self._specs(conformance_host)}
+        missing = set(self.expected_tools) - names
+        assert not missing, f"missing tools: {sorted(missing)}"
+
+    def test_names_prefixed_and_described(self, conformance_host: PluginHost) -> None:
+        for spec in self._specs(conformance_host):
+            assert spec.name.startswith(self.prefixes), spec.name
+            assert spec.description.strip(), f"{spec.name} has no description"
+            assert len(spec.description) >= 20, f"{spec.name}: describe what it does and returns"
+
+    def test_schemas_are_valid_objects(self, conformance_host: PluginHost) -> None:
+        for spec in self._specs(conformance_host):
+            for schema in (spec.input_schema(), spec.output_schema()):
+                if schema is None:
+                    continue
+                Draft202012Validator.check_schema(schema)
+                assert schema["type"] == "object", spec.name
+                json.dumps(schema)
+            for field_name, field in spec.input_model.model_fields.items():
+                assert field.description, f"{spec.name}.{field_name} has no description"
+
+    def test_annotations_are_honest(self, conformance_host: PluginHost) -> None:
+        for spec in self._specs(conformance_host):
+            annotations = spec.annotations()
+            if spec.read_only:
+                assert annotations.destructive_hint is False, spec.name
+            assert spec.timeout is None or spec.timeout > 0
+
+    def test_no_heavy_imports_at_plugin_import(self) -> None:
+        if not self.heavy_modules:
+            return
+        record_module = _entry_point_module(self.plugin)
+        code = (
+            "import importlib, json, sys\n"
+            f"importlib.import_module({record_module!r})\n"
+            f"print(json.dumps([m for m in {list(self.heavy_modules)!r} if m in sys.modules]))\n"
+        )
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert json.loads(output.stdout) == [], f"imported at plugin import: {output.stdout.strip()}"
+
+
+def _entry_point_module(name: str) -> str:
+    import importlib_metadata
+
+    for entry_point in importlib_metadata.entry_points(group="ggen_mcp.plugins"):
+        if entry_point.name == name:
+            return entry_point.value.split(":")[0]
+    raise LookupError(f"no ggen_mcp.plugins entry point named {name!r}")
+
+
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (or with None, remove) environment variables for the duration of a block."""
+    import os
+
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

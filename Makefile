@@ -1,0 +1,50 @@
+# ggen-mcp: `make run` serves on 127.0.0.1:8000, `make test` runs the suite. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint typecheck lock conformance bench soak clean wheels docs
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml $(addsuffix /pyproject.toml,$(PACKS))
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	$(UV) venv -q --allow-existing -p $(PYTHON) $(VENV)
+	$(UV) pip install -q -p $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install -q -p $(BIN)/python --no-deps -e . $(addprefix -e ,$(PACKS))
+	@touch $@
+
+run: install
+	$(BIN)/ggen-mcp serve --transport http --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check ggen_mcp_core plugins tests bench
+	$(BIN)/mypy
+
+conformance: install
+	bash scripts/conformance.sh
+
+bench: install
+	$(BIN)/python bench/graph.py
+
+lock:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	$(UV) pip compile -q --universal --generate-hashes --python-version 3.11 --no-header \
+		--no-emit-package ggen-mcp $(addprefix --no-emit-package ,$(notdir $(PACKS))) \
+		requirements.in -o requirements.lock
+	@! grep -nE 'https?://|file:' requirements.lock || (echo "requirements.lock names a URL" >&2; exit 1)
+
+wheels: install
+	rm -rf dist && $(UV) build -q --wheel -o dist . $(PACKS)
+
+clean:
+	rm -rf $(VENV) dist build .coverage .node .pytest_cache

@@ -1,13 +1,23 @@
-"""The ggen-hook plugin: hook implementations only; heavy imports happen inside handlers."""
+"""The ggen-hook plugin: hook implementations only; the modules doing the work load on first use."""
 
 from __future__ import annotations
 
-from ggen_mcp_core import Settings, ToolSpec, hookimpl
+from ggen_mcp_core import LifecycleEvent, Settings, ToolContext, ToolSpec, hookimpl
 
 TOOL_PREFIXES = ("hook_",)
 
 
 @hookimpl
 def ggen_register_tools(config: Settings) -> list[ToolSpec]:
-    """The hook tools (added with their own issue)."""
-    return []
+    """hook_register, hook_list, hook_remove, hook_run, hook_validate."""
+    from ggen_hook.tools import tool_specs
+
+    return tool_specs(config)
+
+
+@hookimpl
+async def ggen_lifecycle(event: LifecycleEvent, context: ToolContext) -> None:
+    """Run the registered hooks of this generation event (a failing pre_* hook aborts it)."""
+    from ggen_hook.lifecycle import on_lifecycle
+
+    await on_lifecycle(event, context)

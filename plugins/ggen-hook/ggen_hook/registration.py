@@ -1,0 +1,247 @@
+"""``hook_register`` and ``hook_remove``: the hooks file and the git scripts, changed together."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ggen_hook import githooks
+from ggen_hook.command import split_command
+from ggen_hook.execute import plan_command
+from ggen_hook.models import (
+    HOOK_ID_PATTERN,
+    MAX_COMMAND,
+    MAX_TEMPLATE,
+    MAX_VARS,
+    NAME_PATTERN,
+    EventName,
+    HookRecord,
+    Vars,
+    check_action,
+    new_hook_id,
+    now_iso,
+)
+from ggen_hook.regenerate import GENERATE_TOOL
+from ggen_hook.settings import HookSettings, hook_settings
+from ggen_hook.store import locked, read_hooks, read_raw_entries, write_hooks, write_raw_entries
+from ggen_mcp_core import ToolContext, ToolError, Workspace
+
+
+class RegisterInput(BaseModel):
+    """Arguments of ``hook_register``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: EventName = Field(
+        description="When it runs: pre_gen, post_gen, pre_apply, post_apply (around generation), or "
+        "git-pre-commit, git-post-merge, git-post-checkout (installed into .git/hooks)."
+    )
+    command: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_COMMAND,
+        description="The program and its arguments, split like a POSIX shell would (quotes work) but never "
+        "run by a shell: `;`, `|`, `$(...)` are plain characters. Example: `ruff format src`.",
+    )
+    template: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEMPLATE,
+        description="git-* events only: a template (workspace path or pack-id:path) to regenerate with "
+        "project_gen instead of running a command.",
+    )
+    vars: Vars = Field(
+        default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration."
+    )
+    output: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="Output directory of the regeneration (workspace path).",
+    )
+    name: str | None = Field(
+        None,
+        pattern=NAME_PATTERN,
+        description="Unique name (letters, digits, `_.-`, up to 64); default `<event>-<8 hex>`.",
+    )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="Seconds before the run is killed (default hooks.default_timeout, 30).",
+    )
+    enabled: bool = Field(
+        True, description="False stores the hook without running it (nor installing git blocks)."
+    )
+    match: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="Lifecycle events only: a glob on the template reference, e.g. `templates/api/*`.",
+    )
+
+    @model_validator(mode="after")
+    def _action(self) -> RegisterInput:
+        check_action(self.event, self.command, self.template, self.match)
+        if self.output is not None and self.template is None:
+            raise ValueError("output is for template regeneration; give it with template")
+        return self
+
+
+class RegisterOutput(BaseModel):
+    """What ``hook_register`` stored."""
+
+    hook_id: str = Field(description="Stable identifier.")
+    name: str = Field(description="The hook's unique name.")
+    event: str = Field(description="When it runs.")
+    command: str | None = Field(description="The argument string it runs, or null for a template hook.")
+    template: str | None = Field(description="The template a git hook regenerates.")
+    status: str = Field(description="`registered`.")
+    enabled: bool = Field(description="Whether it runs.")
+    git_hook: str | None = Field(description="The .git/hooks script that now calls it (git events).")
+    will_run: bool = Field(
+        description="Whether this server would run it now (commands allowed, allowlisted)."
+    )
+    note: str | None = Field(description="Why it would not run now, when it would not.")
+
+
+class RemoveInput(BaseModel):
+    """Arguments of ``hook_remove``: exactly one of ``name`` and ``hook_id``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=128, description="The hook's name.")
+    hook_id: str | None = Field(None, pattern=HOOK_ID_PATTERN, description="The hook's id, `hook_<32 hex>`.")
+
+    @model_validator(mode="after")
+    def _one(self) -> RemoveInput:
+        if (self.name is None) == (self.hook_id is None):
+            raise ValueError("give exactly one of name and hook_id")
+        return self
+
+
+class RemoveOutput(BaseModel):
+    """What ``hook_remove`` removed."""
+
+    hook_id: str | None = Field(description="Its id.")
+    name: str | None = Field(description="Its name.")
+    event: str | None = Field(description="Its event.")
+    status: str = Field(description="`removed`.")
+    git_hook: str | None = Field(description="The .git/hooks script our block was taken out of, if any.")
+
+
+async def hook_register(args: RegisterInput, ctx: ToolContext) -> RegisterOutput:
+    """Validate, store in .ggen/hooks.toml and, for git events, install the .git/hooks block."""
+    settings = hook_settings(ctx)
+    if args.command is not None:
+        split_command(args.command)
+    if args.timeout is not None and args.timeout > settings.max_timeout:
+        raise ToolError(f"timeout {args.timeout:g} s is above hooks.max_timeout ({settings.max_timeout:g} s)")
+    if args.output is not None:
+        ctx.workspace.resolve(args.output)
+    record = HookRecord(
+        hook_id=new_hook_id(),
+        name=args.name or f"{args.event}-{uuid.uuid4().hex[:8]}",
+        event=args.event,
+        command=args.command,
+        template=args.template,
+        vars=args.vars,
+        output=args.output,
+        timeout=float(args.timeout) if args.timeout is not None else None,
+        enabled=args.enabled,
+        match=args.match,
+        created_at=now_iso(),
+    )
+    git_hook = await ctx.run_sync(_store_new, ctx.workspace, record, settings)
+    note = _why_not_runnable(record, ctx, settings)
+    ctx.log.info("hook registered", hook=record.name, hook_event=record.event, git_hook=git_hook)
+    return RegisterOutput(
+        hook_id=record.hook_id,
+        name=record.name,
+        event=record.event,
+        command=record.command,
+        template=record.template,
+        status="registered",
+        enabled=record.enabled,
+        git_hook=git_hook,
+        will_run=note is None,
+        note=note,
+    )
+
+
+def _store_new(workspace: Workspace, record: HookRecord, settings: HookSettings) -> str | None:
+    with locked(workspace):
+        hooks = read_hooks(workspace).require_valid()
+        for other in hooks:
+            if other.name == record.name:
+                raise ToolError(
+                    f"a hook named {record.name!r} already exists ({other.event}, {other.hook_id}); "
+                    "remove it first or choose another name"
+                )
+        if len(hooks) >= settings.max_hooks:
+            raise ToolError(
+                f"this workspace already has {len(hooks)} hooks (hooks.max_hooks); remove some first"
+            )
+        git_hook = (
+            githooks.install(workspace, record.event, record.name)
+            if record.is_git and record.enabled
+            else None
+        )
+        try:
+            write_hooks(workspace, [*hooks, record])
+        except BaseException:
+            if git_hook is not None:
+                githooks.uninstall(workspace, record.event, record.name)
+            raise
+        return git_hook
+
+
+def _why_not_runnable(record: HookRecord, ctx: ToolContext, settings: HookSettings) -> str | None:
+    if not record.enabled:
+        return "the hook is disabled"
+    if record.template is not None:
+        return (
+            None
+            if GENERATE_TOOL in ctx.host.tools
+            else f"{GENERATE_TOOL} is not available (template pack not loaded)"
+        )
+    try:
+        plan_command(record, ctx, settings)
+    except ToolError as exc:
+        return str(exc)
+    return None
+
+
+async def hook_remove(args: RemoveInput, ctx: ToolContext) -> RemoveOutput:
+    """Remove one hook from .ggen/hooks.toml and its block from .git/hooks (nothing else in the script)."""
+    return await ctx.run_sync(_remove, ctx.workspace, args)
+
+
+def _remove(workspace: Workspace, args: RemoveInput) -> RemoveOutput:
+    with locked(workspace):
+        entries = read_raw_entries(workspace)
+        index = _find(entries, args)
+        entry = entries[index]
+        name, event = entry.get("name"), entry.get("event")
+        git_hook = None
+        if isinstance(name, str) and event in githooks.GIT_HOOK_NAMES:
+            git_hook = githooks.uninstall(workspace, str(event), name)
+        write_raw_entries(workspace, entries[:index] + entries[index + 1 :])
+    hook_id = entry.get("hook_id")
+    return RemoveOutput(
+        hook_id=hook_id if isinstance(hook_id, str) else None,
+        name=name if isinstance(name, str) else None,
+        event=event if isinstance(event, str) else None,
+        status="removed",
+        git_hook=git_hook,
+    )
+
+
+def _find(entries: list[dict[str, object]], args: RemoveInput) -> int:
+    key, wanted = ("name", args.name) if args.name is not None else ("hook_id", args.hook_id)
+    for index, entry in enumerate(entries):
+        if entry.get(key) == wanted:
+            return index
+    names = ", ".join(str(entry.get("name")) for entry in entries) or "none"
+    raise ToolError(f"no hook with {key} {wanted!r}; registered hooks: {names}")

@@ -18,6 +18,9 @@ from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.resources import PromptArgument, PromptSpec, ResourceSpec, ResourceTemplateSpec
 from ggen_mcp_core.tools import ToolContext, ToolResult, ToolSpec
 from ggen_mcp_core.workspace import Workspace, atomic_write
+from ggen_mcp_core.observability import ensure_stderr_logging
+
+ensure_stderr_logging()
 
 __all__ = [
     "ConfigError",

@@ -219,10 +219,14 @@ def _add_plugin_commands() -> None:
         click.echo(f"ggen-mcp: {failure}", err=True)
 
 
+CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call"})
+
+
 def main() -> None:
     """Console-script entry point."""
     configure_logging()
-    _add_plugin_commands()
+    if not CORE_COMMANDS & set(sys.argv[1:2]) and not {"--version", "-V"} & set(sys.argv[1:]):
+        _add_plugin_commands()
     cli(prog_name="ggen-mcp")
 
 

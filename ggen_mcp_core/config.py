@@ -11,15 +11,17 @@ import contextvars
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
 
 ENV_PREFIX = "GGEN_MCP_"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -77,13 +79,13 @@ class Settings(BaseSettings):
     tool_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
     max_concurrent_calls: int = Field(64, gt=0, description="Tool calls running at once, server-wide.")
     read_only: bool = Field(False, description="Unregister every tool that writes.")
-    toolsets: list[str] | None = Field(None, description="Only these tool families (e.g. graph,template).")
+    toolsets: Annotated[list[str] | None, NoDecode] = Field(None, description="Only these tool families (e.g. graph,template).")
     load_plugins: str | None = Field(
         None, description="Comma list of plugins to load: unset loads all, empty loads none."
     )
     disable_plugins: str = Field("", description="Comma list of plugins never to load (`*` for all).")
     strict_plugins: bool = Field(False, description="Exit when any plugin fails to load.")
-    required_plugins: list[str] = Field(
+    required_plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Plugins that must load, else the server refuses to start."
     )
     http: HttpSettings = Field(default_factory=HttpSettings, description="HTTP transport.")
@@ -99,8 +101,13 @@ class Settings(BaseSettings):
     @field_validator("required_plugins", mode="before")
     @classmethod
     def _split_required(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
-            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @classmethod
@@ -132,6 +139,8 @@ class Settings(BaseSettings):
             settings = cls(**{k: v for k, v in overrides.items() if v is not None})
         except ValidationError as exc:
             raise ConfigError(_one_line(exc)) from None
+        except SettingsError as exc:
+            raise ConfigError(f"invalid setting: {exc}") from None
         finally:
             _config_file.reset(token)
         settings._merge_plugin_env()

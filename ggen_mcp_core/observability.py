@@ -38,7 +38,13 @@ def set_plugin_status(records: Iterable[PluginRecord]) -> None:
             PLUGIN_STATUS.labels(plugin=record.name, status=status).set(1 if record.status == status else 0)
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+def ensure_stderr_logging() -> None:
+    """Unless the application configured structlog, send its output to stderr, never stdout."""
+    if not structlog.is_configured():
+        configure_logging("info", "console", stdlib=False)
+
+
+def configure_logging(level: str = "info", fmt: str = "json", *, stdlib: bool = True) -> None:
     """Send structured logs (structlog and stdlib) to stderr; stdout belongs to the stdio transport."""
     numeric = getattr(logging, level.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
@@ -55,6 +61,13 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    if stdlib:
+        _configure_stdlib(numeric, renderer, shared)
+
+
+def _configure_stdlib(
+    numeric: int, renderer: structlog.typing.Processor, shared: list[structlog.typing.Processor]
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(processors=[
@@ -63,6 +76,6 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
+    root.setLevel(numeric)
     for noisy in ("mcp", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

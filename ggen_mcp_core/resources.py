@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mcp.types as types
+if TYPE_CHECKING:
+    import mcp.types as types
 
-ResourceValue = str | bytes | Sequence[types.TextResourceContents | types.BlobResourceContents]
+ResourceValue = str | bytes | Sequence[Any]  # or mcp.types.TextResourceContents / BlobResourceContents
 Reader = Callable[..., ResourceValue | Awaitable[ResourceValue]]
 Completer = Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
 _VARIABLE = re.compile(r"\{([A-Za-z0-9_]+)\}")
@@ -31,6 +32,8 @@ class ResourceSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.Resource:
+        import mcp.types as types
+
         return types.Resource(
             uri=self.uri, name=self.name, title=self.title, description=self.description, mime_type=self.mime_type
         )
@@ -56,6 +59,8 @@ class ResourceTemplateSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.ResourceTemplate:
+        import mcp.types as types
+
         return types.ResourceTemplate(
             uri_template=self.uri_template,
             name=self.name,
@@ -86,7 +91,7 @@ class PromptArgument:
     complete: Completer | None = None
 
 
-PromptValue = str | Sequence[types.PromptMessage]
+PromptValue = str | Sequence[Any]  # or mcp.types.PromptMessage
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class PromptSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.Prompt:
+        import mcp.types as types
+
         return types.Prompt(
             name=self.name,
             title=self.title,
@@ -118,6 +125,8 @@ class PromptSpec:
 def resource_contents(uri: str, value: ResourceValue, mime_type: str | None) -> list[Any]:
     """Normalise what a reader returned into ``resources/read`` contents."""
     import base64
+
+    import mcp.types as types
 
     if isinstance(value, str):
         return [types.TextResourceContents(uri=uri, mime_type=mime_type, text=value)]

@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
-import mcp.types as types
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import LifecycleEvent, LifecycleName
 
 if TYPE_CHECKING:
+    import mcp.types as types
     import structlog
 
     from ggen_mcp_core.config import Settings
@@ -95,6 +93,8 @@ class ToolSpec:
 
     def annotations(self) -> types.ToolAnnotations:
         """The MCP annotations, derived honestly from the flags."""
+        import mcp.types as types
+
         return types.ToolAnnotations(
             title=self.title,
             read_only_hint=self.read_only,
@@ -105,6 +105,8 @@ class ToolSpec:
 
     def to_mcp(self) -> types.Tool:
         """The ``tools/list`` entry."""
+        import mcp.types as types
+
         return types.Tool(
             name=self.name,
             title=self.title,
@@ -124,6 +126,9 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
     """Problems that keep a tool from being registered (empty when it is fine)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     problems = []
     if not TOOL_NAME.match(spec.name):
         problems.append(f"tool name {spec.name!r} breaks the MCP tool-name rules (1-128 of A-Z a-z 0-9 _ - .)")
@@ -172,6 +177,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 def shape_result(spec: ToolSpec, value: Any) -> types.CallToolResult:
     """Turn what a handler returned into the MCP result (structured content plus a JSON text block)."""
+    import mcp.types as types
+
     if isinstance(value, types.CallToolResult):
         return value
     if isinstance(value, ToolResult):
@@ -194,6 +201,8 @@ def shape_result(spec: ToolSpec, value: Any) -> types.CallToolResult:
 
 def error_result(message: str) -> types.CallToolResult:
     """An ``isError`` result carrying a message a person can act on."""
+    import mcp.types as types
+
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 

@@ -1,0 +1,77 @@
+"""Shared fixtures for the host's tests: fake plugin distributions and real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURE_SITE = Path(__file__).parent / "fixture_dists" / "host"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fixture_site(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put the fixture distributions (healthy and broken plugins) on sys.path for this test."""
+    monkeypatch.syspath_prepend(str(FIXTURE_SITE))
+    importlib.invalidate_caches()
+    yield FIXTURE_SITE
+    for name in [m for m in sys.modules if m.startswith("ggen_fixture_")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def subprocess_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """Environment for a `ggen-mcp` subprocess that sees the fixture plugins."""
+
+    def make(**extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
+        env["PYTHONPATH"] = os.pathsep.join([str(FIXTURE_SITE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env["GGEN_MCP_WORKSPACE"] = str(tmp_path / "workspace")
+        env.update(extra)
+        return env
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., str]]:
+    """Start uvicorn on a free 127.0.0.1 port in a thread: ``base_url = http_server(host)``."""
+    import uvicorn
+
+    from ggen_mcp_core.http import build_app
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(plugin_host: object) -> str:
+        port = free_port()
+        config = uvicorn.Config(build_app(plugin_host), host="127.0.0.1", port=port, log_level="warning",
+                                lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,5 @@
+"""Declares itself unavailable: an optional dependency is missing."""
+
+from ggen_mcp_core import PluginUnavailable
+
+raise PluginUnavailable("needs the optional package 'frobnicate'")

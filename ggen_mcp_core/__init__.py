@@ -14,11 +14,11 @@ from ggen_mcp_core.config import ConfigError, Settings
 from ggen_mcp_core.errors import PathOutsideWorkspace, PluginUnavailable, ToolError
 from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
 from ggen_mcp_core.hookspecs import hookimpl
+from ggen_mcp_core.observability import ensure_stderr_logging
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.resources import PromptArgument, PromptSpec, ResourceSpec, ResourceTemplateSpec
 from ggen_mcp_core.tools import ToolContext, ToolResult, ToolSpec
 from ggen_mcp_core.workspace import Workspace, atomic_write
-from ggen_mcp_core.observability import ensure_stderr_logging
 
 ensure_stderr_logging()
 

@@ -174,6 +174,23 @@ def tools(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--markdown", is_flag=True, help="Print the settings reference table (docs/configuration.md).")
+@click.pass_context
+def config(ctx: click.Context, markdown: bool) -> None:
+    """Print the effective settings as JSON, or every setting's reference as Markdown."""
+    from ggen_mcp_core.config import reference_markdown
+
+    host = load_host(ctx)
+    if markdown:
+        click.echo(reference_markdown(host.settings_sections()), nl=False)
+        return
+    effective = host.settings.model_dump(mode="json")
+    for name, model in host.settings_sections().items():
+        effective[name] = host.settings.section(name, model).model_dump(mode="json")
+    click.echo(json.dumps(effective, indent=2))
+
+
+@cli.command()
 @click.argument("tool")
 @click.option("--args", "arguments", default="{}", help="Arguments as a JSON object.")
 @click.pass_context
@@ -219,7 +236,7 @@ def _add_plugin_commands() -> None:
         click.echo(f"ggen-mcp: {failure}", err=True)
 
 
-CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call"})
+CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call", "config"})
 
 
 def main() -> None:

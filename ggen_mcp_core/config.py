@@ -197,3 +197,41 @@ def _one_line(exc: ValidationError, prefix: str | None = None) -> str:
             location = f"{prefix}.{location}" if location else prefix
         parts.append(f"{location}: {error['msg']}")
     return "invalid setting " + "; ".join(parts)
+
+
+def reference_markdown(sections: dict[str, type[BaseModel]] | None = None) -> str:
+    """A Markdown table of every setting: key, default, environment variable and description.
+
+    :param sections: plugin sections (name -> settings model) to document after the core keys.
+    """
+    lines = ["| key | default | environment | description |", "|---|---|---|---|"]
+    lines += _rows(Settings, prefix="")
+    for name, model in sorted((sections or {}).items()):
+        lines += _rows(model, prefix=f"{name}.")
+    return "\n".join(lines) + "\n"
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for field_name, field in model.model_fields.items():
+        annotation = field.annotation
+        key = f"{prefix}{field_name}"
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += _rows(annotation, prefix=f"{key}.")
+            continue
+        default = field.get_default(call_default_factory=True)
+        shown = "(unset)" if default is None else f"`{_toml_value(default)}`"
+        env = ENV_PREFIX + key.upper().replace(".", "__")
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{key}` | {shown} | `{env}` | {description} |")
+    return rows
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        return json.dumps(str(value))
+    return json.dumps(value)

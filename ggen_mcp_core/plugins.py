@@ -354,6 +354,15 @@ class PluginHost:
                 return template, variables
         return None
 
+    def settings_sections(self) -> dict[str, Any]:
+        """Each loaded plugin's settings model, from its module's ``SETTINGS_SECTION = (name, Model)``."""
+        sections: dict[str, Any] = {}
+        for module in self._modules.values():
+            declared = getattr(module, "SETTINGS_SECTION", None)
+            if declared is not None:
+                sections[declared[0]] = declared[1]
+        return sections
+
     def client_log_enabled(self, level: str) -> bool:
         return LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.client_log_level)
 

@@ -1,0 +1,1 @@
+"""ggen-hello: the minimal example pack of docs/plugins.md."""

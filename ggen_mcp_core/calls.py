@@ -83,7 +83,7 @@ async def call_tool(
         principal = await host.authenticate(request)
         ctx = make_context(host, principal, tool=spec, request_id=request_id, session=session,
                            mcp_context=mcp_context)
-        result, outcome = await _checked_call(host, spec, arguments, ctx, timeout)
+        result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
         return result
     except ToolError as exc:
         outcome, error_type = "error", type(exc).__name__
@@ -109,7 +109,7 @@ async def call_tool(
 
 
 async def _checked_call(
-    host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, ctx: ToolContext, timeout: float
+    host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, ctx: ToolContext, *, deadline: float
 ) -> tuple[types.CallToolResult, Outcome]:
     if not await host.authorize(ctx.principal, spec, arguments):
         needed = f" (needs scopes: {', '.join(spec.scopes)})" if spec.scopes else ""
@@ -122,11 +122,11 @@ async def _checked_call(
     if problems:
         return error_result(f"invalid arguments for {spec.name}: " + "; ".join(problems)), "invalid"
     async with host.call_limiter:
-        with anyio.move_on_after(timeout) as scope:
+        with anyio.move_on_after(deadline) as scope:
             value = await spec.handler(parsed, ctx)
     if scope.cancelled_caught:
         return (
-            error_result(f"{spec.name} timed out after {timeout:g} s and was stopped; "
+            error_result(f"{spec.name} timed out after {deadline:g} s and was stopped; "
                          "narrow the request or raise tool_timeout"),
             "timeout",
         )

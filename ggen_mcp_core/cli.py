@@ -170,7 +170,8 @@ def tools(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo("no tools: no tool plugin is loaded (see `ggen-mcp plugins`)")
     for row in rows:
-        click.echo(f"{row['name']:<24} {row['plugin']:<10} {row['description'].splitlines()[0]}")
+        summary = str(row["description"]).splitlines()[0]
+        click.echo(f"{row['name']:<24} {row['plugin']:<10} {summary}")
 
 
 @cli.command()

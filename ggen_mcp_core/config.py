@@ -37,11 +37,11 @@ class HttpSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field("127.0.0.1", description="Address to bind.")
-    port: int = Field(8000, ge=0, le=65535, description="Port to bind (0 picks a free one).")
-    path: str = Field("/mcp", description="Path of the MCP endpoint.")
-    stateless: bool = Field(False, description="No sessions: for replicas behind a load balancer.")
-    json_response: bool = Field(False, description="Plain JSON replies instead of SSE (drops progress).")
+    host: str = Field(default="127.0.0.1", description="Address to bind.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to bind (0 picks a free one).")
+    path: str = Field(default="/mcp", description="Path of the MCP endpoint.")
+    stateless: bool = Field(default=False, description="No sessions: for replicas behind a load balancer.")
+    json_response: bool = Field(default=False, description="Plain JSON replies instead of SSE (drops progress).")
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
         description="Host header allowlist (DNS-rebinding protection); `host:*` matches any port.",
@@ -50,10 +50,10 @@ class HttpSettings(BaseModel):
         default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         description="Origin header allowlist; a request without Origin is allowed.",
     )
-    dns_rebinding_protection: bool = Field(True, description="Validate Host and Origin headers.")
-    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
-    session_idle_timeout: float = Field(1800.0, gt=0, description="Seconds before an idle session ends.")
-    max_sessions: int = Field(10_000, gt=0, description="Most concurrent stateful sessions.")
+    dns_rebinding_protection: bool = Field(default=True, description="Validate Host and Origin headers.")
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
+    session_idle_timeout: float = Field(default=1800.0, gt=0, description="Seconds before an idle session ends.")
+    max_sessions: int = Field(default=10_000, gt=0, description="Most concurrent stateful sessions.")
 
 
 class AuthSettings(BaseModel):
@@ -62,7 +62,7 @@ class AuthSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     default_allow: bool = Field(
-        True, description="Allow a call when no plugin votes on it (plugins may still deny)."
+        default=True, description="Allow a call when no plugin votes on it (plugins may still deny)."
     )
 
 
@@ -70,26 +70,31 @@ class Settings(BaseSettings):
     """Every core setting, with its default and environment name in ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="allow", validate_default=True
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="allow",
+        validate_default=True,
     )
 
-    workspace: Path = Field(Path("."), description="Directory that holds the user's files and `.ggen/`.")
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="stderr log level.")
-    log_format: Literal["json", "console"] = Field("json", description="stderr log format.")
-    tool_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
-    max_concurrent_calls: int = Field(64, gt=0, description="Tool calls running at once, server-wide.")
-    read_only: bool = Field(False, description="Unregister every tool that writes.")
-    toolsets: Annotated[list[str] | None, NoDecode] = Field(None, description="Only these tool families (e.g. graph,template).")
-    load_plugins: str | None = Field(
-        None, description="Comma list of plugins to load: unset loads all, empty loads none."
+    workspace: Path = Field(default=Path("."), description="Directory that holds the user's files and `.ggen/`.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="stderr log level.")
+    log_format: Literal["json", "console"] = Field(default="json", description="stderr log format.")
+    tool_timeout: float = Field(default=60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
+    max_concurrent_calls: int = Field(default=64, gt=0, description="Tool calls running at once, server-wide.")
+    read_only: bool = Field(default=False, description="Unregister every tool that writes.")
+    toolsets: Annotated[list[str] | None, NoDecode] = Field(
+        default=None, description="Only these tool families (e.g. graph,template)."
     )
-    disable_plugins: str = Field("", description="Comma list of plugins never to load (`*` for all).")
-    strict_plugins: bool = Field(False, description="Exit when any plugin fails to load.")
+    load_plugins: str | None = Field(
+        default=None, description="Comma list of plugins to load: unset loads all, empty loads none."
+    )
+    disable_plugins: str = Field(default="", description="Comma list of plugins never to load (`*` for all).")
+    strict_plugins: bool = Field(default=False, description="Exit when any plugin fails to load.")
     required_plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Plugins that must load, else the server refuses to start."
     )
-    http: HttpSettings = Field(default_factory=HttpSettings, description="HTTP transport.")
-    auth: AuthSettings = Field(default_factory=AuthSettings, description="Authorization.")
+    http: HttpSettings = Field(default_factory=lambda: HttpSettings(), description="HTTP transport.")
+    auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Authorization.")
 
     @field_validator("toolsets", mode="before")
     @classmethod

@@ -170,7 +170,7 @@ def _entry_point_module(name: str) -> str:
 
     for entry_point in importlib_metadata.entry_points(group="ggen_mcp.plugins"):
         if entry_point.name == name:
-            return entry_point.value.split(":")[0]
+            return str(entry_point.value).split(":")[0]
     raise LookupError(f"no ggen_mcp.plugins entry point named {name!r}")
 
 

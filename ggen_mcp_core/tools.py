@@ -107,6 +107,7 @@ class ToolSpec:
         """The ``tools/list`` entry."""
         import mcp.types as types
 
+        extra: dict[str, Any] = {"_meta": dict(self.meta)} if self.meta else {}
         return types.Tool(
             name=self.name,
             title=self.title,
@@ -114,7 +115,7 @@ class ToolSpec:
             input_schema=self.input_schema(),
             output_schema=self.output_schema(),
             annotations=self.annotations(),
-            meta=dict(self.meta) if self.meta else None,
+            **extra,
         )
 
 

@@ -81,11 +81,11 @@ def test_invalid_settings_name_the_key(kwargs: dict[str, object], message: str) 
 
 def test_invalid_plugin_section_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GGEN_MCP_HOOKS__TIMEOUT", "never")
-    with pytest.raises(ConfigError, match="hooks.timeout: Input should be a valid number"):
+    with pytest.raises(ConfigError, match=r"hooks\.timeout: Input should be a valid number"):
         Settings.load().section("hooks", HooksSettings)
     monkeypatch.delenv("GGEN_MCP_HOOKS__TIMEOUT")
     monkeypatch.setenv("GGEN_MCP_HOOKS__TYPO", "1")
-    with pytest.raises(ConfigError, match="hooks.typo: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"hooks\.typo: Extra inputs are not permitted"):
         Settings.load().section("hooks", HooksSettings)
 
 

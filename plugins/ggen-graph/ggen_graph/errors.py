@@ -38,12 +38,15 @@ class QueryRefused(ToolError):
 class QueryTimeout(ToolError):
     """A query that did not finish within its deadline."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, what: str = "query") -> None:
         self.seconds = seconds
-        super().__init__(
-            f"query exceeded {seconds:g} s (the graph.query_timeout deadline); "
-            "narrow the patterns, add LIMIT, or ask the operator for a longer deadline"
+        self.what = what
+        hint = (
+            "narrow the patterns, add LIMIT, or ask the operator for a longer graph.query_timeout"
+            if what == "query"
+            else f"ask the operator for a longer deadline for this {what}"
         )
+        super().__init__(f"{what} exceeded {seconds:g} s and was stopped; {hint}")
 
 
 class GraphNotFound(ToolError):
@@ -79,3 +82,35 @@ def query_syntax_error(exc: BaseException) -> QuerySyntaxError:
     text = str(exc.args[0]) if exc.args else str(exc)
     line, column = line_and_column(exc)
     return QuerySyntaxError(text, line, column)
+
+
+class StoreUnavailable(ToolError):
+    """The store could not be opened or reached, or its worker ended while a call ran."""
+
+
+_WIRE_TYPES: dict[str, type[ToolError]] = {
+    cls.__name__: cls
+    for cls in (RdfSyntaxError, QuerySyntaxError, QueryRefused, GraphNotFound, StoreUnavailable, ToolError)
+}
+
+
+def to_wire(exc: BaseException) -> tuple[str, str, int | None, int | None]:
+    """An exception as plain values, to cross a process boundary."""
+    if isinstance(exc, RdfSyntaxError | QuerySyntaxError):
+        return type(exc).__name__, exc.message, exc.line, exc.column
+    if isinstance(exc, QueryTimeout):
+        return "QueryTimeout", f"{exc.seconds}|{exc.what}", None, None
+    name = type(exc).__name__ if type(exc).__name__ in _WIRE_TYPES else "ToolError"
+    if not isinstance(exc, ToolError):
+        return "ToolError", f"the graph store failed: {type(exc).__name__}: {exc}", None, None
+    return name, str(exc), None, None
+
+
+def from_wire(kind: str, message: str, line: int | None, column: int | None) -> ToolError:
+    """The exception :func:`to_wire` described."""
+    if kind == "QueryTimeout":
+        seconds, _, what = message.partition("|")
+        return QueryTimeout(float(seconds), what or "query")
+    if kind in {"RdfSyntaxError", "QuerySyntaxError"}:
+        return _WIRE_TYPES[kind](message, line, column)  # type: ignore[call-arg]
+    return _WIRE_TYPES.get(kind, ToolError)(message)

@@ -67,7 +67,7 @@ def collect_triples(
             break
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(timeout)
-        lines.append(f"{triple} .")
+        lines.append(f"{getattr(triple, 'triple', triple)} .")
     text = "\n".join(lines) + ("\n" if lines else "")
     return ConstructResult(text, len(lines), truncated)
 

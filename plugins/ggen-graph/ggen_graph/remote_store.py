@@ -1,0 +1,295 @@
+"""A remote graph store over the SPARQL 1.1 Protocol (Oxigraph server, Apache Jena Fuseki, GraphDB...).
+
+Queries are POSTed to ``query_endpoint`` and updates to ``update_endpoint`` with httpx; results stream
+through pyoxigraph's parsers, so the row cap stops reading early and the deadline is checked between rows
+(and bounds every network wait). Loads are parsed here first (syntax errors keep their line and column),
+then sent as one ``INSERT DATA`` update. The protocol has no parameter for bindings: they travel as a
+``VALUES`` block appended to the query, each value serialized by pyoxigraph's term writer (escaped N-Triples
+syntax, so a value cannot change the query's structure).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+from ggen_graph.errors import (
+    GraphNotFound,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+    ToolError,
+    rdf_syntax_error,
+)
+from ggen_graph.formats import DATASET_FORMATS, FORMATS
+from ggen_graph.prefixes import PrefixRegistry
+from ggen_graph.results import collect
+from ggen_graph.settings import GraphSettings
+from ggen_graph.sparql_guard import query_form, tokens
+from ggen_graph.store_ops import COUNT, COUNT_ALL, COUNT_NAMED
+from ggen_graph.terms import substitutions
+
+RESULTS_JSON = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+CONSTRUCT_ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+class _StreamReader(io.RawIOBase):
+    """A file-like reader over an httpx byte stream, with a deadline between chunks."""
+
+    def __init__(self, chunks: Iterator[bytes], deadline: float, timeout: float) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+        self._deadline = deadline
+        self._timeout = timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            if time.monotonic() > self._deadline:
+                raise QueryTimeout(self._timeout)
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+class RemoteStore:
+    """The graph tools' store operations against SPARQL 1.1 query and update endpoints."""
+
+    kind = "sparql"
+
+    def __init__(self, settings: GraphSettings, prefixes: PrefixRegistry) -> None:
+        self.settings = settings
+        self.prefixes = prefixes
+        headers = {"User-Agent": "ggen-mcp-graph"}
+        if settings.auth_header is not None:
+            headers["Authorization"] = settings.auth_header.get_secret_value()
+        self.client = httpx.Client(headers=headers, follow_redirects=False, trust_env=False)
+
+    # -- protocol -------------------------------------------------------------------------------------
+
+    def _timeout(self, seconds: float) -> httpx.Timeout:
+        return httpx.Timeout(seconds, connect=min(seconds, self.settings.connect_timeout))
+
+    def _post_query(self, sparql: str, accept: str, graph: str | None, seconds: float, limit: int) -> Any:
+        deadline = time.monotonic() + seconds
+        params = {"default-graph-uri": graph} if graph is not None else None
+        headers = {"Content-Type": "application/sparql-query", "Accept": accept}
+        endpoint = str(self.settings.query_endpoint)
+        try:
+            with self.client.stream(
+                "POST", endpoint, content=sparql.encode("utf-8"), headers=headers, params=params,
+                timeout=self._timeout(seconds),
+            ) as response:
+                _check(response, endpoint)
+                reader = io.BufferedReader(_StreamReader(response.iter_bytes(), deadline, seconds))
+                if accept == NTRIPLES:
+                    parsed: Any = ox.parse(input=reader, format=ox.RdfFormat.N_TRIPLES)
+                    return collect(_Triples(parsed), limit, deadline, seconds)
+                parsed = ox.parse_query_results(input=reader, format=ox.QueryResultsFormat.JSON)
+                return collect(parsed, limit, deadline, seconds)
+        except httpx.TimeoutException:
+            raise QueryTimeout(seconds) from None
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} could not be reached: {exc}") from None
+        except SyntaxError as exc:
+            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} sent results that do not parse: {exc}") from None
+
+    def _post_update(self, sparql: str, seconds: float, what: str = "update") -> None:
+        endpoint = self.settings.update_endpoint
+        if not endpoint:
+            raise ToolError("this server has no graph.update_endpoint configured: the remote store is read-only")
+        headers = {"Content-Type": "application/sparql-update"}
+        try:
+            response = self.client.post(
+                endpoint, content=sparql.encode("utf-8"), headers=headers, timeout=self._timeout(seconds)
+            )
+        except httpx.TimeoutException:
+            raise QueryTimeout(seconds, what) from None
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} could not be reached: {exc}") from None
+        _check(response, endpoint)
+
+    def _prologue(self, sparql: str) -> str:
+        """PREFIX lines for the recorded prefixes the text uses without declaring them."""
+        toks = list(tokens(sparql))
+        declared = {t.text.rstrip(":") for i, t in enumerate(toks[1:], 1) if toks[i - 1].keyword == "PREFIX"}
+        used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
+        known = self.prefixes.read()
+        return "".join(f"PREFIX {p}: <{known[p]}>\n" for p in sorted(used - declared) if p in known)
+
+    # -- store operations -------------------------------------------------------------------------------
+
+    def query(
+        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
+    ) -> Any:
+        text = self._prologue(sparql) + sparql + _values_block(bindings)
+        form = query_form(sparql)
+        accept = NTRIPLES if form in {"CONSTRUCT", "DESCRIBE"} else RESULTS_JSON
+        result = self._post_query(text, accept, graph, self.settings.query_timeout, limit)
+        if graph is not None and not _has_rows(result) and not self._graph_exists(graph):
+            raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+        return result
+
+    def update(self, *, sparql: str) -> dict[str, int]:
+        before = self._count_all()
+        self._post_update(self._prologue(sparql) + sparql, self.settings.update_timeout)
+        return {"before": before, "after": self._count_all()}
+
+    def load(
+        self,
+        *,
+        format: str,
+        data: bytes | None = None,
+        path: str | None = None,
+        graph: str | None = None,
+        base_iri: str | None = None,
+        replace: bool = False,
+        bulk: bool = False,
+    ) -> dict[str, int]:
+        dataset = format in DATASET_FORMATS
+        if dataset and (graph is not None or replace):
+            raise ToolError(f"{format} names its own graphs: load it without graph and replace")
+        raw = data if data is not None else _read(path, self.settings.max_remote_load_bytes)
+        if len(raw) > self.settings.max_remote_load_bytes:
+            raise ToolError(
+                f"the input is {len(raw)} bytes; a remote store takes at most "
+                f"{self.settings.max_remote_load_bytes} bytes per load (graph.max_remote_load_bytes)"
+            )
+        body = _insert_data(raw, format, graph, base_iri)
+        before = self._count_all() if dataset else self.count(graph)
+        clear = (f"DROP SILENT GRAPH <{graph}> ;\n" if graph else "CLEAR SILENT DEFAULT ;\n") if replace else ""
+        self._post_update(clear + body, self.settings.load_timeout, "load")
+        after = self._count_all() if dataset else self.count(graph)
+        return {"triples_added": after - (0 if replace else before), "graph_size": after}
+
+    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
+        scratch = ox.Store()
+        cap = self.settings.max_copy_triples
+        names: list[str | None] = [graph]
+        if graph is None and format in DATASET_FORMATS:
+            names += [name for name, _ in self.graphs() if name is not None]
+        elif graph is not None and not self._graph_exists(graph):
+            raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+        for name in names:
+            fetched = self._post_query(CONSTRUCT_ALL, NTRIPLES, name, self.settings.load_timeout, cap + 1)
+            if fetched.truncated:
+                raise ToolError(f"graph {name or 'default'} has more than {cap} triples (graph.max_copy_triples)")
+            target = ox.NamedNode(name) if name is not None else None
+            scratch.load(fetched.ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES, to_graph=target)
+        options: dict[str, Any] = {"format": FORMATS[format]}
+        if graph is not None or format not in DATASET_FORMATS:
+            options["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        if format in {"turtle", "trig", "rdfxml"}:
+            options["prefixes"] = self.prefixes.read()
+        out = scratch.dump(**options)
+        return {"data": out[:max_bytes], "total_bytes": len(out), "triples": len(scratch)}
+
+    def count(self, graph: str | None = None) -> int:
+        result = self._post_query(COUNT, RESULTS_JSON, graph, self.settings.query_timeout, 1)
+        return int(result.rows[0]["n"]) if result.rows else 0
+
+    def _count_all(self) -> int:
+        result = self._post_query(COUNT_ALL, RESULTS_JSON, None, self.settings.query_timeout, 1)
+        return int(result.rows[0]["n"]) if result.rows else 0
+
+    def graphs(self) -> list[tuple[str | None, int]]:
+        result = self._post_query(COUNT_NAMED, RESULTS_JSON, None, self.settings.query_timeout, 1_000_000)
+        named = sorted((str(row["g"]), int(row["n"] or 0)) for row in result.rows)
+        return [(None, self.count(None)), *named]
+
+    def clear(self, *, graph: str | None = None) -> int:
+        if graph is not None and not self._graph_exists(graph):
+            raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+        removed = self.count(graph)
+        update = f"DROP SILENT GRAPH <{graph}>" if graph else "CLEAR SILENT DEFAULT"
+        self._post_update(update, self.settings.update_timeout)
+        return removed
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _graph_exists(self, graph: str) -> bool:
+        return any(name == graph for name, _ in self.graphs())
+
+    def _known(self) -> str:
+        names = [name for name, _ in self.graphs() if name is not None]
+        shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+        return f"named graphs: {shown}" if names else "the store has no named graphs"
+
+
+class _Triples:
+    """Quads parsed from N-Triples, iterated as the triples ``collect`` serializes."""
+
+    def __init__(self, quads: Any) -> None:
+        self._quads = quads
+
+    def __iter__(self) -> Iterator[Any]:
+        for quad in self._quads:
+            yield quad.triple
+
+
+def _has_rows(result: Any) -> bool:
+    if isinstance(result, bool):
+        return result
+    return bool(getattr(result, "count", 0))
+
+
+def _values_block(bindings: dict[str, str] | None) -> str:
+    subs = substitutions(bindings)
+    if not subs:
+        return ""
+    names = " ".join(f"?{var.value}" for var in subs)
+    values = " ".join(str(term) for term in subs.values())
+    return f"\nVALUES ({names}) {{ ({values}) }}"
+
+
+def _insert_data(raw: bytes, format: str, graph: str | None, base_iri: str | None) -> str:
+    """An ``INSERT DATA`` update holding the parsed input, grouped by graph."""
+    groups: dict[str | None, list[str]] = {}
+    try:
+        for quad in ox.parse(input=raw, format=FORMATS[format], base_iri=base_iri):
+            name = graph if graph is not None else _graph_name(quad.graph_name)
+            groups.setdefault(name, []).append(f"{quad.triple} .")
+    except SyntaxError as exc:
+        raise rdf_syntax_error(exc, format) from None
+    parts = []
+    for name, lines in groups.items():
+        block = "\n".join(lines)
+        parts.append(f"GRAPH <{name}> {{\n{block}\n}}" if name else block)
+    return "INSERT DATA {\n" + "\n".join(parts) + "\n}"
+
+
+def _graph_name(node: Any) -> str | None:
+    return node.value if isinstance(node, ox.NamedNode) else None
+
+
+def _read(path: str | None, cap: int) -> bytes:
+    if path is None:
+        raise ToolError("nothing to load: give file or content")
+    with open(path, "rb") as handle:
+        return handle.read(cap + 1)
+
+
+def _check(response: httpx.Response, endpoint: str) -> None:
+    if response.status_code < 400:
+        return
+    response.read()
+    text = response.text.strip()[:2000]
+    if response.status_code == 400:
+        raise QuerySyntaxError(f"the SPARQL endpoint refused the request: {text}")
+    if response.status_code in {401, 403}:
+        raise StoreUnavailable(f"the SPARQL endpoint {endpoint} refused our credentials ({response.status_code})")
+    raise StoreUnavailable(f"the SPARQL endpoint {endpoint} answered {response.status_code}: {text}")

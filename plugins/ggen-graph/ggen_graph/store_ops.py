@@ -1,0 +1,202 @@
+"""The operations on a pyoxigraph store, as the store worker process runs them.
+
+Every method takes and returns plain, picklable values so that it can run in another process. Writes
+are serialized by a lock (pyoxigraph's bulk loader must not race other writes); reads run concurrently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pyoxigraph as ox
+
+from ggen_graph.errors import (
+    GraphNotFound,
+    QueryRefused,
+    QuerySyntaxError,
+    ToolError,
+    query_syntax_error,
+    rdf_syntax_error,
+)
+from ggen_graph.formats import DATASET_FORMATS, FORMATS
+from ggen_graph.results import collect
+from ggen_graph.terms import substitutions
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+COUNT_NAMED = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    """The pyoxigraph graph name for an IRI, or the default graph for None."""
+    if graph is None:
+        return ox.DefaultGraph()
+    try:
+        return ox.NamedNode(graph)
+    except ValueError as exc:
+        raise ToolError(f"graph {graph!r} is not a valid IRI: {exc}") from None
+
+
+class StoreOps:
+    """Load, query, update, export, list and clear on one pyoxigraph store."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.write_lock = threading.Lock()
+
+    def ping(self) -> str:
+        return "pong"
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in one graph (the default graph for None)."""
+        result = self.store.query(COUNT, default_graph=graph_node(graph))
+        return int(next(iter(result))[0].value)
+
+    def count_all(self) -> int:
+        """Triples in the whole dataset (default graph and every named graph)."""
+        return int(next(iter(self.store.query(COUNT_ALL)))[0].value)
+
+    def load(
+        self,
+        *,
+        format: str,
+        data: bytes | None = None,
+        path: str | None = None,
+        graph: str | None = None,
+        base_iri: str | None = None,
+        replace: bool = False,
+        bulk: bool = False,
+    ) -> dict[str, int]:
+        """Parse RDF into the store; returns ``triples_added`` and ``graph_size``."""
+        dataset = format in DATASET_FORMATS
+        if dataset and (graph is not None or replace):
+            raise ToolError(
+                f"{format} names its own graphs: load it without graph and replace "
+                "(or convert it to a triple format to put it in one graph)"
+            )
+        with self.write_lock:
+            if replace:
+                self._drop(graph)
+            before = self.count_all() if dataset else self.count(graph)
+            self._parse_into(format, data, path, graph, base_iri, bulk)
+            after = self.count_all() if dataset else self.count(graph)
+        return {"triples_added": after - before, "graph_size": after}
+
+    def _parse_into(
+        self, format: str, data: bytes | None, path: str | None, graph: str | None, base_iri: str | None, bulk: bool
+    ) -> None:
+        options: dict[str, Any] = {"format": FORMATS[format], "base_iri": base_iri}
+        if graph is not None:
+            options["to_graph"] = graph_node(graph)
+        source: dict[str, Any] = {"path": path} if path is not None else {"input": data}
+        loader = self.store.bulk_load if bulk else self.store.load
+        try:
+            loader(**source, **options)
+        except SyntaxError as exc:
+            raise rdf_syntax_error(exc, format) from None
+        except OSError as exc:
+            raise ToolError(f"loading failed: {exc}") from None
+
+    def query(
+        self,
+        *,
+        sparql: str,
+        limit: int,
+        timeout: float,
+        graph: str | None = None,
+        bindings: dict[str, str] | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> Any:
+        """Run a read-only query and collect at most ``limit`` rows (or triples) before the deadline."""
+        deadline = time.monotonic() + timeout
+        options: dict[str, Any] = {"prefixes": prefixes or None, "substitutions": _subs(bindings)}
+        if graph is not None:
+            if not self._exists(graph):
+                raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+            options["default_graph"] = graph_node(graph)
+        try:
+            result = self.store.query(sparql, **options)
+        except SyntaxError as exc:
+            raise query_syntax_error(exc) from None
+        except RuntimeError as exc:
+            raise _runtime_error(exc) from None
+        return collect(result, limit, deadline, timeout)
+
+    def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
+        """Run a SPARQL update in one transaction; returns the dataset size before and after."""
+        with self.write_lock:
+            before = self.count_all()
+            try:
+                self.store.update(sparql, prefixes=prefixes or None)
+            except SyntaxError as exc:
+                raise query_syntax_error(exc) from None
+            except (RuntimeError, OSError) as exc:
+                raise ToolError(f"the update failed: {exc}") from None
+            return {"before": before, "after": self.count_all()}
+
+    def export(
+        self, *, format: str, max_bytes: int, graph: str | None = None, prefixes: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Serialize a graph (or, for nquads/trig without graph, the dataset), cut at ``max_bytes``."""
+        options: dict[str, Any] = {"format": FORMATS[format]}
+        if graph is not None or format not in DATASET_FORMATS:
+            options["from_graph"] = graph_node(graph)
+        if prefixes and format in {"turtle", "trig", "rdfxml"}:
+            options["prefixes"] = prefixes
+        if graph is not None and not self._exists(graph):
+            raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+        data = self.store.dump(**options)
+        triples = self.count(graph) if "from_graph" in options else self.count_all()
+        return {"data": data[:max_bytes], "total_bytes": len(data), "triples": triples}
+
+    def graphs(self) -> list[tuple[str | None, int]]:
+        """The default graph (None) and every named graph, with their sizes."""
+        sizes: dict[str, int] = {node.value: 0 for node in self.store.named_graphs() if isinstance(node, ox.NamedNode)}
+        for row in self.store.query(COUNT_NAMED):
+            if isinstance(row[0], ox.NamedNode):
+                sizes[row[0].value] = int(row[1].value)
+        listed: list[tuple[str | None, int]] = [(None, self.count(None))]
+        return listed + sorted(sizes.items())
+
+    def clear(self, *, graph: str | None = None) -> int:
+        """Remove one graph (or empty the default graph); returns the triples removed."""
+        with self.write_lock:
+            if graph is not None and not self._exists(graph):
+                raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+            removed = self.count(graph)
+            self._drop(graph)
+            return removed
+
+    def _drop(self, graph: str | None) -> None:
+        node = graph_node(graph)
+        if isinstance(node, ox.DefaultGraph):
+            self.store.clear_graph(node)
+        elif self.store.contains_named_graph(node):
+            self.store.remove_graph(node)
+
+    def _exists(self, graph: str) -> bool:
+        return bool(self.store.contains_named_graph(graph_node(graph)))
+
+    def _known(self) -> str:
+        names = sorted(node.value for node in self.store.named_graphs() if isinstance(node, ox.NamedNode))
+        shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+        return f"named graphs: {shown}" if names else "the store has no named graphs"
+
+
+def _subs(bindings: dict[str, str] | None) -> Any:
+    try:
+        return substitutions(bindings)
+    except ValueError as exc:
+        raise ToolError(f"invalid binding: {exc}") from None
+
+
+def _runtime_error(exc: RuntimeError) -> ToolError:
+    text = str(exc)
+    if "SELECT projection" in text:
+        return QueryRefused(f"{text}: a bound variable must be selected (add it to SELECT, or use SELECT *)")
+    return ToolError(f"the query failed: {text}")
+
+
+__all__ = ["QuerySyntaxError", "StoreOps", "graph_node"]

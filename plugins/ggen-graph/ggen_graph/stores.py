@@ -1,0 +1,169 @@
+"""The graph store a workspace uses: embedded (on-disk pyoxigraph in a worker process) or a remote endpoint.
+
+:func:`store_for` returns the store for a workspace and settings, opening it on first use and keeping it
+open for later calls. Every method is blocking; tools call them through ``ctx.run_sync``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ggen_graph.prefixes import PrefixRegistry
+from ggen_graph.settings import GraphSettings
+from ggen_graph.worker_client import WorkerClient
+
+STORE_DIR = "store"
+PREFIX_FILE = "graph-prefixes.json"
+MAX_OPEN_STORES = 8
+
+
+class GraphStore(Protocol):
+    """What the graph tools need from a store (embedded or remote)."""
+
+    kind: str
+    prefixes: PrefixRegistry
+    settings: GraphSettings
+
+    def load(
+        self,
+        *,
+        format: str,
+        data: bytes | None = None,
+        path: str | None = None,
+        graph: str | None = None,
+        base_iri: str | None = None,
+        replace: bool = False,
+        bulk: bool = False,
+    ) -> dict[str, int]: ...
+
+    def query(
+        self,
+        *,
+        sparql: str,
+        limit: int,
+        graph: str | None = None,
+        bindings: dict[str, str] | None = None,
+    ) -> Any: ...
+
+    def update(self, *, sparql: str) -> dict[str, int]: ...
+
+    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]: ...
+
+    def count(self, graph: str | None = None) -> int: ...
+
+    def graphs(self) -> list[tuple[str | None, int]]: ...
+
+    def clear(self, *, graph: str | None = None) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class EmbeddedStore:
+    """An on-disk pyoxigraph store run by a worker process (killed and restarted at a deadline)."""
+
+    path: Path
+    settings: GraphSettings
+    prefixes: PrefixRegistry
+    kind: str = "embedded"
+
+    def __post_init__(self) -> None:
+        self.worker = WorkerClient(str(self.path), threads=self.settings.worker_threads)
+
+    def load(self, **kwargs: Any) -> dict[str, int]:
+        return self.worker.call("load", kwargs, timeout=self.settings.load_timeout, what="load")
+
+    def query(
+        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
+    ) -> Any:
+        seconds = self.settings.query_timeout
+        kwargs = {
+            "sparql": sparql,
+            "limit": limit,
+            "timeout": seconds,
+            "graph": graph,
+            "bindings": bindings,
+            "prefixes": self.prefixes.read(),
+        }
+        return self.worker.call("query", kwargs, timeout=seconds)
+
+    def update(self, *, sparql: str) -> dict[str, int]:
+        kwargs = {"sparql": sparql, "prefixes": self.prefixes.read()}
+        return self.worker.call("update", kwargs, timeout=self.settings.update_timeout, what="update")
+
+    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
+        kwargs = {"format": format, "max_bytes": max_bytes, "graph": graph, "prefixes": self.prefixes.read()}
+        return self.worker.call("export", kwargs, timeout=self.settings.load_timeout, what="export")
+
+    def count(self, graph: str | None = None) -> int:
+        return int(self.worker.call("count", {"graph": graph}, timeout=self.settings.query_timeout))
+
+    def graphs(self) -> list[tuple[str | None, int]]:
+        return list(self.worker.call("graphs", timeout=self.settings.query_timeout))
+
+    def clear(self, *, graph: str | None = None) -> int:
+        return int(self.worker.call("clear", {"graph": graph}, timeout=self.settings.update_timeout, what="clear"))
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+_lock = threading.Lock()
+_open: OrderedDict[tuple[Any, ...], GraphStore] = OrderedDict()
+
+
+def store_for(settings: GraphSettings, state_dir: Path) -> GraphStore:
+    """The store for a workspace's state directory and these settings, opened on first use."""
+    key = _key(settings, state_dir)
+    with _lock:
+        store = _open.get(key)
+        if store is not None:
+            _open.move_to_end(key)
+            store.settings = settings
+            return store
+        store = _make(settings, state_dir)
+        _open[key] = store
+        while len(_open) > MAX_OPEN_STORES:
+            _, oldest = _open.popitem(last=False)
+            oldest.close()
+        return store
+
+
+def open_stores() -> list[GraphStore]:
+    """The stores open in this process (for health checks and tests)."""
+    with _lock:
+        return list(_open.values())
+
+
+def close_all() -> None:
+    """Close every open store (their workers flush and exit); the next call opens them again."""
+    with _lock:
+        stores = list(_open.values())
+        _open.clear()
+    for store in stores:
+        store.close()
+
+
+def _key(settings: GraphSettings, state_dir: Path) -> tuple[Any, ...]:
+    if settings.store == "sparql":
+        auth = settings.auth_header.get_secret_value() if settings.auth_header else None
+        return ("sparql", settings.query_endpoint, settings.update_endpoint, auth, str(state_dir))
+    return ("embedded", str(state_dir / STORE_DIR))
+
+
+def _make(settings: GraphSettings, state_dir: Path) -> GraphStore:
+    prefixes = PrefixRegistry(state_dir / PREFIX_FILE)
+    if settings.store == "sparql":
+        from ggen_graph.remote_store import RemoteStore
+
+        return RemoteStore(settings, prefixes)
+    (state_dir / STORE_DIR).mkdir(parents=True, exist_ok=True)
+    return EmbeddedStore(state_dir / STORE_DIR, settings, prefixes)
+
+
+atexit.register(close_all)

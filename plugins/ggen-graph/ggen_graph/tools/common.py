@@ -1,0 +1,66 @@
+"""What every graph tool shares: settings, the store, argument types and timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from pydantic import Field
+
+from ggen_graph.settings import GraphSettings
+
+if TYPE_CHECKING:
+    from ggen_graph.stores import GraphStore
+    from ggen_mcp_core import ToolContext
+
+T = TypeVar("T")
+
+FormatName = Literal["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]
+IRI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$"
+GraphIri = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=2048,
+        pattern=IRI_PATTERN,
+        description="A named graph's absolute IRI, e.g. `urn:ggen:ontology` or `http://example.org/g`.",
+    ),
+]
+WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
+
+MiB = 1024 * 1024
+
+
+def graph_settings(ctx: ToolContext) -> GraphSettings:
+    """The ``[graph]`` settings of this server."""
+    return ctx.settings.section("graph", GraphSettings)
+
+
+def open_store(ctx: ToolContext) -> GraphStore:
+    """The store of the caller's workspace, opened on first use."""
+    from ggen_graph.stores import store_for
+
+    return store_for(graph_settings(ctx), ctx.workspace.state_dir)
+
+
+async def blocking(ctx: ToolContext, func: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a blocking store call off the event loop."""
+    return await ctx.run_sync(partial(func, **kwargs))
+
+
+def graph_label(graph: str | None) -> str:
+    """How a graph is named in messages: its IRI, or ``default graph``."""
+    return graph if graph is not None else "default graph"
+
+
+class Timer:
+    """Milliseconds since creation."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def ms(self) -> float:
+        return round((time.perf_counter() - self.start) * 1000, 3)

@@ -1,0 +1,97 @@
+"""graph_export: a graph (or the dataset) serialized to a workspace file or returned inline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, blocking, graph_settings, open_store
+from ggen_mcp_core import ToolError
+
+if TYPE_CHECKING:
+    from ggen_graph.stores import GraphStore
+    from ggen_mcp_core import ToolContext
+
+
+class ExportInput(BaseModel):
+    """Arguments of graph_export."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graph: GraphIri | None = Field(
+        None, description="Named graph to export; the default graph when absent (the whole dataset for nquads/trig)."
+    )
+    format: FormatName | None = Field(None, description="Output format; from the output extension, else turtle.")
+    output: WorkspacePath | None = Field(
+        None, description="Workspace path to write (atomically, replacing it); inline text when absent."
+    )
+
+
+class ExportOutput(BaseModel):
+    """What graph_export produced."""
+
+    format: str = Field(description="The serialization format.")
+    graph: str | None = Field(description="The exported named graph; null for the default graph or dataset.")
+    triples: int = Field(description="Triples exported.")
+    bytes: int = Field(description="Size of the full serialization.")
+    output: str | None = Field(None, description="Workspace-relative path written, when output was given.")
+    content: str | None = Field(None, description="The serialization, when no output was given.")
+    truncated: bool = Field(False, description="True when the inline content was cut at the size cap.")
+    message: str | None = Field(None, description="Why the content was cut, and how to get all of it.")
+    duration_ms: float = Field(description="Wall-clock time of the export.")
+
+
+async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
+    from ggen_graph.formats import format_from_name
+
+    timer = Timer()
+    settings = graph_settings(ctx)
+    try:
+        fmt = format_from_name(args.format, args.output) if args.format or args.output else "turtle"
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+    store = open_store(ctx)
+    if args.output is not None:
+        target = ctx.workspace.resolve(args.output)
+        cap = settings.max_export_file_bytes
+        dumped = await _dump(ctx, store, fmt, cap, args.graph)
+        if dumped["total_bytes"] > cap:
+            raise ToolError(f"the export is {dumped['total_bytes']} bytes, over graph.max_export_file_bytes ({cap})")
+        written = await ctx.run_sync(ctx.workspace.write_atomic, target, dumped["data"])
+        return ExportOutput(
+            format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
+            output=ctx.workspace.relative(written), duration_ms=timer.ms,
+        )
+    cap = settings.max_export_bytes
+    dumped = await _dump(ctx, store, fmt, cap, args.graph)
+    data, truncated = dumped["data"], dumped["total_bytes"] > cap
+    message = None
+    if truncated:
+        data = cut_at_statement(data, fmt)
+        message = (
+            f"the {dumped['total_bytes']}-byte export was cut to {len(data)} bytes (graph.max_export_bytes = {cap})"
+            + ("; the text ends at a statement boundary" if fmt in {"turtle", "ntriples", "nquads", "trig"} else
+               "; it is not a complete document")
+            + ": pass output to write the whole graph to a file"
+        )
+    return ExportOutput(
+        format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
+        content=data.decode("utf-8", "replace"), truncated=truncated, message=message, duration_ms=timer.ms,
+    )
+
+
+async def _dump(ctx: ToolContext, store: GraphStore, fmt: str, cap: int, graph: str | None) -> dict[str, Any]:
+    return await blocking(ctx, store.export, format=fmt, max_bytes=cap, graph=graph)
+
+
+def cut_at_statement(data: bytes, fmt: str) -> bytes:
+    """Cut a prefix of a serialization back to its last complete statement (or line)."""
+    if fmt in {"ntriples", "nquads"}:
+        end = data.rfind(b"\n")
+    elif fmt in {"turtle", "trig"}:
+        end = data.rfind(b" .\n")
+        end = end + 2 if end >= 0 else -1
+    else:
+        end = data.rfind(b"\n")
+    return data[: end + 1] if end >= 0 else b""

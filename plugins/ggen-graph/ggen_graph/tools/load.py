@@ -1,0 +1,112 @@
+"""graph_load: RDF from a workspace file or inline text into the store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, blocking, graph_settings, open_store
+from ggen_mcp_core import ToolError
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import ToolContext
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+class LoadInput(BaseModel):
+    """Arguments of graph_load: exactly one of ``file`` and ``content``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: WorkspacePath | None = Field(
+        None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
+    )
+    content: str | None = Field(
+        None, max_length=64 * 1024 * 1024, description="RDF text to load (instead of file)."
+    )
+    format: FormatName | None = Field(
+        None, description="RDF format; from the file extension when absent, turtle for content."
+    )
+    graph: GraphIri | None = Field(None, description="Named graph to load into; the default graph when absent.")
+    base_iri: str | None = Field(
+        None, max_length=2048, description="Base IRI that resolves relative IRIs in the input."
+    )
+    replace: bool = Field(False, description="Clear the target graph first (its old triples are removed).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LoadInput:
+        if (self.file is None) == (self.content is None):
+            raise ValueError("give exactly one of file and content")
+        return self
+
+
+class LoadOutput(BaseModel):
+    """What graph_load did."""
+
+    triples_added: int = Field(description="Triples that were not in the graph before.")
+    graph_size: int = Field(description="Triples in the target graph (or the whole dataset for nquads/trig).")
+    graph: str | None = Field(description="The named graph loaded into; null for the default graph.")
+    format: str = Field(description="The format the input was parsed as.")
+    bytes: int = Field(description="Size of the input.")
+    duration_ms: float = Field(description="Wall-clock time of the load.")
+    triples_per_second: float = Field(description="triples_added per second of duration.")
+
+
+async def graph_load(args: LoadInput, ctx: ToolContext) -> LoadOutput:
+    from ggen_graph import prefixes as prefix_module
+    from ggen_graph.formats import format_from_name
+
+    timer = Timer()
+    settings = graph_settings(ctx)
+    try:
+        fmt = format_from_name(args.format, args.file) if args.file else format_from_name(args.format or "turtle")
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+    store = open_store(ctx)
+    if args.file is not None:
+        path, size = _checked_file(ctx, args.file, settings.max_load_bytes)
+        head = _head(path)
+        source = {"path": str(path), "bulk": size >= settings.bulk_load_bytes > 0}
+    else:
+        data = (args.content or "").encode("utf-8")
+        size = len(data)
+        if size > settings.max_load_bytes:
+            raise ToolError(f"content is {size} bytes; the limit is {settings.max_load_bytes} (graph.max_load_bytes)")
+        head, source = data[: prefix_module.SCAN_BYTES], {"data": data}
+    outcome = await blocking(
+        ctx, store.load, format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source
+    )
+    store.prefixes.add(prefix_module.extract(head, fmt))
+    elapsed = max(timer.ms, 0.001)
+    return LoadOutput(
+        triples_added=outcome["triples_added"],
+        graph_size=outcome["graph_size"],
+        graph=args.graph,
+        format=fmt,
+        bytes=size,
+        duration_ms=elapsed,
+        triples_per_second=round(outcome["triples_added"] / (elapsed / 1000), 1),
+    )
+
+
+def _checked_file(ctx: ToolContext, file: str, max_bytes: int) -> tuple[Path, int]:
+    if _URL.match(file):
+        raise ToolError(f"file takes a workspace path, not a URL ({file!r}); the server never fetches data")
+    path = ctx.workspace.resolve(file, must_exist=True)
+    if not path.is_file():
+        raise ToolError(f"{file!r} is not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ToolError(f"{file!r} is {size} bytes; the limit is {max_bytes} (graph.max_load_bytes)")
+    return path, size
+
+
+def _head(path: Path) -> bytes:
+    from ggen_graph.prefixes import SCAN_BYTES
+
+    with path.open("rb") as handle:
+        return handle.read(SCAN_BYTES)

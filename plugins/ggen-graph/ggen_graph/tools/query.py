@@ -1,0 +1,108 @@
+"""graph_query: read-only SPARQL (SELECT, ASK, CONSTRUCT, DESCRIBE) with bindings, a row cap and a deadline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggen_graph.tools.common import GraphIri, Timer, blocking, graph_settings, open_store
+from ggen_mcp_core import ToolError
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import ToolContext
+
+
+class QueryInput(BaseModel):
+    """Arguments of graph_query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sparql: str = Field(
+        min_length=1,
+        max_length=1024 * 1024,
+        description="A SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query. Prefixes declared by loaded files "
+        "(and rdf, rdfs, xsd, owl, sh) may be used without PREFIX lines.",
+    )
+    graph: GraphIri | None = Field(
+        None, description="Run against this named graph (as the default graph); the store's default graph when absent."
+    )
+    bindings: dict[str, str] | None = Field(
+        None,
+        max_length=64,
+        description="Variable -> value, bound as RDF terms (never pasted into the text): `<iri>`, an absolute "
+        "IRI (`http://...`, `urn:...`), `\"text\"@en`, `\"5\"^^<http://www.w3.org/2001/XMLSchema#integer>`, "
+        "or any other text as a plain string literal. A bound SELECT variable must be projected.",
+    )
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Row (or triple) cap; the server's default when absent, never above its maximum.",
+    )
+    typed: bool = Field(
+        False,
+        description="Also return typed_rows: each value with its type (iri, literal, bnode), datatype, language.",
+    )
+
+
+class TypedTerm(BaseModel):
+    """A result value with its kind, datatype and language."""
+
+    value: str = Field(description="IRI string, lexical form, or `_:id` for a blank node.")
+    type: Literal["iri", "literal", "bnode", "triple"] = Field(description="Kind of term.")
+    datatype: str | None = Field(None, description="Datatype IRI of a literal without language.")
+    language: str | None = Field(None, description="Language tag of a language-tagged literal.")
+
+
+class QueryOutput(BaseModel):
+    """The result of graph_query; which fields are set depends on ``form``."""
+
+    form: Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"] = Field(description="The query form that ran.")
+    variables: list[str] = Field(default_factory=list, description="SELECT: the projected variables.")
+    rows: list[dict[str, str | None]] = Field(
+        default_factory=list,
+        description="SELECT: one object per solution keyed by bare variable name; IRIs as IRI strings, literals "
+        "as their lexical form, unbound as null.",
+    )
+    typed_rows: list[dict[str, TypedTerm | None]] | None = Field(
+        None, description="SELECT with typed=true: the same rows with type, datatype and language."
+    )
+    boolean: bool | None = Field(None, description="ASK: the answer.")
+    ntriples: str | None = Field(None, description="CONSTRUCT/DESCRIBE: the triples as N-Triples text.")
+    count: int = Field(description="Rows (or triples) returned.")
+    truncated: bool = Field(description="True when the row cap cut the result.")
+    limit: int = Field(description="The row cap that applied.")
+    duration_ms: float = Field(description="Wall-clock time of the query.")
+
+
+async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
+    from ggen_graph.results import ConstructResult, SelectResult
+    from ggen_graph.sparql_guard import check_read_only_query, query_form
+
+    timer = Timer()
+    settings = graph_settings(ctx)
+    if len(args.sparql.encode("utf-8")) > settings.max_query_bytes:
+        raise ToolError(f"the query is longer than {settings.max_query_bytes} bytes (graph.max_query_bytes)")
+    allowlist = settings.service_allowlist or None
+    check_read_only_query(args.sparql, allow_service=settings.allow_service, service_allowlist=allowlist)
+    form = query_form(args.sparql)
+    if form not in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
+        raise ToolError("graph_query needs a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    limit = settings.effective_limit(args.limit)
+    store = open_store(ctx)
+    result = await blocking(ctx, store.query, sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings)
+    common = {"form": form, "limit": limit}
+    if isinstance(result, SelectResult):
+        typed = [
+            {k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows
+        ] if args.typed else None
+        return QueryOutput.model_validate(
+            {**common, "variables": result.variables, "rows": result.rows, "typed_rows": typed,
+             "count": result.count, "truncated": result.truncated, "duration_ms": timer.ms}
+        )
+    if isinstance(result, ConstructResult):
+        return QueryOutput(
+            **common, ntriples=result.ntriples, count=result.count, truncated=result.truncated, duration_ms=timer.ms
+        )
+    return QueryOutput(**common, boolean=bool(result), count=1, truncated=False, duration_ms=timer.ms)

@@ -1,0 +1,71 @@
+"""graph_stats: triples per graph, classes with instance counts, predicates with usage, prefixes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggen_graph.tools.common import GraphIri, Timer, blocking, graph_settings, open_store
+from ggen_graph.tools.graphs import GraphInfo, graph_infos
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import ToolContext
+
+CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class"
+PREDICATES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p"
+
+
+class StatsInput(BaseModel):
+    """Arguments of graph_stats."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graph: GraphIri | None = Field(
+        None, description="Graph whose classes and predicates are counted; the default graph when absent."
+    )
+
+
+class ClassCount(BaseModel):
+    """A class and how many distinct instances it has."""
+
+    iri: str = Field(description="The class IRI.")
+    instances: int = Field(description="Distinct subjects typed with it.")
+
+
+class PredicateCount(BaseModel):
+    """A predicate and how many triples use it."""
+
+    iri: str = Field(description="The predicate IRI.")
+    triples: int = Field(description="Triples with this predicate.")
+
+
+class StatsOutput(BaseModel):
+    """Statistics of the store and of one graph."""
+
+    graphs: list[GraphInfo] = Field(description="Every graph with its size (the default graph first).")
+    total_triples: int = Field(description="Triples in the whole dataset.")
+    graph: str | None = Field(description="The graph the class and predicate counts are about.")
+    classes: list[ClassCount] = Field(description="Classes by instance count, most used first (capped).")
+    predicates: list[PredicateCount] = Field(description="Predicates by usage, most used first (capped).")
+    prefixes: dict[str, str] = Field(description="Prefixes known to queries and exports.")
+    duration_ms: float = Field(description="Wall-clock time of the statistics.")
+
+
+async def graph_stats(args: StatsInput, ctx: ToolContext) -> StatsOutput:
+    timer = Timer()
+    settings = graph_settings(ctx)
+    store = open_store(ctx)
+    graphs = await graph_infos(ctx, store)
+    top = settings.stats_top
+    classes = await blocking(ctx, store.query, sparql=CLASSES, limit=top, graph=args.graph)
+    predicates = await blocking(ctx, store.query, sparql=PREDICATES, limit=top, graph=args.graph)
+    return StatsOutput(
+        graphs=graphs,
+        total_triples=sum(g.triples for g in graphs),
+        graph=args.graph,
+        classes=[ClassCount(iri=str(r["class"]), instances=int(r["n"] or 0)) for r in classes.rows],
+        predicates=[PredicateCount(iri=str(r["p"]), triples=int(r["n"] or 0)) for r in predicates.rows],
+        prefixes=store.prefixes.read(),
+        duration_ms=timer.ms,
+    )

@@ -1,0 +1,51 @@
+"""graph_update: SPARQL UPDATE on the store (destructive; scope graph:write)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggen_graph.tools.common import Timer, blocking, graph_settings, open_store
+from ggen_mcp_core import ToolError
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import ToolContext
+
+
+class UpdateInput(BaseModel):
+    """Arguments of graph_update."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sparql: str = Field(
+        min_length=1,
+        max_length=16 * 1024 * 1024,
+        description="A SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP...). LOAD and SERVICE "
+        "are refused: the server never fetches from URLs.",
+    )
+
+
+class UpdateOutput(BaseModel):
+    """What graph_update changed."""
+
+    triples_before: int = Field(description="Triples in the whole dataset before the update.")
+    triples_after: int = Field(description="Triples in the whole dataset after it.")
+    delta: int = Field(description="triples_after - triples_before.")
+    duration_ms: float = Field(description="Wall-clock time of the update.")
+
+
+async def graph_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
+    from ggen_graph.sparql_guard import QUERY_FORMS, check_update, query_form
+
+    timer = Timer()
+    settings = graph_settings(ctx)
+    if len(args.sparql.encode("utf-8")) > max(settings.max_query_bytes, settings.max_load_bytes):
+        raise ToolError("the update is longer than the server accepts")
+    check_update(args.sparql)
+    if query_form(args.sparql) in QUERY_FORMS:
+        raise ToolError("graph_update runs SPARQL UPDATE; use graph_query for SELECT, ASK, CONSTRUCT and DESCRIBE")
+    store = open_store(ctx)
+    outcome = await blocking(ctx, store.update, sparql=args.sparql)
+    before, after = outcome["before"], outcome["after"]
+    return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)

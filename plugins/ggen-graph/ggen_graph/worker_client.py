@@ -1,0 +1,217 @@
+"""The server's side of a store worker process: requests, deadlines, kill and restart.
+
+Each call gets a deadline. When it passes, the caller gets ``QueryTimeout`` at once and the worker is
+killed (``SIGKILL``): that is the only way to stop a pyoxigraph query that is still running. Calls that
+were running in the same worker end with ``StoreUnavailable`` (read-only ones are retried once in a new
+worker); the next call starts a new worker, which opens the store again. A killed worker loses at most
+the write it was doing: RocksDB commits each load or update whole (except the bulk loader, see the docs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import sys
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from ggen_graph.errors import QueryTimeout, StoreUnavailable, from_wire
+
+READ_OPS = frozenset({"ping", "count", "count_all", "query", "export", "graphs"})
+START_TIMEOUT = 60.0
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def mp_context() -> Any:
+    """The multiprocessing context for workers: a fork server with pyoxigraph already imported.
+
+    Workers fork from that server in milliseconds instead of importing everything again. Like every
+    ``forkserver``/``spawn`` child, they import the main module first, so a server started from a script
+    file or with ``-m`` works, and one typed on standard input does not.
+    """
+    global _context
+    with _context_lock:
+        if _context is None:
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(_preload())
+            _context = context
+        return _context
+
+
+def _preload() -> list[str]:
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    main_ok = isinstance(main_file, str) and os.path.isfile(main_file)
+    return (["__main__"] if main_ok else []) + ["ggen_graph.store_worker"]
+
+
+class _Worker:
+    """One running worker process and its pending requests."""
+
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.pending: dict[int, Future[Any]] = {}
+        self.lock = threading.Lock()
+        self.alive = True
+        self.lost_reason = "the graph store worker ended"
+
+    def reader(self) -> None:
+        while True:
+            try:
+                request_id, ok, value = self.conn.recv()
+            except (EOFError, OSError, ValueError):
+                break
+            with self.lock:
+                future = self.pending.pop(request_id, None)
+            if future is not None and not future.done():
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(from_wire(*value))
+        self.fail_all()
+
+    def fail_all(self) -> None:
+        with self.lock:
+            self.alive = False
+            pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(StoreUnavailable(self.lost_reason))
+
+
+class WorkerClient:
+    """Runs store operations in a worker process that is restarted when it dies or overruns a deadline.
+
+    :param path: the on-disk store directory, or None for an in-memory store.
+    :param threads: operations the worker runs at once.
+    :param network_guard: block Python-level network access in the worker (for rdflib/pyshacl work).
+    """
+
+    def __init__(self, path: str | None, *, threads: int = 4, network_guard: bool = False) -> None:
+        self.path = path
+        self.threads = threads
+        self.network_guard = network_guard
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, when one is running."""
+        worker = self._worker
+        return worker.process.pid if worker is not None and worker.alive else None
+
+    def call(self, op: str, kwargs: dict[str, Any] | None = None, *, timeout: float, what: str = "query") -> Any:
+        """Run ``op`` in the worker; raise ``QueryTimeout`` (and kill the worker) after ``timeout`` seconds.
+
+        ``what`` names the operation in the timeout message ("query exceeded 10 s").
+        """
+        arguments = kwargs or {}
+        try:
+            return self._call_once(op, timeout, what, arguments)
+        except StoreUnavailable:
+            if op not in READ_OPS:
+                raise
+            return self._call_once(op, timeout, what, arguments)
+
+    def _call_once(self, op: str, timeout: float, what: str, kwargs: dict[str, Any]) -> Any:
+        worker = self._ensure()
+        request_id = next(self._ids)
+        future: Future[Any] = Future()
+        with worker.lock:
+            if not worker.alive:
+                raise StoreUnavailable(worker.lost_reason)
+            worker.pending[request_id] = future
+        try:
+            with self._lock:
+                worker.conn.send((request_id, op, kwargs))
+        except (OSError, ValueError) as exc:
+            worker.fail_all()
+            raise StoreUnavailable(f"the graph store worker is gone: {exc}") from None
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            self._kill(worker, f"the graph store worker was restarted: another call overran its deadline ({op})")
+            raise QueryTimeout(timeout, what) from None
+
+    def _ensure(self) -> _Worker:
+        with self._lock:
+            worker = self._worker
+            if worker is not None and worker.alive and worker.process.is_alive():
+                return worker
+            if worker is not None:
+                self._reap(worker)
+                self.restarts += 1
+            self._worker = self._start()
+            return self._worker
+
+    def _start(self) -> _Worker:
+        context = mp_context()
+        parent, child = context.Pipe(duplex=True)
+        from ggen_graph.store_worker import serve
+
+        process = context.Process(
+            target=serve,
+            args=(child, self.path, self.threads, self.network_guard),
+            name="ggen-graph-store",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        if not parent.poll(START_TIMEOUT):
+            process.kill()
+            raise StoreUnavailable(f"the graph store worker did not start within {START_TIMEOUT:g} s")
+        try:
+            status, detail = parent.recv()
+        except (EOFError, OSError):
+            process.join(5)
+            raise StoreUnavailable(f"the graph store worker exited at start (code {process.exitcode})") from None
+        if status != "ready":
+            process.join(5)
+            raise StoreUnavailable(str(detail))
+        worker = _Worker(process, parent)
+        threading.Thread(target=worker.reader, name="ggen-graph-reader", daemon=True).start()
+        return worker
+
+    def _kill(self, worker: _Worker, reason: str) -> None:
+        worker.lost_reason = reason
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(10)
+        worker.fail_all()
+
+    def _reap(self, worker: _Worker) -> None:
+        worker.fail_all()
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(10)
+        worker.conn.close()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker: let it finish running calls and flush, kill it if it does not end in time."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.lost_reason = "the graph store was closed"
+        with contextlib.suppress(OSError, ValueError):
+            worker.conn.send(None)
+        worker.process.join(timeout)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(5)
+        worker.fail_all()
+        worker.conn.close()
+
+
+__all__ = ["READ_OPS", "WorkerClient"]

@@ -1,0 +1,82 @@
+"""One generation job from template reference to planned actions: locate, render, plan (no writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ggen_template.actions import Planned, Planner, output_root
+from ggen_template.render import Renderer, RenderOptions, ShapeChecker, StoreReader
+from ggen_template.sources import TemplateSet, locate
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import Workspace
+    from ggen_template.render import RenderedFile
+    from ggen_template.settings import TemplateSettings
+
+Resolver = Callable[[str], "Path | None"]
+
+
+@dataclass
+class Job:
+    """What a caller asked to generate."""
+
+    template: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    output: str = "."
+    seed: str | None = None
+    graph: str | None = None
+    force: bool = False
+
+
+@dataclass
+class Prepared:
+    """A rendered and planned job."""
+
+    job: Job
+    template_set: TemplateSet
+    rendered: list[RenderedFile]
+    planned: Planned
+    root: Path
+
+    def variables_used(self) -> dict[str, Any]:
+        """The variables the templates rendered with (caller values and defaults)."""
+        return variables_used(self.rendered)
+
+
+def variables_used(rendered: list[RenderedFile]) -> dict[str, Any]:
+    """Every variable of every rendered template, first value wins."""
+    found: dict[str, Any] = {}
+    for item in rendered:
+        for key, value in item.variables.items():
+            found.setdefault(key, value)
+    return found
+
+
+class Generator:
+    """Renders and plans jobs in one workspace with one set of settings."""
+
+    def __init__(self, workspace: Workspace, settings: TemplateSettings, *, resolver: Resolver | None = None,
+                 store_reader: StoreReader | None = None, shape_checker: ShapeChecker | None = None) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.resolver = resolver
+        self.store_reader = store_reader
+        self.shape_checker = shape_checker
+
+    def render(self, job: Job) -> tuple[TemplateSet, list[RenderedFile]]:
+        """Locate and render every template of the job."""
+        template_set = locate(job.template, self.workspace, self.settings, self.resolver)
+        options = RenderOptions(job.variables, seed=job.seed, graph=job.graph, store_reader=self.store_reader,
+                                shape_checker=self.shape_checker)
+        renderer = Renderer(self.workspace, self.settings, options)
+        return template_set, renderer.render_set(template_set)
+
+    def prepare(self, job: Job) -> Prepared:
+        """Render the job and plan its actions against the files on disk."""
+        root = output_root(self.workspace, job.output)
+        template_set, rendered = self.render(job)
+        planner = Planner(self.workspace, root, force=job.force, max_bytes=self.settings.max_total_bytes)
+        return Prepared(job, template_set, rendered, planner.plan(rendered), root)

@@ -1,0 +1,241 @@
+"""A template's graph: front-matter RDF loaded into an in-memory store, and the SPARQL the body sees.
+
+Each render gets its own :class:`TemplateGraph` over a ``ggen_graph.engine.MemoryGraph``: ``prefixes``
+and ``base`` apply to inline Turtle and to every query, ``rdf`` files are read relative to the template's
+folder (inside the workspace), ``rdf_inline`` snippets are loaded after them, a named graph of the
+workspace store is copied in when the template asks for one, and the front-matter ``sparql`` queries
+become ``sparql_results.<name>``. Rows are keyed by bare variable name with values as ``graph_query``
+gives them (IRIs as their IRI string, literals as their lexical form).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ggen_mcp_core import ToolError
+from ggen_template.errors import TemplateError
+
+if TYPE_CHECKING:
+    from ggen_graph.engine import MemoryGraph
+
+    from ggen_template.frontmatter import FrontMatter
+    from ggen_template.settings import TemplateSettings
+
+TURTLE_FAMILY = frozenset({"turtle", "trig"})
+QueryResult = list["Row"] | bool
+
+
+class Row(dict[str, Any]):
+    """A SPARQL solution: ``row.name`` and ``row["name"]`` read the variable ``?name``.
+
+    A variable wins over a dict method of the same name, so ``row.values`` is ``?values`` when the
+    query selects it. ``row["?name"]`` works too (ggen's rows were keyed with the ``?``).
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)
+
+    def __missing__(self, key: str) -> Any:
+        if isinstance(key, str) and key.startswith("?") and dict.__contains__(self, key[1:]):
+            return dict.__getitem__(self, key[1:])
+        raise KeyError(key)
+
+
+class TemplateGraph:
+    """The RDF of one render and the queries run against it."""
+
+    def __init__(self, front_matter: FrontMatter, settings: TemplateSettings, *, name: str) -> None:
+        self.front_matter = front_matter
+        self.settings = settings
+        self.name = name
+        self.prefixes = dict(front_matter.prefixes)
+        self.base = front_matter.base
+        self._graph: MemoryGraph | None = None
+
+    @property
+    def graph(self) -> MemoryGraph:
+        """The in-memory store, created on first use."""
+        if self._graph is None:
+            from ggen_graph.engine import MemoryGraph
+
+            self._graph = MemoryGraph(max_input_bytes=self.settings.max_rdf_bytes)
+            self._graph.add_prefixes(self.prefixes)
+        return self._graph
+
+    def load_front_matter(self, template_dir: Path, read_file: Callable[[Path], str],
+                          store_graph: Callable[[str], str] | None = None) -> None:
+        """Load ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets."""
+        fm = self.front_matter
+        if fm.graph and store_graph is not None:
+            self._load_text(store_graph(fm.graph), "ntriples", f"workspace graph {fm.graph!r}")
+        for reference in fm.rdf:
+            path = template_dir / reference
+            self._load_text(read_file(path), self._format_of(reference), f"rdf file {reference!r}")
+        for index, snippet in enumerate(fm.rdf_inline):
+            self.load_turtle(snippet, f"rdf_inline[{index}]")
+
+    def load_turtle(self, snippet: str, label: str) -> None:
+        """Load a Turtle snippet (the front matter's prefixes apply)."""
+        self._load_text(snippet, "turtle", label)
+
+    def load_store_graph(self, ntriples: str, label: str) -> None:
+        """Copy triples exported from the workspace store (N-Triples) into this graph."""
+        self._load_text(ntriples, "ntriples", label)
+
+    def _format_of(self, reference: str) -> str:
+        from ggen_graph.engine import format_from_name
+
+        try:
+            return format_from_name(None, reference)
+        except ValueError as exc:
+            raise TemplateError(str(exc), template=self.name) from None
+
+    def _load_text(self, text: str, fmt: str, label: str) -> None:
+        header = self._turtle_header() if fmt in TURTLE_FAMILY else ""
+        try:
+            self.graph.load(header + text, fmt, base_iri=self.base)
+        except ToolError as exc:
+            raise TemplateError(f"{label}: {_shift_lines(exc, header)}", template=self.name) from None
+        except ValueError as exc:
+            raise TemplateError(f"{label}: {exc}", template=self.name) from None
+
+    def _turtle_header(self) -> str:
+        return "".join(f"@prefix {p.rstrip(':')}: <{iri}> .\n" for p, iri in self.prefixes.items())
+
+    def run_front_matter_queries(self) -> dict[str, QueryResult]:
+        """Run every front-matter query: ``{name: rows or bool}``."""
+        return {name: self.run(query, label=f"sparql query {name!r}")
+                for name, query in self.front_matter.sparql.items()}
+
+    def run(self, sparql: str, *, label: str = "sparql()") -> QueryResult:
+        """Run a SELECT (rows) or ASK (bool) query with the template's prefixes and base."""
+        from ggen_graph.engine import SelectResult
+
+        text = f"BASE <{self.base}>\n{sparql}" if self.base else sparql
+        try:
+            result = self.graph.query(text, limit=self.settings.query_limit, timeout=self.settings.query_timeout)
+        except ToolError as exc:
+            raise TemplateError(f"{label}: {exc}", template=self.name) from None
+        if isinstance(result, bool):
+            return result
+        if not isinstance(result, SelectResult):
+            raise TemplateError(f"{label}: only SELECT and ASK queries feed templates (this is CONSTRUCT "
+                                "or DESCRIBE)", template=self.name)
+        if result.truncated:
+            raise TemplateError(f"{label}: more than {self.settings.query_limit} rows (template.query_limit); "
+                                "narrow the query", template=self.name)
+        return [Row(row) for row in result.rows]
+
+
+def _shift_lines(exc: ToolError, header: str) -> str:
+    """The error text, with the line number moved back past the prefix lines we prepended."""
+    shift = header.count("\n")
+    line = getattr(exc, "line", None)
+    if not shift or line is None:
+        return str(exc)
+    return str(exc).replace(f"line {line}", f"line {max(line - shift, 1)}")
+
+
+def local(iri: Any) -> str:
+    """``local("<http://ex.org/ns#Book>")`` -> ``Book``: the text after the last ``#`` or ``/``.
+
+    An IRI without either (``urn:isbn:123``, ``ex:Book``) gives the text after its last ``:``.
+    """
+    text = str(iri).strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    cut = max(text.rfind("#"), text.rfind("/"))
+    if cut < 0:
+        cut = text.rfind(":")
+    return text[cut + 1 :]
+
+
+def _column_value(row: Any, column: str) -> tuple[bool, Any]:
+    if not isinstance(row, Mapping):
+        return False, None
+    bare = column[1:] if column.startswith("?") else column
+    for key in (bare, f"?{bare}"):
+        if dict.__contains__(row, key) if isinstance(row, dict) else key in row:
+            return True, row[key]
+    return False, None
+
+
+def sparql_column(results: Any, column: str) -> list[Any]:
+    """The values of ``column`` (``name`` or ``?name``) in every row that has it."""
+    if not isinstance(results, list):
+        return []
+    values = []
+    for row in results:
+        found, value = _column_value(row, str(column))
+        if found:
+            values.append(value)
+    return values
+
+
+def sparql_values(results: Any, column: str) -> list[Any]:
+    """Same as :func:`sparql_column` (ggen's name for it)."""
+    return sparql_column(results, column)
+
+
+def sparql_row(results: Any, index: int) -> Any:
+    """Row number ``index`` (0-based), or None."""
+    if isinstance(results, list) and isinstance(index, int) and -len(results) <= index < len(results):
+        return results[index]
+    return None
+
+
+def sparql_first(results: Any, column: str) -> Any:
+    """The value of ``column`` in the first row, or ``""``."""
+    if isinstance(results, list) and results:
+        found, value = _column_value(results[0], str(column))
+        if found:
+            return value
+    return ""
+
+
+def sparql_empty(results: Any) -> bool:
+    """True for an empty result list (an ASK result is never empty)."""
+    if isinstance(results, bool):
+        return False
+    return not (isinstance(results, list) and results)
+
+
+def sparql_count(results: Any) -> int:
+    """The number of rows (an ASK result counts as 1)."""
+    if isinstance(results, bool):
+        return 1
+    return len(results) if isinstance(results, list) else 0
+
+
+FUNCTION_NAMES = ("sparql", "local", "sparql_column", "sparql_row", "sparql_first", "sparql_values",
+                  "sparql_empty", "sparql_count")
+
+
+def body_functions(graph: TemplateGraph, named: Mapping[str, QueryResult]) -> dict[str, Callable[..., Any]]:
+    """The functions a template body may call: ``sparql``, ``local`` and the ``sparql_*`` helpers.
+
+    ``sparql(query=..., var=...)`` runs SPARQL against the template's graph (or returns the result of the
+    front-matter query of that name); with ``var`` it returns that variable in the first row, or ``""``.
+    """
+
+    def sparql(query: str, var: str | None = None) -> Any:
+        text = str(query)
+        result = named[text] if text in named else graph.run(text)
+        if var is None:
+            return result
+        return sparql_first(result, str(var))
+
+    return {
+        "sparql": sparql,
+        "local": local,
+        "sparql_column": sparql_column,
+        "sparql_row": sparql_row,
+        "sparql_first": sparql_first,
+        "sparql_values": sparql_values,
+        "sparql_empty": sparql_empty,
+        "sparql_count": sparql_count,
+    }

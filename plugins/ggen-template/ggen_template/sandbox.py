@@ -1,0 +1,313 @@
+"""The Jinja2 sandbox every template renders in, with a deadline and size limits.
+
+:class:`TemplateSandbox` is an ``ImmutableSandboxedEnvironment`` (Jinja2 >= 3.1.6: no ``__class__`` walks,
+no ``str.format`` or ``|attr`` escapes, no mutation of lists and dicts) with ``StrictUndefined``, plus
+what the sandbox alone does not give (production.md section 7):
+
+- a **deadline**: every loop iteration, every call and every output chunk checks the clock, so a
+  ``{% for %}`` nest that emits nothing still stops (:class:`RenderGuard`);
+- an **iteration budget** across all loops of a render;
+- **size limits** on what can amplify memory: ``*``, ``**``, ``+``, ``%``, ``~``, ``join``, padding
+  and replacement methods and filters; the rendered output is capped too;
+- no ``lipsum``, a ``range`` that honours the deadline, and a ``random`` filter that follows the seed.
+
+The loop and concatenation guards are inserted into the parsed template (:meth:`TemplateSandbox._parse`),
+so compiled code carries them; compiled code is cached by name and source digest across renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from types import CodeType
+from typing import Any
+
+from jinja2 import StrictUndefined, nodes
+from jinja2.runtime import Context
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SecurityError
+
+from ggen_template.errors import RenderLimitError
+
+_WIDTH = re.compile(r"%[-#0 +]*(\d+)|\{[^{}]*?:[^{}]*?(\d+)[^{}]*\}")
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_CODE_CACHE_SIZE = 512
+RANDOM_FUNCTIONS = ("random", "randint", "choice", "shuffle", "uuid")
+GUARD_FILTER = "ggen_loop_guard"
+CONCAT_FILTER = "ggen_concat_guard"
+
+
+class RenderGuard:
+    """The budget of one render: a deadline, a loop-iteration budget and a size cap."""
+
+    def __init__(self, *, timeout: float, max_bytes: int, max_iterations: int) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.max_bytes = max_bytes
+        self.max_iterations = max_iterations
+        self.iterations = 0
+
+    def check(self) -> None:
+        """Raise :class:`RenderLimitError` when the deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise RenderLimitError(f"rendering exceeded {self.timeout:g} s (template.render_timeout)")
+
+    def tick(self) -> None:
+        """Count one loop iteration and check the budget and (every 256 iterations) the clock."""
+        self.iterations += 1
+        if self.iterations > self.max_iterations:
+            raise RenderLimitError(
+                f"rendering exceeded {self.max_iterations} loop iterations (template.max_loop_iterations)"
+            )
+        if not self.iterations & 0xFF:
+            self.check()
+
+    def size(self, length: int, what: str = "a value") -> None:
+        """Refuse ``what`` when it would be longer than the output cap."""
+        if length > self.max_bytes:
+            raise RenderLimitError(
+                f"{what} would be {length} characters; the limit is {self.max_bytes} (template.max_output_bytes)"
+            )
+
+
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """The sandboxed environment of one render (see the module docstring)."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, guard: RenderGuard, **options: Any) -> None:
+        options.setdefault("undefined", StrictUndefined)
+        options.setdefault("autoescape", False)
+        options.setdefault("keep_trailing_newline", True)
+        super().__init__(**options)
+        self.guard = guard
+        self.globals.pop("lipsum", None)
+        self.globals["range"] = self._range
+        self.filters.update(_guarded_filters(self))
+        self.filters[GUARD_FILTER] = self._loop_guard
+        self.filters[CONCAT_FILTER] = self._concat_guard
+
+    # -- parsing: insert the guards ------------------------------------------------------------------
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in list(tree.find_all(nodes.For)):
+            loop.iter = _filter(loop.iter, GUARD_FILTER)
+        _wrap_concats(tree)
+        return tree
+
+    def _loop_guard(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        guard = self.guard
+        for item in iterable:
+            guard.tick()
+            yield item
+
+    def _concat_guard(self, value: Any) -> Any:
+        if isinstance(value, str):
+            self.guard.size(len(value), "a `~` concatenation")
+        return value
+
+    def _range(self, *args: int) -> Iterator[int]:
+        numbers = range(*args)
+        if len(numbers) > MAX_RANGE:
+            raise RenderLimitError(f"range() of {len(numbers)} numbers; the limit is {MAX_RANGE}")
+        return self._loop_guard(numbers)
+
+    # -- operators and calls -------------------------------------------------------------------------
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        self.guard.check()
+        if operator == "*":
+            _check_repeat(self.guard, left, right)
+        elif operator == "**":
+            _check_power(left, right)
+        elif operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+            self.guard.size(len(left) + len(right), "a `+` result")
+        elif operator == "%" and isinstance(left, str):
+            _check_widths(self.guard, left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        __self.guard.check()
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            _check_str_method(__self.guard, owner, getattr(__obj, "__name__", ""), args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        guard, template = self.guard, value.__self__
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_widths(guard, template)
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+    def render_chunks(self, chunks: Iterable[str], label: str) -> str:
+        """Join a template's output chunks, checking the deadline and the output cap as they come."""
+        out: list[str] = []
+        total = 0
+        for chunk in chunks:
+            total += len(chunk)
+            if total > self.guard.max_bytes:
+                raise RenderLimitError(
+                    f"{label} rendered more than {self.guard.max_bytes} characters (template.max_output_bytes)"
+                )
+            out.append(chunk)
+            self.guard.check()
+        return "".join(out)
+
+
+def _filter(node: nodes.Expr, name: str) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
+def _wrap_concats(tree: nodes.Node) -> None:
+    found: list[tuple[nodes.Node, str, int | None]] = []
+    for parent in tree.find_all(nodes.Node):
+        for name in parent.fields:
+            value = getattr(parent, name, None)
+            if isinstance(value, nodes.Concat):
+                found.append((parent, name, None))
+            elif isinstance(value, list):
+                found.extend((parent, name, i) for i, item in enumerate(value) if isinstance(item, nodes.Concat))
+    for parent, name, index in found:
+        if index is None:
+            setattr(parent, name, _filter(getattr(parent, name), CONCAT_FILTER))
+        else:
+            items = getattr(parent, name)
+            items[index] = _filter(items[index], CONCAT_FILTER)
+
+
+def _check_repeat(guard: RenderGuard, left: Any, right: Any) -> None:
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(count, int):
+            length = len(seq) * count
+            if isinstance(seq, str):
+                guard.size(length, "a `*` repetition")
+            elif length > MAX_RANGE:
+                raise RenderLimitError(f"a `*` repetition would hold {length} items; the limit is {MAX_RANGE}")
+
+
+def _check_power(left: Any, right: Any) -> None:
+    if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 1:
+        digits = right * max(abs(left).bit_length(), 1) * 0.30103
+        if digits > 4300:
+            raise RenderLimitError(f"`{left} ** {right}` would have about {int(digits)} digits; the limit is 4300")
+
+
+def _check_widths(guard: RenderGuard, template: str) -> None:
+    for found in _WIDTH.finditer(template):
+        width = int(found.group(1) or found.group(2))
+        guard.size(width, "a formatting width")
+
+
+def _check_str_method(guard: RenderGuard, owner: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    values = [*args, *kwargs.values()]
+    if name in _PADDING_METHODS:
+        width = next((v for v in values if isinstance(v, int)), 0)
+        factor = len(owner) if name == "expandtabs" else 1
+        guard.size(width * factor, f"str.{name}()")
+    elif name == "replace" and len(args) >= 2:
+        _check_replace(guard, owner, args[0], args[1])
+    elif name == "join" and args:
+        _check_join(guard, args[0], owner)
+
+
+def _check_replace(guard: RenderGuard, text: Any, old: Any, new: Any) -> None:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        count = text.count(old) if old else len(text) + 1
+        guard.size(len(text) + count * max(len(new) - len(old), 0), "a replace() result")
+
+
+def _check_join(guard: RenderGuard, items: Any, separator: str = "") -> None:
+    if isinstance(items, list | tuple):
+        total = sum(len(i) if isinstance(i, str) else 16 for i in items) + len(separator) * len(items)
+        guard.size(total, "a join() result")
+
+
+def _guarded_filters(env: TemplateSandbox) -> dict[str, Callable[..., Any]]:
+    """Jinja's built-in filters that can amplify size, wrapped with checks; ggen's case filters."""
+    from ggen_template.filters import GGEN_FILTERS
+
+    builtin = dict(env.filters)
+    guard = env.guard
+
+    def center(value: Any, width: int = 80) -> str:
+        guard.size(int(width), "center()")
+        return str(builtin["center"](value, width))
+
+    def indent(value: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+        text = str(value)
+        pad = width if isinstance(width, str) else " " * min(int(width), guard.max_bytes + 1)
+        guard.size(len(text) + len(pad) * (text.count("\n") + 1), "indent()")
+        return str(builtin["indent"](text, width, first, blank))
+
+    def replace(context: Any, value: Any, old: str, new: str, count: int | None = None) -> Any:
+        _check_replace(guard, str(value), str(old), str(new))
+        return builtin["replace"](context, value, old, new, count)
+
+    def format_(value: Any, *args: Any, **kwargs: Any) -> str:
+        _check_widths(guard, str(value))
+        return str(builtin["format"](value, *args, **kwargs))
+
+    def join(context: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        items = list(value) if not isinstance(value, list | tuple) else value
+        _check_join(guard, items, str(d))
+        return builtin["join"](context, items, d, attribute)
+
+    def slice_(value: Any, slices: int, fill_with: Any = None) -> Any:
+        if int(slices) > MAX_RANGE:
+            raise RenderLimitError(f"slice() into {slices} parts; the limit is {MAX_RANGE}")
+        return builtin["slice"](value, slices, fill_with)
+
+    def wordcount(value: Any) -> int:
+        return int(builtin["wordcount"](value))
+
+    replace.jinja_pass_arg = builtin["replace"].jinja_pass_arg  # type: ignore[attr-defined]
+    join.jinja_pass_arg = builtin["join"].jinja_pass_arg  # type: ignore[attr-defined]
+    return {
+        **GGEN_FILTERS,
+        "center": center,
+        "indent": indent,
+        "replace": replace,
+        "format": format_,
+        "join": join,
+        "slice": slice_,
+        "wordcount": wordcount,
+    }
+
+
+class CodeCache:
+    """Compiled template code by (name, sha256 of source): a bounded, thread-safe LRU."""
+
+    def __init__(self, size: int = _CODE_CACHE_SIZE) -> None:
+        self._size = size
+        self._codes: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def compile(self, env: TemplateSandbox, source: str, name: str) -> CodeType:
+        """The compiled code of ``source`` (compiled once, then reused)."""
+        key = (name, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+        with self._lock:
+            code = self._codes.get(key)
+            if code is not None:
+                self._codes.move_to_end(key)
+                return code
+        code = env.compile(source, name, name)
+        with self._lock:
+            self._codes[key] = code
+            while len(self._codes) > self._size:
+                self._codes.popitem(last=False)
+        return code
+
+
+CODE_CACHE = CodeCache()
+
+__all__ = ["CODE_CACHE", "RenderGuard", "SecurityError", "TemplateSandbox"]

@@ -1,0 +1,45 @@
+"""The template pack's settings: TOML section ``[template]``, environment ``GGEN_MCP_TEMPLATE__<KEY>``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import Settings
+
+SECTION = "template"
+ALIAS_SECTION = "templates"
+
+
+class TemplateSettings(BaseModel):
+    """Limits and trust switches for rendering and generation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_shell: bool = Field(
+        False, description="Run front-matter `sh_before`/`sh_after` commands (without a shell, with a timeout)."
+    )
+    shell_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds one `sh_before`/`sh_after` may run.")
+    render_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one call may spend rendering.")
+    max_output_bytes: int = Field(
+        8 * 1024 * 1024, gt=0, description="Largest file one template may render (bytes, UTF-8)."
+    )
+    max_total_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest total output of one call.")
+    max_template_bytes: int = Field(1024 * 1024, gt=0, description="Largest template file read.")
+    max_templates: int = Field(1000, gt=0, description="Most templates in one set.")
+    max_rdf_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest RDF file a template may load.")
+    max_loop_iterations: int = Field(
+        10_000_000, gt=0, description="Most loop iterations one render may run (all loops together)."
+    )
+    query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one front-matter SPARQL query may run.")
+    query_limit: int = Field(100_000, gt=0, description="Most rows one front-matter SPARQL query may return.")
+    templates_dir: str = Field("templates", min_length=1, description="Workspace folder of user templates.")
+
+
+def load_settings(config: Settings) -> TemplateSettings:
+    """The ``[template]`` section; ``[templates]`` (the issue's spelling) is read when ``[template]`` is absent."""
+    extra = config.__pydantic_extra__ or {}
+    name = SECTION if SECTION in extra or ALIAS_SECTION not in extra else ALIAS_SECTION
+    return config.section(name, TemplateSettings)

@@ -1,0 +1,227 @@
+"""Writing a planned set of files all or nothing.
+
+Every file is first written to a temporary file beside its target and fsynced (staging); only when all
+are staged are they renamed into place (commit), each rename atomic. A failure while staging removes
+the temporary files and the folders it created; a failure while committing puts back the files already
+replaced. Either way the call ends with the workspace as it was, and an error naming the file.
+Before anything happens each target is checked against the sha256 it had when the actions were
+planned, so a file changed in between is named instead of overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ggen_mcp_core import ToolError
+from ggen_template.actions import Action, sha256_bytes
+from ggen_template.shell import CommandRun, refuse_unless_allowed, run_command, scrubbed_environment
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import Workspace
+    from ggen_template.settings import TemplateSettings
+
+
+@dataclass
+class WriteReport:
+    """What a write did, by kind, with warnings from commands that failed after writing."""
+
+    created: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    injected: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    commands: list[CommandRun] = field(default_factory=list)
+
+
+@dataclass
+class _Target:
+    path: str
+    real: Path
+    content: bytes
+    before_sha256: str | None
+    tmp: str | None = None
+    old: bytes | None = None
+    existed: bool = False
+
+
+def changed_targets(workspace: Workspace, actions: list[Action]) -> list[str]:
+    """Paths whose file no longer has the sha256 recorded when the actions were planned."""
+    changed = []
+    seen: set[str] = set()
+    for action in actions:
+        if action.path in seen or not action.path:
+            continue
+        seen.add(action.path)
+        real = workspace.resolve(action.path)
+        current = sha256_bytes(real.read_bytes()) if real.is_file() else None
+        if current != action.before_sha256:
+            changed.append(action.path)
+    return changed
+
+
+class SetWriter:
+    """Applies a list of actions to the workspace, all or nothing."""
+
+    def __init__(self, workspace: Workspace, settings: TemplateSettings, *, output: str) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.output = output
+        self.report = WriteReport()
+        self._created_dirs: list[Path] = []
+
+    def write(self, actions: list[Action], *, force: bool = False) -> WriteReport:
+        """Check, run ``sh_before`` commands, stage, commit, run ``sh_after`` commands."""
+        changed = changed_targets(self.workspace, actions)
+        if changed and not force:
+            raise ToolError("nothing was written: these files changed since the plan was made: "
+                            + ", ".join(changed) + " (pass force=true to write anyway)")
+        self._summarize(actions)
+        self._commands(actions, "sh_before")
+        targets = self._targets(actions)
+        self._stage(targets)
+        self._commit(targets)
+        self._commands(actions, "sh_after")
+        return self.report
+
+    def _summarize(self, actions: list[Action]) -> None:
+        buckets = {"create": self.report.created, "overwrite": self.report.modified,
+                   "inject": self.report.injected, "skip": self.report.skipped}
+        for action in actions:
+            bucket = buckets[action.type]
+            if action.path and action.path not in bucket:
+                bucket.append(action.path)
+
+    def _targets(self, actions: list[Action]) -> list[_Target]:
+        targets: dict[str, _Target] = {}
+        backups: list[_Target] = []
+        for action in actions:
+            if action.type == "skip" or action.content is None:
+                continue
+            real = self.workspace.resolve(action.path)
+            target = targets.get(action.path)
+            if target is None:
+                targets[action.path] = _Target(action.path, real, b"", action.before_sha256)
+                if action.backup and real.is_file():
+                    backup = f"{action.path}.backup"
+                    backups.append(_Target(backup, self.workspace.resolve(backup), real.read_bytes(), None))
+            targets[action.path].content = action.content.encode("utf-8")
+        return [*backups, *targets.values()]
+
+    def _stage(self, targets: list[_Target]) -> None:
+        try:
+            for target in targets:
+                self._stage_one(target)
+        except BaseException as exc:
+            self._discard(targets)
+            if isinstance(exc, ToolError):
+                raise ToolError(f"nothing was written: {exc}") from None
+            if isinstance(exc, OSError):
+                raise ToolError(f"nothing was written: cannot write {target.path}: {exc.strerror or exc}") from None
+            raise
+
+    def _stage_one(self, target: _Target) -> None:
+        real = self.workspace.resolve(target.path)
+        self._make_parents(real.parent)
+        real = self.workspace.resolve(target.path)
+        if real.is_dir():
+            raise ToolError(f"{target.path} is a folder")
+        target.real = real
+        fd, target.tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ggen-tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(target.content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        target.existed = real.is_file()
+        if target.existed:
+            os.chmod(target.tmp, real.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(target.tmp, 0o666 & ~umask)
+
+    def _make_parents(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for folder in reversed(missing):
+            self.workspace.resolve(folder)
+            folder.mkdir()
+            self._created_dirs.append(folder)
+
+    def _commit(self, targets: list[_Target]) -> None:
+        done: list[_Target] = []
+        try:
+            for target in targets:
+                target.old = target.real.read_bytes() if target.existed else None
+                assert target.tmp is not None
+                os.replace(target.tmp, target.real)
+                target.tmp = None
+                done.append(target)
+        except BaseException as exc:
+            self._roll_back(done)
+            self._discard(targets)
+            if isinstance(exc, OSError):
+                raise ToolError(f"nothing was written: cannot replace {target.path}: {exc.strerror or exc}") from None
+            raise
+        for directory in {t.real.parent for t in targets}:
+            _fsync_dir(directory)
+
+    def _roll_back(self, done: list[_Target]) -> None:
+        for target in reversed(done):
+            with contextlib.suppress(OSError):
+                if target.old is None:
+                    target.real.unlink()
+                else:
+                    _restore(target.real, target.old)
+
+    def _discard(self, targets: list[_Target]) -> None:
+        for target in targets:
+            if target.tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(target.tmp)
+                target.tmp = None
+        for folder in reversed(self._created_dirs):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._created_dirs.clear()
+
+    def _commands(self, actions: list[Action], key: str) -> None:
+        for action in actions:
+            argv = getattr(action, key)
+            if not argv or action.type == "skip":
+                continue
+            refuse_unless_allowed(self.settings.allow_shell, action.template, key)
+            env = scrubbed_environment({"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path,
+                                        "GGEN_OUTPUT": self.output})
+            run = run_command(argv, cwd=self.workspace.root, timeout=self.settings.shell_timeout, env=env,
+                              template=action.template, key=key)
+            self.report.commands.append(run)
+            if run.returncode != 0:
+                message = (f"{action.template}: `{key}` {' '.join(argv)!r} exited with {run.returncode}: "
+                           f"{run.stderr.strip()[-500:]}")
+                if key == "sh_before":
+                    raise ToolError(f"nothing was written: {message}")
+                self.report.warnings.append(message)
+
+
+def _restore(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".ggen-restore")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
+    os.close(fd)

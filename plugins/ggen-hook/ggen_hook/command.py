@@ -67,18 +67,14 @@ def resolve_executable(program: str, workspace: Workspace, path: str) -> str:
     if not candidate.is_file():
         raise ToolError(f"executable {program!r} does not exist (looked at {candidate})")
     if not os.access(candidate, os.X_OK):
-        raise ToolError(
-            f"{program!r} is not executable (chmod +x {candidate}, or run it through an interpreter)"
-        )
+        raise ToolError(f"{program!r} is not executable (chmod +x {candidate}, or run it through an interpreter)")
     return str(candidate)
 
 
 def check_allowed(program: str, executable: str, settings: HookSettings, workspace: Workspace) -> None:
     """Refuse unless commands are on and ``program`` matches ``hooks.allowed_commands``."""
     if not settings.allow_commands:
-        raise ToolError(
-            f"hook commands are disabled on this server; an operator can enable them with {ALLOW_SETTING}"
-        )
+        raise ToolError(f"hook commands are disabled on this server; an operator can enable them with {ALLOW_SETTING}")
     if not is_allowed(program, executable, settings.allowed_commands, workspace):
         allowed = ", ".join(settings.allowed_commands) or "(none)"
         raise ToolError(
@@ -116,9 +112,7 @@ def prepare(command: str, settings: HookSettings, workspace: Workspace) -> Comma
     return Command(argv=tuple(argv), executable=executable)
 
 
-def hook_environment(
-    settings: HookSettings, context: Mapping[str, str], *, git_event: bool
-) -> dict[str, str]:
+def hook_environment(settings: HookSettings, context: Mapping[str, str], *, git_event: bool) -> dict[str, str]:
     """A fresh environment: the base allowlist, the operator's extra names, then the event context."""
     env = {"PATH": search_path()}
     names = (*BASE_ENV, *settings.pass_env, *(GIT_ENV if git_event else ()))

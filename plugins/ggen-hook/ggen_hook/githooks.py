@@ -119,12 +119,15 @@ def uninstall(workspace: Workspace, event: str, name: str) -> str | None:
     return relative
 
 
-def has_block(workspace: Workspace, event: str, name: str) -> bool:
-    """True when the script of ``event`` carries the block of hook ``name``."""
+def block_state(workspace: Workspace, event: str, name: str) -> str:
+    """``present``, ``missing`` or ``damaged`` (start marker without its end) for hook ``name``."""
     try:
-        return begin_marker(name) in _read_script(workspace, git_hook_file(event))
+        text = _read_script(workspace, git_hook_file(event))
     except ToolError:
-        return False
+        return "missing"
+    if begin_marker(name) not in text:
+        return "missing"
+    return "present" if end_marker(name) in text.split(begin_marker(name), 1)[1] else "damaged"
 
 
 def _read_script(workspace: Workspace, relative: str) -> str:
@@ -180,9 +183,7 @@ def _without_block(text: str, name: str, relative: str) -> tuple[str, bool]:
     )
     updated, count = pattern.subn("", text, count=1)
     if count == 0 and begin_marker(name) in text:
-        raise ToolError(
-            f"{relative} has the start of the block of {name!r} but not its end; fix the file by hand"
-        )
+        raise ToolError(f"{relative} has the start of the block of {name!r} but not its end; fix the file by hand")
     return updated, count == 1
 
 

@@ -36,9 +36,7 @@ async def on_lifecycle(event: LifecycleEvent, ctx: ToolContext) -> None:
     if not matching:
         return
     settings = hook_settings(ctx)
-    context = EventContext(
-        event=event.name, template=event.template, output=_output(event, ctx), files=event.files
-    )
+    context = EventContext(event=event.name, template=event.template, output=_output(event, ctx), files=event.files)
     for record in matching:
         await _run_one(record, event, context, ctx, settings, guarding=guarding)
 

@@ -24,9 +24,7 @@ class ListOutput(BaseModel):
 
     hooks: list[HookInfo] = Field(description="The hooks in registration (= run) order.")
     count: int = Field(description="How many are listed.")
-    commands_allowed: bool = Field(
-        description="Whether this server runs hook commands (hooks.allow_commands)."
-    )
+    commands_allowed: bool = Field(description="Whether this server runs hook commands (hooks.allow_commands).")
 
 
 async def hook_list(args: ListInput, ctx: ToolContext) -> ListOutput:

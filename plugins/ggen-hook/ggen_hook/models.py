@@ -46,20 +46,12 @@ class HookRecord(BaseModel):
     name: str = Field(pattern=NAME_PATTERN, description="Unique name within the workspace.")
     event: EventName = Field(description="When the hook runs.")
     command: str | None = Field(None, min_length=1, max_length=MAX_COMMAND, description="Argument string.")
-    template: str | None = Field(
-        None, min_length=1, max_length=MAX_TEMPLATE, description="Template to regenerate."
-    )
-    vars: Vars = Field(
-        default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration."
-    )
-    output: str | None = Field(
-        None, min_length=1, max_length=1024, description="Output directory of the regeneration."
-    )
+    template: str | None = Field(None, min_length=1, max_length=MAX_TEMPLATE, description="Template to regenerate.")
+    vars: Vars = Field(default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration.")
+    output: str | None = Field(None, min_length=1, max_length=1024, description="Output directory of the regeneration.")
     timeout: float | None = Field(None, gt=0, le=3600, description="Seconds before the run is killed.")
     enabled: bool = Field(True, description="Disabled hooks are kept but never run.")
-    match: str | None = Field(
-        None, min_length=1, max_length=256, description="Glob on the template reference."
-    )
+    match: str | None = Field(None, min_length=1, max_length=256, description="Glob on the template reference.")
     created_at: str = Field(max_length=64, description="When it was registered (UTC, ISO 8601).")
 
     @model_validator(mode="after")

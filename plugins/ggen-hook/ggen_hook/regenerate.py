@@ -34,15 +34,11 @@ async def regenerate(record: HookRecord, ctx: ToolContext) -> dict[str, Any]:
         )
     arguments = generation_arguments(record)
     if not await ctx.host.authorize(ctx.principal, spec, arguments):
-        raise ToolError(
-            f"{ctx.principal.name} is not allowed to call {GENERATE_TOOL}, which hook {record.name!r} runs"
-        )
+        raise ToolError(f"{ctx.principal.name} is not allowed to call {GENERATE_TOOL}, which hook {record.name!r} runs")
     parsed = validate_arguments(spec, arguments)
     problems = await ctx.host.validate_input(spec, parsed.model_dump(mode="json"), ctx)
     if problems:
-        raise ToolError(
-            f"hook {record.name!r}: invalid arguments for {GENERATE_TOOL}: " + "; ".join(problems)
-        )
+        raise ToolError(f"hook {record.name!r}: invalid arguments for {GENERATE_TOOL}: " + "; ".join(problems))
     inner = make_context(
         ctx.host,
         ctx.principal,

@@ -51,9 +51,7 @@ class RegisterInput(BaseModel):
         description="git-* events only: a template (workspace path or pack-id:path) to regenerate with "
         "project_gen instead of running a command.",
     )
-    vars: Vars = Field(
-        default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration."
-    )
+    vars: Vars = Field(default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration.")
     output: str | None = Field(
         None,
         min_length=1,
@@ -71,9 +69,7 @@ class RegisterInput(BaseModel):
         le=3600,
         description="Seconds before the run is killed (default hooks.default_timeout, 30).",
     )
-    enabled: bool = Field(
-        True, description="False stores the hook without running it (nor installing git blocks)."
-    )
+    enabled: bool = Field(True, description="False stores the hook without running it (nor installing git blocks).")
     match: str | None = Field(
         None,
         min_length=1,
@@ -100,9 +96,7 @@ class RegisterOutput(BaseModel):
     status: str = Field(description="`registered`.")
     enabled: bool = Field(description="Whether it runs.")
     git_hook: str | None = Field(description="The .git/hooks script that now calls it (git events).")
-    will_run: bool = Field(
-        description="Whether this server would run it now (commands allowed, allowlisted)."
-    )
+    will_run: bool = Field(description="Whether this server would run it now (commands allowed, allowlisted).")
     note: str | None = Field(description="Why it would not run now, when it would not.")
 
 
@@ -180,14 +174,8 @@ def _store_new(workspace: Workspace, record: HookRecord, settings: HookSettings)
                     "remove it first or choose another name"
                 )
         if len(hooks) >= settings.max_hooks:
-            raise ToolError(
-                f"this workspace already has {len(hooks)} hooks (hooks.max_hooks); remove some first"
-            )
-        git_hook = (
-            githooks.install(workspace, record.event, record.name)
-            if record.is_git and record.enabled
-            else None
-        )
+            raise ToolError(f"this workspace already has {len(hooks)} hooks (hooks.max_hooks); remove some first")
+        git_hook = githooks.install(workspace, record.event, record.name) if record.is_git and record.enabled else None
         try:
             write_hooks(workspace, [*hooks, record])
         except BaseException:
@@ -202,9 +190,7 @@ def _why_not_runnable(record: HookRecord, ctx: ToolContext, settings: HookSettin
         return "the hook is disabled"
     if record.template is not None:
         return (
-            None
-            if GENERATE_TOOL in ctx.host.tools
-            else f"{GENERATE_TOOL} is not available (template pack not loaded)"
+            None if GENERATE_TOOL in ctx.host.tools else f"{GENERATE_TOOL} is not available (template pack not loaded)"
         )
     try:
         plan_command(record, ctx, settings)

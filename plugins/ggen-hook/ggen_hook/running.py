@@ -30,9 +30,7 @@ class RunInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN, description="The hook to run.")
-    dry_run: bool = Field(
-        False, description="Only show what would run (program, arguments, timeout), or why not."
-    )
+    dry_run: bool = Field(False, description="Only show what would run (program, arguments, timeout), or why not.")
     check: bool = Field(
         False,
         description="Make a failing run an error result (exit 1 from `ggen-mcp call`); git blocks set it.",
@@ -138,9 +136,7 @@ def _dry_run_command(record: HookRecord, ctx: ToolContext, settings: HookSetting
     return base.model_copy(update={"argv": list(command.argv), "executable": command.executable})
 
 
-async def _run_template(
-    record: HookRecord, args: RunInput, ctx: ToolContext, settings: HookSettings
-) -> RunOutput:
+async def _run_template(record: HookRecord, args: RunInput, ctx: ToolContext, settings: HookSettings) -> RunOutput:
     base = _base(record, ctx, settings, dry_run=args.dry_run)
     if args.dry_run:
         return base.model_copy(update={"generation": generation_arguments(record)})

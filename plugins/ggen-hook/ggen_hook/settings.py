@@ -48,9 +48,7 @@ class HookSettings(BaseModel):
     limit_file_size_mb: int = Field(
         1024, ge=0, description="RLIMIT_FSIZE of a hook process in MiB (largest file it may write); 0 = none."
     )
-    limit_memory_mb: int = Field(
-        0, ge=0, description="RLIMIT_AS of a hook process in MiB (address space); 0 = none."
-    )
+    limit_memory_mb: int = Field(0, ge=0, description="RLIMIT_AS of a hook process in MiB (address space); 0 = none.")
     limit_open_files: int = Field(1024, ge=0, description="RLIMIT_NOFILE of a hook process; 0 = unchanged.")
 
     @field_validator("allowed_commands", "pass_env", mode="before")

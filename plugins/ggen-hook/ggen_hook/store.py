@@ -162,7 +162,5 @@ def _acquire(fd: int) -> None:
             return
         except BlockingIOError:
             if time.monotonic() > deadline:
-                raise ToolError(
-                    f"{HOOKS_FILE} is locked by another hook_register or hook_remove; try again"
-                ) from None
+                raise ToolError(f"{HOOKS_FILE} is locked by another hook_register or hook_remove; try again") from None
             time.sleep(0.02)

@@ -39,9 +39,7 @@ class ValidateOutput(BaseModel):
 
     valid: bool = Field(description="The file and every checked hook are valid.")
     file: str = Field(description="The hooks file.")
-    file_problems: list[str] = Field(
-        description="Entries that could not be read (unknown events, bad names...)."
-    )
+    file_problems: list[str] = Field(description="Entries that could not be read (unknown events, bad names...).")
     hooks: list[HookCheck] = Field(description="One verdict per valid entry.")
 
 
@@ -66,9 +64,7 @@ def _check(record: HookRecord, ctx: ToolContext, settings: HookSettings) -> Hook
     warnings: list[str] = []
     executable = None
     if record.timeout is not None and record.timeout > settings.max_timeout:
-        warnings.append(
-            f"timeout {record.timeout:g} s is cut to hooks.max_timeout ({settings.max_timeout:g} s)"
-        )
+        warnings.append(f"timeout {record.timeout:g} s is cut to hooks.max_timeout ({settings.max_timeout:g} s)")
     if not record.enabled:
         warnings.append("disabled: it never runs")
     if record.command is not None:
@@ -131,8 +127,12 @@ def _template_resolves(ref: str, ctx: ToolContext) -> bool:
 
 def _check_git(record: HookRecord, ctx: ToolContext, problems: list[str], warnings: list[str]) -> None:
     script = githooks.git_hook_file(record.event)
-    if not githooks.has_block(ctx.workspace, record.event, record.name):
-        problems.append(f"{script} does not call it (its block is missing); register the hook again")
+    state = githooks.block_state(ctx.workspace, record.event, record.name)
+    if state != "present":
+        problems.append(
+            f"{script} does not call it properly (its block is {state}); remove the hook, fix the script "
+            "if needed, and register it again"
+        )
         return
     path = ctx.workspace.resolve(script)
     if not path.stat().st_mode & 0o111:

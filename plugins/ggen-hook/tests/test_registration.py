@@ -23,9 +23,7 @@ async def register(client, **arguments):
 async def test_register_list_remove_roundtrip(hooks_host, ggen_client, ggen_workspace: Path) -> None:
     host = hooks_host(allow=True)
     async with ggen_client(host, mode="legacy") as client:
-        first = await register(
-            client, event="post_gen", command="ruff format .", name="fmt", match="templates/*"
-        )
+        first = await register(client, event="post_gen", command="ruff format .", name="fmt", match="templates/*")
         second = await register(client, event="pre_gen", command=marker_command("m"), timeout=5)
         assert first["status"] == "registered" and first["hook_id"].startswith("hook_")
         assert first["event"] == "post_gen" and first["command"] == "ruff format ."
@@ -58,9 +56,7 @@ async def test_register_list_remove_roundtrip(hooks_host, ggen_client, ggen_work
 async def test_duplicate_name_is_an_error(hooks_host, ggen_client) -> None:
     async with ggen_client(hooks_host(), mode="auto") as client:
         await register(client, event="post_gen", command="true", name="same")
-        result = await client.call_tool(
-            "hook_register", {"event": "pre_gen", "command": "true", "name": "same"}
-        )
+        result = await client.call_tool("hook_register", {"event": "pre_gen", "command": "true", "name": "same"})
         assert result.is_error
         assert "a hook named 'same' already exists" in tool_text(result)
         assert (await client.call_tool("hook_list", {})).structured_content["count"] == 1
@@ -95,9 +91,7 @@ async def test_invalid_registrations_are_refused(hooks_host, ggen_client, argume
 
 async def test_timeout_above_operator_maximum(hooks_host, ggen_client) -> None:
     async with ggen_client(hooks_host(max_timeout=10, default_timeout=5), mode="legacy") as client:
-        result = await client.call_tool(
-            "hook_register", {"event": "post_gen", "command": "true", "timeout": 11}
-        )
+        result = await client.call_tool("hook_register", {"event": "post_gen", "command": "true", "timeout": 11})
         assert result.is_error and "hooks.max_timeout (10 s)" in tool_text(result)
 
 
@@ -117,9 +111,7 @@ async def test_too_many_hooks(hooks_host, ggen_client) -> None:
     async with ggen_client(hooks_host(max_hooks=2), mode="legacy") as client:
         await register(client, event="post_gen", command="true", name="a")
         await register(client, event="post_gen", command="true", name="b")
-        result = await client.call_tool(
-            "hook_register", {"event": "post_gen", "command": "true", "name": "c"}
-        )
+        result = await client.call_tool("hook_register", {"event": "post_gen", "command": "true", "name": "c"})
         assert result.is_error and "hooks.max_hooks" in tool_text(result)
 
 

@@ -27,13 +27,9 @@ async def run(client, name, **arguments):
     return await client.call_tool("hook_run", {"name": name, **arguments})
 
 
-async def test_runs_a_real_script_in_the_workspace(
-    hooks_host, ggen_client, ggen_workspace, marker_script
-) -> None:
+async def test_runs_a_real_script_in_the_workspace(hooks_host, ggen_client, ggen_workspace, marker_script) -> None:
     async with ggen_client(hooks_host(), mode="legacy") as client:
-        await register(
-            client, event="post_gen", command=marker_command("ran", "--flag", "two words"), name="mark"
-        )
+        await register(client, event="post_gen", command=marker_command("ran", "--flag", "two words"), name="mark")
         result = await run(client, "mark")
         assert not result.is_error, tool_text(result)
         output = result.structured_content
@@ -105,9 +101,7 @@ async def test_rm_rf_home_is_just_an_argument(hooks_host, ggen_client, ggen_work
     assert (home / "precious").read_text() == "keep me"
 
 
-async def test_refused_while_commands_are_disallowed(
-    hooks_host, ggen_client, ggen_workspace, marker_script
-) -> None:
+async def test_refused_while_commands_are_disallowed(hooks_host, ggen_client, ggen_workspace, marker_script) -> None:
     async with ggen_client(hooks_host(allow=False), mode="legacy") as client:
         await register(client, event="post_gen", command=marker_command("never"), name="off")
         result = await run(client, "off")
@@ -127,17 +121,14 @@ async def test_allowlist_limits_what_runs(hooks_host, ggen_client, ggen_workspac
         await register(client, event="post_gen", command=marker_command("py"), name="py")
         assert (await run(client, "echo")).structured_content["stdout"] == "hi\n"
         refused = await run(client, "true")
-        assert (
-            refused.is_error
-            and "'true' is not in hooks.allowed_commands (echo, */bin/python*)" in tool_text(refused)
+        assert refused.is_error and "'true' is not in hooks.allowed_commands (echo, */bin/python*)" in tool_text(
+            refused
         )
         assert not (await run(client, "py")).is_error
     assert (ggen_workspace / "py.json").exists()
 
 
-async def test_path_allowlist_entry_does_not_match_a_lookalike(
-    hooks_host, ggen_client, ggen_workspace
-) -> None:
+async def test_path_allowlist_entry_does_not_match_a_lookalike(hooks_host, ggen_client, ggen_workspace) -> None:
     fake = ggen_workspace / "bin" / "echo"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\ntouch pwned\n")
@@ -149,9 +140,7 @@ async def test_path_allowlist_entry_does_not_match_a_lookalike(
     assert not (ggen_workspace / "pwned").exists()
 
 
-async def test_dry_run_shows_the_plan_and_runs_nothing(
-    hooks_host, ggen_client, ggen_workspace, marker_script
-) -> None:
+async def test_dry_run_shows_the_plan_and_runs_nothing(hooks_host, ggen_client, ggen_workspace, marker_script) -> None:
     async with ggen_client(hooks_host(), mode="legacy") as client:
         await register(client, event="pre_gen", command=marker_command("dry", "a b"), name="dry", timeout=7)
         output = (await run(client, "dry", dry_run=True)).structured_content
@@ -262,9 +251,7 @@ async def test_unknown_and_disabled_hooks(hooks_host, ggen_client) -> None:
         assert result.is_error and "no hook named 'nope'; registered: off" in tool_text(result)
 
 
-async def test_run_uses_no_shell_even_for_a_shell_looking_command(
-    hooks_host, ggen_client, ggen_workspace
-) -> None:
+async def test_run_uses_no_shell_even_for_a_shell_looking_command(hooks_host, ggen_client, ggen_workspace) -> None:
     async with ggen_client(hooks_host(), mode="legacy") as client:
         await register(
             client,

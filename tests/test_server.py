@@ -30,7 +30,7 @@ def demo() -> Any:
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_tools_list_schemas_and_annotations(host: PluginHost, ggen_client: Any, mode: str) -> None:
+async def test_hook_ggen_register_tools_schemas_and_annotations(host: PluginHost, ggen_client: Any, mode: str) -> None:
     async with ggen_client(host, mode=mode) as client:
         expected = "2026-07-28" if mode == "auto" else "2025-11-25"
         assert client.protocol_version == expected
@@ -161,7 +161,7 @@ async def test_unknown_tool_is_a_protocol_error(host: PluginHost, ggen_client: A
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_resources_templates_and_plugins_resource(host: PluginHost, ggen_client: Any, mode: str) -> None:
+async def test_hook_ggen_register_resources_and_templates(host: PluginHost, ggen_client: Any, mode: str) -> None:
     async with ggen_client(host, mode=mode) as client:
         uris = {str(r.uri) for r in (await client.list_resources()).resources}
         assert {"demo://hello", "ggen://plugins"} <= uris
@@ -181,7 +181,7 @@ async def test_resources_templates_and_plugins_resource(host: PluginHost, ggen_c
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_prompts_and_completion(host: PluginHost, ggen_client: Any, mode: str) -> None:
+async def test_hook_ggen_register_prompts_and_completion(host: PluginHost, ggen_client: Any, mode: str) -> None:
     async with ggen_client(host, mode=mode) as client:
         prompts = (await client.list_prompts()).prompts
         assert [(p.name, [a.name for a in p.arguments or []]) for p in prompts] == [("demo_explain", ["item"])]

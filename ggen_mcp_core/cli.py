@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 import anyio
 import click
+import uvicorn
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, Settings
@@ -106,9 +108,20 @@ def _serve_stdio(host: PluginHost) -> None:
     anyio.run(run)
 
 
-def _serve_http(host: PluginHost) -> None:
-    import uvicorn
+class GracefulServer(uvicorn.Server):
+    """SIGTERM/SIGINT: stop accepting, let in-flight calls finish (up to the grace period), exit 0.
 
+    uvicorn re-raises the captured signal after a graceful shutdown, so the process would die "by SIGTERM";
+    an orchestrator that sent the signal expects a clean exit. A second signal forces the exit.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def _serve_http(host: PluginHost) -> None:
     from ggen_mcp_core.http import build_app
 
     http = host.settings.http
@@ -122,7 +135,11 @@ def _serve_http(host: PluginHost) -> None:
         f"  or in VS Code .vscode/mcp.json: {{\"servers\": {{\"ggen\": {{\"type\": \"http\", \"url\": \"{url}\"}}}}}}",
         err=True,
     )
-    uvicorn.run(build_app(host), host=http.host, port=http.port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        build_app(host), host=http.host, port=http.port, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=int(http.shutdown_grace),
+    )
+    GracefulServer(config).run()
 
 
 @cli.command()

@@ -54,6 +54,9 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     session_idle_timeout: float = Field(default=1800.0, gt=0, description="Seconds before an idle session ends.")
     max_sessions: int = Field(default=10_000, gt=0, description="Most concurrent stateful sessions.")
+    shutdown_grace: float = Field(
+        default=30.0, ge=0, le=3600, description="Seconds in-flight requests get to finish after SIGTERM."
+    )
 
 
 class AuthSettings(BaseModel):

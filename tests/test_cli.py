@@ -149,3 +149,44 @@ def test_host_alone_has_no_tools_and_says_so(subprocess_env: Callable[..., dict[
     assert json.loads(run(env, "plugins", "--json", check=True).stdout) == [
         r for r in json.loads(run(env, "plugins", "--json", check=True).stdout) if r["status"] == "disabled"
     ]
+
+
+def test_serve_http_subprocess_answers_and_stops(env: dict[str, str]) -> None:
+    """What `make run` does: `ggen-mcp serve --transport http`, then a client lists tools over HTTP."""
+    import signal
+    import time
+
+    import anyio
+    import httpx
+    from mcp import Client
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [*GGEN, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+
+        async def list_tools() -> set[str]:
+            async with Client(f"http://127.0.0.1:{port}/mcp", mode="legacy") as client:
+                return {t.name for t in (await client.list_tools()).tools}
+
+        assert "demo_echo" in anyio.run(list_tools)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert f"serving MCP (Streamable HTTP) at http://127.0.0.1:{port}/mcp" in stderr
+    assert "claude mcp add --transport http" in stderr and ".vscode/mcp.json" in stderr

@@ -62,10 +62,17 @@ def plan_command(record: HookRecord, ctx: ToolContext, settings: HookSettings) -
 
 
 async def run_command(
-    record: HookRecord, event: EventContext, ctx: ToolContext, settings: HookSettings
+    record: HookRecord,
+    event: EventContext,
+    ctx: ToolContext,
+    settings: HookSettings,
+    command: Command | None = None,
 ) -> ProcessResult:
-    """Run the hook's command now and return how it ended; cancellation kills its process group."""
-    command = plan_command(record, ctx, settings)
+    """Run the hook's command now and return how it ended; cancellation kills its process group.
+
+    :param command: the already planned command (see :func:`plan_command`); planned here when None.
+    """
+    command = command or plan_command(record, ctx, settings)
     files_json = await ctx.run_sync(_write_files_list, event.files)
     try:
         env = hook_environment(settings, event_variables(record, event, files_json), git_event=record.is_git)

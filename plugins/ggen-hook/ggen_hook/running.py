@@ -71,10 +71,13 @@ async def hook_run(args: RunInput, ctx: ToolContext) -> RunOutput:
         return await _run_template(record, args, ctx, settings)
     if args.dry_run:
         return _dry_run_command(record, ctx, settings)
+    command = plan_command(record, ctx, settings)
     event = EventContext(event=record.event, template=None, output=ctx.workspace.root)
-    result = await run_command(record, event, ctx, settings)
+    result = await run_command(record, event, ctx, settings, command)
     output = _base(record, ctx, settings, dry_run=False).model_copy(
         update={
+            "argv": list(command.argv),
+            "executable": command.executable,
             "status": "ok" if result.ok else "timed_out" if result.timed_out else "failed",
             "exit_code": result.exit_code,
             "duration_ms": round(result.duration * 1000, 1),

@@ -115,7 +115,11 @@ def _check_unique(loaded: Loaded, record: HookRecord, label: str) -> None:
 
 def write_hooks(workspace: Workspace, hooks: list[HookRecord]) -> None:
     """Replace the hooks file with ``hooks`` (temp file, fsync, rename)."""
-    write_raw_entries(workspace, [hook.model_dump(exclude_none=True) for hook in hooks])
+    entries = [hook.model_dump(exclude_none=True) for hook in hooks]
+    for entry in entries:
+        if not entry["vars"]:
+            del entry["vars"]
+    write_raw_entries(workspace, entries)
 
 
 def read_raw_entries(workspace: Workspace) -> list[dict[str, Any]]:

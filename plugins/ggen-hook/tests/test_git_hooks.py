@@ -51,6 +51,7 @@ def repo(ggen_workspace: Path) -> Path:
     return ggen_workspace
 
 
+@pytest.mark.slow
 async def test_pre_commit_hook_fires_on_git_commit_and_can_block_it(
     hooks_host, ggen_client, repo, marker_script
 ) -> None:

@@ -151,3 +151,21 @@ async def test_output_outside_the_workspace_falls_back_to_the_root(
     await register_all(host, ggen_client, {"event": "post_apply", "command": marker_command("o"), "name": "o"})
     await emit(host, "post_apply", data={"output": "../../etc"})
     assert seen(ggen_workspace, "o")["env"]["GGEN_OUTPUT"] == str(ggen_workspace.resolve())
+
+
+async def test_post_failures_without_a_warnings_list_are_raised_after_all_ran(
+    hooks_host, ggen_client, ggen_workspace
+) -> None:
+    host = hooks_host()
+    await register_all(
+        host,
+        ggen_client,
+        {"event": "post_apply", "command": python_command("raise SystemExit(5)"), "name": "a"},
+        {"event": "post_apply", "command": python_command("open('b.txt', 'w')"), "name": "b"},
+        {"event": "post_apply", "command": python_command("raise SystemExit(6)"), "name": "c"},
+    )
+    with pytest.raises(ToolError) as raised:
+        await emit(host, "post_apply", template="t")
+    message = str(raised.value)
+    assert "hook 'a'" in message and "exited with 5" in message and "hook 'c'" in message and "exited with 6" in message
+    assert (ggen_workspace / "b.txt").exists()

@@ -31,7 +31,7 @@ async def test_register_list_remove_roundtrip(hooks_host, ggen_client, ggen_work
 
         stored = tomllib.loads((ggen_workspace / ".ggen/hooks.toml").read_text())
         assert [h["name"] for h in stored["hooks"]] == ["fmt", second["name"]]
-        assert stored["hooks"][0]["match"] == "templates/*"
+        assert stored["hooks"][0]["match"] == "templates/*" and "vars" not in stored["hooks"][0]
         assert stat.S_IMODE((ggen_workspace / ".ggen/hooks.toml").stat().st_mode) == 0o600
         assert not list((ggen_workspace / ".ggen").glob(".hooks.toml.*")), "no temp file left behind"
 

@@ -34,7 +34,8 @@ async def test_runs_a_real_script_in_the_workspace(hooks_host, ggen_client, ggen
         assert not result.is_error, tool_text(result)
         output = result.structured_content
         assert output["status"] == "ok" and output["exit_code"] == 0 and output["duration_ms"] > 0
-        assert output["argv"] is None or output["argv"][0] == sys.executable
+        assert output["argv"] == [sys.executable, "marker.py", "ran", "--flag", "two words"]
+        assert output["executable"] == ABS_PYTHON
     recorded = seen(ggen_workspace, "ran")
     assert recorded["argv"] == ["--flag", "two words"]
     assert recorded["cwd"] == str(ggen_workspace.resolve())

@@ -1,0 +1,84 @@
+"""The market as one call sees it: its settings, workspace layout, registry, breaker and cached index."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+
+from ggen_market.breaker import CircuitBreaker, breaker_for
+from ggen_market.errors import MarketError
+from ggen_market.net import HttpClient, origin_of
+from ggen_market.registry import IndexStore, IndexView, Mode, Registry, locate
+from ggen_market.settings import MarketSettings
+from ggen_market.store import Layout
+from ggen_market.urlpolicy import UrlPolicy
+
+if TYPE_CHECKING:
+    from ggen_mcp_core import ToolContext, Workspace
+
+
+class Market:
+    """Everything a market tool needs, built per call from the context."""
+
+    def __init__(self, settings: MarketSettings, workspace: Workspace) -> None:
+        self.settings = settings
+        self.workspace = workspace
+        self.layout = Layout(workspace.root)
+        self.policy = UrlPolicy(settings.allow_file_urls, frozenset(h.lower() for h in settings.allowed_hosts))
+        self._registry: Registry | None = None
+
+    @classmethod
+    def from_context(cls, ctx: ToolContext) -> Market:
+        return cls(ctx.settings.section("market", MarketSettings), ctx.workspace)
+
+    def check_layout(self) -> None:
+        """Refuse to work when a market directory is a symbolic link (it could lead outside the workspace)."""
+        root = self.workspace.root
+        for path in (self.layout.state, self.layout.packs, self.layout.cache, self.layout.tmp.parent,
+                     self.layout.tmp, self.layout.archives):
+            if path.is_symlink() or (path.exists() and os.path.realpath(path) != str(path)):
+                raise MarketError(f"{path.relative_to(root)} is a symbolic link; refusing to install through it")
+
+    def registry_sync(self) -> Registry:
+        """The registry (builds the bundled one on first use: blocking)."""
+        if self._registry is None:
+            self.check_layout()
+            self._registry = locate(self.settings, self.policy, self.layout.cache)
+        return self._registry
+
+    async def registry(self) -> Registry:
+        if self._registry is None:
+            await anyio.to_thread.run_sync(self.registry_sync)
+        assert self._registry is not None
+        return self._registry
+
+    def breaker(self, registry: Registry) -> CircuitBreaker:
+        name = origin_of(registry.index_url) if registry.kind == "http" else registry.url
+        return breaker_for(name, self.settings.breaker_threshold, self.settings.breaker_reset)
+
+    def client(self, registry: Registry) -> HttpClient:
+        origin = origin_of(registry.index_url) if registry.kind == "http" else None
+        return HttpClient(self.settings, self.breaker(registry), self.policy, origin)
+
+    async def store(self) -> IndexStore:
+        registry = await self.registry()
+        client = self.client(registry) if registry.kind == "http" else None
+        return IndexStore(registry, self.layout.registry_cache(registry.key), self.settings, client)
+
+    async def index(self, mode: Mode = "auto") -> IndexView:
+        """The index to answer from (see :meth:`IndexStore.load`)."""
+        store = await self.store()
+        return await store.load(mode)
+
+    def local_path(self, registry: Registry, ref: str) -> Path:
+        """The file behind a ``bundled:`` or ``file://`` archive reference."""
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        if ref.startswith("bundled:"):
+            assert registry.base_dir is not None
+            return registry.base_dir / ref[len("bundled:"):]
+        return Path(url2pathname(urlsplit(ref).path))

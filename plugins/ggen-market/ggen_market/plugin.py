@@ -2,12 +2,56 @@
 
 from __future__ import annotations
 
-from ggen_mcp_core import Settings, ToolSpec, hookimpl
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ggen_mcp_core import ResourceSpec, Settings, ToolSpec, hookimpl
+
+if TYPE_CHECKING:
+    import click
 
 TOOL_PREFIXES = ("market_",)
 
 
 @hookimpl
 def ggen_register_tools(config: Settings) -> list[ToolSpec]:
-    """The market tools (added with their own issue)."""
-    return []
+    """The market tools: search, list, info, recommend, install, remove, update, offline search, cache, sync."""
+    from ggen_market.settings import MarketSettings
+    from ggen_market.tools import cache, catalog, install, recommend, remove, search, sync, update
+
+    config.section("market", MarketSettings)  # a bad [market] setting fails loading, naming the key
+    return [
+        *search.TOOLS, *catalog.TOOLS, *recommend.TOOLS, *install.TOOLS, *remove.TOOLS, *update.TOOLS,
+        *sync.TOOLS, *cache.TOOLS,
+    ]
+
+
+@hookimpl
+def ggen_register_resources(config: Settings) -> list[ResourceSpec]:
+    """``ggen://packs`` and ``ggen://market/index``."""
+    from ggen_market.resources import read_index, read_packs
+
+    return [
+        ResourceSpec(uri="ggen://packs", name="packs", title="Installed template packs",
+                     description="Packs pinned in ggen.lock with path, integrity and template references.",
+                     mime_type="application/json", reader=read_packs),
+        ResourceSpec(uri="ggen://market/index", name="market-index", title="Cached registry index",
+                     description="The template-pack registry's index.json as cached in this workspace.",
+                     mime_type="application/json", reader=read_index),
+    ]
+
+
+@hookimpl
+def ggen_resolve_template(ref: str, workspace: Path) -> Path | None:
+    """``<pack-id>:<path>`` -> the file in the version of that pack pinned in ggen.lock (``..`` refused)."""
+    from ggen_market.store import resolve_template_ref
+
+    return resolve_template_ref(ref, Path(workspace))
+
+
+@hookimpl
+def ggen_register_commands(cli: click.Group) -> None:
+    """``ggen-mcp market build-registry SRC_DIR OUT_DIR`` and ``ggen-mcp market hash PACK_DIR``."""
+    from ggen_market.cli import add_commands
+
+    add_commands(cli)

@@ -1,0 +1,124 @@
+"""``market_install``: resolve, download, verify, extract and pin a pack and its dependencies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggen_market.tools.common import market_for
+from ggen_mcp_core import ToolContext, ToolError, ToolSpec
+
+if TYPE_CHECKING:
+    from ggen_market.installer import Installer
+    from ggen_market.lockfile import LockEntry
+
+
+class InstallInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    package: str = Field(
+        ..., min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@^~<>=*| ,+-]+$",
+        description="Pack id, or id@version (e.g. io.ggen.sql.ddl or io.ggen.sql.ddl@1.0.0).",
+    )
+    version: str | None = Field(
+        None, max_length=100, description="Exact version (1.2.0) or a semver range (^1.2, ~1.2.3, >=1 <2)."
+    )
+
+
+class InstalledPack(BaseModel):
+    id: str = Field(description="Pack id.")
+    version: str = Field(description="Installed version.")
+    sha256: str = Field(description="Pack hash pinned in ggen.lock.")
+    source: str = Field(description="Where it came from (archive URL, bundled:<path>, or git_url#rev).")
+    dependency: bool = Field(description="True when installed only as a dependency of the requested pack.")
+    status: Literal["installed", "unchanged"] = Field(description="What this call did with it.")
+
+
+class InstallOutput(BaseModel):
+    package: str = Field(description="The requested pack id.")
+    version: str = Field(description="The version now installed.")
+    status: Literal["installed", "already_installed"] = Field(description="Whether anything changed.")
+    message: str = Field(description="A one-line summary.")
+    packs: list[InstalledPack] = Field(description="The requested pack and its dependencies, dependencies first.")
+    templates: list[str] = Field(description="Template references it brings, usable as project_gen templates.")
+    path: str = Field(description="Where the pack lives in the workspace.")
+    lockfile: str = Field("ggen.lock", description="The lockfile that pins it.")
+    stale_index: bool = Field(False, description="True when the registry was unreachable and the cache answered.")
+
+
+async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
+    from ggen_market.errors import MarketError
+    from ggen_market.installer import Installer
+    from ggen_market.lockfile import read_lockfile
+    from ggen_market.names import InvalidName, parse_spec
+    from ggen_market.planning import plan
+    from ggen_market.resolver import Root
+
+    try:
+        spec = parse_spec(args.package, args.version)
+    except InvalidName as exc:
+        raise ToolError(f"package: {exc}") from None
+    market = market_for(ctx)
+    installer = Installer(market, ctx.progress)
+    lock = await ctx.run_sync(read_lockfile, ctx.workspace)
+    current = lock.get(spec.pack_id)
+    if current is not None and (spec.requirement is None or spec.requirement.matches(current.version)):
+        closure = [e for e in (lock.get(d) for d in current.dependency_ids()) if e is not None]
+        if len(closure) == len(current.dependency_ids()) and \
+                await ctx.run_sync(_all_intact, installer, [current, *closure]):
+            return _already(installer, current)
+    planned, view = await plan(market, lock, [Root(spec.pack_id, spec.requirement)])
+    committed = await installer.install(planned)
+    root = next(p for p in planned if p.pack_id == spec.pack_id)
+    installed_ids = {p.pack_id for p in committed.installed}
+    if not installed_ids and not committed.lock_written:
+        ctx.log.info("pack already installed", pack=spec.pack_id)
+    packs = [
+        InstalledPack(id=p.pack_id, version=p.version, sha256=p.sha256, source=p.source,
+                      dependency=p.pack_id != spec.pack_id,
+                      status="installed" if p.pack_id in installed_ids else "unchanged")
+        for p in planned
+    ]
+    templates = await ctx.run_sync(installer.templates_of, root.pack_id, root.version)
+    if not templates and not (market.layout.pack_dir(root.pack_id, root.version) / "gpack.toml").is_file():
+        raise MarketError(f"{root.pack_id} {root.version} is not on disk after installing; try again")
+    replaced = committed.replaced.get(root.pack_id)
+    verb = f"replaced {replaced} with" if replaced else "installed"
+    extra = len([p for p in packs if p.dependency and p.status == "installed"])
+    return InstallOutput(
+        package=root.pack_id, version=root.version, status="installed",
+        message=f"{verb} {root.pack_id} {root.version}" + (f" and {extra} dependencies" if extra else ""),
+        packs=packs, templates=templates, path=market.layout.pack_dir(root.pack_id, root.version)
+        .relative_to(ctx.workspace.root).as_posix(), stale_index=view is None or view.stale,
+    )
+
+
+def _all_intact(installer: Installer, entries: list[LockEntry]) -> bool:
+    return all(installer.is_intact(e) for e in entries)
+
+
+def _already(installer: Installer, entry: LockEntry) -> InstallOutput:
+    templates = installer.templates_of(entry.id, entry.version)
+    path = installer.layout.pack_dir(entry.id, entry.version)
+    return InstallOutput(
+        package=entry.id, version=entry.version, status="already_installed",
+        message=f"{entry.id} {entry.version} is already installed; nothing changed",
+        packs=[InstalledPack(id=entry.id, version=entry.version, sha256=entry.sha256, source=entry.source,
+                             dependency=False, status="unchanged")],
+        templates=templates, path=path.relative_to(installer.market.workspace.root).as_posix(),
+    )
+
+
+TOOLS = [
+    ToolSpec(
+        name="market_install",
+        title="Install a template pack",
+        description="Install a template pack (id, id@version, or a semver range in version) and its "
+        "dependencies into .ggen/packs/<id>/<version>/: downloads with size and time limits, verifies the "
+        "pinned sha256 before extracting, extracts safely, and pins it in ggen.lock. Returns the template "
+        "references <id>:<path> it brings. Installing an installed pack changes nothing and says so.",
+        input_model=InstallInput, output_model=InstallOutput, handler=market_install,
+        idempotent=True, open_world=True, timeout=600, scopes=("market:install",),
+    ),
+]

@@ -62,13 +62,13 @@ async def graph_load(args: LoadInput, ctx: ToolContext) -> LoadOutput:
 
     timer = Timer()
     settings = graph_settings(ctx)
+    path, size = _checked_file(ctx, args.file, settings.max_load_bytes) if args.file else (None, 0)
     try:
         fmt = format_from_name(args.format, args.file) if args.file else format_from_name(args.format or "turtle")
     except ValueError as exc:
         raise ToolError(str(exc)) from None
     store = open_store(ctx)
-    if args.file is not None:
-        path, size = _checked_file(ctx, args.file, settings.max_load_bytes)
+    if path is not None:
         head = _head(path)
         source = {"path": str(path), "bulk": size >= settings.bulk_load_bytes > 0}
     else:

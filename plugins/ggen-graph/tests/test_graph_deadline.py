@@ -1,0 +1,74 @@
+"""The query deadline: a pathological query ends as isError within the deadline plus one second, the
+worker running it is killed (no CPU left burning), and other calls are answered meanwhile."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import anyio
+import pytest
+from ggen_graph.stores import open_stores
+from graph_helpers import ntriples
+
+from ggen_mcp_core.testing import tool_text
+
+pytestmark = pytest.mark.anyio
+
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().split()[2] != "Z"
+
+
+async def test_cartesian_product_hits_the_default_10_s_deadline(graph_host, ggen_client) -> None:
+    async with ggen_client(graph_host(), mode="legacy") as client:
+        loaded = await client.call_tool("graph_load", {"content": ntriples(10_000), "format": "ntriples"})
+        assert loaded.structured_content["graph_size"] == 10_000
+        worker_pid = open_stores()[0].worker.pid  # type: ignore[attr-defined]
+        answered: list[float] = []
+        outcome: dict[str, object] = {}
+
+        async def pathological() -> None:
+            start = time.monotonic()
+            outcome["result"] = await client.call_tool("graph_query", {"sparql": CARTESIAN})
+            outcome["elapsed"] = time.monotonic() - start
+
+        async def meanwhile() -> None:
+            await anyio.sleep(0.5)
+            while "result" not in outcome:
+                start = time.monotonic()
+                listed = await client.call_tool("graph_list", {})
+                assert not listed.is_error, tool_text(listed)
+                answered.append(time.monotonic() - start)
+                await anyio.sleep(1.0)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(pathological)
+            group.start_soon(meanwhile)
+
+        result = outcome["result"]
+        assert result.is_error  # type: ignore[attr-defined]
+        assert "query exceeded 10 s" in tool_text(result)
+        assert 10.0 <= outcome["elapsed"] <= 11.0, outcome["elapsed"]  # type: ignore[operator]
+        assert len(answered) >= 5 and max(answered) < 1.0, answered
+        assert not alive(worker_pid), "the worker running the query must be killed, not left burning CPU"
+        after = await client.call_tool("graph_query", {"sparql": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+        assert after.structured_content["rows"] == [{"n": "10000"}]
+
+
+async def test_a_short_deadline_and_a_fresh_worker(graph_host, ggen_client) -> None:
+    async with ggen_client(graph_host(query_timeout=1), mode="legacy") as client:
+        await client.call_tool("graph_load", {"content": ntriples(2_000), "format": "ntriples"})
+        start = time.monotonic()
+        result = await client.call_tool("graph_query", {"sparql": CARTESIAN})
+        assert result.is_error and "query exceeded 1 s" in tool_text(result)
+        assert time.monotonic() - start < 2.0
+        fine = await client.call_tool("graph_query", {"sparql": "ASK { ?s ?p ?o }"})
+        assert fine.structured_content["boolean"] is True

@@ -1,0 +1,138 @@
+"""graph_query through an MCP session: forms, bindings, caps, refusals, syntax errors."""
+
+from __future__ import annotations
+
+import pytest
+from graph_helpers import EX, TURTLE, ntriples
+
+from ggen_mcp_core.testing import tool_text
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def client(graph_host, ggen_client):
+    async with ggen_client(graph_host(default_limit=50, max_limit=100), mode="legacy") as session:
+        loaded = await session.call_tool("graph_load", {"content": TURTLE})
+        assert not loaded.is_error, tool_text(loaded)
+        yield session
+
+
+async def query(client, **args):
+    result = await client.call_tool("graph_query", args)
+    assert not result.is_error, tool_text(result)
+    return result.structured_content
+
+
+async def refused(client, **args) -> str:
+    result = await client.call_tool("graph_query", args)
+    assert result.is_error, result.structured_content
+    return tool_text(result)
+
+
+async def test_select_rows_and_types(client) -> None:
+    data = await query(client, sparql="SELECT ?p ?o WHERE { ex:alice ?p ?o } ORDER BY ?p", typed=True)
+    assert data["form"] == "SELECT" and data["variables"] == ["p", "o"] and data["count"] == 4
+    by_predicate = {row["p"]: row["o"] for row in data["rows"]}
+    assert by_predicate[f"{EX}age"] == "42"
+    assert by_predicate[f"{EX}knows"] == f"{EX}bob"
+    typed = {row["p"]["value"]: row["o"] for row in data["typed_rows"]}
+    assert typed[f"{EX}age"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
+    assert typed[f"{EX}name"]["language"] == "en"
+    assert typed[f"{EX}knows"]["type"] == "iri"
+    assert "typed_rows" not in (await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o }")) or True
+
+
+async def test_unbound_optional_is_null(client) -> None:
+    data = await query(client, sparql="SELECT ?s ?age WHERE { ?s a ex:Person OPTIONAL { ?s ex:age ?age } } ORDER BY ?s")
+    assert data["rows"] == [{"s": f"{EX}alice", "age": "42"}, {"s": f"{EX}bob", "age": None}]
+
+
+async def test_ask_construct_describe(client) -> None:
+    assert (await query(client, sparql="ASK { ex:alice ex:knows ex:bob }"))["boolean"] is True
+    assert (await query(client, sparql="ASK { ex:bob ex:knows ex:alice }"))["boolean"] is False
+    built = await query(client, sparql="CONSTRUCT { ?b ex:knownBy ?a } WHERE { ?a ex:knows ?b }")
+    assert built["form"] == "CONSTRUCT" and built["count"] == 1
+    assert built["ntriples"] == f"<{EX}bob> <{EX}knownBy> <{EX}alice> .\n"
+    described = await query(client, sparql="DESCRIBE ex:bob")
+    assert described["form"] == "DESCRIBE" and described["count"] == 2
+
+
+async def test_bindings_are_terms_not_text(client) -> None:
+    sparql = "SELECT ?s ?type WHERE { ?s a ?type }"
+    data = await query(client, sparql=sparql, bindings={"type": f"{EX}Company"})
+    assert data["rows"] == [{"s": f"{EX}acme", "type": f"{EX}Company"}]
+    data = await query(client, sparql="SELECT ?s ?n WHERE { ?s ex:name ?n }", bindings={"?n": '"Alice"@en'})
+    assert data["rows"] == [{"s": f"{EX}alice", "n": "Alice"}]
+    typed = '"42"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    data = await query(client, sparql="SELECT ?s ?a WHERE { ?s ex:age ?a }", bindings={"a": typed})
+    assert data["count"] == 1
+    hostile = '"} } ; DROP ALL ; SELECT * { ?x ?y "'
+    data = await query(client, sparql="SELECT ?s ?n WHERE { ?s ex:name ?n }", bindings={"n": hostile})
+    assert data["count"] == 0
+    data = await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", bindings={"s": "<> } UNION { ?s ?p ?o"})
+    assert data["count"] == 0
+    assert (await query(client, sparql="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["rows"] == [{"n": "8"}]
+    assert "SELECT projection" in await refused(client, sparql="SELECT ?s WHERE { ?s a ?t }", bindings={"t": "urn:x"})
+    assert "variable name" in await refused(client, sparql="SELECT * WHERE { ?s ?p ?o }", bindings={"a b": "x"})
+
+
+async def test_row_cap(client, graph_host) -> None:
+    await client.call_tool("graph_load", {"content": ntriples(300), "format": "ntriples", "graph": "urn:many"})
+    data = await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o }", graph="urn:many")
+    assert data["count"] == 50 and data["truncated"] is True and data["limit"] == 50
+    data = await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o }", graph="urn:many", limit=5000)
+    assert data["count"] == 100 and data["truncated"] is True and data["limit"] == 100
+    data = await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o } LIMIT 7", graph="urn:many")
+    assert data["count"] == 7 and data["truncated"] is False
+    built = await query(client, sparql="CONSTRUCT WHERE { ?s ?p ?o }", graph="urn:many", limit=3)
+    assert built["count"] == 3 and built["truncated"] is True and built["ntriples"].count("\n") == 3
+
+
+async def test_unknown_graph_names_the_loaded_ones(client) -> None:
+    await client.call_tool("graph_load", {"content": "<urn:a> <urn:b> <urn:c> .", "graph": "urn:real"})
+    text = await refused(client, sparql="SELECT * WHERE { ?s ?p ?o }", graph="urn:missing")
+    assert "urn:missing" in text and "urn:real" in text
+
+
+async def test_refused_clauses_are_named(client) -> None:
+    cases = {
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }": "INSERT",
+        "DELETE WHERE { ?s ?p ?o }": "DELETE",
+        "LOAD <http://127.0.0.1:9/x.ttl>": "LOAD",
+        "CLEAR ALL": "CLEAR",
+        "DROP GRAPH <urn:g>": "DROP",
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }": "SERVICE <http://127.0.0.1:9/sparql>",
+        "select * where { service silent <http://x.test/q> { ?s ?p ?o } }": "SERVICE <http://x.test/q>",
+        "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }": "SERVICE ?variable",
+        "SELECT * FROM <http://127.0.0.1:9/data.ttl> WHERE { ?s ?p ?o }": "FROM <http://127.0.0.1:9/data.ttl>",
+        "SELECT * FROM NAMED <http://127.0.0.1:9/g> WHERE { GRAPH ?g { ?s ?p ?o } }": "FROM NAMED <http://127.0.0.1:9/g>",
+    }
+    for sparql, clause in cases.items():
+        assert clause in await refused(client, sparql=sparql), sparql
+
+
+async def test_keywords_inside_strings_iris_and_comments_are_fine(client) -> None:
+    sparql = (
+        'SELECT ?s WHERE { ?s ?p ?o FILTER(?o != "SERVICE <x> FROM LOAD INSERT") '
+        "FILTER(?p != <http://example.org/service/FROM>) } # DROP ALL; SERVICE <http://x>\nLIMIT 1"
+    )
+    assert (await query(client, sparql=sparql))["count"] == 1
+
+
+async def test_sparql_syntax_error_has_line_and_column(client) -> None:
+    text = await refused(client, sparql="SELECT ?s\nWHERE {\n  ?s ?p \n}")
+    assert "line 4" in text and "column" in text
+
+
+async def test_query_length_cap(graph_host, ggen_client) -> None:
+    async with ggen_client(graph_host(max_query_bytes=100), mode="legacy") as client:
+        text = await refused(client, sparql="SELECT * WHERE { ?s ?p ?o } " + "#" * 200)
+        assert "longer than 100 bytes" in text
+
+
+async def test_service_allowlist(graph_host, ggen_client) -> None:
+    host = graph_host(allow_service=True, service_allowlist=["http://127.0.0.1:9/allowed"])
+    async with ggen_client(host, mode="legacy") as client:
+        text = await refused(client, sparql="SELECT * WHERE { SERVICE <http://127.0.0.1:9/other> { ?s ?p ?o } }")
+        assert "not an allowed endpoint" in text and "http://127.0.0.1:9/allowed" in text

@@ -30,6 +30,7 @@ from ggen_template import casing
 from ggen_template.errors import RenderLimitError, TemplateError
 from ggen_template.frontmatter import (
     FrontMatter,
+    VariableSpec,
     build_front_matter,
     key_lines,
     pad_lines,
@@ -98,7 +99,8 @@ class Renderer:
                                      max_bytes=self.settings.max_template_bytes)
             env = TemplateSandbox(self.guard, loader=loader)
             env.globals.update(self._random_functions())
-            env.filters["random"] = lambda seq: self.rng.choice(list(seq)) if seq else ""
+            # pass_context: a seeded choice must run at render time, never folded into cached code
+            env.filters["random"] = jinja2.pass_context(lambda _ctx, seq: self.rng.choice(list(seq)) if seq else "")
             self._envs[source.root] = env
         return env
 
@@ -154,14 +156,15 @@ class Renderer:
     def _front_matter(self, env: TemplateSandbox, raw: str | None, name: str) -> FrontMatter:
         if raw is None:
             return FrontMatter()
-        defaults = self._early_defaults(raw, name)
+        defaults, required = self._early_defaults(raw, name)
+        self._require(required, {**defaults, **self.options.variables}, name)
         context = {**defaults, **self.options.variables}
         rendered = self._render_text(env, pad_lines(raw, 2), name, context)
         data = parse_yaml(rendered, name=name, first_line=2)
         return build_front_matter(data, name=name, lines=key_lines(rendered, 2))
 
-    def _early_defaults(self, raw: str, name: str) -> dict[str, Any]:
-        """``vars`` and ``variables`` defaults, read before the front matter is rendered."""
+    def _early_defaults(self, raw: str, name: str) -> tuple[dict[str, Any], list[VariableSpec]]:
+        """``vars`` and ``variables`` defaults, and required variables, read before the front matter is rendered."""
         try:
             data = parse_yaml(raw, name=name, first_line=2)
         except TemplateError:
@@ -169,20 +172,22 @@ class Renderer:
             data = parse_yaml(self._render_text(lenient, raw, name, dict(self.options.variables)),
                               name=name, first_line=2)
         found: dict[str, Any] = {}
-        variables = data.get("variables")
-        if isinstance(variables, list):
-            found.update({v["name"]: v["default"] for v in variables
-                          if isinstance(v, dict) and isinstance(v.get("name"), str) and v.get("default") is not None})
+        specs = [VariableSpec.model_validate(v) for v in data.get("variables") or []
+                 if isinstance(v, dict) and _is_spec(v)]
+        found.update({v.name: v.default for v in specs if v.default is not None})
         if isinstance(data.get("vars"), dict):
             found.update({str(k): v for k, v in data["vars"].items()})
-        return found
+        return found, [v for v in specs if v.required]
 
-    def _variables(self, fm: FrontMatter, name: str) -> dict[str, Any]:
-        variables = {**fm.defaults(), **self.options.variables}
-        missing = [v for v in fm.variables if v.required and v.name not in variables]
+    def _require(self, required: list[VariableSpec], variables: Mapping[str, Any], name: str) -> None:
+        missing = [v for v in required if v.name not in variables]
         if missing:
             described = ", ".join(f"{v.name!r}" + (f" ({v.description})" if v.description else "") for v in missing)
             raise TemplateError(f"missing required variable {described}; pass it in `vars`", template=name)
+
+    def _variables(self, fm: FrontMatter, name: str) -> dict[str, Any]:
+        variables = {**fm.defaults(), **self.options.variables}
+        self._require([v for v in fm.variables if v.required], variables, name)
         if isinstance(variables.get("name"), str) and "Name" not in variables:
             variables["Name"] = casing.pascal(variables["name"])
         return variables
@@ -272,24 +277,36 @@ class Renderer:
         except TemplateError as exc:
             if exc.line is not None:
                 raise
-            raise type(exc)(exc.detail, template=exc.template or name, line=_line_of(exc, name)) from None
+            raise type(exc)(exc.detail, *_at(exc, exc.template or name)) from None
         except jinja2.UndefinedError as exc:
-            raise TemplateError(f"{exc.message}", template=name, line=_line_of(exc, name)) from None
+            raise TemplateError(f"{exc.message}", *_at(exc, name)) from None
         except SecurityError as exc:
-            raise TemplateError(f"refused by the sandbox: {exc}", template=name, line=_line_of(exc, name)) from None
+            raise TemplateError(f"refused by the sandbox: {exc}", *_at(exc, name)) from None
         except RecursionError:
             raise TemplateError("recursion too deep (a macro or include that calls itself?)", template=name) from None
         except ToolError as exc:
-            raise TemplateError(str(exc), template=name, line=_line_of(exc, name)) from None
+            raise TemplateError(str(exc), *_at(exc, name)) from None
         except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError, OverflowError,
                 jinja2.TemplateError) as exc:
-            raise TemplateError(f"{type(exc).__name__}: {exc}", template=name, line=_line_of(exc, name)) from None
+            raise TemplateError(f"{type(exc).__name__}: {exc}", *_at(exc, name)) from None
 
 
-def _line_of(exc: BaseException, name: str) -> int | None:
-    """The line of template ``name`` where ``exc`` happened (the innermost frame of that template)."""
-    line = None
+def _is_spec(value: dict[str, Any]) -> bool:
+    try:
+        VariableSpec.model_validate(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _at(exc: BaseException, name: str) -> tuple[str, int | None]:
+    return _where(exc, name)
+
+
+def _where(exc: BaseException, name: str) -> tuple[str, int | None]:
+    """The template file and line where ``exc`` happened: the innermost frame of a template."""
+    found: tuple[str, int | None] = (name, None)
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == name:
-            line = frame.lineno
-    return line
+        if not frame.filename.endswith(".py") and not frame.filename.startswith("<"):
+            found = (frame.filename, frame.lineno)
+    return found

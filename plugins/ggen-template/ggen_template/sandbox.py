@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import CodeType
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, nodes, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SecurityError
 
@@ -87,7 +87,8 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         self.globals.pop("lipsum", None)
         self.globals["range"] = self._range
         self.filters.update(_guarded_filters(self))
-        self.filters[GUARD_FILTER] = self._loop_guard
+        # pass_context keeps Jinja's optimizer from running the guard at compile time on constant lists
+        self.filters[GUARD_FILTER] = pass_context(lambda _context, iterable: self._loop_guard(iterable))
         self.filters[CONCAT_FILTER] = self._concat_guard
 
     # -- parsing: insert the guards ------------------------------------------------------------------
@@ -235,6 +236,7 @@ def _check_join(guard: RenderGuard, items: Any, separator: str = "") -> None:
 def _guarded_filters(env: TemplateSandbox) -> dict[str, Callable[..., Any]]:
     """Jinja's built-in filters that can amplify size, wrapped with checks; ggen's case filters."""
     from ggen_template.filters import GGEN_FILTERS
+    from ggen_template.rdfdata import local
 
     builtin = dict(env.filters)
     guard = env.guard
@@ -274,6 +276,7 @@ def _guarded_filters(env: TemplateSandbox) -> dict[str, Callable[..., Any]]:
     join.jinja_pass_arg = builtin["join"].jinja_pass_arg  # type: ignore[attr-defined]
     return {
         **GGEN_FILTERS,
+        "local": local,
         "center": center,
         "indent": indent,
         "replace": replace,

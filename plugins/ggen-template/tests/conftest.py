@@ -37,3 +37,17 @@ async def call_error(client: Any, tool: str, arguments: dict[str, Any]) -> str:
 def workspace(ggen_workspace: Path) -> Path:
     """The test workspace root."""
     return ggen_workspace
+
+
+@pytest.fixture(scope="module")
+def module_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace shared by the tests of one module (each test uses its own file names)."""
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture(scope="module")
+def template_host(module_workspace: Path) -> Any:
+    """A host with only the template pack, shared by one module's tests (host start-up is not free)."""
+    from ggen_mcp_core.testing import make_host
+
+    return make_host(module_workspace, ["template"], template={"max_output_bytes": 1_000_000})

@@ -35,7 +35,8 @@ async def test_violations_are_reported(graph_host, ggen_client, ggen_workspace) 
         assert violation["severity"] == "Violation"
         assert violation["source_shape"].startswith("_:")
         assert violation["constraint"] == "MinCountConstraintComponent"
-        fixed = await client.call_tool("graph_update", {"sparql": "INSERT DATA { GRAPH <urn:people> { ex:bob ex:age 7 } }"})
+        insert = "INSERT DATA { GRAPH <urn:people> { ex:bob ex:age 7 } }"
+        fixed = await client.call_tool("graph_update", {"sparql": insert})
         assert not fixed.is_error
         again = await client.call_tool("graph_validate", {"shapes_content": SHAPES, "graph": "urn:people"})
         assert again.structured_content["conforms"] is True and again.structured_content["violations"] == []

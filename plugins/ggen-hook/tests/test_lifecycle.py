@@ -169,3 +169,27 @@ async def test_post_failures_without_a_warnings_list_are_raised_after_all_ran(
     message = str(raised.value)
     assert "hook 'a'" in message and "exited with 5" in message and "hook 'c'" in message and "exited with 6" in message
     assert (ggen_workspace / "b.txt").exists()
+
+
+async def test_cancelled_generation_kills_the_running_hook(hooks_host, ggen_client, ggen_workspace) -> None:
+    import anyio
+
+    script = "import os, time; open('hook.pid', 'w').write(str(os.getpid())); time.sleep(60)"
+    host = hooks_host()
+    await register_all(host, ggen_client, {"event": "pre_gen", "command": python_command(script), "name": "slow"})
+    with anyio.move_on_after(1.0) as scope:
+        await emit(host, "pre_gen")
+    assert scope.cancelled_caught
+    pid = int((ggen_workspace / "hook.pid").read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        await anyio.sleep(0.02)
+    assert not _alive(pid), "the hook survived the cancellation of its generation"
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and not stat.read_text().split(") ")[1].startswith("Z")

@@ -22,6 +22,7 @@ FIXTURE_DIST="$ROOT/tests/fixture_dists/ggen_conformance_fixture"
 BASELINES="$ROOT/conformance"
 RESULTS="${CONFORMANCE_RESULTS:-$ROOT/conformance-results}"
 READY_TIMEOUT=60
+STOP_TIMEOUT=10
 
 SERVER_PID=""
 WORKDIR=""
@@ -77,9 +78,13 @@ start_server() {
   SERVER_PID=$!
 }
 
+# stop_server: SIGTERM (uvicorn shuts down gracefully), SIGKILL after STOP_TIMEOUT seconds.
 stop_server() {
   if [[ -n "$SERVER_PID" ]]; then
     kill "$SERVER_PID" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$SERVER_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
   fi

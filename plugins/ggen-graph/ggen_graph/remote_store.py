@@ -28,7 +28,7 @@ from ggen_graph.errors import (
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
 from ggen_graph.prefixes import PrefixRegistry
-from ggen_graph.results import collect
+from ggen_graph.results import collect, collect_triples
 from ggen_graph.settings import GraphSettings
 from ggen_graph.sparql_guard import query_form, tokens
 from ggen_graph.store_ops import COUNT, COUNT_ALL, COUNT_NAMED
@@ -97,7 +97,7 @@ class RemoteStore:
                 reader = io.BufferedReader(_StreamReader(response.iter_bytes(), deadline, seconds))
                 if accept == NTRIPLES:
                     parsed: Any = ox.parse(input=reader, format=ox.RdfFormat.N_TRIPLES)
-                    return collect(_Triples(parsed), limit, deadline, seconds)
+                    return collect_triples(_Triples(parsed), limit, deadline, seconds)
                 parsed = ox.parse_query_results(input=reader, format=ox.QueryResultsFormat.JSON)
                 return collect(parsed, limit, deadline, seconds)
         except httpx.TimeoutException:

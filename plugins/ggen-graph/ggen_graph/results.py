@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ def collect_select(
 
 
 def collect_triples(
-    triples: ox.QueryTriples, limit: int, deadline: float | None = None, timeout: float = 0.0
+    triples: Iterable[Any], limit: int, deadline: float | None = None, timeout: float = 0.0
 ) -> ConstructResult:
     """Serialize at most ``limit`` triples as N-Triples."""
     lines: list[str] = []

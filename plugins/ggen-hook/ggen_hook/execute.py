@@ -14,7 +14,7 @@ from ggen_hook.command import Command, hook_environment, prepare
 from ggen_hook.models import HookRecord
 from ggen_hook.process import HookProcess, Limits, ProcessResult
 from ggen_hook.settings import HookSettings
-from ggen_mcp_core import ToolContext
+from ggen_mcp_core import ToolContext, ToolError
 
 MIB = 1024 * 1024
 TAIL_IN_MESSAGES = 1500
@@ -46,13 +46,14 @@ def limits_of(settings: HookSettings) -> Limits:
 
 def event_variables(record: HookRecord, event: EventContext, files_json: str) -> dict[str, str]:
     """The ``GGEN_*`` variables: event, template, output directory, the JSON file listing the files."""
-    return {
+    values = {
         "GGEN_EVENT": event.event,
         "GGEN_HOOK": record.name,
         "GGEN_TEMPLATE": event.template or "",
         "GGEN_OUTPUT": str(event.output),
         "GGEN_FILES": files_json,
     }
+    return {key: value.replace("\x00", "") for key, value in values.items()}
 
 
 def plan_command(record: HookRecord, ctx: ToolContext, settings: HookSettings) -> Command:
@@ -88,6 +89,15 @@ async def run_command(
 
 
 def _start(
+    command: Command, env: dict[str, str], ctx: ToolContext, timeout: float, settings: HookSettings
+) -> HookProcess:
+    try:
+        return _spawn(command, env, ctx, timeout, settings)
+    except OSError as exc:
+        raise ToolError(f"could not start {command.argv[0]!r}: {exc.strerror or exc}") from None
+
+
+def _spawn(
     command: Command, env: dict[str, str], ctx: ToolContext, timeout: float, settings: HookSettings
 ) -> HookProcess:
     return HookProcess(

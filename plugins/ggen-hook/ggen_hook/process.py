@@ -171,7 +171,10 @@ class HookProcess:
 
     def _exited(self) -> bool:
         # WNOWAIT: look without reaping, so the group id stays reserved until we have killed the group.
-        return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        try:
+            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:  # reaped by someone else (a process-wide SIGCHLD handler)
+            return True
 
     def _pump(self, deadline: float) -> bool:
         """Read output until the process exits (True) or the deadline passes (False)."""
@@ -179,7 +182,7 @@ class HookProcess:
             if self._exited():
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or (self._cancelled and not self._exited()):
+            if remaining <= 0 or self._cancelled:
                 return False
             for key, _ in self._selector.select(min(remaining, POLL_SECONDS)):
                 if key.fd != self._pidfd:

@@ -54,10 +54,9 @@ class Loaded:
 
 def read_hooks(workspace: Workspace) -> Loaded:
     """Parse and validate the hooks file; a missing file is an empty list."""
-    path = workspace.resolve(HOOKS_FILE)
-    if not path.exists():
-        return Loaded()
     try:
+        if not workspace.resolve(HOOKS_FILE).exists():
+            return Loaded()
         raw = workspace.read_bytes(HOOKS_FILE, max_bytes=MAX_FILE_BYTES)
         document = tomllib.loads(raw.decode("utf-8"))
     except ToolError as exc:

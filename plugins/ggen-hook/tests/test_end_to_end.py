@@ -122,6 +122,8 @@ async def test_git_post_merge_regenerates(hooks_host, ggen_client, ggen_workspac
         assert registered["git_hook"] == ".git/hooks/post-merge" and registered["will_run"] is True
         dry = await call_ok(client, "hook_run", {"name": "regen", "dry_run": True})
         assert dry["generation"] == {"template": template, "vars": {"name": "merged"}}
+        validated = await call_ok(client, "hook_validate", {"name": "regen"})
+        assert validated["valid"] and validated["hooks"][0]["problems"] == [], validated
         assert not (repo / "out").exists()
 
     git(repo, "checkout", "-q", "-b", "feature")

@@ -79,6 +79,8 @@ async def test_hooks_file_symlinked_outside_is_refused(hooks_host, ggen_client, 
         assert listed.is_error and "outside the workspace" in tool_text(listed)
         registered = await client.call_tool("hook_register", {"event": "post_gen", "command": "true"})
         assert registered.is_error
+        validated = (await client.call_tool("hook_validate", {})).structured_content
+        assert not validated["valid"] and "outside the workspace" in validated["file_problems"][0]
     assert outside.read_text() == VALID
 
 

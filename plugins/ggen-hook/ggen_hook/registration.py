@@ -80,8 +80,8 @@ class RegisterInput(BaseModel):
     @model_validator(mode="after")
     def _action(self) -> RegisterInput:
         check_action(self.event, self.command, self.template, self.match)
-        if self.output is not None and self.template is None:
-            raise ValueError("output is for template regeneration; give it with template")
+        if (self.output is not None or self.vars) and self.template is None:
+            raise ValueError("vars and output are for template regeneration; give them with template")
         return self
 
 

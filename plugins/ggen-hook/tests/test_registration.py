@@ -79,6 +79,7 @@ async def test_duplicate_name_is_an_error(hooks_host, ggen_client) -> None:
         ({"event": "post_gen", "command": "true", "timeout": 4000}, "'timeout'"),
         ({"event": "post_gen", "command": "true", "surprise": 1}, "'surprise'"),
         ({"event": "git-post-merge", "template": "t.tmpl", "output": "../out"}, "outside the workspace"),
+        ({"event": "post_gen", "command": "true", "vars": {"a": "b"}}, "give them with template"),
     ],
 )
 async def test_invalid_registrations_are_refused(hooks_host, ggen_client, arguments, message) -> None:

@@ -48,6 +48,8 @@ def run_with_deadline(work: Callable[[float], T], timeout: float) -> T:
         try:
             box["value"] = work(deadline)
         except BaseException as exc:  # handed to the caller below
+            # pyoxigraph results may only be dropped in the thread that made them: forget the frames.
+            exc.__traceback__ = exc.__context__ = exc.__cause__ = None
             box["error"] = exc
         finally:
             with _lock:

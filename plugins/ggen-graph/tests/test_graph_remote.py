@@ -43,10 +43,12 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `oxigraph serve` on a free port; yields its base URL and stops it by PID."""
     port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
+    log = (location / "server.log").open("wb")
     process = subprocess.Popen(
-        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [oxigraph_binary(), "serve", "--location", str(location / "data"), "--bind", f"127.0.0.1:{port}",
+         "--timeout-s", "5"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -57,8 +59,8 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
             except httpx.HTTPError as exc:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    detail = process.stderr.read() if process.stderr else ""
-                    raise RuntimeError(f"oxigraph did not start: {detail!r}") from exc
+                    detail = (location / "server.log").read_text(errors="replace")
+                    raise RuntimeError(f"oxigraph did not start: {detail}") from exc
                 time.sleep(0.1)
         yield base
     finally:
@@ -68,6 +70,7 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        log.close()
 
 
 @pytest.fixture

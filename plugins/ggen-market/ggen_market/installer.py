@@ -32,9 +32,10 @@ from ggen_market.lockfile import LockEntry, Lockfile, read_lockfile, workspace_l
 from ggen_market.manifest import read_manifest, template_files, template_refs
 from ggen_market.market import Market
 from ggen_market.packhash import hash_directory
-from ggen_market.resolver import Root, Step
+from ggen_market.resolver import Step
 from ggen_market.store import remove_tree
 from ggen_market.urlpolicy import check_static
+from ggen_mcp_core import Workspace
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -240,12 +241,24 @@ class Installer:
                 if current is not None and current.version != item.version:
                     result.replaced[item.pack_id] = current.version
                 self._upsert(lock, item, current)
-            if result.installed or result.replaced or self._lock_differs(workspace, lock):
+            if self._lock_differs(workspace, lock):  # a restore from cache leaves ggen.lock byte-identical
                 write_lockfile(workspace, lock)
                 result.lock_written = True
             for pack_id, old in result.replaced.items():
                 remove_tree(self.layout.pack_dir(pack_id, old))
             return result
+
+    def record_requirement(self, pack_id: str, requirement: str) -> bool:
+        """Change the range ggen.lock keeps for an installed pack; True when the file changed."""
+        workspace = self.market.workspace
+        with workspace_lock(self.layout.state, self.market.settings.lock_timeout):
+            lock = read_lockfile(workspace)
+            entry = lock.get(pack_id)
+            if entry is None or entry.requirement == requirement:
+                return False
+            entry.requirement = requirement
+            write_lockfile(workspace, lock)
+            return True
 
     @staticmethod
     def _upsert(lock: Lockfile, item: Planned, current: LockEntry | None) -> None:
@@ -254,8 +267,8 @@ class Installer:
                               requirement))
 
     @staticmethod
-    def _lock_differs(workspace: object, lock: Lockfile) -> bool:
-        on_disk = read_lockfile(workspace)  # type: ignore[arg-type]
+    def _lock_differs(workspace: Workspace, lock: Lockfile) -> bool:
+        on_disk = read_lockfile(workspace)
         return {k: v.to_toml() for k, v in on_disk.packs.items()} != {k: v.to_toml() for k, v in lock.packs.items()}
 
     def _move_into_place(self, staged: Path, final: Path) -> None:
@@ -269,9 +282,3 @@ class Installer:
         os.rename(staged, final)
         if trash is not None:
             remove_tree(trash)
-
-
-def roots_for(pack_id: str, requirement: object, upgrade: bool = False) -> list[Root]:
-    from ggen_market.semver import Range
-
-    return [Root(pack_id, requirement if isinstance(requirement, Range) else None, upgrade)]

@@ -77,11 +77,16 @@ def resolve(index: RegistryIndex, lock: Lockfile, roots: list[Root], *, max_pack
     return steps
 
 
-def _requirement_text(root: Root) -> str:
-    if root.requirement is None:
+def requirement_text(requirement: Range | None) -> str:
+    """How ggen.lock records a user's range: ``*`` for none, ``=1.2.0`` for an exact version."""
+    if requirement is None:
         return "*"
-    exact = root.requirement.exact
-    return f"={exact}" if exact is not None else root.requirement.text
+    exact = requirement.exact
+    return f"={exact}" if exact is not None else requirement.text
+
+
+def _requirement_text(root: Root) -> str:
+    return requirement_text(root.requirement)
 
 
 def _visit(state: _State, pack_id: str) -> None:
@@ -100,8 +105,11 @@ def _visit(state: _State, pack_id: str) -> None:
     version = _pick(state, pack)
     state.chosen[pack_id] = version
     entry = pack.versions[str(version)]
+    # Every requirement of this pack is known before any of its dependencies picks a version, so
+    # siblings constrain each other (io.lib wanting io.util >=0.2.1 and io.app wanting ~0.2 meet at 0.2.x).
     for dep_id, requirement in sorted(entry.dependencies.items()):
         state.constraints.setdefault(dep_id, []).append((parse_range(requirement, bare="caret"), pack_id))
+    for dep_id in sorted(entry.dependencies):
         _visit(state, dep_id)
     state.visiting.pop()
     state.order.append(pack_id)

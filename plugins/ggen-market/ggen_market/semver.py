@@ -215,11 +215,11 @@ def _partial(text: str, whole: str) -> tuple[int | None, int | None, int | None,
     for name in ("major", "minor", "patch"):
         value = match.group(name)
         parts.append(None if value is None or value in {"x", "X", "*"} else int(value))
-    # "1.x.3" makes no sense: once a part is a wildcard the rest are too.
-    if parts[0] is None:
-        parts = [None, None, None]
-    elif parts[1] is None:
-        parts[2] = None
+    # Once a part is a wildcard (or missing) the rest must be too: "1.x.3" and "x.1" make no sense.
+    if (parts[0] is None and (parts[1] is not None or parts[2] is not None)) or (
+        parts[1] is None and parts[2] is not None
+    ):
+        raise VersionError(f"{whole!r}: a number cannot follow a wildcard")
     pre = tuple(match.group("pre").split(".")) if match.group("pre") else ()
     if pre and None in parts:
         raise VersionError(f"{whole!r}: a pre-release needs a full version (e.g. 1.2.0-rc.1)")

@@ -102,25 +102,27 @@ def locked_version(workspace_root: Path, pack_id: str) -> str | None:
 
 
 def resolve_template_ref(ref: str, workspace_root: Path) -> Path | None:
-    """``<id>:<path>`` -> the file in the installed version, or None (unknown, refused or missing).
+    """``<id>:<path>`` -> the file or folder in the installed version, or None (unknown, refused, missing).
 
-    ``<path>`` is looked up under the pack's ``templates/`` first, then from the pack root. ``..``,
-    absolute paths and anything that resolves outside the pack directory are refused.
+    ``<path>`` is looked up under the pack's ``templates/`` first, then from the pack root; an empty path
+    (``<id>:``) is the whole ``templates/`` folder, rendered as a template set. ``..``, absolute paths and
+    anything that resolves outside the pack directory are refused.
     """
     parts = split_template_ref(ref)
     if parts is None:
         return None
     pack_id, inner = parts
     try:
-        relative = check_relative_path(inner)
+        relative = check_relative_path(inner) if inner else ""
     except InvalidName:
         return None
     version = locked_version(workspace_root, pack_id)
     if version is None or "/" in version or version.startswith("."):
         return None
     base = Path(os.path.realpath(Layout(workspace_root).pack_dir(pack_id, version)))
-    for candidate in (base / "templates" / relative, base / relative):
+    candidates = [base / "templates" / relative, base / relative] if relative else [base / "templates"]
+    for candidate in candidates:
         real = Path(os.path.realpath(candidate))
-        if base in real.parents and real.is_file():
+        if base in real.parents and (real.is_file() or real.is_dir()):
             return real
     return None

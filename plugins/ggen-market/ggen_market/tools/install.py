@@ -53,7 +53,7 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
     from ggen_market.lockfile import read_lockfile
     from ggen_market.names import InvalidName, parse_spec
     from ggen_market.planning import plan
-    from ggen_market.resolver import Root
+    from ggen_market.resolver import Root, requirement_text
 
     try:
         spec = parse_spec(args.package, args.version)
@@ -67,13 +67,14 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
         closure = [e for e in (lock.get(d) for d in current.dependency_ids()) if e is not None]
         if len(closure) == len(current.dependency_ids()) and \
                 await ctx.run_sync(_all_intact, installer, [current, *closure]):
-            return _already(installer, current)
+            wanted = requirement_text(spec.requirement) if spec.requirement is not None else None
+            recorded = wanted is not None and await ctx.run_sync(installer.record_requirement, current.id, wanted)
+            return _already(installer, current, wanted if recorded else None)
     planned, view = await plan(market, lock, [Root(spec.pack_id, spec.requirement)])
     committed = await installer.install(planned)
     root = next(p for p in planned if p.pack_id == spec.pack_id)
     installed_ids = {p.pack_id for p in committed.installed}
-    if not installed_ids and not committed.lock_written:
-        ctx.log.info("pack already installed", pack=spec.pack_id)
+    changed = bool(installed_ids) or committed.lock_written
     packs = [
         InstalledPack(id=p.pack_id, version=p.version, sha256=p.sha256, source=p.source,
                       dependency=p.pack_id != spec.pack_id,
@@ -86,9 +87,12 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
     replaced = committed.replaced.get(root.pack_id)
     verb = f"replaced {replaced} with" if replaced else "installed"
     extra = len([p for p in packs if p.dependency and p.status == "installed"])
+    message = f"{verb} {root.pack_id} {root.version}" + (f" and {extra} dependencies" if extra else "")
+    if not changed:
+        message = f"{root.pack_id} {root.version} is already installed (another install finished first)"
     return InstallOutput(
-        package=root.pack_id, version=root.version, status="installed",
-        message=f"{verb} {root.pack_id} {root.version}" + (f" and {extra} dependencies" if extra else ""),
+        package=root.pack_id, version=root.version, status="installed" if changed else "already_installed",
+        message=message,
         packs=packs, templates=templates, path=market.layout.pack_dir(root.pack_id, root.version)
         .relative_to(ctx.workspace.root).as_posix(), stale_index=view is None or view.stale,
     )
@@ -98,12 +102,16 @@ def _all_intact(installer: Installer, entries: list[LockEntry]) -> bool:
     return all(installer.is_intact(e) for e in entries)
 
 
-def _already(installer: Installer, entry: LockEntry) -> InstallOutput:
+def _already(installer: Installer, entry: LockEntry, recorded: str | None) -> InstallOutput:
     templates = installer.templates_of(entry.id, entry.version)
     path = installer.layout.pack_dir(entry.id, entry.version)
+    message = f"{entry.id} {entry.version} is already installed; nothing changed"
+    if recorded is not None:
+        message = (f"{entry.id} {entry.version} is already installed and satisfies {recorded}; ggen.lock now "
+                   f"records {recorded}, so market_update moves it to the newest version {recorded} allows")
     return InstallOutput(
         package=entry.id, version=entry.version, status="already_installed",
-        message=f"{entry.id} {entry.version} is already installed; nothing changed",
+        message=message,
         packs=[InstalledPack(id=entry.id, version=entry.version, sha256=entry.sha256, source=entry.source,
                              dependency=False, status="unchanged")],
         templates=templates, path=path.relative_to(installer.market.workspace.root).as_posix(),

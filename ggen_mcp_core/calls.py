@@ -19,9 +19,11 @@ import structlog
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
+from ggen_mcp_core.observability import RATE_LIMITED, TOOL_IN_FLIGHT
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
-from ggen_mcp_core.tools import ToolContext, ToolSpec, error_result, shape_result, validate_arguments
+from ggen_mcp_core.ratelimit import retry_after_seconds
+from ggen_mcp_core.tools import ToolContext, ToolSpec, cap_result, error_result, shape_result, validate_arguments
 
 log = structlog.get_logger("ggen_mcp.calls")
 
@@ -121,14 +123,30 @@ async def _checked_call(
     problems = await host.validate_input(spec, parsed.model_dump(mode="json"), ctx)
     if problems:
         return error_result(f"invalid arguments for {spec.name}: " + "; ".join(problems)), "invalid"
-    async with host.call_limiter:
+    if host.rate_limiter is not None:
+        decision = await host.rate_limiter.check(ctx.principal)
+        if not decision.allowed:
+            RATE_LIMITED.labels(tool=spec.name).inc()
+            wait = retry_after_seconds(decision)
+            why = "rate-limit storage unavailable" if decision.degraded else f"rate limit {decision.limit} reached"
+            return error_result(f"{why} for {ctx.principal.name}; retry after {wait} s"), "rate_limited"
+    with anyio.move_on_after(host.settings.limits.queue_timeout) as queue:
+        await host.call_limiter.acquire()
+    if queue.cancelled_caught:
+        busy = host.call_limiter.borrowed_tokens
+        return error_result(f"server busy: {busy} calls running; retry {spec.name} shortly"), "busy"
+    try:
+        TOOL_IN_FLIGHT.inc()
         with anyio.move_on_after(deadline) as scope:
             value = await spec.handler(parsed, ctx)
+    finally:
+        TOOL_IN_FLIGHT.dec()
+        host.call_limiter.release()
     if scope.cancelled_caught:
         return (
             error_result(f"{spec.name} timed out after {deadline:g} s and was stopped; "
                          "narrow the request or raise tool_timeout"),
             "timeout",
         )
-    result = shape_result(spec, value)
+    result = cap_result(spec, shape_result(spec, value), host.settings.limits.max_result_bytes)
     return result, "error" if result.is_error else "ok"

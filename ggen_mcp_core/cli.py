@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from types import FrameType
@@ -49,8 +50,8 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
 @click.version_option(__version__, "--version", "-V", prog_name="ggen-mcp")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar=None,
               help="Workspace directory (default: GGEN_MCP_WORKSPACE or the current directory).")
-@click.option("--config", "-c", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML settings file (environment and flags override it).")
+@click.option("--config", "-c", type=click.Path(dir_okay=False, path_type=Path), envvar="GGEN_MCP_CONFIG",
+              help="TOML settings file (environment and flags override it); env GGEN_MCP_CONFIG.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="stderr log level.")
 def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> None:
     """ggen-mcp: an MCP server for graph-driven code generation."""
@@ -208,6 +209,22 @@ def config(ctx: click.Context, markdown: bool) -> None:
     click.echo(json.dumps(effective, indent=2))
 
 
+@cli.group()
+def auth() -> None:
+    """Authentication helpers."""
+
+
+@auth.command(name="hash-key")
+def hash_key_command() -> None:
+    """Read an API key on stdin and print the sha256 to put in auth.api_keys (the key is never stored)."""
+    from ggen_mcp_core.auth import hash_key
+
+    key = sys.stdin.readline().strip()
+    if not key:
+        _die("no key on standard input")
+    click.echo(hash_key(key))
+
+
 @cli.command()
 @click.argument("tool")
 @click.option("--args", "arguments", default="{}", help="Arguments as a JSON object.")
@@ -242,7 +259,7 @@ def call(ctx: click.Context, tool: str, arguments: str) -> None:
 
 def _add_plugin_commands() -> None:
     try:
-        settings = Settings.load()
+        settings = Settings.load(os.environ.get("GGEN_MCP_CONFIG") or None)
     except ConfigError:
         return  # the chosen command reports the bad setting
     host = PluginHost(settings)
@@ -254,7 +271,7 @@ def _add_plugin_commands() -> None:
         click.echo(f"ggen-mcp: {failure}", err=True)
 
 
-CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call", "config"})
+CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call", "config", "auth"})
 
 
 def main() -> None:

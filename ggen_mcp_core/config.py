@@ -23,6 +23,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from ggen_mcp_core.auth import ApiKey, AuthMode, JwtSettings
+
 ENV_PREFIX = "GGEN_MCP_"
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ggen_config_file", default=None)
@@ -60,13 +62,64 @@ class HttpSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Authorization defaults (authentication plugins add their own sections)."""
+    """Authentication of HTTP requests and the authorization default."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
+    mode: AuthMode = Field(default="none", description="`none`, `api_key` (static keys) or `jwt` (OAuth 2.1 tokens).")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list, description="API keys as {name, sha256, scopes}; `ggen-mcp auth hash-key` hashes one."
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="A secret file with more keys (TOML `[[keys]]` tables or a JSON list)."
+    )
+    jwt: JwtSettings = Field(default_factory=lambda: JwtSettings(), description="JWT resource server.")
+    resource_url: str | None = Field(
+        default=None, description="This server's public MCP URL, for RFC 9728 metadata (default: from the request)."
+    )
+    authorization_servers: list[str] = Field(
+        default_factory=list, description="Issuers clients get tokens from (RFC 9728 `authorization_servers`)."
+    )
     default_allow: bool = Field(
         default=True, description="Allow a call when no plugin votes on it (plugins may still deny)."
     )
+
+
+class RateLimitSettings(BaseModel):
+    """Per-principal rate limits (anonymous callers are keyed by client address)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Apply rate limits to tool calls.")
+    limit: str = Field(default="600/minute", description="Calls per principal, in `limits` notation.")
+    anonymous_limit: str = Field(default="120/minute", description="Calls per anonymous client address.")
+    storage: str = Field(default="memory://", description="`memory://` or `redis://host:port/db` for replicas.")
+    max_keys: int = Field(default=10_000, gt=0, description="Principals tracked in memory before the oldest go.")
+    on_storage_error: Literal["allow", "deny"] = Field(
+        default="allow", description="When the storage (Redis) is down: serve with a warning, or refuse."
+    )
+
+
+class LimitsSettings(BaseModel):
+    """Caps on work and output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_result_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest tool result sent to a client.")
+    queue_timeout: float = Field(
+        default=10.0, ge=0, le=600, description="Seconds a call waits for a free slot before 'server busy'."
+    )
+
+
+class AuditSettings(BaseModel):
+    """The audit log: one JSON line per tool call on logger `ggen_mcp.audit`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Write the audit log.")
+    file: Path | None = Field(default=None, description="Also append it to this file (rotated).")
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Rotate the file at this size.")
+    backups: int = Field(default=5, ge=0, le=100, description="Rotated files kept.")
 
 
 class Settings(BaseSettings):
@@ -97,7 +150,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Plugins that must load, else the server refuses to start."
     )
     http: HttpSettings = Field(default_factory=lambda: HttpSettings(), description="HTTP transport.")
-    auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Authorization.")
+    auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Authentication.")
+    rate_limit: RateLimitSettings = Field(default_factory=lambda: RateLimitSettings(), description="Rate limits.")
+    limits: LimitsSettings = Field(default_factory=lambda: LimitsSettings(), description="Caps.")
+    audit: AuditSettings = Field(default_factory=lambda: AuditSettings(), description="Audit log.")
 
     @field_validator("toolsets", mode="before")
     @classmethod

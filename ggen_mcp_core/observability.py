@@ -24,6 +24,11 @@ TOOL_DURATION = Histogram(
     registry=REGISTRY,
 )
 TOOL_IN_FLIGHT = Gauge("ggen_mcp_tool_calls_in_flight", "Tool calls running now.", registry=REGISTRY)
+RATE_LIMITED = Counter("ggen_mcp_rate_limited_total", "Calls refused by the rate limiter.", ["tool"], registry=REGISTRY)
+AUTH_FAILURES = Counter(
+    "ggen_mcp_auth_failures_total", "HTTP requests refused for authentication (401) or scope (403).", ["reason"],
+    registry=REGISTRY,
+)
 PLUGIN_STATUS = Gauge(
     "ggen_mcp_plugin_status", "1 for the status each plugin is in, 0 otherwise.", ["plugin", "status"],
     registry=REGISTRY,
@@ -36,6 +41,16 @@ def set_plugin_status(records: Iterable[PluginRecord]) -> None:
     for record in records:
         for status in _STATUSES:
             PLUGIN_STATUS.labels(plugin=record.name, status=status).set(1 if record.status == status else 0)
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the moment (test capture, daemon redirection)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def ensure_stderr_logging() -> None:
@@ -58,7 +73,7 @@ def configure_logging(level: str = "info", fmt: str = "json", *, stdlib: bool = 
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     if stdlib:
@@ -68,7 +83,7 @@ def configure_logging(level: str = "info", fmt: str = "json", *, stdlib: bool = 
 def _configure_stdlib(
     numeric: int, renderer: structlog.typing.Processor, shared: list[structlog.typing.Processor]
 ) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,

@@ -7,12 +7,10 @@ tools are invalid is unregistered and reported (stderr, ``ggen-mcp plugins``, ``
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -25,6 +23,7 @@ from ggen_mcp_core.config import Settings
 from ggen_mcp_core.errors import PluginUnavailable, ToolError
 from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
 from ggen_mcp_core.principal import Principal
+from ggen_mcp_core.ratelimit import RateLimiter
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.tools import ToolSpec, check_tool
 from ggen_mcp_core.workspace import Workspace
@@ -35,11 +34,6 @@ if TYPE_CHECKING:
     from ggen_mcp_core.tools import ToolContext
 
 ENTRY_POINT_GROUP = "ggen_mcp.plugins"
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("core-authorization", "ggen_mcp_core.builtins.authorization"),
-    ("core-metrics", "ggen_mcp_core.builtins.metrics"),
-    ("core-introspection", "ggen_mcp_core.builtins.introspection"),
-)
 REGISTRATION_HOOKS = ("ggen_register_tools", "ggen_register_resources", "ggen_register_prompts")
 Status = Literal["loaded", "disabled", "unavailable", "failed_import", "failed_register"]
 Phase = Literal["discover", "import", "register", "ready"]
@@ -89,6 +83,26 @@ class _Registration:
     prompts: list[PromptSpec] = field(default_factory=list)
 
 
+def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
+    """The core's own behaviours, registered as ordinary plugins; auth misconfiguration is fatal."""
+    from ggen_mcp_core.builtins import audit, authentication, authorization, introspection, metrics
+    from ggen_mcp_core.config import ConfigError
+
+    plugins: list[tuple[str, object]] = [
+        ("core-authorization", authorization),
+        ("core-metrics", metrics),
+        ("core-introspection", introspection),
+    ]
+    if settings.audit.enabled:
+        plugins.append(("core-audit", audit.AuditPlugin(settings.audit)))
+    if settings.auth.mode != "none":
+        try:
+            plugins.append(("core-authentication", authentication.AuthenticationPlugin(settings.auth)))
+        except (ValueError, OSError) as exc:
+            raise ConfigError(f"invalid setting auth: {exc}") from None
+    return plugins
+
+
 def _split(value: str | None) -> set[str]:
     return {part.strip() for part in (value or "").split(",") if part.strip()}
 
@@ -118,8 +132,11 @@ class PluginHost:
         self.subscription_bus: Any = None
         self._entry_points = entry_points
         self._builtins = builtins
-        self._modules: dict[str, ModuleType] = {}
+        self._modules: dict[str, object] = {}
         self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
+        self.rate_limiter: RateLimiter | None = (
+            RateLimiter(self.settings.rate_limit) if self.settings.rate_limit.enabled else None
+        )
 
     # -- loading -------------------------------------------------------------------------------------
 
@@ -129,9 +146,8 @@ class PluginHost:
         :param report: log one stderr line per plugin that did not load.
         """
         if self._builtins:
-            for name, module_name in BUILTIN_PLUGINS:
-                self.add_module(importlib.import_module(module_name), name=name, builtin=True,
-                                distribution="ggen-mcp")
+            for name, plugin in builtin_plugins(self.settings):
+                self.add_module(plugin, name=name, builtin=True, distribution="ggen-mcp")
         for entry_point in self._discover():
             self._load_entry_point(entry_point)
         self._apply_visibility()
@@ -185,13 +201,17 @@ class PluginHost:
         self._register(record, module)
 
     def add_module(
-        self, module: ModuleType, *, name: str, builtin: bool = False, distribution: str | None = None
+        self, module: object, *, name: str, builtin: bool = False, distribution: str | None = None
     ) -> PluginRecord:
         """Register an already-imported plugin module (built-ins, tests); isolated like entry points."""
         from ggen_mcp_core import __version__
 
         record = PluginRecord(
-            name=name, module=module.__name__, builtin=builtin, distribution=distribution, phase="import",
+            name=name,
+            module=getattr(module, "__name__", type(module).__module__),
+            builtin=builtin,
+            distribution=distribution,
+            phase="import",
             version=__version__ if distribution == "ggen-mcp" else None,
         )
         self.records.append(record)
@@ -206,7 +226,7 @@ class PluginHost:
         else:
             record.error = exc
 
-    def _register(self, record: PluginRecord, module: ModuleType) -> None:
+    def _register(self, record: PluginRecord, module: object) -> None:
         record.phase = "register"
         try:
             self.pm.register(module, name=record.name)
@@ -226,7 +246,7 @@ class PluginHost:
         elif name in self.pm._name2plugin:  # pluggy keeps a name after a failed register
             del self.pm._name2plugin[name]
 
-    def _check_hookimpls(self, name: str, module: ModuleType) -> None:
+    def _check_hookimpls(self, name: str, module: object) -> None:
         plugin = self.pm.get_plugin(name)
         for impl_caller in self.pm.get_hookcallers(plugin) or []:
             for impl in impl_caller.get_hookimpls():
@@ -237,14 +257,14 @@ class PluginHost:
                 if impl_caller.spec is None and not impl.optionalhook:
                     raise ToolError(f"hookimpl {impl_caller.name} has no hookspec (misspelled hook name?)")
 
-    def _impl_for(self, hook_name: str, module: ModuleType) -> Any:
+    def _impl_for(self, hook_name: str, module: object) -> Any:
         caller = getattr(self.pm.hook, hook_name)
         for impl in caller.get_hookimpls():
             if impl.plugin is module:
                 return impl
         return None
 
-    def _collect(self, name: str, module: ModuleType) -> _Registration:
+    def _collect(self, name: str, module: object) -> _Registration:
         registration = _Registration()
         for hook_name in REGISTRATION_HOOKS:
             impl = self._impl_for(hook_name, module)
@@ -264,7 +284,7 @@ class PluginHost:
                     raise ToolError(f"{hook_name} returned {type(item).__name__}, which it may not")
         return registration
 
-    def _validate(self, name: str, module: ModuleType, registration: _Registration) -> None:
+    def _validate(self, name: str, module: object, registration: _Registration) -> None:
         prefixes: Sequence[str] = getattr(module, "TOOL_PREFIXES", (f"{name}_",))
         problems: list[str] = []
         seen: set[str] = set()
@@ -284,7 +304,7 @@ class PluginHost:
         if problems:
             raise ToolError("; ".join(problems))
 
-    def _commit(self, record: PluginRecord, module: ModuleType, registration: _Registration) -> None:
+    def _commit(self, record: PluginRecord, module: object, registration: _Registration) -> None:
         self._modules[record.name] = module
         for spec in registration.tools:
             self.tools[spec.name] = spec

@@ -200,6 +200,32 @@ def shape_result(spec: ToolSpec, value: Any) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
 
 
+def cap_result(spec: ToolSpec, result: types.CallToolResult, max_bytes: int) -> types.CallToolResult:
+    """Refuse a structured result over ``max_bytes``; cut text-only results to it, flagged as truncated."""
+    size = sum(len((getattr(block, "text", "") or "").encode()) for block in result.content)
+    if size <= max_bytes:
+        return result
+    if result.structured_content is not None:
+        return error_result(
+            f"the result of {spec.name} is {size} bytes, over the {max_bytes}-byte cap (limits.max_result_bytes); "
+            "ask for less (a smaller limit, a narrower query, or an output file)"
+        )
+    import mcp.types as types
+
+    kept, remaining = [], max_bytes
+    for block in result.content:
+        text = getattr(block, "text", None)
+        if text is None:
+            kept.append(block)
+            continue
+        data = text.encode()
+        kept.append(types.TextContent(type="text", text=data[: max(0, remaining)].decode(errors="ignore")))
+        remaining -= len(data)
+    kept.append(types.TextContent(type="text", text=f"[truncated: {size - max_bytes} bytes over the cap]"))
+    flag: dict[str, Any] = {"_meta": {"truncated": True}}
+    return types.CallToolResult(content=kept, is_error=result.is_error, **flag)
+
+
 def error_result(message: str) -> types.CallToolResult:
     """An ``isError`` result carrying a message a person can act on."""
     import mcp.types as types

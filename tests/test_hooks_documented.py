@@ -18,11 +18,11 @@ HOOKS = sorted(
 
 
 def test_all_design_hooks_exist() -> None:
-    assert HOOKS == sorted([
+    assert sorted([
         "ggen_authenticate", "ggen_authorize", "ggen_lifecycle", "ggen_on_tool_call", "ggen_register_commands",
         "ggen_register_prompts", "ggen_register_resources", "ggen_register_tools", "ggen_resolve_template",
         "ggen_validate_input",
-    ])
+    ]) == HOOKS
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -1,0 +1,57 @@
+"""The audit log: one JSON line per tool call (logger ``ggen_mcp.audit``), optionally to a rotated file.
+
+A line holds: time, request id, principal, tool, plugin, the sha256 of the arguments (never the values),
+outcome, error type and duration. See docs/security.md for what personal data that is and how long it stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+from datetime import UTC, datetime
+
+from ggen_mcp_core.config import AuditSettings
+from ggen_mcp_core.events import ToolCallEvent
+from ggen_mcp_core.hookspecs import hookimpl
+
+LOGGER_NAME = "ggen_mcp.audit"
+
+
+class AuditPlugin:
+    """Writes the audit line of every finished call."""
+
+    def __init__(self, settings: AuditSettings) -> None:
+        self.logger = logging.getLogger(LOGGER_NAME)
+        self.logger.setLevel(logging.INFO)
+        if settings.file is not None and not any(
+            getattr(h, "baseFilename", None) == str(settings.file.resolve()) for h in self.logger.handlers
+        ):
+            settings.file.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                settings.file, maxBytes=settings.max_bytes, backupCount=settings.backups, encoding="utf-8"
+            )
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            self.logger.addHandler(handler)
+
+    @hookimpl
+    def ggen_on_tool_call(self, event: ToolCallEvent) -> None:
+        """Write one JSON line for the call."""
+        self.logger.info(json.dumps(audit_record(event), separators=(",", ":")))
+
+
+def audit_record(event: ToolCallEvent) -> dict[str, object]:
+    """The fields of one audit line."""
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "event": "tool_call",
+        "request_id": event.request_id,
+        "principal": event.principal.name,
+        "authenticated": event.principal.authenticated,
+        "tool": event.tool,
+        "plugin": event.plugin,
+        "arguments_sha256": event.arguments_digest,
+        "outcome": event.outcome,
+        "error_type": event.error_type,
+        "duration_ms": round(event.duration * 1000, 3),
+    }

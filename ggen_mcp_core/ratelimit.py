@@ -1,0 +1,98 @@
+"""Per-principal rate limits with the ``limits`` library: bounded memory storage, or Redis for replicas."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+import structlog
+
+from ggen_mcp_core.config import RateLimitSettings
+from ggen_mcp_core.principal import Principal
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
+log = structlog.get_logger("ggen_mcp.ratelimit")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a call may proceed, and if not, when to retry."""
+
+    allowed: bool
+    limit: str
+    retry_after: float = 0.0
+    degraded: bool = False
+
+
+class RateLimiter:
+    """A moving-window limit per principal (anonymous callers: per client address)."""
+
+    def __init__(self, settings: RateLimitSettings) -> None:
+        from limits import parse
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.settings = settings
+        self._item = parse(settings.limit)
+        self._anonymous_item = parse(settings.anonymous_limit)
+        self._memory = settings.storage.startswith("memory")
+        options: dict[str, float | str | bool] = {}
+        if not self._memory:
+            options = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+        self._storage = storage_from_string(settings.storage, **options)
+        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    async def check(self, principal: Principal) -> Decision:
+        """Count one call for ``principal``; refuse it over the limit. Storage errors follow the policy."""
+        item = self._item if principal.authenticated else self._anonymous_item
+        key = principal.name
+        try:
+            if self._memory:  # in-process dictionaries: no I/O, fine on the event loop
+                allowed, reset = self._hit(item, key)
+            else:  # a network round trip to Redis: off the event loop
+                allowed, reset = await anyio.to_thread.run_sync(self._hit, item, key)
+            if allowed:
+                return Decision(allowed=True, limit=str(item))
+            return Decision(allowed=False, limit=str(item), retry_after=max(0.0, reset - time.time()))
+        except Exception as exc:
+            if self.settings.on_storage_error == "deny":
+                log.error("rate-limit storage failed; refusing", error=f"{type(exc).__name__}: {exc}")
+                return Decision(allowed=False, limit=str(item), retry_after=1.0, degraded=True)
+            log.warning("rate-limit storage failed; serving without limits", error=f"{type(exc).__name__}: {exc}")
+            return Decision(allowed=True, limit=str(item), degraded=True)
+
+    def _hit(self, item: RateLimitItem, key: str) -> tuple[bool, float]:
+        if self._memory:
+            self._bound(key)
+        if self._strategy.hit(item, "ggen-mcp", key):
+            return True, 0.0
+        return False, self._strategy.get_window_stats(item, "ggen-mcp", key).reset_time
+
+    def _bound(self, key: str) -> None:
+        """Keep at most ``max_keys`` principals in memory storage: the least recently seen go first."""
+        with self._lock:
+            self._recent[key] = None
+            self._recent.move_to_end(key)
+            while len(self._recent) > self.settings.max_keys:
+                oldest, _ = self._recent.popitem(last=False)
+                for item in (self._item, self._anonymous_item):
+                    self._storage.clear(item.key_for("ggen-mcp", oldest))
+
+    @property
+    def tracked_keys(self) -> int:
+        """Principals currently tracked by the memory storage."""
+        return len(self._recent)
+
+
+def retry_after_seconds(decision: Decision) -> int:
+    """Whole seconds to wait, at least one."""
+    return max(1, math.ceil(decision.retry_after))

@@ -81,6 +81,7 @@ class SetWriter:
             raise ToolError("nothing was written: these files changed since the plan was made: "
                             + ", ".join(changed) + " (pass force=true to write anyway)")
         self._summarize(actions)
+        self._refuse_commands(actions)
         self._commands(actions, "sh_before")
         targets = self._targets(actions)
         self._stage(targets)
@@ -191,12 +192,17 @@ class SetWriter:
                 folder.rmdir()
         self._created_dirs.clear()
 
+    def _refuse_commands(self, actions: list[Action]) -> None:
+        for action in actions:
+            for key in ("sh_before", "sh_after"):
+                if getattr(action, key) and action.type != "skip":
+                    refuse_unless_allowed(self.settings.allow_shell, action.template, key)
+
     def _commands(self, actions: list[Action], key: str) -> None:
         for action in actions:
             argv = getattr(action, key)
             if not argv or action.type == "skip":
                 continue
-            refuse_unless_allowed(self.settings.allow_shell, action.template, key)
             env = scrubbed_environment({"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path,
                                         "GGEN_OUTPUT": self.output})
             run = run_command(argv, cwd=self.workspace.root, timeout=self.settings.shell_timeout, env=env,

@@ -26,16 +26,18 @@ from ggen_market.names import InvalidName, check_relative_path
 from ggen_market.packhash import CHUNK, DEFAULT_LIMITS, FileDigest, Limits, combine, scan_directory
 
 MANIFEST = "gpack.toml"
+MAX_MANIFEST_BYTES = 256 * 1024
 _HEADER_ALLOWANCE = 64 * 1024  # tar headers and padding on top of the file bytes
 _CORRUPT = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
 class ArchiveScan:
-    """What a verified archive holds."""
+    """What a verified archive holds (and its ``gpack.toml``, read on the way)."""
 
     files: tuple[FileDigest, ...]
     pack_hash: str
+    manifest: bytes = b""
 
     @property
     def total_size(self) -> int:
@@ -123,8 +125,14 @@ def _iterate(handle: IO[bytes], limits: Limits, sink: Any = None) -> ArchiveScan
     seen_files: set[str] = set()
     seen_dirs: set[str] = set()
     files: list[FileDigest] = []
+    manifest: list[bytes] = []
     total = 0
     count = 0
+
+    def keep(name: str) -> IO[bytes] | None:
+        writer = sink(name) if sink is not None else None
+        return _Tee(writer, manifest) if name == MANIFEST else writer
+
     with _open_stream(handle, limits) as tar:
         for member in tar:
             count += 1
@@ -137,10 +145,30 @@ def _iterate(handle: IO[bytes], limits: Limits, sink: Any = None) -> ArchiveScan
             if total > limits.max_unpacked_bytes:
                 raise ArchiveRejected(f"archive expands to more than {limits.max_unpacked_bytes} bytes")
             seen_files.add(name)
-            files.append(_read_member(tar, member, name, sink))
+            files.append(_read_member(tar, member, name, keep))
     if MANIFEST not in seen_files:
         raise ArchiveRejected(f"archive has no {MANIFEST} at its root; it is not a pack")
-    return ArchiveScan(tuple(files), combine(files))
+    return ArchiveScan(tuple(files), combine(files), b"".join(manifest))
+
+
+class _Tee:
+    """Passes writes on (when there is a writer) and keeps a copy, up to the manifest size limit."""
+
+    def __init__(self, writer: IO[bytes] | None, copy: list[bytes]) -> None:
+        self.writer = writer
+        self.copy = copy
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > MAX_MANIFEST_BYTES:
+            raise ArchiveRejected(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
+        self.copy.append(data)
+        return self.writer.write(data) if self.writer is not None else len(data)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, sink: Any) -> FileDigest:
@@ -149,7 +177,7 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, sink:
         raise ArchiveRejected(f"archive member {name!r} has no content")
     digest = hashlib.sha256()
     size = 0
-    writer = sink(name) if sink is not None else None
+    writer = sink(name)
     try:
         while chunk := source.read(CHUNK):
             size += len(chunk)

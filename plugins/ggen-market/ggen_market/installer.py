@@ -29,7 +29,7 @@ from ggen_market.bundled import ensure_bundled
 from ggen_market.errors import ArchiveRejected, IntegrityError, MarketError, RegistryUnavailable
 from ggen_market.gitsource import fetch_git, verify_tree
 from ggen_market.lockfile import LockEntry, Lockfile, read_lockfile, workspace_lock, write_lockfile
-from ggen_market.manifest import read_manifest, template_files, template_refs
+from ggen_market.manifest import parse_manifest, read_manifest, template_files, template_refs
 from ggen_market.market import Market
 from ggen_market.packhash import hash_directory
 from ggen_market.resolver import Step
@@ -121,18 +121,30 @@ class Installer:
         cached = self.layout.archive(item.pack_id, item.version)
         if cached.is_file() and not cached.is_symlink():
             try:
-                return cached, await anyio.to_thread.run_sync(verify_archive, cached, item.sha256, self.limits)
+                return cached, await anyio.to_thread.run_sync(self._verify, cached, item)
             except (ArchiveRejected, IntegrityError):
                 cached.unlink(missing_ok=True)
         self.layout.ensure()
         download = self.layout.tmp / f"dl-{uuid.uuid4().hex}.tar.gz"
         try:
             await self._fetch(item, download)
-            scan = await anyio.to_thread.run_sync(verify_archive, download, item.sha256, self.limits)
+            scan = await anyio.to_thread.run_sync(self._verify, download, item)
             os.replace(download, cached)
         finally:
             download.unlink(missing_ok=True)
         return cached, scan
+
+    def _verify(self, archive: Path, item: Planned) -> ArchiveScan:
+        """Safe members, the pinned pack hash, and a manifest naming the same id and version."""
+        scan = verify_archive(archive, item.sha256, self.limits)
+        text = scan.manifest.decode("utf-8", errors="replace")
+        manifest = parse_manifest(text, origin=f"the gpack.toml of {item.pack_id} {item.version}")
+        if (manifest.id, manifest.version) != (item.pack_id, item.version):
+            raise IntegrityError(
+                f"the archive published as {item.pack_id} {item.version} holds {manifest.id} {manifest.version}; "
+                "nothing was extracted"
+            )
+        return scan
 
     async def _fetch(self, item: Planned, target: Path) -> None:
         source = item.source

@@ -54,8 +54,8 @@ class _Sink:
     digest: Any = field(default_factory=hashlib.sha256)
     chunks: list[bytes] = field(default_factory=list)
 
-    def over(self) -> MarketError:
-        if self.declared is not None and self.size > self.declared:
+    def over(self, size: int) -> MarketError:
+        if self.declared is not None and size > self.declared:
             return IntegrityError(f"{self.label} is larger than the {self.declared} bytes the registry declares")
         return ArchiveRejected(f"{self.label} is larger than the {self.limit}-byte limit")
 
@@ -160,7 +160,7 @@ class HttpClient:
                 raise MarketError(f"GET {url} answered {raw.status_code}; check the registry URL and pack entry")
             length = raw.headers.get("content-length", "")
             if length.isdigit() and int(length) > sink.limit:
-                raise sink.over()
+                raise sink.over(int(length))
             await _consume(raw, sink)
             return response
 
@@ -171,7 +171,7 @@ async def _consume(raw: httpx.Response, sink: _Sink) -> None:
         async for chunk in raw.aiter_raw():
             sink.size += len(chunk)
             if sink.size > sink.limit:
-                raise sink.over()
+                raise sink.over(sink.size)
             sink.digest.update(chunk)
             if handle is not None:
                 handle.write(chunk)

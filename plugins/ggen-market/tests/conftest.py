@@ -33,6 +33,7 @@ class Behaviour:
     truncate_to: int | None = None  # send only this many bytes of the body (Content-Length stays full)
     trickle: float = 0.0  # seconds between 1 KiB chunks
     location: str | None = None
+    no_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 class RegistryServer:
@@ -89,7 +90,8 @@ class RegistryServer:
         if behaviour.location:
             handler.send_header("Location", behaviour.location)
         payload = body or b""
-        headers.setdefault("Content-Length", str(len(payload)))
+        if not behaviour.no_length:
+            headers.setdefault("Content-Length", str(len(payload)))
         for key, value in headers.items():
             handler.send_header(key, value)
         handler.end_headers()

@@ -76,8 +76,7 @@ class RenderOptions:
 class Renderer:
     """Renders the templates of one call, sharing one sandbox, one deadline and one output budget."""
 
-    def __init__(self, workspace: Workspace, settings: TemplateSettings, options: RenderOptions,
-                 *, roots: list[Path] | None = None) -> None:
+    def __init__(self, workspace: Workspace, settings: TemplateSettings, options: RenderOptions) -> None:
         self.workspace = workspace
         self.settings = settings
         self.options = options
@@ -85,23 +84,23 @@ class Renderer:
                                  max_iterations=settings.max_loop_iterations)
         self.rng = random.Random()
         self.total_bytes = 0
-        self._roots = roots or []
-        self._envs: dict[Path, TemplateSandbox] = {}
+        self._envs: dict[tuple[Path, Path], TemplateSandbox] = {}
 
     # -- environments ------------------------------------------------------------------------------
 
     def env_for(self, source: TemplateSource) -> TemplateSandbox:
-        """The sandbox for templates of ``source``'s set (includes resolve from its root)."""
-        env = self._envs.get(source.root)
+        """The sandbox for ``source``: includes resolve from its folder, its set's root, then ``templates/``."""
+        key = (source.root, source.directory)
+        env = self._envs.get(key)
         if env is None:
             templates_dir = self.workspace.root / self.settings.templates_dir
-            loader = WorkspaceLoader(self.workspace, [source.root, *self._roots, templates_dir],
-                                     max_bytes=self.settings.max_template_bytes)
+            roots = [source.directory, source.root, templates_dir]
+            loader = WorkspaceLoader(self.workspace, roots, max_bytes=self.settings.max_template_bytes)
             env = TemplateSandbox(self.guard, loader=loader)
             env.globals.update(self._random_functions())
             # pass_context: a seeded choice must run at render time, never folded into cached code
             env.filters["random"] = jinja2.pass_context(lambda _ctx, seq: self.rng.choice(list(seq)) if seq else "")
-            self._envs[source.root] = env
+            self._envs[key] = env
         return env
 
     def _random_functions(self) -> dict[str, Callable[..., Any]]:

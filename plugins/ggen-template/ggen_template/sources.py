@@ -4,7 +4,8 @@ A reference is tried, in order, as a workspace path, as a name under the workspa
 folder (with or without ``.tmpl``/``.j2``), and, when it looks like ``pack-id:path``, through the
 ``ggen_resolve_template`` hook (the market pack implements it; without it local templates still work).
 In a directory every ``*.tmpl`` and ``*.j2`` file below it is a template of the set, sorted by path,
-except partials: files whose name starts with ``_`` are only ``{% include %}``-d by others.
+except partials: files whose name starts with one ``_`` (``_macros.tmpl``, not ``__init__.py.tmpl``) are
+only included or imported by the others.
 """
 
 from __future__ import annotations
@@ -58,9 +59,14 @@ class TemplateSet:
     is_directory: bool
 
 
+def is_partial(name: str) -> bool:
+    """``_macros.tmpl`` is a partial; ``__init__.py.tmpl`` is not (a double underscore is a real name)."""
+    return name.startswith("_") and not name.startswith("__")
+
+
 def is_template_file(path: Path) -> bool:
-    """A ``*.tmpl`` or ``*.j2`` file that is not a partial (``_name.tmpl``)."""
-    return path.suffix in TEMPLATE_SUFFIXES and not path.name.startswith("_")
+    """A ``*.tmpl`` or ``*.j2`` file that is not a partial."""
+    return path.suffix in TEMPLATE_SUFFIXES and not is_partial(path.name)
 
 
 def locate(ref: str, workspace: Workspace, settings: TemplateSettings, resolver: Any = None) -> TemplateSet:

@@ -87,9 +87,7 @@ ENUMS_SCHEMA: dict[str, Any] = {
 class SamplingArguments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str = Field(
-        description="The prompt to send to the client's LLM.", min_length=1, max_length=10_000
-    )
+    prompt: str = Field(description="The prompt to send to the client's LLM.", min_length=1, max_length=10_000)
 
 
 class ElicitationArguments(BaseModel):
@@ -141,9 +139,7 @@ async def _elicit(ctx: ToolContext, message: str, schema: dict[str, Any]) -> typ
     capability = types.ClientCapabilities(elicitation=types.ElicitationCapability())
     session = _session(ctx, capability, "elicitation")
     try:
-        result: types.ElicitResult = await session.elicit_form(
-            message, schema, related_request_id=ctx.request_id
-        )
+        result: types.ElicitResult = await session.elicit_form(message, schema, related_request_id=ctx.request_id)
     except NoBackChannelError:
         raise _no_back_channel(ctx, "elicitation") from None
     except MCPError as exc:

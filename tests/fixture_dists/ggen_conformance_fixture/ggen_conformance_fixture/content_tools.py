@@ -59,9 +59,7 @@ async def error_handling(args: NoArguments, ctx: ToolContext) -> str:
     raise ToolError(ERROR_TEXT)
 
 
-def fixture_tool(
-    name: str, description: str, handler: Handler, input_model: type[BaseModel] = NoArguments
-) -> ToolSpec:
+def fixture_tool(name: str, description: str, handler: Handler, input_model: type[BaseModel] = NoArguments) -> ToolSpec:
     """A read-only fixture tool (none of them changes anything)."""
     return ToolSpec(
         name=name,
@@ -79,9 +77,7 @@ def content_tools() -> list[ToolSpec]:
         fixture_tool("test_simple_text", "Tests simple text content response.", simple_text),
         fixture_tool("test_image_content", "Tests image content response (a 1x1 PNG).", image_content),
         fixture_tool("test_audio_content", "Tests audio content response (a short WAV clip).", audio_content),
-        fixture_tool(
-            "test_embedded_resource", "Tests embedded resource content response.", embedded_resource
-        ),
+        fixture_tool("test_embedded_resource", "Tests embedded resource content response.", embedded_resource),
         fixture_tool(
             "test_multiple_content_types",
             "Tests response with multiple content types (text, image, resource).",

@@ -52,17 +52,13 @@ def complete_arg1(prefix: str) -> list[str]:
 def fixture_prompts() -> list[PromptSpec]:
     """The prompts of the scenarios ``prompts-*``."""
     return [
-        PromptSpec(
-            name="test_simple_prompt", description="A simple prompt without arguments.", render=simple_prompt
-        ),
+        PromptSpec(name="test_simple_prompt", description="A simple prompt without arguments.", render=simple_prompt),
         PromptSpec(
             name="test_prompt_with_arguments",
             description="A prompt with two required arguments.",
             render=prompt_with_arguments,
             arguments=[
-                PromptArgument(
-                    name="arg1", description="First test argument", required=True, complete=complete_arg1
-                ),
+                PromptArgument(name="arg1", description="First test argument", required=True, complete=complete_arg1),
                 PromptArgument(name="arg2", description="Second test argument", required=True),
             ],
         ),

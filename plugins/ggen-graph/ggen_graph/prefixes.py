@@ -49,9 +49,18 @@ class PrefixRegistry:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._cached: tuple[tuple[int, int] | None, dict[str, str]] = (None, dict(WELL_KNOWN))
 
     def read(self) -> dict[str, str]:
-        """The recorded prefixes over the well-known ones."""
+        """The recorded prefixes over the well-known ones (re-read only when the file changed)."""
+        try:
+            stat = self.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        cached_stamp, cached = self._cached
+        if stamp == cached_stamp:
+            return cached
         try:
             recorded = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -59,6 +68,7 @@ class PrefixRegistry:
         merged = dict(WELL_KNOWN)
         if isinstance(recorded, dict):
             merged.update({str(k): str(v) for k, v in recorded.items()})
+        self._cached = (stamp, merged)
         return merged
 
     def add(self, prefixes: dict[str, str]) -> None:
@@ -67,6 +77,8 @@ class PrefixRegistry:
             return
         with self._lock:
             current = {k: v for k, v in self.read().items() if WELL_KNOWN.get(k) != v}
+            if all(current.get(k) == v for k, v in prefixes.items()):
+                return
             current.update(prefixes)
             if len(current) > MAX_PREFIXES:
                 current = dict(list(current.items())[-MAX_PREFIXES:])

@@ -13,8 +13,11 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import httpx
 import pyoxigraph as ox
 
@@ -132,7 +135,7 @@ class RemoteStore:
 
     # -- store operations -------------------------------------------------------------------------------
 
-    def query(
+    def _query(
         self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
     ) -> Any:
         text = self._prologue(sparql) + sparql + _values_block(bindings)
@@ -143,12 +146,12 @@ class RemoteStore:
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
         return result
 
-    def update(self, *, sparql: str) -> dict[str, int]:
+    def _update(self, *, sparql: str) -> dict[str, int]:
         before = self._count_all()
         self._post_update(self._prologue(sparql) + sparql, self.settings.update_timeout)
         return {"before": before, "after": self._count_all()}
 
-    def load(
+    def _load(
         self,
         *,
         format: str,
@@ -169,18 +172,18 @@ class RemoteStore:
                 f"{self.settings.max_remote_load_bytes} bytes per load (graph.max_remote_load_bytes)"
             )
         body = _insert_data(raw, format, graph, base_iri)
-        before = self._count_all() if dataset else self.count(graph)
+        before = self._count_all() if dataset else self._count(graph)
         clear = (f"DROP SILENT GRAPH <{graph}> ;\n" if graph else "CLEAR SILENT DEFAULT ;\n") if replace else ""
         self._post_update(clear + body, self.settings.load_timeout, "load")
-        after = self._count_all() if dataset else self.count(graph)
+        after = self._count_all() if dataset else self._count(graph)
         return {"triples_added": after - (0 if replace else before), "graph_size": after}
 
-    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
+    def _export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
         scratch = ox.Store()
         cap = self.settings.max_copy_triples
         names: list[str | None] = [graph]
         if graph is None and format in DATASET_FORMATS:
-            names += [name for name, _ in self.graphs() if name is not None]
+            names += [name for name, _ in self._graphs() if name is not None]
         elif graph is not None and not self._graph_exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
         for name in names:
@@ -197,7 +200,7 @@ class RemoteStore:
         out = scratch.dump(**options)
         return {"data": out[:max_bytes], "total_bytes": len(out), "triples": len(scratch)}
 
-    def count(self, graph: str | None = None) -> int:
+    def _count(self, graph: str | None = None) -> int:
         result = self._post_query(COUNT, RESULTS_JSON, graph, self.settings.query_timeout, 1)
         return int(result.rows[0]["n"]) if result.rows else 0
 
@@ -205,15 +208,15 @@ class RemoteStore:
         result = self._post_query(COUNT_ALL, RESULTS_JSON, None, self.settings.query_timeout, 1)
         return int(result.rows[0]["n"]) if result.rows else 0
 
-    def graphs(self) -> list[tuple[str | None, int]]:
+    def _graphs(self) -> list[tuple[str | None, int]]:
         result = self._post_query(COUNT_NAMED, RESULTS_JSON, None, self.settings.query_timeout, 1_000_000)
         named = sorted((str(row["g"]), int(row["n"] or 0)) for row in result.rows)
-        return [(None, self.count(None)), *named]
+        return [(None, self._count(None)), *named]
 
-    def clear(self, *, graph: str | None = None) -> int:
+    def _clear(self, *, graph: str | None = None) -> int:
         if graph is not None and not self._graph_exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
-        removed = self.count(graph)
+        removed = self._count(graph)
         update = f"DROP SILENT GRAPH <{graph}>" if graph else "CLEAR SILENT DEFAULT"
         self._post_update(update, self.settings.update_timeout)
         return removed
@@ -221,13 +224,40 @@ class RemoteStore:
     def close(self) -> None:
         self.client.close()
 
+    # -- the async GraphStore interface: each blocking operation in a worker thread ----------------------
+
+    async def query(self, **kwargs: Any) -> Any:
+        return await _in_thread(self._query, kwargs)
+
+    async def update(self, **kwargs: Any) -> dict[str, int]:
+        return await _in_thread(self._update, kwargs)  # type: ignore[no-any-return]
+
+    async def load(self, **kwargs: Any) -> dict[str, int]:
+        return await _in_thread(self._load, kwargs)  # type: ignore[no-any-return]
+
+    async def export(self, **kwargs: Any) -> dict[str, Any]:
+        return await _in_thread(self._export, kwargs)  # type: ignore[no-any-return]
+
+    async def count(self, graph: str | None = None) -> int:
+        return await _in_thread(self._count, {"graph": graph})  # type: ignore[no-any-return]
+
+    async def graphs(self) -> list[tuple[str | None, int]]:
+        return await _in_thread(self._graphs, {})  # type: ignore[no-any-return]
+
+    async def clear(self, **kwargs: Any) -> int:
+        return await _in_thread(self._clear, kwargs)  # type: ignore[no-any-return]
+
     def _graph_exists(self, graph: str) -> bool:
-        return any(name == graph for name, _ in self.graphs())
+        return any(name == graph for name, _ in self._graphs())
 
     def _known(self) -> str:
-        names = [name for name, _ in self.graphs() if name is not None]
+        names = [name for name, _ in self._graphs() if name is not None]
         shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
         return f"named graphs: {shown}" if names else "the store has no named graphs"
+
+
+async def _in_thread(func: Any, kwargs: dict[str, Any]) -> Any:
+    return await anyio.to_thread.run_sync(partial(func, **kwargs), abandon_on_cancel=True)
 
 
 class _Triples:

@@ -28,7 +28,7 @@ async def read_graphs(ctx: ToolContext) -> str:
 
 async def read_graph(ctx: ToolContext, name: str) -> str:
     """One graph as Turtle, cut at ``graph.max_resource_bytes`` (a comment says so)."""
-    from ggen_graph.tools.common import blocking, graph_settings, open_store
+    from ggen_graph.tools.common import graph_settings, open_store
     from ggen_graph.tools.export import cut_at_statement
 
     iri = unquote(name)
@@ -36,7 +36,7 @@ async def read_graph(ctx: ToolContext, name: str) -> str:
     if graph is not None and ":" not in graph:
         raise ToolError(f"{iri!r} is not a graph IRI; use `default` or a URL-encoded IRI")
     cap = graph_settings(ctx).max_resource_bytes
-    dumped = await blocking(ctx, open_store(ctx).export, format="turtle", max_bytes=cap, graph=graph)
+    dumped = await open_store(ctx).export(format="turtle", max_bytes=cap, graph=graph)
     text = dumped["data"]
     if dumped["total_bytes"] > cap:
         text = cut_at_statement(text, "turtle") + (

@@ -23,13 +23,13 @@ MAX_OPEN_STORES = 8
 
 
 class GraphStore(Protocol):
-    """What the graph tools need from a store (embedded or remote)."""
+    """What the graph tools need from a store (embedded or remote); every operation is a coroutine."""
 
     kind: str
     prefixes: PrefixRegistry
     settings: GraphSettings
 
-    def load(
+    async def load(
         self,
         *,
         format: str,
@@ -41,24 +41,19 @@ class GraphStore(Protocol):
         bulk: bool = False,
     ) -> dict[str, int]: ...
 
-    def query(
-        self,
-        *,
-        sparql: str,
-        limit: int,
-        graph: str | None = None,
-        bindings: dict[str, str] | None = None,
+    async def query(
+        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
     ) -> Any: ...
 
-    def update(self, *, sparql: str) -> dict[str, int]: ...
+    async def update(self, *, sparql: str) -> dict[str, int]: ...
 
-    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]: ...
+    async def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]: ...
 
-    def count(self, graph: str | None = None) -> int: ...
+    async def count(self, graph: str | None = None) -> int: ...
 
-    def graphs(self) -> list[tuple[str | None, int]]: ...
+    async def graphs(self) -> list[tuple[str | None, int]]: ...
 
-    def clear(self, *, graph: str | None = None) -> int: ...
+    async def clear(self, *, graph: str | None = None) -> int: ...
 
     def close(self) -> None: ...
 
@@ -75,10 +70,10 @@ class EmbeddedStore:
     def __post_init__(self) -> None:
         self.worker = WorkerClient(str(self.path), threads=self.settings.worker_threads)
 
-    def load(self, **kwargs: Any) -> dict[str, int]:
-        return self.worker.call("load", kwargs, timeout=self.settings.load_timeout, what="load")
+    async def load(self, **kwargs: Any) -> dict[str, int]:
+        return await self.worker.call_async("load", kwargs, deadline_s=self.settings.load_timeout, what="load")
 
-    def query(
+    async def query(
         self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
     ) -> Any:
         seconds = self.settings.query_timeout
@@ -90,24 +85,25 @@ class EmbeddedStore:
             "bindings": bindings,
             "prefixes": self.prefixes.read(),
         }
-        return self.worker.call("query", kwargs, timeout=seconds)
+        return await self.worker.call_async("query", kwargs, deadline_s=seconds)
 
-    def update(self, *, sparql: str) -> dict[str, int]:
+    async def update(self, *, sparql: str) -> dict[str, int]:
         kwargs = {"sparql": sparql, "prefixes": self.prefixes.read()}
-        return self.worker.call("update", kwargs, timeout=self.settings.update_timeout, what="update")
+        return await self.worker.call_async("update", kwargs, deadline_s=self.settings.update_timeout, what="update")
 
-    def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
+    async def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
         kwargs = {"format": format, "max_bytes": max_bytes, "graph": graph, "prefixes": self.prefixes.read()}
-        return self.worker.call("export", kwargs, timeout=self.settings.load_timeout, what="export")
+        return await self.worker.call_async("export", kwargs, deadline_s=self.settings.load_timeout, what="export")
 
-    def count(self, graph: str | None = None) -> int:
-        return int(self.worker.call("count", {"graph": graph}, timeout=self.settings.query_timeout))
+    async def count(self, graph: str | None = None) -> int:
+        return int(await self.worker.call_async("count", {"graph": graph}, deadline_s=self.settings.query_timeout))
 
-    def graphs(self) -> list[tuple[str | None, int]]:
-        return list(self.worker.call("graphs", timeout=self.settings.query_timeout))
+    async def graphs(self) -> list[tuple[str | None, int]]:
+        return list(await self.worker.call_async("graphs", deadline_s=self.settings.query_timeout))
 
-    def clear(self, *, graph: str | None = None) -> int:
-        return int(self.worker.call("clear", {"graph": graph}, timeout=self.settings.update_timeout, what="clear"))
+    async def clear(self, *, graph: str | None = None) -> int:
+        seconds = self.settings.update_timeout
+        return int(await self.worker.call_async("clear", {"graph": graph}, deadline_s=seconds, what="clear"))
 
     def close(self) -> None:
         self.worker.close()

@@ -9,21 +9,28 @@ the write it was doing: RocksDB commits each load or update whole (except the bu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import multiprocessing
 import os
 import sys
 import threading
-from concurrent.futures import Future
+import time
+from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+import anyio
+import anyio.to_thread
+
 from ggen_graph.errors import QueryTimeout, StoreUnavailable, from_wire
 
 READ_OPS = frozenset({"ping", "count", "count_all", "query", "export", "graphs"})
+BULKY_OPS = frozenset({"load", "validate"})  # large payloads: sent from a thread, never from the event loop
 START_TIMEOUT = 60.0
 _context_lock = threading.Lock()
 _context: Any = None
@@ -61,6 +68,7 @@ class _Worker:
         self.conn = conn
         self.pending: dict[int, Future[Any]] = {}
         self.lock = threading.Lock()
+        self.send_lock = threading.Lock()
         self.alive = True
         self.lost_reason = "the graph store worker ended"
 
@@ -72,11 +80,8 @@ class _Worker:
                 break
             with self.lock:
                 future = self.pending.pop(request_id, None)
-            if future is not None and not future.done():
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(from_wire(*value))
+            if future is not None:
+                _settle(future, value if ok else from_wire(*value), ok)
         self.fail_all()
 
     def fail_all(self) -> None:
@@ -84,8 +89,51 @@ class _Worker:
             self.alive = False
             pending, self.pending = self.pending, {}
         for future in pending.values():
-            if not future.done():
-                future.set_exception(StoreUnavailable(self.lost_reason))
+            _settle(future, StoreUnavailable(self.lost_reason), False)
+
+    def is_pending(self, request_id: int) -> bool:
+        """True while the worker has not answered this request."""
+        with self.lock:
+            return request_id in self.pending
+
+    def submit(self, request_id: int, op: str, kwargs: dict[str, Any]) -> Future[Any]:
+        """Send one request; its future settles when the answer (or the worker's end) arrives."""
+        future: Future[Any] = Future()
+        with self.lock:
+            if not self.alive:
+                raise StoreUnavailable(self.lost_reason)
+            self.pending[request_id] = future
+        try:
+            with self.send_lock:
+                self.conn.send((request_id, op, kwargs))
+        except (OSError, ValueError) as exc:
+            self.fail_all()
+            raise StoreUnavailable(f"the graph store worker is gone: {exc}") from None
+        return future
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _restart_reason(op: str) -> str:
+    return f"the graph store worker was restarted: another call overran its deadline ({op})"
+
+
+def _settle(future: Future[Any], value: Any, ok: bool) -> None:
+    """Set a future's outcome unless it was cancelled (an abandoned caller) or already settled."""
+    try:
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+    except InvalidStateError:
+        pass
 
 
 class WorkerClient:
@@ -126,23 +174,56 @@ class WorkerClient:
 
     def _call_once(self, op: str, timeout: float, what: str, kwargs: dict[str, Any]) -> Any:
         worker = self._ensure()
-        request_id = next(self._ids)
-        future: Future[Any] = Future()
-        with worker.lock:
-            if not worker.alive:
-                raise StoreUnavailable(worker.lost_reason)
-            worker.pending[request_id] = future
-        try:
-            with self._lock:
-                worker.conn.send((request_id, op, kwargs))
-        except (OSError, ValueError) as exc:
-            worker.fail_all()
-            raise StoreUnavailable(f"the graph store worker is gone: {exc}") from None
+        future = worker.submit(next(self._ids), op, kwargs)
         try:
             return future.result(timeout)
         except FutureTimeout:
-            self._kill(worker, f"the graph store worker was restarted: another call overran its deadline ({op})")
+            self._kill(worker, _restart_reason(op))
             raise QueryTimeout(timeout, what) from None
+
+    async def call_async(
+        self, op: str, kwargs: dict[str, Any] | None = None, *, deadline_s: float, what: str = "query"
+    ) -> Any:
+        """:meth:`call` for async callers: on asyncio the event loop awaits the answer with no thread in
+        between (the reader thread wakes it); elsewhere it runs :meth:`call` in a worker thread."""
+        arguments = kwargs or {}
+        if op in BULKY_OPS or not _on_asyncio():
+            return await anyio.to_thread.run_sync(partial(self.call, op, arguments, timeout=deadline_s, what=what))
+        try:
+            return await self._call_once_async(op, deadline_s, what, arguments)
+        except StoreUnavailable:
+            if op not in READ_OPS:
+                raise
+            return await self._call_once_async(op, deadline_s, what, arguments)
+
+    async def _call_once_async(self, op: str, deadline_s: float, what: str, kwargs: dict[str, Any]) -> Any:
+        worker = self._worker
+        if worker is None or not worker.alive:
+            worker = await anyio.to_thread.run_sync(self._ensure)
+        request_id = next(self._ids)
+        future = worker.submit(request_id, op, kwargs)
+        started = time.monotonic()
+        try:
+            with anyio.move_on_after(deadline_s) as scope:
+                return await asyncio.wrap_future(future)
+        except BaseException:
+            # The caller went away (cancelled): keep the deadline anyway, from a watchdog thread.
+            remaining = deadline_s - (time.monotonic() - started)
+            threading.Thread(target=self._watch, args=(worker, request_id, remaining, op), daemon=True).start()
+            raise
+        if scope.cancelled_caught:
+            await anyio.to_thread.run_sync(self._kill, worker, _restart_reason(op))
+        raise QueryTimeout(deadline_s, what)
+
+    def _watch(self, worker: _Worker, request_id: int, remaining: float, op: str) -> None:
+        """Kill the worker if a request nobody waits for any more is still running at its deadline."""
+        end = time.monotonic() + max(remaining, 0.0)
+        while time.monotonic() < end:
+            if not worker.is_pending(request_id):
+                return
+            time.sleep(0.05)
+        if worker.is_pending(request_id):
+            self._kill(worker, _restart_reason(op))
 
     def _ensure(self) -> _Worker:
         with self._lock:

@@ -72,3 +72,21 @@ async def test_a_short_deadline_and_a_fresh_worker(graph_host, ggen_client) -> N
         assert time.monotonic() - start < 2.0
         fine = await client.call_tool("graph_query", {"sparql": "ASK { ?s ?p ?o }"})
         assert fine.structured_content["boolean"] is True
+
+
+async def test_a_call_nobody_waits_for_is_still_stopped_at_its_deadline() -> None:
+    from ggen_graph.worker_client import WorkerClient
+
+    client = WorkerClient(None, threads=2)
+    try:
+        await client.call_async("load", {"format": "ntriples", "data": ntriples(2_000).encode()}, deadline_s=30)
+        pid = client.pid
+        assert pid is not None
+        with anyio.move_on_after(0.3):  # the caller gives up (a cancelled request)
+            await client.call_async("query", {"sparql": CARTESIAN, "limit": 1, "timeout": 1.0}, deadline_s=1.0)
+        assert alive(pid)
+        await anyio.sleep(1.5)
+        assert not alive(pid), "the watchdog must kill the worker at the abandoned call's deadline"
+        assert await client.call_async("ping", deadline_s=30) == "pong"
+    finally:
+        client.close()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from pydantic import Field
 
@@ -43,11 +41,6 @@ def open_store(ctx: ToolContext) -> GraphStore:
     from ggen_graph.stores import store_for
 
     return store_for(graph_settings(ctx), ctx.workspace.state_dir)
-
-
-async def blocking(ctx: ToolContext, func: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run a blocking store call off the event loop."""
-    return await ctx.run_sync(partial(func, **kwargs))
 
 
 def graph_label(graph: str | None) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, blocking, graph_settings, open_store
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
-    from ggen_graph.stores import GraphStore
     from ggen_mcp_core import ToolContext
 
 
@@ -55,7 +54,7 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
     if args.output is not None:
         target = ctx.workspace.resolve(args.output)
         cap = settings.max_export_file_bytes
-        dumped = await _dump(ctx, store, fmt, cap, args.graph)
+        dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
         if dumped["total_bytes"] > cap:
             raise ToolError(f"the export is {dumped['total_bytes']} bytes, over graph.max_export_file_bytes ({cap})")
         written = await ctx.run_sync(ctx.workspace.write_atomic, target, dumped["data"])
@@ -64,7 +63,7 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
             output=ctx.workspace.relative(written), duration_ms=timer.ms,
         )
     cap = settings.max_export_bytes
-    dumped = await _dump(ctx, store, fmt, cap, args.graph)
+    dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
     data, truncated = dumped["data"], dumped["total_bytes"] > cap
     message = None
     if truncated:
@@ -79,10 +78,6 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
         format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
         content=data.decode("utf-8", "replace"), truncated=truncated, message=message, duration_ms=timer.ms,
     )
-
-
-async def _dump(ctx: ToolContext, store: GraphStore, fmt: str, cap: int, graph: str | None) -> dict[str, Any]:
-    return await blocking(ctx, store.export, format=fmt, max_bytes=cap, graph=graph)
 
 
 def cut_at_statement(data: bytes, fmt: str) -> bytes:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import IRI_PATTERN, Timer, blocking, open_store
+from ggen_graph.tools.common import IRI_PATTERN, Timer, open_store
 
 if TYPE_CHECKING:
     from ggen_graph.stores import GraphStore
@@ -61,7 +61,7 @@ class ClearOutput(BaseModel):
 
 async def graph_infos(ctx: ToolContext, store: GraphStore) -> list[GraphInfo]:
     """Every graph with its size."""
-    listed = await blocking(ctx, store.graphs)
+    listed = await store.graphs()
     return [GraphInfo(graph=name, name=name or DEFAULT, triples=size) for name, size in listed]
 
 
@@ -75,5 +75,5 @@ async def graph_clear(args: ClearInput, ctx: ToolContext) -> ClearOutput:
     timer = Timer()
     graph = None if args.graph == DEFAULT else args.graph
     store = open_store(ctx)
-    removed = await blocking(ctx, store.clear, graph=graph)
+    removed = await store.clear(graph=graph)
     return ClearOutput(graph=graph, triples_removed=removed, duration_ms=timer.ms)

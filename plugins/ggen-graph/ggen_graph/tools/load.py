@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, blocking, graph_settings, open_store
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -77,9 +77,7 @@ async def graph_load(args: LoadInput, ctx: ToolContext) -> LoadOutput:
         if size > settings.max_load_bytes:
             raise ToolError(f"content is {size} bytes; the limit is {settings.max_load_bytes} (graph.max_load_bytes)")
         head, source = data[: prefix_module.SCAN_BYTES], {"data": data}
-    outcome = await blocking(
-        ctx, store.load, format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source
-    )
+    outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
     store.prefixes.add(prefix_module.extract(head, fmt))
     elapsed = max(timer.ms, 0.001)
     return LoadOutput(

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ggen_graph.tools.common import GraphIri, Timer, blocking, graph_settings, open_store
+from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
+
+
+# Plain JSON Schema for the rows: clients validate structuredContent against it value by value, and the
+# anyOf pydantic writes for `str | None` costs several times more to check than a type list (see bench/graph.py).
+_VALUE: dict[str, Any] = {"type": ["string", "null"]}
+ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object", "additionalProperties": _VALUE}}
+_TYPED_VALUE: dict[str, Any] = {
+    "type": ["object", "null"],
+    "properties": {
+        "value": {"type": "string"},
+        "type": {"enum": ["iri", "literal", "bnode", "triple"]},
+        "datatype": _VALUE,
+        "language": _VALUE,
+    },
+    "required": ["value", "type"],
+}
+TYPED_ROWS_SCHEMA: dict[str, Any] = {
+    "type": ["array", "null"],
+    "items": {"type": "object", "additionalProperties": _TYPED_VALUE},
+}
 
 
 class QueryInput(BaseModel):
@@ -60,12 +80,12 @@ class QueryOutput(BaseModel):
 
     form: Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"] = Field(description="The query form that ran.")
     variables: list[str] = Field(default_factory=list, description="SELECT: the projected variables.")
-    rows: list[dict[str, str | None]] = Field(
+    rows: Annotated[list[dict[str, str | None]], WithJsonSchema(ROWS_SCHEMA)] = Field(
         default_factory=list,
         description="SELECT: one object per solution keyed by bare variable name; IRIs as IRI strings, literals "
         "as their lexical form, unbound as null.",
     )
-    typed_rows: list[dict[str, TypedTerm | None]] | None = Field(
+    typed_rows: Annotated[list[dict[str, TypedTerm | None]] | None, WithJsonSchema(TYPED_ROWS_SCHEMA)] = Field(
         None, description="SELECT with typed=true: the same rows with type, datatype and language."
     )
     boolean: bool | None = Field(None, description="ASK: the answer.")
@@ -91,7 +111,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
         raise ToolError("graph_query needs a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     limit = settings.effective_limit(args.limit)
     store = open_store(ctx)
-    result = await blocking(ctx, store.query, sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings)
+    result = await store.query(sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings)
     common = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):
         typed = [

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import GraphIri, Timer, blocking, graph_settings, open_store
+from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store
 from ggen_graph.tools.graphs import GraphInfo, graph_infos
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ async def graph_stats(args: StatsInput, ctx: ToolContext) -> StatsOutput:
     store = open_store(ctx)
     graphs = await graph_infos(ctx, store)
     top = settings.stats_top
-    classes = await blocking(ctx, store.query, sparql=CLASSES, limit=top, graph=args.graph)
-    predicates = await blocking(ctx, store.query, sparql=PREDICATES, limit=top, graph=args.graph)
+    classes = await store.query(sparql=CLASSES, limit=top, graph=args.graph)
+    predicates = await store.query(sparql=PREDICATES, limit=top, graph=args.graph)
     return StatsOutput(
         graphs=graphs,
         total_triples=sum(g.triples for g in graphs),

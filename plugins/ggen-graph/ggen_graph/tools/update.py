@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import Timer, blocking, graph_settings, open_store
+from ggen_graph.tools.common import Timer, graph_settings, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -46,6 +46,6 @@ async def graph_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
     if query_form(args.sparql) in QUERY_FORMS:
         raise ToolError("graph_update runs SPARQL UPDATE; use graph_query for SELECT, ASK, CONSTRUCT and DESCRIBE")
     store = open_store(ctx)
-    outcome = await blocking(ctx, store.update, sparql=args.sparql)
+    outcome = await store.update(sparql=args.sparql)
     before, after = outcome["before"], outcome["after"]
     return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, blocking, graph_settings, open_store
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -75,15 +75,15 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext) -> ValidateOutpu
         shapes = (args.shapes_content or "").encode("utf-8")
     store = open_store(ctx)
     cap = settings.max_copy_triples
-    size = await blocking(ctx, store.count, graph=args.graph)
+    size = await store.count(graph=args.graph)
     if size > cap:
         raise ToolError(f"the graph has {size} triples; graph_validate checks at most {cap} (graph.max_copy_triples)")
-    dumped = await blocking(ctx, store.export, format="ntriples", max_bytes=1 << 62, graph=args.graph)
-    report = await blocking(
-        ctx, validator().call, op="validate",
+    dumped = await store.export(format="ntriples", max_bytes=1 << 62, graph=args.graph)
+    report = await validator().call_async(
+        "validate",
         kwargs={"data": dumped["data"], "shapes": shapes, "shapes_format": shapes_format,
                 "max_violations": args.max_violations},
-        timeout=settings.validate_timeout, what="validation",
+        deadline_s=settings.validate_timeout, what="validation",
     )
     return ValidateOutput(
         conforms=report["conforms"],

@@ -8,12 +8,17 @@ function takes any value and converts it with ``str()`` first, like ggen's filte
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
 def words(value: Any) -> list[str]:
     """The words of ``value``: ``"getHTTPResponse_code"`` -> ``["get", "HTTP", "Response", "code"]``."""
-    text = str(value)
+    return list(_words(str(value)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
     found: list[str] = []
     current: list[str] = []
     for index, char in enumerate(text):
@@ -24,7 +29,7 @@ def words(value: Any) -> list[str]:
             _flush(current, found)
         current.append(char)
     _flush(current, found)
-    return found
+    return tuple(found)
 
 
 def _flush(current: list[str], found: list[str]) -> None:

@@ -6,11 +6,12 @@
 - ``shape:``: the template's graph is validated with the graph pack's SHACL validator (pyshacl in a worker
   process, with a deadline); any violation fails the render, listing the first ones.
 
-Both are blocking; the renderer runs in a worker thread.
+The renderer runs in a worker thread: store calls that are coroutines are run on the event loop from there.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
     from ggen_template.render import ShapeChecker, StoreReader
 
 SHOWN_VIOLATIONS = 5
+
+
+def _settled(value: Any) -> Any:
+    """The value of a store call: awaited on the event loop when the store's methods are coroutines."""
+    if not inspect.isawaitable(value):
+        return value
+    import anyio.from_thread
+
+    async def wait() -> Any:
+        return await value
+
+    return anyio.from_thread.run(wait)
 
 
 def _graph_settings(ctx: ToolContext) -> Any:
@@ -39,16 +52,16 @@ def store_reader(ctx: ToolContext) -> StoreReader:
 
         settings = _graph_settings(ctx)
         store = store_for(settings, ctx.workspace.state_dir)
-        size = store.count(graph)
+        size = _settled(store.count(graph))
         if size == 0:
-            named = [name for name, _ in store.graphs() if name is not None]
+            named = [name for name, _ in _settled(store.graphs()) if name is not None]
             listed = ", ".join(named[:20]) if named else "none"
             raise ToolError(f"workspace graph {graph!r} is empty or does not exist; named graphs: {listed} "
                             "(load one with graph_load)")
         if size > settings.max_copy_triples:
             raise ToolError(f"workspace graph {graph!r} has {size} triples; templates copy at most "
                             f"{settings.max_copy_triples} (graph.max_copy_triples)")
-        dumped = store.export(format="ntriples", max_bytes=1 << 62, graph=graph)
+        dumped = _settled(store.export(format="ntriples", max_bytes=1 << 62, graph=graph))
         return bytes(dumped["data"]).decode("utf-8")
 
     return read

@@ -10,12 +10,17 @@ gives them (IRIs as their IRI string, literals as their lexical form).
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ggen_mcp_core import ToolError
 from ggen_template.errors import TemplateError
+from ggen_template.sandbox import register_row_type
 
 if TYPE_CHECKING:
     from ggen_graph.engine import MemoryGraph
@@ -27,17 +32,14 @@ TURTLE_FAMILY = frozenset({"turtle", "trig"})
 QueryResult = list["Row"] | bool
 
 
+@register_row_type
 class Row(dict[str, Any]):
     """A SPARQL solution: ``row.name`` and ``row["name"]`` read the variable ``?name``.
 
-    A variable wins over a dict method of the same name, so ``row.values`` is ``?values`` when the
-    query selects it. ``row["?name"]`` works too (ggen's rows were keyed with the ``?``).
+    In templates a variable wins over a dict method of the same name, so ``row.values`` is ``?values``
+    when the query selects it (the sandbox's ``getattr`` does this). ``row["?name"]`` works too (ggen's
+    rows were keyed with the ``?``).
     """
-
-    def __getattribute__(self, name: str) -> Any:
-        if not name.startswith("_") and dict.__contains__(self, name):
-            return dict.__getitem__(self, name)
-        return super().__getattribute__(name)
 
     def __missing__(self, key: str) -> Any:
         if isinstance(key, str) and key.startswith("?") and dict.__contains__(self, key[1:]):
@@ -45,46 +47,120 @@ class Row(dict[str, Any]):
         raise KeyError(key)
 
 
-class TemplateGraph:
-    """The RDF of one render and the queries run against it."""
+@dataclass
+class _Loaded:
+    graph: MemoryGraph
+    results: dict[str, QueryResult] = field(default_factory=dict)
 
-    def __init__(self, front_matter: FrontMatter, settings: TemplateSettings, *, name: str) -> None:
+
+class GraphCache:
+    """Loaded graphs by digest of everything that went into them, with their query results (LRU).
+
+    A template graph is read-only once loaded (queries are checked read-only and templates cannot change
+    rows), so the templates of a set, and later calls, share the parse and the queries of identical RDF.
+    """
+
+    def __init__(self, size: int = 8, max_triples: int = 2_000_000) -> None:
+        self._size = size
+        self._max_triples = max_triples
+        self._entries: OrderedDict[str, _Loaded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], MemoryGraph]) -> _Loaded:
+        """The entry for ``key``, loading it with ``load()`` on a miss."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+        entry = _Loaded(load())
+        if len(entry.graph) <= self._max_triples:
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        """Forget every graph."""
+        with self._lock:
+            self._entries.clear()
+
+
+GRAPH_CACHE = GraphCache()
+
+
+class TemplateGraph:
+    """The RDF of one render and the queries run against it; RDF is parsed once, on first use."""
+
+    def __init__(self, front_matter: FrontMatter, settings: TemplateSettings, *, name: str,
+                 cache: GraphCache | None = GRAPH_CACHE) -> None:
         self.front_matter = front_matter
         self.settings = settings
         self.name = name
         self.prefixes = dict(front_matter.prefixes)
         self.base = front_matter.base
-        self._graph: MemoryGraph | None = None
+        self._cache = cache
+        self._sources: list[tuple[str, str, str]] = []
+        self._loaded: _Loaded | None = None
 
     @property
     def graph(self) -> MemoryGraph:
-        """The in-memory store, created on first use."""
-        if self._graph is None:
-            from ggen_graph.engine import MemoryGraph
+        """The in-memory store with every source loaded (parsed on first use, or shared from the cache)."""
+        return self._entry().graph
 
-            self._graph = MemoryGraph(max_input_bytes=self.settings.max_rdf_bytes)
-            self._graph.add_prefixes(self.prefixes)
-        return self._graph
+    def ensure_loaded(self) -> None:
+        """Parse the sources now, so RDF syntax errors surface before queries run."""
+        self._entry()
+
+    def _entry(self) -> _Loaded:
+        if self._loaded is None:
+            if self._cache is None:
+                self._loaded = _Loaded(self._load_all())
+            else:
+                self._loaded = self._cache.get(self._digest(), self._load_all)
+        return self._loaded
+
+    def _digest(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self._turtle_header(), self.base or "", *(x for source in self._sources for x in source[:2])):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+    def _load_all(self) -> MemoryGraph:
+        from ggen_graph.engine import MemoryGraph
+
+        graph = MemoryGraph(max_input_bytes=self.settings.max_rdf_bytes)
+        graph.add_prefixes(self.prefixes)
+        for text, fmt, label in self._sources:
+            self._parse_into(graph, text, fmt, label)
+        return graph
 
     def load_front_matter(self, template_dir: Path, read_file: Callable[[Path], str],
                           store_graph: Callable[[str], str] | None = None) -> None:
-        """Load ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets."""
+        """Add ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets."""
         fm = self.front_matter
         if fm.graph and store_graph is not None:
-            self._load_text(store_graph(fm.graph), "ntriples", f"workspace graph {fm.graph!r}")
+            self._add(store_graph(fm.graph), "ntriples", f"workspace graph {fm.graph!r}")
         for reference in fm.rdf:
             path = template_dir / reference
-            self._load_text(read_file(path), self._format_of(reference), f"rdf file {reference!r}")
+            self._add(read_file(path), self._format_of(reference), f"rdf file {reference!r}")
         for index, snippet in enumerate(fm.rdf_inline):
             self.load_turtle(snippet, f"rdf_inline[{index}]")
 
     def load_turtle(self, snippet: str, label: str) -> None:
-        """Load a Turtle snippet (the front matter's prefixes apply)."""
-        self._load_text(snippet, "turtle", label)
+        """Add a Turtle snippet (the front matter's prefixes apply)."""
+        self._add(snippet, "turtle", label)
 
     def load_store_graph(self, ntriples: str, label: str) -> None:
-        """Copy triples exported from the workspace store (N-Triples) into this graph."""
-        self._load_text(ntriples, "ntriples", label)
+        """Add triples exported from the workspace store (N-Triples)."""
+        self._add(ntriples, "ntriples", label)
+
+    def _add(self, text: str, fmt: str, label: str) -> None:
+        if self._loaded is not None:
+            raise RuntimeError("the graph is already loaded")
+        self._sources.append((text, fmt, label))
 
     def _format_of(self, reference: str) -> str:
         from ggen_graph.engine import format_from_name
@@ -94,10 +170,10 @@ class TemplateGraph:
         except ValueError as exc:
             raise TemplateError(str(exc), template=self.name) from None
 
-    def _load_text(self, text: str, fmt: str, label: str) -> None:
+    def _parse_into(self, graph: MemoryGraph, text: str, fmt: str, label: str) -> None:
         header = self._turtle_header() if fmt in TURTLE_FAMILY else ""
         try:
-            self.graph.load(header + text, fmt, base_iri=self.base)
+            graph.load(header + text, fmt, base_iri=self.base)
         except ToolError as exc:
             raise TemplateError(f"{label}: {_shift_lines(exc, header)}", template=self.name) from None
         except ValueError as exc:
@@ -113,11 +189,19 @@ class TemplateGraph:
 
     def run(self, sparql: str, *, label: str = "sparql()") -> QueryResult:
         """Run a SELECT (rows) or ASK (bool) query with the template's prefixes and base."""
+        entry = self._entry()
+        text = f"BASE <{self.base}>\n{sparql}" if self.base else sparql
+        cached = entry.results.get(text)
+        if cached is None:
+            cached = self._query(entry.graph, text, label)
+            entry.results[text] = cached
+        return cached
+
+    def _query(self, graph: MemoryGraph, text: str, label: str) -> QueryResult:
         from ggen_graph.engine import SelectResult
 
-        text = f"BASE <{self.base}>\n{sparql}" if self.base else sparql
         try:
-            result = self.graph.query(text, limit=self.settings.query_limit, timeout=self.settings.query_timeout)
+            result = graph.query(text, limit=self.settings.query_limit, timeout=self.settings.query_timeout)
         except ToolError as exc:
             raise TemplateError(f"{label}: {exc}", template=self.name) from None
         if isinstance(result, bool):

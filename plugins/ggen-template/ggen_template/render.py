@@ -207,6 +207,7 @@ class Renderer:
             graph.load_store_graph(self._store_triples(named, source.name), f"workspace graph {named!r}")
         graph.load_front_matter(source.directory, lambda p: self._read_rdf(p, source.name),
                                 self._store_reader_for(source.name))
+        graph.ensure_loaded()
         if fm.shape:
             self._check_shapes(graph, fm, source)
         results = graph.run_front_matter_queries()

@@ -23,16 +23,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from types import CodeType
+from types import BuiltinMethodType, CodeType
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes, pass_context
-from jinja2.runtime import Context
+from jinja2.environment import TemplateModule
+from jinja2.runtime import Context, LoopContext, Macro
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SecurityError
 
 from ggen_template.errors import RenderLimitError
 
 _WIDTH = re.compile(r"%[-#0 +]*(\d+)|\{[^{}]*?:[^{}]*?(\d+)[^{}]*\}")
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_ROW_TYPES: set[type] = set()
+_PUBLIC_API_TYPES = frozenset({TemplateModule, LoopContext})  # attributes without `_` are their public API
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 _CODE_CACHE_SIZE = 512
 RANDOM_FUNCTIONS = ("random", "randint", "choice", "shuffle", "uuid")
@@ -119,6 +123,25 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     # -- operators and calls -------------------------------------------------------------------------
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``row.name`` on plain data: a dict's item comes straight back (items are data, never unsafe).
+
+        A SPARQL row's variable wins over a dict method of the same name (``row.values`` is ``?values``);
+        on other dicts the item is returned only when no dict attribute has that name, as Jinja would.
+        """
+        kind = type(obj)
+        if (kind is dict and attribute not in _DICT_ATTRIBUTES) or kind in _ROW_TYPES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        elif kind in _PUBLIC_API_TYPES and not attribute.startswith("_"):
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+        return super().getattr(obj, attribute)
+
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         self.guard.check()
         if operator == "*":
@@ -133,9 +156,11 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.guard.check()
-        owner = getattr(__obj, "__self__", None)
-        if isinstance(owner, str):
-            _check_str_method(__self.guard, owner, getattr(__obj, "__name__", ""), args, kwargs)
+        kind = type(__obj)
+        if kind is Macro:  # a template's own macro: safe by construction, skip the attribute probes
+            return __context.call(__obj, *args, **kwargs)
+        if kind is BuiltinMethodType and isinstance(__obj.__self__, str):
+            _check_str_method(__self.guard, __obj.__self__, __obj.__name__, args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -313,4 +338,10 @@ class CodeCache:
 
 CODE_CACHE = CodeCache()
 
-__all__ = ["CODE_CACHE", "RenderGuard", "SecurityError", "TemplateSandbox"]
+def register_row_type(kind: type) -> type:
+    """Make ``row.name`` read the item ``name`` first for mappings of this type (SPARQL rows)."""
+    _ROW_TYPES.add(kind)
+    return kind
+
+
+__all__ = ["CODE_CACHE", "RenderGuard", "SecurityError", "TemplateSandbox", "register_row_type"]

@@ -157,14 +157,15 @@ class TemplateChecker:
 
     def _rdf_inline(self, fm: FrontMatter, raw: dict[str, Any], found: Findings, line: int | None) -> None:
         for index, snippet in enumerate(fm.rdf_inline):
-            graph = TemplateGraph(fm, self.settings, name="")
+            graph = TemplateGraph(fm, self.settings, name="", cache=None)
             try:
                 graph.load_turtle(snippet, f"rdf_inline[{index}]")
+                graph.ensure_loaded()
             except TemplateError as exc:
                 self._templated_or_error(_raw_item(raw, "rdf_inline", index), exc.detail, found, line)
 
     def _queries(self, fm: FrontMatter, raw: dict[str, Any], found: Findings, line: int | None) -> None:
-        graph = TemplateGraph(fm, self.settings, name="")
+        graph = TemplateGraph(fm, self.settings, name="", cache=None)
         raw_queries = raw.get("sparql")
         for index, (query_name, query) in enumerate(fm.sparql.items()):
             try:

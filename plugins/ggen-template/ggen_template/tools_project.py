@@ -48,9 +48,11 @@ def _event_data(tool: str, output: str, variables: dict[str, Any], actions: list
             "actions": [{"type": a.type, "path": a.path} for a in actions], **extra}
 
 
-async def _post_event(ctx: ToolContext, name: str, warnings: list[str], **kwargs: Any) -> None:
+async def _post_event(ctx: ToolContext, name: str, warnings: list[str], *, template: str, files: list[str],
+                      data: dict[str, Any]) -> None:
+    """Emit a ``post_*`` event; listeners may append to ``data["warnings"]``, and a raise becomes a warning."""
     try:
-        await ctx.hook(name, **kwargs)  # type: ignore[arg-type]
+        await ctx.hook(name, template=template, files=files, data={**data, "warnings": warnings})  # type: ignore[arg-type]
     except ToolError as exc:
         warnings.append(str(exc))
 
@@ -86,6 +88,7 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext) -> ProjectGenOutp
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
     planned = prepared.planned
     warnings = list(planned.warnings)
+    await ctx.progress(1, 2, f"rendered {len(prepared.rendered)} templates")
     if args.dry_run:
         warnings += _command_warnings(planned, settings_of(ctx).allow_shell)
         return ProjectGenOutput(**_planned_result(planned), variables_used=prepared.variables_used(), dry_run=True,
@@ -97,6 +100,7 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext) -> ProjectGenOutp
     writer = SetWriter(ctx.workspace, settings_of(ctx), output=output)
     report = await ctx.run_sync(writer.write, planned.actions)
     warnings += report.warnings
+    await ctx.progress(2, 2, f"wrote {len(writing)} files")
     await _post_event(ctx, "post_gen", warnings, template=args.template, files=writing, data=data)
     ctx.log.info("project generated", template=args.template, files=len(writing))
     return ProjectGenOutput(**_written_result(report), variables_used=prepared.variables_used(), dry_run=False,

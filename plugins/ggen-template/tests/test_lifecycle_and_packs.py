@@ -174,3 +174,22 @@ async def test_shell_failure_and_timeout(ggen_host, ggen_client, workspace) -> N
         assert "exited with 3" in out["warnings"][0]
     assert not (workspace / "fail.txt").exists() and not (workspace / "slow.txt").exists()
     assert (workspace / "late.txt").exists()
+
+
+async def test_with_the_hook_pack(ggen_host, ggen_client, workspace) -> None:
+    """The hook pack listens: a failing pre_gen hook aborts with no file, a failing post_gen hook warns."""
+    write(workspace, "templates/h.tmpl", "---\nto: h.txt\n---\nh\n")
+    fail = f"{sys.executable} -c \"import sys; sys.exit(4)\""
+    files_log = f"{sys.executable} -c \"import os, shutil; shutil.copy(os.environ['GGEN_FILES'], 'files.json')\""
+    host = ggen_host(["template", "hook"], hooks={"allow_commands": True, "allowed_commands": ["*"]})
+    async with ggen_client(host, mode="legacy") as client:
+        await call_ok(client, "hook_register", {"event": "pre_gen", "command": fail, "name": "guard"})
+        message = await call_error(client, "project_gen", {"template": "h"})
+        assert "guard" in message and not (workspace / "h.txt").exists()
+        await call_ok(client, "hook_remove", {"name": "guard"})
+        await call_ok(client, "hook_register", {"event": "post_gen", "command": fail, "name": "after"})
+        await call_ok(client, "hook_register", {"event": "post_gen", "command": files_log, "name": "record"})
+        out = await call_ok(client, "project_gen", {"template": "h"})
+    assert out["files_created"] == ["h.txt"]
+    assert any("after" in w for w in out["warnings"]), out["warnings"]
+    assert "h.txt" in (workspace / "files.json").read_text()

@@ -94,6 +94,7 @@ def health_of(pack: PackEntry, now: datetime | None = None) -> Health:
     """A 0-100 score from what a careful user would check before installing."""
     now = now or datetime.now(UTC)
     latest = pack.versions[pack.latest_version]
+    age = _age_days(pack.updated, now)
     checks = [
         (15, bool(pack.license), f"license {pack.license}", "no license declared"),
         (10, len(pack.description) >= 20, "has a description", "description missing or very short"),
@@ -104,8 +105,8 @@ def health_of(pack: PackEntry, now: datetime | None = None) -> Health:
          "latest version is a pre-release or yanked"),
         (15, all(v.size is not None or v.git_rev for v in pack.versions.values()),
          "every version pins its size or commit", "some versions pin neither size nor commit"),
-        (15, _age_days(pack.updated, now) is not None and _age_days(pack.updated, now) <= 365,  # type: ignore[operator]
-         "updated within the last year", "not updated for over a year (or no date)"),
+        (15, age is not None and age <= 365, "updated within the last year",
+         "not updated for over a year (or no date)"),
         (10, (pack.downloads or 0) > 0, f"{pack.downloads} downloads", "no recorded downloads"),
     ]
     score = 0

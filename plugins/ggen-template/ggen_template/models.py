@@ -134,7 +134,8 @@ class TemplateValidateOutput(BaseModel):
     warnings: list[Problem] = Field(default_factory=list, description="Warnings of all templates checked.")
     variables_detected: list[str] = Field(default_factory=list, description="Variables used, all templates.")
     front_matter: dict[str, Any] | None = Field(None, description="The front matter (single template).")
-    templates: list[TemplateReport] = Field(default_factory=list, description="Findings per template.")
+    templates: list[TemplateReport] = Field(default_factory=list,
+                                            description="Findings per template, when `template` is a folder.")
 
 
 class VariableInfo(BaseModel):

@@ -120,7 +120,7 @@ def _combine(reports: list[TemplateReport]) -> TemplateValidateOutput:
         warnings=[p for r in reports for p in tagged(r, r.warnings)],
         variables_detected=sorted({v for r in reports for v in r.variables_detected}),
         front_matter=reports[0].front_matter if single else None,
-        templates=reports,
+        templates=[] if single else reports,
     )
 
 

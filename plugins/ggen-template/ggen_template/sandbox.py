@@ -90,6 +90,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         self.guard = guard
         self.globals.pop("lipsum", None)
         self.globals["range"] = self._range
+        self.globals["fail"] = _fail
         self.filters.update(_guarded_filters(self))
         # pass_context keeps Jinja's optimizer from running the guard at compile time on constant lists
         self.filters[GUARD_FILTER] = pass_context(lambda _context, iterable: self._loop_guard(iterable))
@@ -188,6 +189,13 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             out.append(chunk)
             self.guard.check()
         return "".join(out)
+
+
+def _fail(message: Any = "") -> None:
+    """``{{ fail("dialect must be sqlite or postgres") }}``: stop the render with this message."""
+    from ggen_template.errors import TemplateError
+
+    raise TemplateError(f"the template stopped: {message}" if message else "the template stopped")
 
 
 def _filter(node: nodes.Expr, name: str) -> nodes.Filter:

@@ -199,7 +199,9 @@ class TemplateChecker:
             found.error(f"Jinja syntax error: {exc.message}", exc.lineno)
             return False
         undeclared = meta.find_undeclared_variables(tree)
-        provided = CONTEXT_NAMES | set(self.env.globals)
+        # a name the template binds anywhere ({% set %} in an {% if %} branch, a macro argument) is its own
+        bound = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+        provided = CONTEXT_NAMES | set(self.env.globals) | bound
         for node in tree.find_all(nodes.Name):
             if node.name in undeclared and node.name not in used and node.name not in provided:
                 used[node.name] = node.lineno

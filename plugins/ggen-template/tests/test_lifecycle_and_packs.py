@@ -193,3 +193,22 @@ async def test_with_the_hook_pack(ggen_host, ggen_client, workspace) -> None:
     assert out["files_created"] == ["h.txt"]
     assert any("after" in w for w in out["warnings"]), out["warnings"]
     assert "h.txt" in (workspace / "files.json").read_text()
+
+
+PACK = "io.ggen.typescript.interfaces"
+
+
+async def test_with_the_market_pack(ggen_host, ggen_client, workspace) -> None:
+    """A pack installed by the real market pack is listed and generates through its `pack-id:path`."""
+    host = ggen_host(["template", "market"])
+    async with ggen_client(host, mode="legacy") as client:
+        await call_ok(client, "market_install", {"package": PACK})
+        listed = await call_ok(client, "template_list", {})
+        refs = [t["name"] for t in listed["templates"] if t["source"] == PACK]
+        assert refs and all(ref.startswith(f"{PACK}:") for ref in refs)
+        shown = await call_ok(client, "template_show", {"template": refs[0]})
+        assert shown["path"].startswith(f".ggen/packs/{PACK}/")
+        report = await call_ok(client, "template_validate", {"template": refs[0]})
+        assert report["valid"], report["errors"]
+        message = await call_error(client, "template_show", {"template": f"{PACK}:../../../../etc/passwd"})
+        assert "not found" in message

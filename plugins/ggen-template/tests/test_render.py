@@ -228,3 +228,12 @@ async def test_template_not_found_and_bad_references(template_host, ggen_client,
         assert "NUL" in await call_error(client, "template_render", {"template": "a\x00b"})
         message = await call_error(client, "template_render", {"template": "x", "vars": {"bad-name": 1}})
         assert "identifier" in message
+
+
+async def test_fail_stops_the_render_with_a_message(template_host, ggen_client, module_workspace) -> None:
+    write(module_workspace, "templates/stop.tmpl",
+          "ok\n{% if dialect not in ['a', 'b'] %}{{ fail('dialect must be a or b') }}{% endif %}")
+    async with ggen_client(template_host, mode="legacy") as client:
+        message = await call_error(client, "template_render", {"template": "stop", "vars": {"dialect": "c"}})
+        assert message == "templates/stop.tmpl line 2: the template stopped: dialect must be a or b"
+        assert (await render(client, "stop", vars={"dialect": "a"}))["files"][0]["content"] == "ok\n"

@@ -97,7 +97,7 @@ def output_root(workspace: Workspace, output: str) -> Path:
     real = workspace.resolve(output or ".")
     if real.exists() and not real.is_dir():
         raise ToolError(f"output {output!r} is a file, not a folder")
-    _check_protected(workspace, real, output)
+    check_protected(workspace, real, output)
     return real
 
 
@@ -117,11 +117,12 @@ def target_path(workspace: Workspace, root: Path, relative: str, template: str) 
                             template=template)
     if real == root or real.is_dir():
         raise TemplateError(f"`to` {relative!r} is a folder, not a file", template=template)
-    _check_protected(workspace, real, relative, template)
+    check_protected(workspace, real, relative, template)
     return real
 
 
-def _check_protected(workspace: Workspace, real: Path, shown: str, template: str | None = None) -> None:
+def check_protected(workspace: Workspace, real: Path, shown: str, template: str | None = None) -> None:
+    """Refuse a real path inside ``.ggen/`` (server state) or ``.git/`` (hooks there would run code)."""
     parts = workspace.relative(real).split("/")
     if PROTECTED.intersection(parts):
         raise TemplateError(f"{shown!r} is inside .ggen/ or .git/, which templates may not write",

@@ -122,24 +122,25 @@ def _inside(workspace: Workspace, path: Path, ref: str) -> Path:
 
 def _as_set(ref: str, real: Path, workspace: Workspace, settings: TemplateSettings, *, pack: str | None) -> TemplateSet:
     if real.is_file():
-        source = TemplateSource(real, _display(ref, real, workspace, pack, single=True), real.parent,
-                                real.name, pack)
+        source = TemplateSource(real, _display(ref, real, workspace, pack), real.parent, real.name, pack)
         return TemplateSet(ref, real.parent, (source,), False)
     files = list(_walk(real, workspace, settings))
     if not files:
         raise TemplateError(f"template set {ref!r} holds no *.tmpl or *.j2 templates")
     sources = tuple(
-        TemplateSource(path, _display(f"{ref.rstrip('/')}/{rel}", path, workspace, pack, single=False),
-                       real, rel, pack)
+        TemplateSource(path, _display(_joined(ref, rel), path, workspace, pack), real, rel, pack)
         for path, rel in files
     )
     return TemplateSet(ref, real, sources, True)
 
 
-def _display(ref: str, real: Path, workspace: Workspace, pack: str | None, *, single: bool) -> str:
-    if pack is not None:
-        return ref
-    return workspace.relative(real)
+def _display(ref: str, real: Path, workspace: Workspace, pack: str | None) -> str:
+    """Pack templates are shown by reference (``pack-id:path``), workspace ones by workspace path."""
+    return ref if pack is not None else workspace.relative(real)
+
+
+def _joined(ref: str, relative: str) -> str:
+    return f"{ref}{relative}" if ref.endswith((":", "/")) else f"{ref}/{relative}"
 
 
 def _walk(root: Path, workspace: Workspace, settings: TemplateSettings) -> list[tuple[Path, str]]:

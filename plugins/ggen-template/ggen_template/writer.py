@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ggen_mcp_core import ToolError
-from ggen_template.actions import Action, sha256_bytes
+from ggen_template.actions import Action, check_protected, sha256_bytes
 from ggen_template.shell import CommandRun, refuse_unless_allowed, run_command, scrubbed_environment
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ class SetWriter:
             if action.type == "skip" or action.content is None:
                 continue
             real = self.workspace.resolve(action.path)
+            check_protected(self.workspace, real, action.path)
             target = targets.get(action.path)
             if target is None:
                 targets[action.path] = _Target(action.path, real, b"", action.before_sha256)

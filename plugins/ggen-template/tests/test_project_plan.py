@@ -61,10 +61,13 @@ async def test_tampered_missing_and_hostile_plans(ggen_host, ggen_client, worksp
         data["actions"][0]["content"] = "safe\n"
         (workspace / "escape.json").write_text(json.dumps(data))
         assert "outside the workspace" in await call_error(client, "project_apply", {"plan": "escape.json"})
+        data["actions"][0]["path"] = ".git/hooks/pre-commit"
+        (workspace / "git.json").write_text(json.dumps(data))
+        assert ".git/" in await call_error(client, "project_apply", {"plan": "git.json"})
         assert "not found" in await call_error(client, "project_apply", {"plan": "nope"})
         (workspace / "junk.json").write_text("{not json")
         assert "not a valid plan" in await call_error(client, "project_apply", {"plan": "junk.json"})
-    assert not (workspace / "t.txt").exists()
+    assert not (workspace / "t.txt").exists() and not (workspace / ".git").exists()
 
 
 async def test_diff(ggen_host, ggen_client, workspace) -> None:

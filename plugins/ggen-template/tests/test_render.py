@@ -226,6 +226,8 @@ async def test_template_not_found_and_bad_references(template_host, ggen_client,
         assert "pack-id:path" in message
         assert "outside the workspace" in await call_error(client, "template_render", {"template": "../../etc"})
         assert "NUL" in await call_error(client, "template_render", {"template": "a\x00b"})
+        (module_workspace / "templates" / "linked.tmpl").symlink_to("/etc/hostname")
+        assert "outside the workspace" in await call_error(client, "template_render", {"template": "linked"})
         message = await call_error(client, "template_render", {"template": "x", "vars": {"bad-name": 1}})
         assert "identifier" in message
 

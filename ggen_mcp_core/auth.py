@@ -113,8 +113,12 @@ class JwtAuthenticator:
         try:
             key: Any = self._key if self._jwks is None else self._jwks.get_signing_key_from_jwt(token).key
             claims = jwt.decode(
-                token, key, algorithms=self.settings.algorithms, audience=self.settings.audience,
-                issuer=self.settings.issuer, leeway=self.settings.leeway,
+                token,
+                key,
+                algorithms=self.settings.algorithms,
+                audience=self.settings.audience,
+                issuer=self.settings.issuer,
+                leeway=self.settings.leeway,
                 options={"require": ["exp", "aud", "sub"] + (["iss"] if self.settings.issuer else [])},
             )
         except jwt.PyJWTError:

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 import mcp.types as types
 import structlog
+from opentelemetry import propagate, trace
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
@@ -26,6 +27,7 @@ from ggen_mcp_core.ratelimit import retry_after_seconds
 from ggen_mcp_core.tools import ToolContext, ToolSpec, cap_result, error_result, shape_result, validate_arguments
 
 log = structlog.get_logger("ggen_mcp.calls")
+TRACER = trace.get_tracer("ggen_mcp")
 
 
 class UnknownTool(LookupError):
@@ -43,6 +45,25 @@ def arguments_digest(arguments: Mapping[str, Any] | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str) -> trace.Span:
+    """An OpenTelemetry span for the call: a child of the current span (the SDK's per-message span), or of
+    the trace context in the HTTP headers (``traceparent``). A no-op unless an SDK is configured."""
+    parent = None
+    if not trace.get_current_span().get_span_context().is_valid and request.headers:
+        parent = propagate.extract(dict(request.headers))
+    return TRACER.start_span(
+        f"ggen.tool {spec.name}",
+        context=parent,
+        kind=trace.SpanKind.INTERNAL,
+        attributes={
+            "ggen.tool": spec.name,
+            "ggen.plugin": spec.plugin,
+            "ggen.request_id": request_id,
+            "ggen.transport": request.transport,
+        },
+    )
+
+
 def make_context(
     host: PluginHost,
     principal: Principal,
@@ -53,11 +74,22 @@ def make_context(
     mcp_context: Any = None,
 ) -> ToolContext:
     """A ToolContext for a tool call or a resource read."""
-    bound = log.bind(tool=tool.name if tool else None, plugin=tool.plugin if tool else None,
-                     request_id=request_id, principal=principal.name)
+    bound = log.bind(
+        tool=tool.name if tool else None,
+        plugin=tool.plugin if tool else None,
+        request_id=request_id,
+        principal=principal.name,
+    )
     return ToolContext(
-        host=host, settings=host.settings, workspace=host.workspace, principal=principal, log=bound,
-        tool=tool, request_id=request_id, session=session, mcp_context=mcp_context,
+        host=host,
+        settings=host.settings,
+        workspace=host.workspace,
+        principal=principal,
+        log=bound,
+        tool=tool,
+        request_id=request_id,
+        session=session,
+        mcp_context=mcp_context,
     )
 
 
@@ -81,11 +113,12 @@ async def call_tool(
     outcome: Outcome = "ok"
     error_type: str | None = None
     timeout = spec.timeout or host.settings.tool_timeout
+    span = tool_span(spec, request, request_id)
     try:
-        principal = await host.authenticate(request)
-        ctx = make_context(host, principal, tool=spec, request_id=request_id, session=session,
-                           mcp_context=mcp_context)
-        result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
+        principal = request.principal or await host.authenticate(request)
+        ctx = make_context(host, principal, tool=spec, request_id=request_id, session=session, mcp_context=mcp_context)
+        with trace.use_span(span, end_on_exit=False):
+            result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
         return result
     except ToolError as exc:
         outcome, error_type = "error", type(exc).__name__
@@ -101,10 +134,20 @@ async def call_tool(
             f"the server log has the details under request id {request_id}"
         )
     finally:
+        span.set_attribute("ggen.outcome", outcome)
+        span.set_attribute("ggen.principal", principal.name)
+        if error_type:
+            span.set_status(trace.StatusCode.ERROR, error_type)
+        span.end()
         host.notify_tool_call(
             ToolCallEvent(
-                tool=name, plugin=spec.plugin, principal=principal, duration=time.perf_counter() - started,
-                outcome=outcome, error_type=error_type, request_id=request_id,
+                tool=name,
+                plugin=spec.plugin,
+                principal=principal,
+                duration=time.perf_counter() - started,
+                outcome=outcome,
+                error_type=error_type,
+                request_id=request_id,
                 arguments_digest=arguments_digest(arguments),
             )
         )
@@ -144,8 +187,9 @@ async def _checked_call(
         host.call_limiter.release()
     if scope.cancelled_caught:
         return (
-            error_result(f"{spec.name} timed out after {deadline:g} s and was stopped; "
-                         "narrow the request or raise tool_timeout"),
+            error_result(
+                f"{spec.name} timed out after {deadline:g} s and was stopped; narrow the request or raise tool_timeout"
+            ),
             "timeout",
         )
     result = cap_result(spec, shape_result(spec, value), host.settings.limits.max_result_bytes)

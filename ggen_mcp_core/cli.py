@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -16,7 +18,7 @@ import uvicorn
 from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, Settings
 from ggen_mcp_core.events import RequestInfo
-from ggen_mcp_core.observability import configure_logging
+from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
 
 EXIT_USAGE = 2
@@ -32,12 +34,15 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
     options = ctx.find_root().params
     try:
         settings = Settings.load(
-            options.get("config"), workspace=options.get("workspace"), log_level=options.get("log_level"),
+            options.get("config"),
+            workspace=options.get("workspace"),
+            log_level=options.get("log_level"),
             **overrides,
         )
     except ConfigError as exc:
         _die(str(exc))
     configure_logging(settings.log_level, settings.log_format)
+    configure_tracing()
     host = PluginHost(settings)
     try:
         host.load()
@@ -48,10 +53,20 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="ggen-mcp")
-@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar=None,
-              help="Workspace directory (default: GGEN_MCP_WORKSPACE or the current directory).")
-@click.option("--config", "-c", type=click.Path(dir_okay=False, path_type=Path), envvar="GGEN_MCP_CONFIG",
-              help="TOML settings file (environment and flags override it); env GGEN_MCP_CONFIG.")
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=None,
+    help="Workspace directory (default: GGEN_MCP_WORKSPACE or the current directory).",
+)
+@click.option(
+    "--config",
+    "-c",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="GGEN_MCP_CONFIG",
+    help="TOML settings file (environment and flags override it); env GGEN_MCP_CONFIG.",
+)
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="stderr log level.")
 def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> None:
     """ggen-mcp: an MCP server for graph-driven code generation."""
@@ -67,6 +82,15 @@ def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> N
 @click.option("--toolsets", help="Comma list of tool families to serve, e.g. graph,template.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, help="Host header to accept (repeatable).")
 @click.option("--allowed-origin", "allowed_origins", multiple=True, help="Origin header to accept (repeatable).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="PEM certificate.")
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="PEM private key.")
+@click.option("--metrics-port", type=int, help="Also serve /metrics on this port.")
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    default=None,
+    help="Allow a non-loopback bind without authentication (behind a trusted gateway only).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -79,20 +103,52 @@ def serve(
     toolsets: str | None,
     allowed_hosts: tuple[str, ...],
     allowed_origins: tuple[str, ...],
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    metrics_port: int | None,
+    insecure_no_auth: bool | None,
 ) -> None:
     """Serve MCP over stdio (default) or Streamable HTTP."""
-    http: dict[str, Any] = {}
-    for key, value in (("host", host), ("port", port), ("stateless", stateless),
-                       ("json_response", json_response), ("allowed_hosts", list(allowed_hosts) or None),
-                       ("allowed_origins", list(allowed_origins) or None)):
-        if value is not None:
-            http[key] = value
+    flags = {
+        "host": host,
+        "port": port,
+        "stateless": stateless,
+        "json_response": json_response,
+        "allowed_hosts": list(allowed_hosts) or None,
+        "allowed_origins": list(allowed_origins) or None,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "metrics_port": metrics_port,
+        "insecure_no_auth": insecure_no_auth,
+    }
+    http = {key: value for key, value in flags.items() if value is not None}
     overrides: dict[str, Any] = {"read_only": read_only, "toolsets": toolsets, "http": http or None}
     plugin_host = load_host(ctx, **overrides)
     if transport == "stdio":
         _serve_stdio(plugin_host)
     else:
+        _check_exposure(plugin_host.settings)
         _serve_http(plugin_host)
+
+
+def _check_exposure(settings: Settings) -> None:
+    """Refuse to serve an unauthenticated endpoint beyond this machine unless told to."""
+    import ipaddress
+
+    http = settings.http
+    if (http.tls_cert is None) != (http.tls_key is None):
+        _die("--tls-cert and --tls-key go together")
+    if settings.auth.mode != "none" or http.insecure_no_auth:
+        return
+    try:
+        loopback = ipaddress.ip_address(http.host).is_loopback
+    except ValueError:
+        loopback = http.host == "localhost"
+    if not loopback:
+        _die(
+            f"refusing to serve {http.host} without authentication: set auth.mode (api_key or jwt), bind "
+            "127.0.0.1, or pass --insecure-no-auth if a trusted gateway authenticates in front of this server"
+        )
 
 
 def _serve_stdio(host: PluginHost) -> None:
@@ -110,15 +166,32 @@ def _serve_stdio(host: PluginHost) -> None:
 
 
 class GracefulServer(uvicorn.Server):
-    """SIGTERM/SIGINT: stop accepting, let in-flight calls finish (up to the grace period), exit 0.
+    """SIGTERM/SIGINT drains: /readyz and new MCP requests answer 503, in-flight tool calls finish (up to
+    ``http.shutdown_grace``), then uvicorn shuts down and the process exits 0. A second signal forces it.
 
-    uvicorn re-raises the captured signal after a graceful shutdown, so the process would die "by SIGTERM";
-    an orchestrator that sent the signal expects a clean exit. A second signal forces the exit.
+    Two uvicorn behaviours are replaced: it would end open SSE response streams (and so in-flight calls)
+    as soon as shutdown starts, and re-raise the signal afterwards so the process dies "by SIGTERM".
     """
 
+    def __init__(self, config: uvicorn.Config, host: PluginHost) -> None:
+        super().__init__(config)
+        self.plugin_host = host
+        self._drain_task: asyncio.Task[None] | None = None
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.should_exit:
-            self.force_exit = True
+        if self.plugin_host.draining:
+            self.should_exit = self.force_exit = True
+            return
+        self.plugin_host.draining = True
+        loop = asyncio.get_event_loop()
+        self._drain_task = loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        grace = self.plugin_host.settings.http.shutdown_grace
+        deadline = time.monotonic() + grace
+        while self.plugin_host.in_flight() and time.monotonic() < deadline:  # noqa: ASYNC110 - polls a counter
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # let the last responses flush
         self.should_exit = True
 
 
@@ -126,21 +199,34 @@ def _serve_http(host: PluginHost) -> None:
     from ggen_mcp_core.http import build_app
 
     http = host.settings.http
-    url = f"http://{http.host}:{http.port}{http.path}"
+    scheme = "https" if http.tls_cert else "http"
+    url = f"{scheme}://{http.host}:{http.port}{http.path}"
     click.echo(
         f"ggen-mcp {__version__} serving MCP (Streamable HTTP) at {url}\n"
         f"  workspace: {host.workspace.root}\n"
         f"  tools: {len(host.tools)} from {sum(r.status == 'loaded' and not r.builtin for r in host.records)}"
-        f" plugin(s); health: http://{http.host}:{http.port}/healthz\n"
+        f" plugin(s); health: {scheme}://{http.host}:{http.port}/healthz\n"
         f"  connect a client: claude mcp add --transport http ggen {url}\n"
-        f"  or in VS Code .vscode/mcp.json: {{\"servers\": {{\"ggen\": {{\"type\": \"http\", \"url\": \"{url}\"}}}}}}",
+        f'  or in VS Code .vscode/mcp.json: {{"servers": {{"ggen": {{"type": "http", "url": "{url}"}}}}}}',
         err=True,
     )
+    if http.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from ggen_mcp_core.observability import REGISTRY
+
+        start_http_server(http.metrics_port, addr=http.host, registry=REGISTRY)
     config = uvicorn.Config(
-        build_app(host), host=http.host, port=http.port, log_level="warning", lifespan="on",
+        build_app(host),
+        host=http.host,
+        port=http.port,
+        log_level="warning",
+        lifespan="on",
         timeout_graceful_shutdown=int(http.shutdown_grace),
+        ssl_certfile=str(http.tls_cert) if http.tls_cert else None,
+        ssl_keyfile=str(http.tls_key) if http.tls_key else None,
     )
-    GracefulServer(config).run()
+    GracefulServer(config, host).run()
 
 
 @cli.command()

@@ -56,6 +56,16 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     session_idle_timeout: float = Field(default=1800.0, gt=0, description="Seconds before an idle session ends.")
     max_sessions: int = Field(default=10_000, gt=0, description="Most concurrent stateful sessions.")
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate: serve HTTPS (else terminate TLS at the ingress)."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key for `tls_cert`.")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Serve /metrics on this separate port too (same host)."
+    )
+    insecure_no_auth: bool = Field(
+        default=False, description="Allow binding a non-loopback address with auth.mode = none."
+    )
     shutdown_grace: float = Field(
         default=30.0, ge=0, le=3600, description="Seconds in-flight requests get to finish after SIGTERM."
     )

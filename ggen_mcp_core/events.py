@@ -21,6 +21,7 @@ class RequestInfo:
     headers: Mapping[str, str] = field(default_factory=dict)
     client_address: str | None = None
     path: str | None = None
+    principal: Principal | None = None  # set when the HTTP layer already authenticated the request
 
 
 @dataclass(frozen=True)

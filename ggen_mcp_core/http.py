@@ -1,10 +1,21 @@
-"""The Streamable HTTP app: ``/mcp``, ``/healthz``, ``/readyz`` and ``/metrics``."""
+"""The Streamable HTTP app: ``/mcp``, ``/healthz``, ``/readyz``, ``/metrics`` and, with auth on, the RFC 9728
+protected-resource metadata.
+
+With ``auth.mode`` set, every MCP request needs a bearer token some ``ggen_authenticate`` plugin accepts
+(401 with ``WWW-Authenticate`` otherwise), and a ``tools/call`` for a tool whose scopes the principal lacks is
+refused with 403 ``insufficient_scope``. While the server drains (SIGTERM), new MCP requests get 503 and
+``/readyz`` turns 503 so load balancers stop routing; in-flight calls finish.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,11 +23,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggen_mcp_core import __version__
-from ggen_mcp_core.observability import REGISTRY
+from ggen_mcp_core.auth import bearer_token
+from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.observability import AUTH_FAILURES, REGISTRY
 from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.server import build_server
+
+PRINCIPAL_SCOPE_KEY = "ggen.principal"
 
 
 def build_app(host: PluginHost) -> Starlette:
@@ -37,18 +54,21 @@ def build_app(host: PluginHost) -> Starlette:
         max_sessions=http.max_sessions,
     )
     state = {"serving": False}
+    metadata_path = f"/.well-known/oauth-protected-resource{http.path}"
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
     async def readyz(_: Request) -> Response:
-        ready = host.ready and state["serving"]
+        ready = host.ready and state["serving"] and not host.draining
         body = {
             "ready": ready,
+            "draining": host.draining,
             "tools": len(host.tools),
             "hidden_tools": host.hidden_tools,
             "read_only": host.settings.read_only,
             "toolsets": host.settings.toolsets,
+            "auth": host.settings.auth.mode,
             "plugins": host.plugin_dicts(),
         }
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -59,6 +79,9 @@ def build_app(host: PluginHost) -> Starlette:
     async def root(_: Request) -> Response:
         return PlainTextResponse(f"ggen-mcp {__version__}: MCP endpoint at {http.path}\n")
 
+    async def protected_resource(request: Request) -> Response:
+        return JSONResponse(resource_metadata(host, request))
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with manager.run():
@@ -68,16 +91,147 @@ def build_app(host: PluginHost) -> Starlette:
             finally:
                 state["serving"] = False
 
-    app = Starlette(
-        routes=[
-            Route(http.path, endpoint=StreamableHTTPASGIApp(manager), methods=["GET", "POST", "DELETE"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-            Route("/", root, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    endpoint = McpGate(StreamableHTTPASGIApp(manager), host, metadata_path)
+    routes = [
+        Route(http.path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/", root, methods=["GET"]),
+    ]
+    if host.settings.auth.mode != "none":
+        routes.append(Route(metadata_path, protected_resource, methods=["GET"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.host = host
     app.state.session_manager = manager
     return app
+
+
+def resource_metadata(host: PluginHost, request: Request) -> dict[str, Any]:
+    """RFC 9728 protected-resource metadata for this MCP endpoint."""
+    auth = host.settings.auth
+    resource = auth.resource_url or str(request.base_url).rstrip("/") + host.settings.http.path
+    scopes = sorted({scope for spec in host.tools.values() for scope in spec.scopes})
+    servers = auth.authorization_servers or ([auth.jwt.issuer] if auth.jwt.issuer else [])
+    return {
+        "resource": resource,
+        "authorization_servers": servers,
+        "scopes_supported": scopes,
+        "bearer_methods_supported": ["header"],
+        "resource_name": "ggen-mcp",
+    }
+
+
+class McpGate:
+    """In front of the MCP endpoint: drain refusal, bearer authentication, per-tool scope check."""
+
+    def __init__(self, app: ASGIApp, host: PluginHost, metadata_path: str) -> None:
+        self.app = app
+        self.host = host
+        self.metadata_path = metadata_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.host.draining:
+            response = JSONResponse(
+                {"error": "server is shutting down; retry on another replica"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+            return await response(scope, receive, send)
+        if self.host.settings.auth.mode == "none":
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        principal = await self._authenticate(request)
+        if principal is None:
+            return await self._unauthorized(request)(scope, receive, send)
+        scope[PRINCIPAL_SCOPE_KEY] = principal
+        scope["user"] = _session_owner(principal, bearer_token(request.headers) or "")
+        body, receive = await _buffer_body(receive, self.host.settings.http.max_body_bytes)
+        missing = self._missing_scopes(principal, body)
+        if missing:
+            AUTH_FAILURES.labels(reason="insufficient_scope").inc()
+            challenge = f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"'
+            response = JSONResponse(
+                {"error": "insufficient_scope", "required_scopes": missing},
+                status_code=403,
+                headers={"WWW-Authenticate": challenge},
+            )
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, request: Request) -> Principal | None:
+        client = request.client
+        info = RequestInfo(
+            transport="http",
+            headers={k.lower(): v for k, v in request.headers.items()},
+            client_address=client.host if client else None,
+            path=request.url.path,
+        )
+        try:
+            principal = await self.host.authenticate(info)
+        except Exception:
+            return None
+        return principal if principal.authenticated else None
+
+    def _unauthorized(self, request: Request) -> Response:
+        presented = bearer_token(request.headers) is not None
+        AUTH_FAILURES.labels(reason="invalid_token" if presented else "missing_token").inc()
+        metadata = str(request.base_url).rstrip("/") + self.metadata_path
+        challenge = f'Bearer resource_metadata="{metadata}"'
+        if presented:
+            challenge = (
+                f'Bearer error="invalid_token", error_description="token not accepted", resource_metadata="{metadata}"'
+            )
+        body = {
+            "error": "invalid_token" if presented else "unauthorized",
+            "error_description": "a valid bearer token is required",
+        }
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})
+
+    def _missing_scopes(self, principal: Principal, body: bytes) -> list[str]:
+        try:
+            message = json.loads(body) if body else None
+        except ValueError:
+            return []  # the MCP layer answers malformed JSON with a JSON-RPC error
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            return []
+        params = message.get("params") or {}
+        tool = self.host.tools.get(params.get("name", "")) if isinstance(params, dict) else None
+        if tool is None or principal.has_scopes(tool.scopes):
+            return []
+        return [scope for scope in tool.scopes if scope not in principal.scopes]
+
+
+def _session_owner(principal: Principal, token: str) -> AuthenticatedUser:
+    """The SDK binds a stateful session to the principal that created it; another principal gets 404."""
+    access = AccessToken(token=token, client_id=principal.name, scopes=sorted(principal.scopes), subject=principal.name)
+    return AuthenticatedUser(access)
+
+
+async def _buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """Read the request body (up to ``limit``; the SDK answers larger ones with 413) and replay it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit + 1:
+            chunks.append(chunk)
+            break
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return body, replay

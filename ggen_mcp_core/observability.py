@@ -15,22 +15,30 @@ if TYPE_CHECKING:
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 TOOL_CALLS = Counter(
-    "ggen_mcp_tool_calls_total", "Tool calls by tool, plugin and outcome.", ["tool", "plugin", "outcome"],
+    "ggen_mcp_tool_calls_total",
+    "Tool calls by tool, plugin and outcome.",
+    ["tool", "plugin", "outcome"],
     registry=REGISTRY,
 )
 TOOL_DURATION = Histogram(
-    "ggen_mcp_tool_duration_seconds", "Tool call duration in seconds.", ["tool", "plugin"],
+    "ggen_mcp_tool_duration_seconds",
+    "Tool call duration in seconds.",
+    ["tool", "plugin"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
     registry=REGISTRY,
 )
 TOOL_IN_FLIGHT = Gauge("ggen_mcp_tool_calls_in_flight", "Tool calls running now.", registry=REGISTRY)
 RATE_LIMITED = Counter("ggen_mcp_rate_limited_total", "Calls refused by the rate limiter.", ["tool"], registry=REGISTRY)
 AUTH_FAILURES = Counter(
-    "ggen_mcp_auth_failures_total", "HTTP requests refused for authentication (401) or scope (403).", ["reason"],
+    "ggen_mcp_auth_failures_total",
+    "HTTP requests refused for authentication (401) or scope (403).",
+    ["reason"],
     registry=REGISTRY,
 )
 PLUGIN_STATUS = Gauge(
-    "ggen_mcp_plugin_status", "1 for the status each plugin is in, 0 otherwise.", ["plugin", "status"],
+    "ggen_mcp_plugin_status",
+    "1 for the status each plugin is in, 0 otherwise.",
+    ["plugin", "status"],
     registry=REGISTRY,
 )
 _STATUSES = ("loaded", "disabled", "unavailable", "failed_import", "failed_register")
@@ -51,6 +59,29 @@ class _CurrentStderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+def configure_tracing(service_name: str = "ggen-mcp") -> bool:
+    """Export spans over OTLP when the `otel` extra is installed and OTEL_EXPORTER_OTLP_ENDPOINT is set."""
+    import os
+
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return False
+    try:
+        from opentelemetry import trace
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[import-not-found,unused-ignore]
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError:
+        structlog.get_logger("ggen_mcp").warning(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but the otel extra is not installed: pip install 'ggen-mcp[otel]'"
+        )
+        return False
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return True
 
 
 def ensure_stderr_logging() -> None:
@@ -85,9 +116,13 @@ def _configure_stdlib(
 ) -> None:
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
-        ], foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name])
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -8,6 +8,7 @@ tools are invalid is unregistered and reported (stderr, ``ggen-mcp plugins``, ``
 from __future__ import annotations
 
 import traceback
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -83,6 +84,11 @@ class _Registration:
     prompts: list[PromptSpec] = field(default_factory=list)
 
 
+def _connection_of(session: Any) -> object:
+    """The per-connection object behind an SDK session (one ServerSession is made per request)."""
+    return getattr(session, "_connection", session)
+
+
 def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
     """The core's own behaviours, registered as ordinary plugins; auth misconfiguration is fatal."""
     from ggen_mcp_core.builtins import audit, authentication, authorization, introspection, metrics
@@ -130,6 +136,8 @@ class PluginHost:
         self.ready = False
         self.client_log_level = "info"
         self.subscription_bus: Any = None
+        self.draining = False
+        self._client_log_levels: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
         self._entry_points = entry_points
         self._builtins = builtins
         self._modules: dict[str, object] = {}
@@ -316,9 +324,7 @@ class PluginHost:
         plugin = self.pm.get_plugin(record.name)
         record.hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
         record.tools = [t.name for t in registration.tools]
-        record.resources = [r.uri for r in registration.resources] + [
-            t.uri_template for t in registration.templates
-        ]
+        record.resources = [r.uri for r in registration.resources] + [t.uri_template for t in registration.templates]
         record.prompts = [p.name for p in registration.prompts]
         record.status, record.phase = "loaded", "ready"
 
@@ -383,8 +389,22 @@ class PluginHost:
                 sections[declared[0]] = declared[1]
         return sections
 
-    def client_log_enabled(self, level: str) -> bool:
-        return LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.client_log_level)
+    def set_client_log_level(self, session: Any, level: str) -> None:
+        """``logging/setLevel`` for one client connection (others keep theirs)."""
+        self._client_log_levels[_connection_of(session)] = level
+
+    def client_log_enabled(self, level: str, session: Any = None) -> bool:
+        """Whether a log message at ``level`` goes to the client of ``session``."""
+        threshold = (
+            self._client_log_levels.get(_connection_of(session), self.client_log_level)
+            if session
+            else (self.client_log_level)
+        )
+        return LOG_LEVELS.index(level) >= LOG_LEVELS.index(threshold)
+
+    def in_flight(self) -> int:
+        """Tool calls holding a slot right now."""
+        return int(self.call_limiter.borrowed_tokens)
 
     # -- call-time hooks -------------------------------------------------------------------------------
 

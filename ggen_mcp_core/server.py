@@ -60,6 +60,7 @@ def request_info(ctx: ServerRequestContext[Any], transport: str) -> RequestInfo:
             headers={k.lower(): v for k, v in request.headers.items()},
             client_address=client.host if client else None,
             path=str(request.url.path),
+            principal=request.scope.get("ggen.principal"),
         )
     return RequestInfo(transport=transport)  # type: ignore[arg-type]
 
@@ -74,8 +75,11 @@ class Handlers:
         self.subscriptions: set[str] = set()
 
     async def _principal(self, ctx: ServerRequestContext[Any]) -> Any:
+        info = request_info(ctx, self.transport)
+        if info.principal is not None:
+            return info.principal
         try:
-            return await self.host.authenticate(request_info(ctx, self.transport))
+            return await self.host.authenticate(info)
         except Exception as exc:
             raise MCPError(code=types.INVALID_REQUEST, message=f"authentication failed: {type(exc).__name__}") from exc
 
@@ -84,18 +88,22 @@ class Handlers:
     ) -> types.ListToolsResult:
         principal = await self._principal(ctx)
         visible = [
-            spec.to_mcp()
-            for spec in self.host.tools.values()
-            if await self.host.authorize(principal, spec, None)
+            spec.to_mcp() for spec in self.host.tools.values() if await self.host.authorize(principal, spec, None)
         ]
         return types.ListToolsResult(tools=visible)
 
-    async def call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
         try:
             return await call_tool(
-                self.host, params.name, params.arguments, request=request_info(ctx, self.transport),
+                self.host,
+                params.name,
+                params.arguments,
+                request=request_info(ctx, self.transport),
                 request_id=str(ctx.request_id) if ctx.request_id is not None else None,
-                session=ctx.session, mcp_context=ctx,
+                session=ctx.session,
+                mcp_context=ctx,
             )
         except UnknownTool as exc:
             raise MCPError(code=types.INVALID_PARAMS, message=str(exc)) from None
@@ -108,9 +116,7 @@ class Handlers:
     async def list_resource_templates(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(
-            resource_templates=[t.to_mcp() for t in self.host.resource_templates]
-        )
+        return types.ListResourceTemplatesResult(resource_templates=[t.to_mcp() for t in self.host.resource_templates])
 
     async def read_resource(
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
@@ -135,8 +141,13 @@ class Handlers:
             raise MCPError(code=types.INTERNAL_ERROR, message=f"reading {uri} failed: {exc}") from None
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}", data={"uri": uri})
 
-    async def subscribe(self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams) -> types.EmptyResult:
-        self.subscriptions.add(str(params.uri))
+    async def subscribe(
+        self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams
+    ) -> types.EmptyResult:
+        uri = str(params.uri)
+        if uri not in self.host.resources and self.host.find_template(uri) is None:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}", data={"uri": uri})
+        self.subscriptions.add(uri)
         return types.EmptyResult()
 
     async def unsubscribe(
@@ -150,7 +161,9 @@ class Handlers:
     ) -> types.ListPromptsResult:
         return types.ListPromptsResult(prompts=[p.to_mcp() for p in self.host.prompts.values()])
 
-    async def get_prompt(self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    async def get_prompt(
+        self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
         prompt = self.host.prompts.get(params.name)
         if prompt is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
@@ -170,7 +183,9 @@ class Handlers:
             messages = list(value)
         return types.GetPromptResult(description=prompt.description, messages=messages)
 
-    async def complete(self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams) -> types.CompleteResult:
+    async def complete(
+        self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
         completer = None
         ref = params.ref
         if isinstance(ref, types.PromptReference):
@@ -190,15 +205,19 @@ class Handlers:
         )
 
     async def set_level(self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams) -> types.EmptyResult:
-        self.host.client_log_level = params.level
+        self.host.set_client_log_level(ctx.session, params.level)
         return types.EmptyResult()
 
 
 async def notify_list_changed(ctx: Any, kind: str = "tools") -> None:
     """Tell clients a list changed: the listen bus (2026-07-28) and the session (2025 era)."""
     bus: InMemorySubscriptionBus = ctx.host.subscription_bus
-    event = {"tools": ToolsListChanged(), "resources": ResourcesListChanged(), "prompts": PromptsListChanged()}[kind]
-    await bus.publish(event)
+    events: dict[str, ToolsListChanged | ResourcesListChanged | PromptsListChanged] = {
+        "tools": ToolsListChanged(),
+        "resources": ResourcesListChanged(),
+        "prompts": PromptsListChanged(),
+    }
+    await bus.publish(events[kind])
     session = ctx.session
     if session is not None and session.protocol_version != types.LATEST_PROTOCOL_VERSION:
         send = {

@@ -260,14 +260,16 @@ class ToolContext:
 
     async def client_log(self, level: LogLevel, data: Any, logger: str | None = None) -> None:
         """Send a log message to the client (2025-era sessions; opt-in per request on 2026-07-28)."""
-        if self.session is None or not self.host.client_log_enabled(level):
+        if self.session is None or not self.host.client_log_enabled(level, self.session):
             return
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             await self.session.send_log_message(
-                level=level, data=data, logger=logger or (self.tool.plugin if self.tool else None),
+                level=level,
+                data=data,
+                logger=logger or (self.tool.plugin if self.tool else None),
                 related_request_id=self.request_id,
             )
 

@@ -58,8 +58,7 @@ def http_server() -> Iterator[Callable[..., str]]:
 
     def start(plugin_host: object) -> str:
         port = free_port()
-        config = uvicorn.Config(build_app(plugin_host), host="127.0.0.1", port=port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(build_app(plugin_host), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

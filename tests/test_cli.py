@@ -39,13 +39,17 @@ def test_plugins_json_reports_broken_plugins(env: dict[str, str]) -> None:
     assert "GraphStore" in records["brokenimport"]["error"]
     assert records["nospec"]["status"] == "failed_register"
     assert records["unavailable"]["status"] == "unavailable"
-    assert set(records["demo"]) >= {"name", "distribution", "version", "status", "phase", "error", "hooks",
-                                    "tools"}
+    assert set(records["demo"]) >= {"name", "distribution", "version", "status", "phase", "error", "hooks", "tools"}
     assert not any(r["builtin"] for r in records.values()), "built-ins only with --all"
     # one stderr line per failed plugin, JSON, naming it
     failed_lines = [json.loads(line) for line in out.stderr.splitlines() if "plugin not loaded" in line]
     assert sorted(line["plugin"] for line in failed_lines) == [
-        "badtool", "brokenimport", "nospec", "raisingregister", "unavailable"]
+        "badtool",
+        "brokenimport",
+        "nospec",
+        "raisingregister",
+        "unavailable",
+    ]
     all_records = json.loads(run(env, "plugins", "--json", "--all", check=True).stdout)
     assert {"core-authorization", "core-metrics", "core-introspection"} <= {r["name"] for r in all_records}
 
@@ -165,7 +169,10 @@ def test_serve_http_subprocess_answers_and_stops(env: dict[str, str]) -> None:
     port = free_port()
     process = subprocess.Popen(
         [*GGEN, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

@@ -96,7 +96,10 @@ def test_configuration_doc_is_current() -> None:
 
     generated = subprocess.run(
         [sys.executable, "-m", "ggen_mcp_core.cli", "config", "--markdown"],
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
     ).stdout
     doc = (REPO / "docs" / "configuration.md").read_text()
     assert generated in doc, "docs/configuration.md is stale: paste `ggen-mcp config --markdown` into it"

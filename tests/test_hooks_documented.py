@@ -12,17 +12,28 @@ from ggen_mcp_core import hookspecs
 
 REPO = Path(__file__).resolve().parents[1]
 HOOKS = sorted(
-    name for name, value in vars(hookspecs).items()
-    if name.startswith("ggen_") and inspect.isfunction(value)
+    name for name, value in vars(hookspecs).items() if name.startswith("ggen_") and inspect.isfunction(value)
 )
 
 
 def test_all_design_hooks_exist() -> None:
-    assert sorted([
-        "ggen_authenticate", "ggen_authorize", "ggen_lifecycle", "ggen_on_tool_call", "ggen_register_commands",
-        "ggen_register_prompts", "ggen_register_resources", "ggen_register_tools", "ggen_resolve_template",
-        "ggen_validate_input",
-    ]) == HOOKS
+    assert (
+        sorted(
+            [
+                "ggen_authenticate",
+                "ggen_authorize",
+                "ggen_lifecycle",
+                "ggen_on_tool_call",
+                "ggen_register_commands",
+                "ggen_register_prompts",
+                "ggen_register_resources",
+                "ggen_register_tools",
+                "ggen_resolve_template",
+                "ggen_validate_input",
+            ]
+        )
+        == HOOKS
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)

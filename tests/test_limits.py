@@ -25,9 +25,7 @@ def as_user(key: str) -> RequestInfo:
     return RequestInfo(transport="http", headers={"authorization": f"Bearer {key}"}, client_address="127.0.0.1")
 
 
-async def test_flood_from_one_principal_is_limited_while_another_is_served(
-    fixture_site: Path, ggen_host: Any
-) -> None:
+async def test_flood_from_one_principal_is_limited_while_another_is_served(fixture_site: Path, ggen_host: Any) -> None:
     host = ggen_host(["demo"], auth={"mode": "api_key", "api_keys": KEYS}, rate_limit={"limit": "5/minute"})
     results = [await call_tool(host, "demo_echo", {"text": "x"}, request=as_user("alice-key")) for _ in range(8)]
     assert [r.is_error for r in results] == [False] * 5 + [True] * 3
@@ -106,9 +104,22 @@ async def test_audit_log_file_has_one_line_per_call(fixture_site: Path, ggen_hos
     await call_tool(host, "demo_write", {"path": "x", "content": "y"}, request=as_user("bob-key"))
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert [(line["principal"], line["tool"], line["outcome"]) for line in lines] == [
-        ("alice", "demo_echo", "ok"), ("bob", "demo_write", "denied")]
-    assert set(lines[0]) == {"time", "event", "request_id", "principal", "authenticated", "tool", "plugin",
-                             "arguments_sha256", "outcome", "error_type", "duration_ms"}
+        ("alice", "demo_echo", "ok"),
+        ("bob", "demo_write", "denied"),
+    ]
+    assert set(lines[0]) == {
+        "time",
+        "event",
+        "request_id",
+        "principal",
+        "authenticated",
+        "tool",
+        "plugin",
+        "arguments_sha256",
+        "outcome",
+        "error_type",
+        "duration_ms",
+    }
     assert "secret value" not in log_file.read_text(), "arguments are digested, never logged"
 
 

@@ -38,8 +38,14 @@ def test_each_broken_plugin_is_reported_and_the_rest_load(fixture_site: Path, gg
     assert "registry database is locked" in errors["raisingregister"]
     assert "does not start with a prefix the plugin owns" in errors["badtool"]
     assert "empty description" in errors["badtool"]
-    assert set(host.tools) == {"demo_echo", "demo_write", "demo_slow", "demo_generate", "demo_notify",
-                               "raisingtool_explode"}
+    assert set(host.tools) == {
+        "demo_echo",
+        "demo_write",
+        "demo_slow",
+        "demo_generate",
+        "demo_notify",
+        "raisingtool_explode",
+    }
 
 
 def test_failed_register_unloads_the_plugin_whole(fixture_site: Path, ggen_workspace: Path) -> None:

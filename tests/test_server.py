@@ -35,8 +35,14 @@ async def test_hook_ggen_register_tools_schemas_and_annotations(host: PluginHost
         expected = "2026-07-28" if mode == "auto" else "2025-11-25"
         assert client.protocol_version == expected
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        assert set(tools) == {"demo_echo", "demo_write", "demo_slow", "demo_generate", "demo_notify",
-                              "raisingtool_explode"}
+        assert set(tools) == {
+            "demo_echo",
+            "demo_write",
+            "demo_slow",
+            "demo_generate",
+            "demo_notify",
+            "raisingtool_explode",
+        }
         echo = tools["demo_echo"]
         assert echo.title == "Echo"
         assert echo.input_schema["properties"]["text"]["maxLength"] == 100
@@ -107,9 +113,7 @@ async def test_timeout_is_an_error_naming_the_tool(host: PluginHost, ggen_client
 @pytest.mark.parametrize("mode", MODES)
 async def test_cancellation_reaches_the_handler(host: PluginHost, ggen_client: Any, demo: Any, mode: str) -> None:
     demo.LIFECYCLE.clear()
-    host.tools["demo_slow"] = host.tools["demo_slow"].__class__(
-        **{**host.tools["demo_slow"].__dict__, "timeout": 30}
-    )
+    host.tools["demo_slow"] = host.tools["demo_slow"].__class__(**{**host.tools["demo_slow"].__dict__, "timeout": 30})
     async with ggen_client(host, mode=mode) as client:
         with anyio.move_on_after(0.3):
             await client.call_tool("demo_slow", {"seconds": 20})
@@ -191,8 +195,9 @@ async def test_hook_ggen_register_prompts_and_completion(host: PluginHost, ggen_
             await client.get_prompt("demo_explain", {})
         with pytest.raises(MCPError, match="Unknown prompt"):
             await client.get_prompt("nope", {})
-        done = await client.complete(types.PromptReference(type="ref/prompt", name="demo_explain"),
-                                     {"name": "item", "value": "g"})
+        done = await client.complete(
+            types.PromptReference(type="ref/prompt", name="demo_explain"), {"name": "item", "value": "g"}
+        )
         assert done.completion.values == ["gamma"]
         done = await client.complete(
             types.ResourceTemplateReference(type="ref/resource", uri="demo://items/{id}"),

@@ -69,8 +69,7 @@ async def test_http_both_eras(host: PluginHost, http_server: Callable[..., str],
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_http_stateless(fixture_site: Path, ggen_host: Any, http_server: Callable[..., str],
-                              mode: str) -> None:
+async def test_http_stateless(fixture_site: Path, ggen_host: Any, http_server: Callable[..., str], mode: str) -> None:
     host = ggen_host(FIXTURES.split(","), http={"stateless": True})
     base = http_server(host)
     async with Client(f"{base}/mcp", mode=mode) as client:
@@ -110,8 +109,12 @@ async def test_readyz_is_503_until_serving(host: PluginHost) -> None:
 
 async def test_host_and_origin_validation(host: PluginHost, http_server: Callable[..., str]) -> None:
     base = http_server(host)
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
     async with httpx.AsyncClient(base_url=base) as http:
         ok = await http.post("/mcp", json=init, headers=headers)
@@ -127,8 +130,12 @@ async def test_host_and_origin_validation(host: PluginHost, http_server: Callabl
 async def test_allowlist_is_configurable(fixture_site: Path, ggen_host: Any, http_server: Callable[..., str]) -> None:
     host = ggen_host(["demo"], http={"allowed_hosts": ["mcp.internal:*"], "allowed_origins": []})
     base = http_server(host)
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
     async with httpx.AsyncClient(base_url=base) as http:
         assert (await http.post("/mcp", json=init, headers=headers)).status_code == 421

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECTS = [REPO, *(REPO / "plugins" / f"ggen-{p}" for p in ("graph", "template", "market", "hook")),
-            REPO / "examples" / "ggen-hello"]
+PROJECTS = [
+    REPO,
+    *(REPO / "plugins" / f"ggen-{p}" for p in ("graph", "template", "market", "hook")),
+    REPO / "examples" / "ggen-hello",
+]
 pytestmark = pytest.mark.slow
 
 
@@ -34,16 +37,25 @@ def venv_with(tmp_path: Path, wheelhouse: Path, *requirements: str) -> Path:
     venv = tmp_path / "venv"
     uv("venv", "--quiet", "-p", sys.executable, str(venv))
     python = venv / "bin" / "python"
-    uv("pip", "install", "--quiet", "-p", str(python), "--find-links", str(wheelhouse),
-       "-c", str(REPO / "requirements.lock"), *requirements)
+    uv(
+        "pip",
+        "install",
+        "--quiet",
+        "-p",
+        str(python),
+        "--find-links",
+        str(wheelhouse),
+        "-c",
+        str(REPO / "requirements.lock"),
+        *requirements,
+    )
     return venv
 
 
 def ggen(venv: Path, workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "PYTHONPATH", "COV_"))}
     env["GGEN_MCP_WORKSPACE"] = str(workspace)
-    return subprocess.run([str(venv / "bin" / "ggen-mcp"), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([str(venv / "bin" / "ggen-mcp"), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def loaded(venv: Path, workspace: Path) -> set[str]:

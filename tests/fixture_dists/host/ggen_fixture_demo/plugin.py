@@ -98,8 +98,17 @@ class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class DemoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slow_timeout: float = Field(0.5, gt=0, description="Timeout of demo_slow.")
+
+
+SETTINGS_SECTION = ("demo", DemoSettings)
+
+
 @hookimpl
 def ggen_register_tools(config: Any) -> list[ToolSpec]:
+    settings = config.section("demo", DemoSettings)
     return [
         ToolSpec(name="demo_echo", title="Echo", description="Echo text back, with progress and a log line.",
                  input_model=EchoIn, output_model=EchoOut, handler=echo, read_only=True, scopes=("demo:read",)),
@@ -107,7 +116,8 @@ def ggen_register_tools(config: Any) -> list[ToolSpec]:
                  input_model=WriteIn, output_model=WriteOut, handler=write, destructive=True,
                  scopes=("demo:write",)),
         ToolSpec(name="demo_slow", description="Sleep, to test timeouts and cancellation.",
-                 input_model=SlowIn, output_model=EchoOut, handler=slow, read_only=True, timeout=0.5),
+                 input_model=SlowIn, output_model=EchoOut, handler=slow, read_only=True,
+                 timeout=settings.slow_timeout),
         ToolSpec(name="demo_generate", description="Generate a file, emitting lifecycle events.",
                  input_model=GenerateIn, output_model=WriteOut, handler=generate),
         ToolSpec(name="demo_notify", description="Announce that the tool list changed.",

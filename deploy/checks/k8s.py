@@ -1,0 +1,180 @@
+"""The Kubernetes base: kustomization complete, Deployment policy as the issue requires, selectors agreeing."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from settings_env import ALL_INTERFACES, check_env
+
+REQUIRED_KINDS = {
+    "Deployment", "Service", "ConfigMap", "Secret", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+    "NetworkPolicy",
+}
+
+
+def load_base(base: Path) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The kustomization's resource files and the documents by kind (one document per file here)."""
+    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text(encoding="utf-8"))
+    resources = list(kustomization.get("resources", []))
+    docs: dict[str, dict[str, Any]] = {}
+    for name in resources:
+        path = base / name
+        if path.is_file():
+            for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+                if doc:
+                    docs[doc["kind"]] = doc
+    return resources, docs
+
+
+def check_base(base: Path) -> list[str]:
+    """Every problem of the kustomize base at ``base``."""
+    resources, docs = load_base(base)
+    problems = _check_listing(base, resources)
+    missing = REQUIRED_KINDS - set(docs)
+    problems += [f"{base}: no {kind} in the kustomize base" for kind in sorted(missing)]
+    if missing:
+        return problems
+    problems += check_deployment(docs["Deployment"])
+    problems += _check_selectors(docs)
+    problems += _check_ingress(docs["Ingress"])
+    problems += _check_config(docs)
+    return problems
+
+
+def _check_listing(base: Path, resources: list[str]) -> list[str]:
+    files = {p.name for p in base.glob("*.yaml")} - {"kustomization.yaml"}
+    problems = [f"{base}/kustomization.yaml lists {name}, which does not exist" for name in resources
+                if name not in files]
+    problems += [f"{base}/{name} is not listed in kustomization.yaml resources" for name in sorted(files)
+                 if name not in resources]
+    return problems
+
+
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def check_deployment(deployment: dict[str, Any]) -> list[str]:
+    """Probes, resources, non-root, read-only root filesystem, writable /tmp and workspace, graceful stop."""
+    where = "k8s Deployment"
+    pod = deployment["spec"]["template"]["spec"]
+    container = _container(deployment)
+    problems = []
+    probes = {"livenessProbe": "/healthz", "readinessProbe": "/readyz"}
+    for probe, path in probes.items():
+        got = container.get(probe, {}).get("httpGet", {}).get("path")
+        if got != path:
+            problems.append(f"{where}: {probe} must GET {path} (has {got!r})")
+    resources = container.get("resources", {})
+    for part in ("requests", "limits"):
+        values = resources.get(part, {})
+        if str(values.get("cpu")) != "500m" or str(values.get("memory")) != "1Gi":
+            problems.append(f"{where}: resources.{part} must be cpu 500m / memory 1Gi (has {values})")
+    pod_security = pod.get("securityContext", {})
+    security = container.get("securityContext", {})
+    if not (pod_security.get("runAsNonRoot") or security.get("runAsNonRoot")):
+        problems.append(f"{where}: runAsNonRoot is not set")
+    if int(pod_security.get("runAsUser", security.get("runAsUser", 0))) == 0:
+        problems.append(f"{where}: runAsUser must be a non-zero uid (the image's 10001)")
+    if security.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{where}: readOnlyRootFilesystem must be true")
+    if security.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{where}: allowPrivilegeEscalation must be false")
+    if "ALL" not in security.get("capabilities", {}).get("drop", []):
+        problems.append(f"{where}: capabilities must drop ALL")
+    problems += _check_writable(pod, container, where)
+    grace = int(pod.get("terminationGracePeriodSeconds", 30))
+    if grace <= 30:
+        problems.append(f"{where}: terminationGracePeriodSeconds {grace} leaves no room for http.shutdown_grace (30)")
+    return problems
+
+
+def _check_writable(pod: dict[str, Any], container: dict[str, Any], where: str) -> list[str]:
+    empty_dirs = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
+    mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+    problems = []
+    for path in ("/tmp", "/workspace"):  # noqa: S108 - mount paths in the pod, not files opened here
+        if mounts.get(path) not in empty_dirs:
+            problems.append(f"{where}: {path} must be an emptyDir mount (the root filesystem is read-only)")
+    return problems
+
+
+def _pod_labels(docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    labels: dict[str, str] = docs["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    return labels
+
+
+def _check_selectors(docs: dict[str, dict[str, Any]]) -> list[str]:
+    labels = _pod_labels(docs)
+    deployment = docs["Deployment"]
+    selectors = {
+        "Deployment": deployment["spec"]["selector"]["matchLabels"],
+        "Service": docs["Service"]["spec"]["selector"],
+        "PodDisruptionBudget": docs["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"],
+        "NetworkPolicy": docs["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"],
+    }
+    problems = [
+        f"k8s {kind}: selector {selector} does not select the Deployment's pods {labels}"
+        for kind, selector in selectors.items()
+        if not selector or any(labels.get(k) != v for k, v in selector.items())
+    ]
+    target = docs["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    if (target.get("kind"), target.get("name")) != ("Deployment", deployment["metadata"]["name"]):
+        problems.append(f"k8s HorizontalPodAutoscaler: scales {target}, not the Deployment")
+    ports = {p["name"] for p in _container(deployment).get("ports", [])}
+    for port in docs["Service"]["spec"]["ports"]:
+        if port.get("targetPort") not in ports:
+            problems.append(f"k8s Service: targetPort {port.get('targetPort')!r} is not a container port {ports}")
+    return problems
+
+
+def _check_ingress(ingress: dict[str, Any]) -> list[str]:
+    spec = ingress["spec"]
+    problems = []
+    tls_hosts = {h for entry in spec.get("tls", []) for h in entry.get("hosts", [])}
+    if not tls_hosts:
+        problems.append("k8s Ingress: no tls section (terminate TLS at the ingress)")
+    for rule in spec.get("rules", []):
+        if rule.get("host") not in tls_hosts:
+            problems.append(f"k8s Ingress: host {rule.get('host')!r} is served without TLS")
+        paths = {p["path"] for p in rule.get("http", {}).get("paths", [])}
+        exposed = paths & {"/metrics", "/healthz", "/readyz", "/"}
+        if exposed:
+            problems.append(f"k8s Ingress: exposes {sorted(exposed)} publicly")
+    return problems
+
+
+def _check_config(docs: dict[str, dict[str, Any]]) -> list[str]:
+    env = dict(docs["ConfigMap"].get("data", {}))
+    container = _container(docs["Deployment"])
+    refs = [ref.get("configMapRef", {}).get("name") for ref in container.get("envFrom", [])]
+    problems = []
+    if docs["ConfigMap"]["metadata"]["name"] not in refs:
+        problems.append("k8s Deployment: does not load the ConfigMap with envFrom")
+    args = container.get("args", [])
+    public = "--host" in args and args[args.index("--host") + 1] == ALL_INTERFACES
+    secret = docs["Secret"]
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    volumes = docs["Deployment"]["spec"]["template"]["spec"].get("volumes", [])
+    with tempfile.TemporaryDirectory() as tmp:
+        files: dict[str, Path] = {}
+        for volume in volumes:
+            if volume.get("secret", {}).get("secretName") == secret["metadata"]["name"]:
+                for key, value in secret.get("stringData", {}).items():
+                    local = Path(tmp) / key
+                    local.write_text(value, encoding="utf-8")
+                    files[f"{mounts[volume['name']]}/{key}"] = local
+        problems += check_env(env, "k8s ConfigMap", binds_publicly=public, files=files)
+    if "--metrics-port" in args:
+        metrics_port = int(args[args.index("--metrics-port") + 1])
+        declared = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+        if declared.get("metrics") != metrics_port:
+            problems.append(f"k8s Deployment: --metrics-port {metrics_port} is not the container port 'metrics'")
+        annotation = docs["Deployment"]["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/port")
+        if annotation is not None and int(annotation) != metrics_port:
+            problems.append(f"k8s Deployment: prometheus.io/port {annotation} is not --metrics-port {metrics_port}")
+    return problems

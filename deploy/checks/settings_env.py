@@ -1,0 +1,100 @@
+"""GGEN_MCP_* environment in the deployment files: every name a real setting, every value valid."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from unittest import mock
+
+from pydantic import BaseModel
+
+from ggen_mcp_core.auth import load_api_keys
+from ggen_mcp_core.config import ConfigError, Settings, reference_markdown
+
+# Sections of the packs, as each pack reads them (ctx.settings.section(name, Model)). Packs that declare
+# SETTINGS_SECTION in their plugin module are found through it as well.
+PACK_SECTIONS = {
+    "graph": "ggen_graph.settings:GraphSettings",
+    "template": "ggen_template.settings:TemplateSettings",
+    "market": "ggen_market.settings:MarketSettings",
+    "hooks": "ggen_hook.settings:HookSettings",
+}
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - compared with, never bound
+# Read by uvicorn or the OpenTelemetry SDK, not by ggen-mcp's settings.
+OTHER_KNOWN = re.compile(r"^(FORWARDED_ALLOW_IPS|OTEL_[A-Z_]+|PYTHON[A-Z_]*)$")
+
+
+def pack_sections() -> dict[str, type[BaseModel]]:
+    """Settings model of each pack section."""
+    sections: dict[str, type[BaseModel]] = {}
+    for name, target in PACK_SECTIONS.items():
+        module, _, attr = target.partition(":")
+        sections[name] = getattr(importlib.import_module(module), attr)
+    return sections
+
+
+def known_names(sections: Mapping[str, type[BaseModel]]) -> set[str]:
+    """Every GGEN_MCP_* variable ggen-mcp reads, from the same table `ggen-mcp config --markdown` prints."""
+    table = reference_markdown(dict(sections))
+    return set(re.findall(r"\| `(GGEN_MCP_[A-Z0-9_]+)` \|", table))
+
+
+def check_env(env: Mapping[str, str], where: str, *, binds_publicly: bool, files: Mapping[str, Path]) -> list[str]:
+    """Problems with a deployment's environment; ``files`` maps in-container paths to local stand-ins."""
+    sections = pack_sections()
+    known = known_names(sections)
+    problems = [
+        f"{where}: {name} is not a ggen-mcp setting (see docs/configuration.md)"
+        for name in sorted(env)
+        if name.startswith("GGEN_MCP_") and name not in known
+    ]
+    problems += [
+        f"{where}: {name} is neither a ggen-mcp setting nor a variable uvicorn/OpenTelemetry read"
+        for name in sorted(env)
+        if not name.startswith("GGEN_MCP_") and not OTHER_KNOWN.match(name)
+    ]
+    if problems:
+        return problems
+    with mock.patch.dict(os.environ, {k: v for k, v in env.items()}, clear=True):
+        try:
+            settings = Settings.load()
+            for name, model in sections.items():
+                settings.section(name, model)
+        except ConfigError as exc:
+            return [f"{where}: {exc}"]
+    if binds_publicly and settings.auth.mode == "none" and not settings.http.insecure_no_auth:
+        problems.append(f"{where}: binds 0.0.0.0 with auth.mode = none: ggen-mcp refuses to start that way")
+    if settings.auth.mode == "api_key":
+        problems += _check_keys_file(settings, where, files)
+    problems += _check_hosts(settings, where)
+    return problems
+
+
+def _check_keys_file(settings: Settings, where: str, files: Mapping[str, Path]) -> list[str]:
+    path = settings.auth.api_keys_file
+    if path is None and not settings.auth.api_keys:
+        return [f"{where}: auth.mode = api_key without auth.api_keys or auth.api_keys_file"]
+    if path is None:
+        return []
+    local = files.get(str(path))
+    if local is None:
+        return [f"{where}: auth.api_keys_file {path} is not provided by the deployment (secret/volume)"]
+    try:
+        keys = load_api_keys([], local)
+    except Exception as exc:
+        return [f"{where}: {local} (mounted as {path}) is not a valid keys file: {exc}"]
+    return [] if keys else [f"{where}: {local} holds no keys"]
+
+
+def _check_hosts(settings: Settings, where: str) -> list[str]:
+    problems = []
+    for pattern in settings.http.allowed_hosts:
+        host = pattern[:-2] if pattern.endswith(":*") else pattern
+        if not host or "/" in host or " " in host:
+            problems.append(f"{where}: http.allowed_hosts entry {pattern!r} is not host[:port] or host:*")
+    if settings.http.dns_rebinding_protection is False:
+        problems.append(f"{where}: DNS-rebinding protection is off")
+    return problems

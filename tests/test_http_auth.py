@@ -102,9 +102,11 @@ async def test_flood_is_limited_per_principal_over_http(
     base = http_server(api_key_host)
 
     async def calls(key: str, count: int) -> list[Any]:
-        async with httpx.AsyncClient(headers={"authorization": f"Bearer {key}"}) as http:
-            async with Client(streamable_http_client(f"{base}/mcp", http_client=http), mode="auto") as client:
-                return [await client.call_tool("demo_echo", {"text": "f"}) for _ in range(count)]
+        async with (
+            httpx.AsyncClient(headers={"authorization": f"Bearer {key}"}) as http,
+            Client(streamable_http_client(f"{base}/mcp", http_client=http), mode="auto") as client,
+        ):
+            return [await client.call_tool("demo_echo", {"text": "f"}) for _ in range(count)]
 
     flood = await calls("bob-key", 5)
     assert [r.is_error for r in flood] == [False, False, False, True, True]

@@ -132,3 +132,18 @@ def test_auth_misconfiguration_is_fatal(fixture_site: Path, ggen_host: Any) -> N
         ggen_host(["demo"], auth={"mode": "jwt", "jwt": {"jwks_url": "https://issuer.example/jwks"}})
     with pytest.raises(ConfigError, match="only https URLs"):
         ggen_host(["demo"], auth={"mode": "jwt", "jwt": {"audience": "a", "jwks_url": "http://issuer.example/jwks"}})
+
+
+async def test_limits_are_shared_through_redis(fixture_site: Path, ggen_host: Any, redis_url: str) -> None:
+    """Two replicas (two hosts) share one Redis: the limit holds across them."""
+    settings = {
+        "auth": {"mode": "api_key", "api_keys": KEYS},
+        "rate_limit": {"limit": "4/minute", "storage": redis_url},
+    }
+    replica_a, replica_b = ggen_host(["demo"], **settings), ggen_host(["demo"], **settings)
+    outcomes = []
+    for replica in (replica_a, replica_b, replica_a, replica_b, replica_a, replica_b):
+        result = await call_tool(replica, "demo_echo", {"text": "r"}, request=as_user("alice-key"))
+        outcomes.append(result.is_error)
+    assert outcomes == [False, False, False, False, True, True]
+    assert not (await call_tool(replica_b, "demo_echo", {"text": "r"}, request=as_user("bob-key"))).is_error

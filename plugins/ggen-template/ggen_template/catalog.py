@@ -103,7 +103,8 @@ def pack_templates(workspace: Workspace, resolver: Resolver | None) -> Iterator[
             continue
         if not folder.is_dir():
             continue
-        for ref, path in _walk(folder, workspace, lambda rel, p=pack_id: f"{p}:{rel}"):
+        prefix = f"{pack_id}:"
+        for ref, path in _walk(folder, workspace, prefix.__add__):
             found = resolver(ref)
             if found is not None and Path(found).resolve() == path:
                 yield pack_id, ref, path

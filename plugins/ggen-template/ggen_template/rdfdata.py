@@ -166,7 +166,7 @@ class TemplateGraph:
         from ggen_graph.engine import format_from_name
 
         try:
-            return format_from_name(None, reference)
+            return str(format_from_name(None, reference))
         except ValueError as exc:
             raise TemplateError(str(exc), template=self.name) from None
 

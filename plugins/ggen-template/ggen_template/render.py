@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from ggen_mcp_core import ToolError
 from ggen_template import casing
@@ -104,20 +104,26 @@ class Renderer:
         return env
 
     def _random_functions(self) -> dict[str, Callable[..., Any]]:
-        rng = lambda: self.rng  # noqa: E731 - the generator is reseeded per template
+        """``random()``, ``randint()``, ``choice()``, ``shuffle()``, ``uuid()`` on the current template's generator."""
+
+        def random_() -> float:
+            return self.rng.random()
+
+        def randint(low: Any, high: Any) -> int:
+            return self.rng.randint(int(low), int(high))
+
+        def choice(seq: Any) -> Any:
+            return self.rng.choice(list(seq))
 
         def shuffle(seq: Any) -> list[Any]:
             items = list(seq)
-            rng().shuffle(items)
+            self.rng.shuffle(items)
             return items
 
-        return {
-            "random": lambda: rng().random(),
-            "randint": lambda a, b: rng().randint(int(a), int(b)),
-            "choice": lambda seq: rng().choice(list(seq)),
-            "shuffle": shuffle,
-            "uuid": lambda: str(uuid.UUID(int=rng().getrandbits(128), version=4)),
-        }
+        def uuid_() -> str:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+        return {"random": random_, "randint": randint, "choice": choice, "shuffle": shuffle, "uuid": uuid_}
 
     # -- rendering ---------------------------------------------------------------------------------
 

@@ -24,12 +24,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from types import BuiltinMethodType, CodeType
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import StrictUndefined, nodes, pass_context
 from jinja2.environment import TemplateModule
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, LoopContext, Macro
-from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from ggen_template.errors import RenderLimitError
 
@@ -101,7 +102,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         for loop in list(tree.find_all(nodes.For)):
-            loop.iter = _filter(loop.iter, GUARD_FILTER)
+            loop.iter = _filter(cast(nodes.Expr, loop.iter), GUARD_FILTER)
         _wrap_concats(tree)
         return tree
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ggen_mcp_core import ToolError
-from ggen_template.actions import Action, Planned, read_existing
+from ggen_template.actions import Action, ActionType, Planned, read_existing
 from ggen_template.generate import Job, Prepared
 from ggen_template.models import (
     FileDiff,
@@ -35,7 +35,10 @@ from ggen_template.writer import SetWriter, WriteReport
 if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
 
-WRITING = ("create", "overwrite", "inject")
+DiffStatus = Literal["added", "modified", "injected", "unchanged", "skipped"]
+
+WRITING: tuple[ActionType, ...] = ("create", "overwrite", "inject")
+STATUS: dict[str, DiffStatus] = {"create": "added", "overwrite": "modified", "inject": "injected"}
 
 
 def _elapsed_ms(started: float) -> float:
@@ -170,12 +173,10 @@ def _diffs(prepared: Prepared, ctx: ToolContext) -> list[FileDiff]:
     for path, action in final.items():
         old = read_existing(ctx.workspace.resolve(path), max_bytes)
         if action.type == "skip":
-            status = "unchanged" if action.reason == "unchanged" else "skipped"
-            files.append(FileDiff(path=path, status=status, diff=""))
+            skipped: DiffStatus = "unchanged" if action.reason == "unchanged" else "skipped"
+            files.append(FileDiff(path=path, status=skipped, diff=""))
             continue
-        status = {"create": "added", "overwrite": "modified", "inject": "injected"}[kinds[path]]
-        if old is not None and kinds[path] == "create":
-            status = "modified"
+        status: DiffStatus = "modified" if old is not None and kinds[path] == "create" else STATUS[kinds[path]]
         diff = "".join(difflib.unified_diff((old or "").splitlines(keepends=True),
                                             (action.content or "").splitlines(keepends=True),
                                             fromfile=f"a/{path}" if old is not None else "/dev/null",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ggen_mcp_core import ToolError
 from ggen_template import catalog
@@ -60,7 +60,7 @@ def _create(args: TemplateCreateInput, ctx: ToolContext) -> TemplateCreateOutput
 
 def with_metadata(content: str, description: str | None, tags: list[str]) -> str:
     """``content`` with ``description`` and ``tags`` added to its front matter (created if absent)."""
-    added = {}
+    added: dict[str, Any] = {}
     if description is not None:
         added["description"] = description
     if tags:

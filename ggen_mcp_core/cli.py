@@ -253,10 +253,16 @@ def plugins(ctx: click.Context, as_json: bool, show_all: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the input and output schemas.")
+@click.option("--markdown", is_flag=True, help="Print the tool reference (docs/tools.md) from the live schemas.")
 @click.pass_context
-def tools(ctx: click.Context, as_json: bool) -> None:
+def tools(ctx: click.Context, as_json: bool, markdown: bool) -> None:
     """List the tools the server would serve."""
     host = load_host(ctx)
+    if markdown:
+        from ggen_mcp_core.reference import tools_markdown
+
+        click.echo(tools_markdown(sorted(host.tools.values(), key=lambda s: (s.plugin, s.name))), nl=False)
+        return
     rows = [
         {
             "name": spec.name,

@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +77,6 @@ def timed(func: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     return samples, result
 
 
-async def timed_async(func: Callable[[], Awaitable[Any]], repeat: int) -> tuple[list[float], Any]:
-    await func()
-    samples, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = await func()
-        samples.append(time.perf_counter() - start)
-    return samples, result
-
-
 def direct_rows(store: Any, sparql: str) -> list[list[str | None]]:
     """pyoxigraph called directly: run the query and read every row's values."""
     return [[term.value if term is not None else None for term in solution] for solution in store.query(sparql)]
@@ -96,7 +86,7 @@ def rdflib_rows(graph: Any, sparql: str) -> list[list[str | None]]:
     return [[str(term) if term is not None else None for term in row] for row in graph.query(sparql)]
 
 
-async def bench_load(work: Path, triples: int, mode: str) -> dict[str, Any]:
+async def bench_load(work: Path, triples: int, mode: str, rounds: int) -> dict[str, Any]:
     """graph_load of a generated file against Store.bulk_load of the same file, both into on-disk stores."""
     import pyoxigraph as ox
 
@@ -108,23 +98,26 @@ async def bench_load(work: Path, triples: int, mode: str) -> dict[str, Any]:
     generate(data, triples)
     size = data.stat().st_size
 
-    start = time.perf_counter()
-    store = ox.Store(str(work / "direct-load"))
-    store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
-    direct_s = time.perf_counter() - start
-    direct_count = len(store)
-    del store
-
-    host = make_host(workspace, ["graph"])
-    async with open_client(host, mode=mode) as client:
-        await client.call_tool("graph_list", {})  # start the store worker outside the timing
+    direct_runs: list[float] = []
+    tool_runs: list[float] = []
+    for run in range(rounds):  # alternating, so both see the same machine and the same page cache
         start = time.perf_counter()
-        result = await client.call_tool("graph_load", {"file": "data.nt"})
-        tool_s = time.perf_counter() - start
-    if result.is_error:
-        raise RuntimeError(result.content[0].text)
-    added = result.structured_content["triples_added"]
-    assert added == direct_count == triples, (added, direct_count, triples)
+        store = ox.Store(str(work / f"direct-load-{run}"))
+        store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
+        direct_runs.append(time.perf_counter() - start)
+        direct_count = len(store)
+        del store
+        host = make_host(workspace, ["graph"])
+        async with open_client(host, mode=mode) as client:
+            await client.call_tool("graph_list", {})  # start the store worker outside the timing
+            start = time.perf_counter()
+            result = await client.call_tool("graph_load", {"file": "data.nt", "graph": f"urn:bench:{run}"})
+            tool_runs.append(time.perf_counter() - start)
+        if result.is_error:
+            raise RuntimeError(result.content[0].text)
+        added = result.structured_content["triples_added"]
+        assert added == direct_count == triples, (added, direct_count, triples)
+    direct_s, tool_s = statistics.median(direct_runs), statistics.median(tool_runs)
     return {
         "triples": triples,
         "file_bytes": size,
@@ -133,10 +126,14 @@ async def bench_load(work: Path, triples: int, mode: str) -> dict[str, Any]:
         "bulk_load_tps": round(triples / direct_s),
         "graph_load_tps": round(triples / tool_s),
         "ratio": round(direct_s / tool_s, 3),
+        "bulk_load_runs_s": [round(x, 3) for x in direct_runs],
+        "graph_load_runs_s": [round(x, 3) for x in tool_runs],
     }
 
 
-async def bench_queries(work: Path, triples: int, repeat: int, mode: str, with_rdflib: bool) -> dict[str, Any]:
+async def bench_queries(
+    work: Path, triples: int, repeat: int, mode: str, with_rdflib: bool, rdflib_repeat: int
+) -> dict[str, Any]:
     """The five queries through graph_query, through pyoxigraph directly and (optionally) through rdflib."""
     import pyoxigraph as ox
 
@@ -160,13 +157,12 @@ async def bench_queries(work: Path, triples: int, repeat: int, mode: str, with_r
         rdflib_load_s = round(time.perf_counter() - start, 3)
 
     rows: dict[str, Any] = {}
-    host = make_host(workspace, ["graph"])
+    host = make_host(workspace, ["graph"], graph={"bulk_load_bytes": 1})  # the same loader as the direct store
     async with open_client(host, mode=mode) as client:
         loaded = await client.call_tool("graph_load", {"file": "data.nt"})
         if loaded.is_error:
             raise RuntimeError(loaded.content[0].text)
         for name, sparql in QUERIES.items():
-            direct_samples, direct_result = timed(lambda q=sparql: direct_rows(direct, q), repeat)
 
             async def call(q: str = sparql) -> Any:
                 result = await client.call_tool("graph_query", {"sparql": q})
@@ -174,20 +170,31 @@ async def bench_queries(work: Path, triples: int, repeat: int, mode: str, with_r
                     raise RuntimeError(result.content[0].text)
                 return result.structured_content
 
-            tool_samples, tool_result = await timed_async(call, repeat)
+            direct_result = direct_rows(direct, sparql)  # warm-up, both sides
+            tool_result = await call()
             assert tool_result["count"] == len(direct_result), (name, tool_result["count"], len(direct_result))
+            direct_samples, tool_samples, server_ms = [], [], []
+            for _ in range(repeat):  # interleaved, so both sides see the same machine
+                start = time.perf_counter()
+                direct_rows(direct, sparql)
+                direct_samples.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                tool_result = await call()
+                tool_samples.append(time.perf_counter() - start)
+                server_ms.append(tool_result["duration_ms"])
             direct_ms, tool_ms = median_ms(direct_samples), median_ms(tool_samples)
+            paired = median_ms([t - d for t, d in zip(tool_samples, direct_samples, strict=True)])
             entry = {
                 "rows": len(direct_result),
                 "pyoxigraph_ms": direct_ms,
                 "graph_query_ms": tool_ms,
-                "overhead_ms": round(tool_ms - direct_ms, 3),
+                "overhead_ms": paired,
                 "budget_ms": round(1 + 0.1 * direct_ms, 3),
-                "within_budget": tool_ms - direct_ms <= 1 + 0.1 * direct_ms,
-                "server_side_ms": tool_result["duration_ms"],
+                "within_budget": paired <= 1 + 0.1 * direct_ms,
+                "server_side_ms": round(statistics.median(server_ms), 3),
             }
             if graph is not None:
-                rdflib_samples, rdflib_result = timed(lambda q=sparql: rdflib_rows(graph, q), repeat)
+                rdflib_samples, rdflib_result = timed(lambda q=sparql: rdflib_rows(graph, q), rdflib_repeat)
                 assert len(rdflib_result) == len(direct_result), (name, len(rdflib_result), len(direct_result))
                 entry["rdflib_ms"] = median_ms(rdflib_samples)
                 entry["rdflib_over_graph_query"] = round(entry["rdflib_ms"] / tool_ms, 1)
@@ -199,16 +206,17 @@ def report(results: dict[str, Any]) -> str:
     load = results["load"]
     lines = [
         f"Machine: {results['machine']}; Python {results['python']}; pyoxigraph {results['pyoxigraph']}; "
-        f"rdflib {results['rdflib']}; MCP client mode `{results['mode']}`; median of {results['repeat']} runs "
-        "after one warm-up.",
+        f"rdflib {results['rdflib']}; MCP client mode `{results['mode']}`; medians of {results['repeat']} runs "
+        f"after one warm-up ({results['rdflib_repeat']} for rdflib); pyoxigraph-direct and graph_query runs "
+        "alternate, and the overhead is the median of their paired differences.",
         "",
         "### Load",
         "",
-        "| triples | file | Store.bulk_load | graph_load | graph_load / bulk_load (triples/s) |",
+        "| triples | file | Store.bulk_load (runs) | graph_load (runs) | graph_load / bulk_load (triples/s) |",
         "|---|---|---|---|---|",
         f"| {load['triples']:,} | {load['file_bytes'] / 1e6:.1f} MB | {load['bulk_load_s']} s "
-        f"({load['bulk_load_tps']:,}/s) | {load['graph_load_s']} s ({load['graph_load_tps']:,}/s) | "
-        f"**{load['ratio']}** |",
+        f"({load['bulk_load_tps']:,}/s; {', '.join(map(str, load['bulk_load_runs_s']))}) | {load['graph_load_s']} s "
+        f"({load['graph_load_tps']:,}/s; {', '.join(map(str, load['graph_load_runs_s']))}) | **{load['ratio']}** |",
     ]
     for block in results["queries"]:
         with_rdflib = any("rdflib_ms" in q for q in block["queries"].values())
@@ -216,14 +224,16 @@ def report(results: dict[str, Any]) -> str:
             "",
             f"### Queries over {block['triples']:,} triples",
             "",
-            "| query | rows | pyoxigraph direct | graph_query (MCP) | overhead | budget 1 ms + 10 % | within |"
+            "| query | rows | pyoxigraph direct | graph_query (MCP) | of which server side | overhead (paired) "
+            "| budget 1 ms + 10 % | within |"
             + (" rdflib | rdflib / graph_query |" if with_rdflib else ""),
-            "|---|---|---|---|---|---|---|" + ("---|---|" if with_rdflib else ""),
+            "|---|---|---|---|---|---|---|---|" + ("---|---|" if with_rdflib else ""),
         ]
         for name, q in block["queries"].items():
             row = (
                 f"| {name} | {q['rows']} | {q['pyoxigraph_ms']} ms | {q['graph_query_ms']} ms | "
-                f"{q['overhead_ms']} ms | {q['budget_ms']} ms | {'yes' if q['within_budget'] else 'no'} |"
+                f"{q['server_side_ms']} ms | {q['overhead_ms']} ms | {q['budget_ms']} ms | "
+                f"{'yes' if q['within_budget'] else 'no'} |"
             )
             if with_rdflib:
                 row += f" {q.get('rdflib_ms', '-')} ms | {q.get('rdflib_over_graph_query', '-')}x |"
@@ -244,27 +254,31 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "rdflib": rdflib.__version__,
         "mode": args.mode,
         "repeat": args.repeat,
+        "rdflib_repeat": args.rdflib_repeat,
         "queries": [],
     }
     with tempfile.TemporaryDirectory(prefix="ggen-graph-bench-") as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        results["load"] = await bench_load(work, args.load_triples, args.mode)
+        results["load"] = await bench_load(work, args.load_triples, args.mode, args.load_rounds)
         for size in args.triples:
             with_rdflib = size <= args.rdflib_max
-            results["queries"].append(await bench_queries(work, size, args.repeat, args.mode, with_rdflib))
+            block = await bench_queries(work, size, args.repeat, args.mode, with_rdflib, args.rdflib_repeat)
+            results["queries"].append(block)
         results["seconds"] = round(time.perf_counter() - started, 1)
-    from ggen_graph.stores import close_all
+        from ggen_graph.stores import close_all
 
-    close_all()
+        close_all()
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--load-triples", type=int, default=1_000_000, help="size of the load benchmark file")
+    parser.add_argument("--load-rounds", type=int, default=2, help="alternating load runs of each kind")
     parser.add_argument("--triples", type=int, nargs="+", default=[100_000, 1_000_000], help="query dataset sizes")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per query (after one warm-up)")
+    parser.add_argument("--rdflib-repeat", type=int, default=3, help="timed runs per query through rdflib")
     parser.add_argument("--rdflib-max", type=int, default=100_000, help="largest dataset also run through rdflib")
     parser.add_argument("--mode", choices=["legacy", "auto"], default="legacy", help="MCP client protocol era")
     parser.add_argument("--json", type=Path, help="also write the raw results here")

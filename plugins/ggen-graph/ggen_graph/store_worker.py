@@ -46,7 +46,8 @@ def serve(conn: Connection, path: str | None, threads: int, network_guard: bool)
             if message is None:
                 break
             pool.submit(_answer, ops, conn, send_lock, *message)
-    store.flush()
+    with contextlib.suppress(OSError):  # the directory may be gone (a deleted workspace): nothing to keep
+        store.flush()
 
 
 def _answer(ops: StoreOps, conn: Connection, send_lock: threading.Lock, request_id: int, op: str, kwargs: Any) -> None:

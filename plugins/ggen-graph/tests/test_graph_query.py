@@ -136,3 +136,19 @@ async def test_service_allowlist(graph_host, ggen_client) -> None:
     async with ggen_client(host, mode="legacy") as client:
         text = await refused(client, sparql="SELECT * WHERE { SERVICE <http://127.0.0.1:9/other> { ?s ?p ?o } }")
         assert "not an allowed endpoint" in text and "http://127.0.0.1:9/allowed" in text
+
+
+async def test_rows_are_cut_to_the_hosts_result_cap(ggen_host, ggen_client) -> None:
+    host = ggen_host(["graph"], limits={"max_result_bytes": 20_000})
+    async with ggen_client(host, mode="legacy") as client:
+        await client.call_tool("graph_load", {"content": ntriples(2_000), "format": "ntriples"})
+        result = await client.call_tool("graph_query", {"sparql": "SELECT ?s ?o WHERE { ?s ?p ?o }"})
+        assert not result.is_error, tool_text(result)
+        data = result.structured_content
+        assert data["truncated"] is True and 64 <= data["count"] < 1000 and len(data["rows"]) == data["count"]
+        assert len(tool_text(result).encode()) <= 20_000
+        built = await client.call_tool("graph_query", {"sparql": "CONSTRUCT WHERE { ?s ?p ?o }"})
+        assert not built.is_error and built.structured_content["truncated"] is True
+        assert built.structured_content["ntriples"].count("\n") == built.structured_content["count"]
+        exported = await client.call_tool("graph_export", {"format": "ntriples"})
+        assert not exported.is_error and exported.structured_content["truncated"] is True

@@ -43,6 +43,12 @@ def open_store(ctx: ToolContext) -> GraphStore:
     return store_for(graph_settings(ctx), ctx.workspace.state_dir)
 
 
+def result_budget(ctx: ToolContext) -> int:
+    """The bytes a tool result may take: the host's ``limits.max_result_bytes`` (1 MiB when it has none)."""
+    limits = getattr(ctx.settings, "limits", None)
+    return int(getattr(limits, "max_result_bytes", 1024 * 1024))
+
+
 def graph_label(graph: str | None) -> str:
     """How a graph is named in messages: its IRI, or ``default graph``."""
     return graph if graph is not None else "default graph"

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
+from ggen_graph.tools.common import (
+    FormatName,
+    GraphIri,
+    Timer,
+    WorkspacePath,
+    graph_settings,
+    open_store,
+    result_budget,
+)
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -62,14 +70,16 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
             format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
             output=ctx.workspace.relative(written), duration_ms=timer.ms,
         )
-    cap = settings.max_export_bytes
+    # JSON escapes (\n, \t, \") may double the text inside the result: keep it under half the host's cap.
+    cap = max(1024, min(settings.max_export_bytes, result_budget(ctx) // 2 - 4096))
     dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
     data, truncated = dumped["data"], dumped["total_bytes"] > cap
     message = None
     if truncated:
         data = cut_at_statement(data, fmt)
         message = (
-            f"the {dumped['total_bytes']}-byte export was cut to {len(data)} bytes (graph.max_export_bytes = {cap})"
+            f"the {dumped['total_bytes']}-byte export was cut to {len(data)} bytes (the inline cap is {cap} bytes: "
+            "graph.max_export_bytes, and half of limits.max_result_bytes)"
             + ("; the text ends at a statement boundary" if fmt in {"turtle", "ntriples", "nquads", "trig"} else
                "; it is not a complete document")
             + ": pass output to write the whole graph to a file"

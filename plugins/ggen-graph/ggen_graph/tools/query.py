@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store
+from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store, result_budget
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -117,12 +118,50 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
         typed = [
             {k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows
         ] if args.typed else None
-        return QueryOutput.model_validate(
+        output = QueryOutput.model_validate(
             {**common, "variables": result.variables, "rows": result.rows, "typed_rows": typed,
              "count": result.count, "truncated": result.truncated, "duration_ms": timer.ms}
         )
+        return fit_rows(output, result_budget(ctx))
     if isinstance(result, ConstructResult):
-        return QueryOutput(
+        output = QueryOutput(
             **common, ntriples=result.ntriples, count=result.count, truncated=result.truncated, duration_ms=timer.ms
         )
+        return fit_triples(output, result_budget(ctx))
     return QueryOutput(**common, boolean=bool(result), count=1, truncated=False, duration_ms=timer.ms)
+
+
+def encoded_size(output: BaseModel) -> int:
+    """Bytes of the result's text block, as the host writes it (indented JSON)."""
+    return len(json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2).encode())
+
+
+def fit_rows(output: QueryOutput, budget: int) -> QueryOutput:
+    """Drop trailing rows until the result fits the host's result cap (then ``truncated`` is true)."""
+    if output.count < 64 or encoded_size(output) <= budget:
+        return output
+    keep = output.count
+    while keep > 0:
+        keep = int(keep * 0.8)
+        typed = output.typed_rows[:keep] if output.typed_rows is not None else None
+        smaller = output.model_copy(
+            update={"rows": output.rows[:keep], "typed_rows": typed, "count": keep, "truncated": True}
+        )
+        if encoded_size(smaller) <= budget:
+            return smaller
+    return output.model_copy(update={"rows": [], "typed_rows": None, "count": 0, "truncated": True})
+
+
+def fit_triples(output: QueryOutput, budget: int) -> QueryOutput:
+    """Cut CONSTRUCT/DESCRIBE text at a triple boundary until the result fits the host's result cap."""
+    text = output.ntriples or ""
+    if len(text) < budget // 4 or encoded_size(output) <= budget:
+        return output
+    lines = text.splitlines(keepends=True)
+    keep = len(lines)
+    while keep > 0:
+        keep = int(keep * 0.8)
+        smaller = output.model_copy(update={"ntriples": "".join(lines[:keep]), "count": keep, "truncated": True})
+        if encoded_size(smaller) <= budget:
+            return smaller
+    return output.model_copy(update={"ntriples": "", "count": 0, "truncated": True})

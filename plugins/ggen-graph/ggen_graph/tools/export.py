@@ -71,7 +71,7 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
             output=ctx.workspace.relative(written), duration_ms=timer.ms,
         )
     # JSON escapes (\n, \t, \") may double the text inside the result: keep it under half the host's cap.
-    cap = max(1024, min(settings.max_export_bytes, result_budget(ctx) // 2 - 4096))
+    cap = min(settings.max_export_bytes, max(1024, result_budget(ctx) // 2 - 4096))
     dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
     data, truncated = dumped["data"], dumped["total_bytes"] > cap
     message = None

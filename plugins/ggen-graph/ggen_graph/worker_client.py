@@ -151,6 +151,7 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
+        self._closed = False
         self.restarts = 0
 
     @property
@@ -227,6 +228,8 @@ class WorkerClient:
 
     def _ensure(self) -> _Worker:
         with self._lock:
+            if self._closed:
+                raise StoreUnavailable("the graph store was closed; retry the call")
             worker = self._worker
             if worker is not None and worker.alive and worker.process.is_alive():
                 return worker
@@ -282,6 +285,7 @@ class WorkerClient:
         """Stop the worker: let it finish running calls and flush, kill it if it does not end in time."""
         with self._lock:
             worker, self._worker = self._worker, None
+            self._closed = True
         if worker is None:
             return
         worker.lost_reason = "the graph store was closed"

@@ -52,14 +52,18 @@ async def test_export_refusals(graph_host, ggen_client, ggen_workspace, tmp_path
     elsewhere.mkdir()
     (ggen_workspace / "escape").symlink_to(elsewhere)
     async with ggen_client(graph_host(), mode="legacy") as client:
+        await client.call_tool("graph_load", {"content": TURTLE})
         cases = {
             "outside": ({"output": "../x.ttl"}, "outside the workspace"),
             "symlink": ({"output": "escape/x.ttl"}, "outside the workspace"),
             "unknown graph": ({"graph": f"{EX}nothing"}, "does not exist"),
             "extension": ({"output": "x.docx"}, "cannot tell the RDF format"),
+            "state dir": ({"output": ".ggen/store/CURRENT", "format": "ntriples"}, "state directory"),
         }
         for label, (args, message) in cases.items():
             result = await client.call_tool("graph_export", args)
             assert result.is_error, label
             assert message in tool_text(result), (label, tool_text(result))
         assert not list(elsewhere.iterdir())
+        still = await client.call_tool("graph_query", {"sparql": "ASK { ex:alice ?p ?o }"})
+        assert still.structured_content["boolean"] is True

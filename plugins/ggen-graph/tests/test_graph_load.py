@@ -92,6 +92,7 @@ async def test_inputs_that_must_be_refused(graph_host, ggen_client, ggen_workspa
         "both": ({"file": "big.nt", "content": "x"}, "exactly one of file and content"),
         "neither": ({"format": "turtle"}, "exactly one of file and content"),
         "bad graph": ({"content": "", "graph": "not an iri"}, "graph"),
+        "bad base": ({"content": "<a> <b> <c> .", "base_iri": "no scheme"}, "base_iri"),
     }
     async with ggen_client(graph_host(max_load_bytes=1000), mode="legacy") as client:
         for label, (args, message) in cases.items():

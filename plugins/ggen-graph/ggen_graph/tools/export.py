@@ -61,6 +61,9 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
     store = open_store(ctx)
     if args.output is not None:
         target = ctx.workspace.resolve(args.output)
+        state = ctx.workspace.state_dir
+        if target == state or state in target.parents:
+            raise ToolError(f"output {args.output!r} is inside the server's state directory (.ggen/): choose another")
         cap = settings.max_export_file_bytes
         dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
         if dumped["total_bytes"] > cap:

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
+from ggen_graph.tools.common import (
+    IRI_PATTERN,
+    FormatName,
+    GraphIri,
+    Timer,
+    WorkspacePath,
+    graph_settings,
+    open_store,
+)
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -33,7 +41,10 @@ class LoadInput(BaseModel):
     )
     graph: GraphIri | None = Field(None, description="Named graph to load into; the default graph when absent.")
     base_iri: str | None = Field(
-        None, max_length=2048, description="Base IRI that resolves relative IRIs in the input."
+        None,
+        max_length=2048,
+        pattern=IRI_PATTERN,
+        description="Absolute base IRI that resolves relative IRIs in the input.",
     )
     replace: bool = Field(False, description="Clear the target graph first (its old triples are removed).")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -127,9 +128,6 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
     """Problems that keep a tool from being registered (empty when it is fine)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
     problems = []
     if not TOOL_NAME.match(spec.name):
         problems.append(f"tool name {spec.name!r} breaks the MCP tool-name rules (1-128 of A-Z a-z 0-9 _ - .)")
@@ -145,18 +143,30 @@ def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
         return problems
     if not callable(spec.handler):
         problems.append(f"tool {spec.name!r}: handler is not callable")
-    for label, schema in (("input", spec.input_schema()), ("output", spec.output_schema())):
-        if schema is None:
-            continue
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            problems.append(f"tool {spec.name!r}: invalid {label} schema: {exc.message}")
-        if schema.get("type") != "object":
-            problems.append(f"tool {spec.name!r}: {label} schema must describe an object")
+    for label, model in (("input", spec.input_model), ("output", spec.output_model)):
+        if model is not None:
+            problems += [f"tool {spec.name!r}: {label} {problem}" for problem in _schema_problems(model)]
     if spec.timeout is not None and spec.timeout <= 0:
         problems.append(f"tool {spec.name!r}: timeout must be positive")
     return problems
+
+
+@functools.cache
+def _schema_problems(model: type[BaseModel]) -> tuple[str, ...]:
+    """Whether a model's JSON Schema is a valid object schema; cached per model class, since every host
+    built in a process (tests, `ggen-mcp call`) checks the same models."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    schema = _schema(model)
+    problems = []
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        problems.append(f"schema is invalid: {exc.message}")
+    if schema.get("type") != "object":
+        problems.append("schema must describe an object")
+    return tuple(problems)
 
 
 def validate_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> BaseModel:

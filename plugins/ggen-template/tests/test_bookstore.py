@@ -19,7 +19,7 @@ import pytest
 from conftest import call_ok
 
 pytestmark = pytest.mark.anyio
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "bookstore"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "bookstore"
 
 
 def import_file(path: Path, name: str) -> object:

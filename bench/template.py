@@ -1,7 +1,7 @@
 """Benchmark of the template pack: project_gen of the bookstore set on a generated N-class ontology.
 
-    .venv/bin/python plugins/ggen-template/bench/template.py                  # 1,000 classes, 7 runs
-    .venv/bin/python plugins/ggen-template/bench/template.py --classes 200 --repeat 3
+    .venv/bin/python bench/template.py                  # 1,000 classes, 7 runs
+    .venv/bin/python bench/template.py --classes 200 --repeat 3
 
 It measures, on the same machine and in the same run:
 

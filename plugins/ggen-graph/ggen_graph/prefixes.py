@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from pathlib import Path
 
 from ggen_mcp_core import atomic_write
@@ -23,6 +24,7 @@ WELL_KNOWN = {
 }
 SCAN_BYTES = 256 * 1024
 MAX_PREFIXES = 500
+RECHECK_SECONDS = 1.0
 
 _TURTLE = re.compile(rb"(?im)^\s*(?:@prefix|prefix)\s+([A-Za-z][\w.\-]*)?:\s*<([^<>\s]*)>")
 _XMLNS = re.compile(rb"xmlns:([A-Za-z_][\w.\-]*)\s*=\s*[\"']([^\"']+)[\"']")
@@ -50,9 +52,14 @@ class PrefixRegistry:
         self.path = path
         self._lock = threading.Lock()
         self._cached: tuple[tuple[int, int] | None, dict[str, str]] = (None, dict(WELL_KNOWN))
+        self._checked = -RECHECK_SECONDS
 
     def read(self) -> dict[str, str]:
-        """The recorded prefixes over the well-known ones (re-read only when the file changed)."""
+        """The recorded prefixes over the well-known ones (the file is checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked < RECHECK_SECONDS:
+            return self._cached[1]
+        self._checked = now
         try:
             stat = self.path.stat()
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
@@ -84,3 +91,4 @@ class PrefixRegistry:
                 current = dict(list(current.items())[-MAX_PREFIXES:])
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, json.dumps(current, indent=2, sort_keys=True))
+            self._checked = -RECHECK_SECONDS  # this process wrote it: read it again next time

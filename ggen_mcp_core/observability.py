@@ -35,6 +35,12 @@ AUTH_FAILURES = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+LIFECYCLE_EVENTS = Counter(
+    "ggen_mcp_lifecycle_events_total",
+    "Generation lifecycle events by name and outcome (pre_gen vs post_gen gives the generation success rate).",
+    ["event", "outcome"],
+    registry=REGISTRY,
+)
 PLUGIN_STATUS = Gauge(
     "ggen_mcp_plugin_status",
     "1 for the status each plugin is in, 0 otherwise.",
@@ -42,6 +48,22 @@ PLUGIN_STATUS = Gauge(
     registry=REGISTRY,
 )
 _STATUSES = ("loaded", "disabled", "unavailable", "failed_import", "failed_register")
+
+
+def counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
+    """A counter on the server's registry for a pack's own metric (created once per process)."""
+    existing = REGISTRY._names_to_collectors.get(name) or REGISTRY._names_to_collectors.get(f"{name}_total")
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return Counter(name, documentation, list(labels), registry=REGISTRY)
+
+
+def gauge(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
+    """A gauge on the server's registry for a pack's own metric (created once per process)."""
+    existing = REGISTRY._names_to_collectors.get(name)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return Gauge(name, documentation, list(labels), registry=REGISTRY)
 
 
 def set_plugin_status(records: Iterable[PluginRecord]) -> None:

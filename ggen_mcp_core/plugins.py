@@ -460,13 +460,17 @@ class PluginHost:
 
     async def emit_lifecycle(self, event: LifecycleEvent, context: ToolContext) -> None:
         """Run every ``ggen_lifecycle`` listener; the first exception aborts with a ``ToolError``."""
+        from ggen_mcp_core.observability import LIFECYCLE_EVENTS
+
         for impl in self._impls("ggen_lifecycle"):
             kwargs = {"event": event, "context": context}
             try:
                 await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
             except Exception as exc:
+                LIFECYCLE_EVENTS.labels(event=event.name, outcome="aborted").inc()
                 detail = str(exc) if isinstance(exc, ToolError) else type(exc).__name__
                 raise ToolError(f"{event.name} hook of plugin {impl.plugin_name!r} aborted: {detail}") from exc
+        LIFECYCLE_EVENTS.labels(event=event.name, outcome="ok").inc()
 
     def resolve_template(self, ref: str) -> Path | None:
         """The first path a ``ggen_resolve_template`` implementation gives for ``ref``; errors count as None."""

@@ -248,8 +248,15 @@ async def test_hook_ggen_on_tool_call(host: PluginHost, ggen_client: Any, demo: 
     assert all(e.duration >= 0 and len(e.arguments_digest or "") == 64 for e in demo.OBSERVED)
 
 
+def lifecycle_count(event: str, outcome: str) -> float:
+    from ggen_mcp_core.observability import REGISTRY
+
+    return REGISTRY.get_sample_value("ggen_mcp_lifecycle_events_total", {"event": event, "outcome": outcome}) or 0.0
+
+
 async def test_hook_ggen_lifecycle(host: PluginHost, ggen_client: Any, demo: Any) -> None:
     demo.LIFECYCLE.clear()
+    before = lifecycle_count("pre_gen", "ok"), lifecycle_count("pre_gen", "aborted"), lifecycle_count("post_gen", "ok")
     async with ggen_client(host) as client:
         ok = await client.call_tool("demo_generate", {"name": "report"})
         assert not ok.is_error, tool_text(ok)
@@ -259,6 +266,8 @@ async def test_hook_ggen_lifecycle(host: PluginHost, ggen_client: Any, demo: Any
     assert "pre_gen hook of plugin 'demo' aborted: generation of veto files is refused" in tool_text(vetoed)
     assert (host.workspace.root / "report.txt").read_text() == "hello report\n"
     assert not (host.workspace.root / "veto.txt").exists()
+    after = lifecycle_count("pre_gen", "ok"), lifecycle_count("pre_gen", "aborted"), lifecycle_count("post_gen", "ok")
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
 
 
 def test_hook_ggen_resolve_template(host: PluginHost) -> None:

@@ -8,6 +8,7 @@ and their sha256 are reproducible (the build is deterministic). No archive is ke
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -21,8 +22,9 @@ SOURCES = Path(__file__).parent / "packs"
 BUNDLED_UPDATED = "2026-11-01T00:00:00Z"
 
 
+@functools.lru_cache(maxsize=8)
 def sources_digest(sources: Path = SOURCES) -> str:
-    """A short digest of the bundled pack sources (names and contents)."""
+    """A short digest of the bundled pack sources (names and contents; computed once per process)."""
     return hashlib.sha256(hash_directory(sources).encode()).hexdigest()[:16]
 
 

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext, Workspace
 
 
+_LOCATED: dict[tuple[str, str, bool], Registry] = {}
+
+
+def _exists(path: str) -> bool:
+    """One stat: is the bundled registry's build still there (cheap enough for the event loop)."""
+    return os.path.isfile(path)
+
+
 class Market:
     """Everything a market tool needs, built per call from the context."""
 
@@ -47,11 +55,21 @@ class Market:
         if self._registry is None:
             self.check_layout()
             self._registry = locate(self.settings, self.policy, self.layout.cache)
+            _LOCATED[self._located_key()] = self._registry
         return self._registry
 
+    def _located_key(self) -> tuple[str, str, bool]:
+        return (self.settings.registry_url, str(self.layout.cache), self.settings.allow_file_urls)
+
     async def registry(self) -> Registry:
+        """The registry; found once per process and workspace, then answered without touching the disk
+        (unless the bundled registry's build has been deleted meanwhile)."""
         if self._registry is None:
-            await anyio.to_thread.run_sync(self.registry_sync)
+            known = _LOCATED.get(self._located_key())
+            if known is not None and (known.kind != "bundled" or _exists(known.index_url)):
+                self._registry = known
+            else:
+                await anyio.to_thread.run_sync(self.registry_sync)
         assert self._registry is not None
         return self._registry
 

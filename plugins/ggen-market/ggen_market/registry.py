@@ -9,6 +9,7 @@ note. Local registries (bundled, ``file://``) are re-read whenever their ``index
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -112,6 +113,7 @@ class Meta:
 
 
 _MEMO: dict[str, tuple[tuple[int, int, int], RegistryIndex]] = {}
+_META_MEMO: dict[str, tuple[tuple[int, int, int], Meta]] = {}
 
 
 def _stat_key(path: Path) -> tuple[int, int, int]:
@@ -143,11 +145,22 @@ class IndexStore:
         self.meta_path = cache_dir / "meta.json"
 
     def meta(self) -> Meta | None:
-        return Meta.read(self.meta_path) if self.index_path.is_file() else None
+        """What meta.json says (read once per change of the file), or None without a cached index."""
+        try:
+            key = _stat_key(self.meta_path)
+        except OSError:
+            return None
+        memo = _META_MEMO.get(str(self.meta_path))
+        if memo is not None and memo[0] == key:
+            return dataclasses.replace(memo[1])
+        meta = Meta.read(self.meta_path) if self.index_path.is_file() else None
+        if meta is not None:
+            _META_MEMO[str(self.meta_path)] = (key, meta)
+        return dataclasses.replace(meta) if meta is not None else None
 
-    def cached(self) -> IndexView | None:
+    def cached(self, meta: Meta | None = None) -> IndexView | None:
         """The cached index (parsed once per change), or None."""
-        meta = self.meta()
+        meta = meta or self.meta()
         if meta is None:
             return None
         try:
@@ -159,14 +172,15 @@ class IndexStore:
 
     async def load(self, mode: Mode = "auto") -> IndexView:
         """The index to work with: cached when fresh, else fetched; the cached copy, stale, on failure."""
-        view = self.cached()
+        meta = self.meta()
+        view = self.cached(meta)
         if mode == "cached":
             if view is None:
                 raise MarketError(
                     f"no cached index for registry {self.registry.url}; run market_sync once while it is reachable"
                 )
             return view
-        if view is not None and not view.stale and not self._local_changed():
+        if view is not None and not view.stale and not self._local_changed(meta):
             return view
         try:
             await self.fetch(force=False)
@@ -181,10 +195,9 @@ class IndexStore:
         fresh.stale = False
         return fresh
 
-    def _local_changed(self) -> bool:
+    def _local_changed(self, meta: Meta | None) -> bool:
         if self.registry.kind == "http":
             return False
-        meta = self.meta()
         try:
             return meta is None or meta.source_stat != list(_stat_key(Path(self.registry.index_url)))
         except OSError:

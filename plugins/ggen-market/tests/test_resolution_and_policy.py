@@ -13,7 +13,7 @@ from ggen_market.breaker import CircuitBreaker, backoff_delay
 from ggen_market.errors import MarketError, RegistryUnavailable, ResolutionError, UrlRefused
 from ggen_market.index import RegistryIndex, parse_index
 from ggen_market.lockfile import LockEntry, Lockfile, read_lockfile, workspace_lock, write_lockfile
-from ggen_market.ranking import search, top
+from ggen_market.ranking import match, search
 from ggen_market.resolver import Root, resolve
 from ggen_market.semver import parse_range
 from ggen_market.urlpolicy import UrlPolicy, check_static, check_url
@@ -183,17 +183,22 @@ def test_search_matching_ranking_and_sorting() -> None:
             "io.ggen.sql.ddl": {"name": "SQL DDL", "keywords": ["database"], "category": "sql"},
         },
     )
-    hits = top(search(index, "python"), "relevance", 10)
-    assert [h.doc.pack.id for h in hits] == ["io.ggen.python.models", "io.other.pythonic"]
+    hits = search(index, "python")
+    assert [h.pack.id for h in hits] == ["io.ggen.python.models", "io.other.pythonic"]
     assert hits[0].relevance > hits[1].relevance
-    assert top(search(index, "python"), "downloads", 10)[0].doc.pack.id == "io.other.pythonic"
-    assert top(search(index, "python"), "updated", 10)[0].doc.pack.id == "io.other.pythonic"
-    named = [h.doc.pack.id for h in top(search(index, ""), "name", 2)]
-    assert named == ["io.ggen.python.models", "io.ggen.rust.serde"]
+    assert search(index, "python", sort="downloads")[0].pack.id == "io.other.pythonic"
+    assert search(index, "python", sort="updated")[0].pack.id == "io.other.pythonic"
+    assert [h.pack.id for h in search(index, "", sort="name", limit=2)] == ["io.ggen.python.models",
+                                                                            "io.ggen.rust.serde"]
+    assert [h.pack.id for h in search(index, "", sort="downloads", limit=2)] == ["io.other.pythonic",
+                                                                                 "io.ggen.python.models"]
     assert search(index, "python rust") == []
-    assert [h.doc.pack.id for h in search(index, "", category="SQL")] == ["io.ggen.sql.ddl"]
-    assert [h.doc.pack.id for h in search(index, "", tag="database")] == ["io.ggen.sql.ddl"]
+    assert [h.pack.id for h in search(index, "", category="SQL")] == ["io.ggen.sql.ddl"]
+    assert [h.pack.id for h in search(index, "", tag="database")] == ["io.ggen.sql.ddl"]
+    assert [h.pack.id for h in search(index, "ddl", category="rust")] == []
     assert search(index, "pydantc") == []
-    assert [h.doc.pack.id for h in search(index, "pydantc", fuzzy=True)] == ["io.ggen.python.models"]
-    exact = top(search(index, "io.ggen.sql.ddl"), "relevance", 1)[0]
-    assert exact.relevance >= 100
+    assert [h.pack.id for h in search(index, "pydantc", fuzzy=True)] == ["io.ggen.python.models"]
+    assert search(index, "io.ggen.sql.ddl")[0].relevance >= 100
+    assert [h.pack.id for h in search(index, "ggen.sql")] == ["io.ggen.sql.ddl"]  # inside the id
+    assert [h.pack.id for h in search(index, "helpers snake")] == ["io.other.pythonic"]
+    assert len(match(index, "python")) == 2 and len(match(index, "", category="python")) == 2

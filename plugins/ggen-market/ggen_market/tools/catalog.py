@@ -71,16 +71,16 @@ class InfoOutput(BaseModel):
 
 async def market_list(args: ListInput, ctx: ToolContext) -> ListOutput:
     from ggen_market.lockfile import read_lockfile
-    from ggen_market.ranking import search, top
+    from ggen_market.ranking import match, top
 
     market = market_for(ctx)
     view = await market.index("auto")
-    hits = search(view.index, "", category=args.category, tag=args.tag)
-    chosen = top(hits, "name", args.limit)
+    matches = match(view.index, "", category=args.category, tag=args.tag)
+    chosen = top(matches, "name", args.limit)
     installed = set(read_lockfile(ctx.workspace).packs)
     return ListOutput(
-        packs=[summary(h.doc.pack) for h in chosen], total=len(hits), categories=view.index.categories(),
-        installed=sorted(installed & {h.doc.pack.id for h in chosen}), stale=view.stale, note=view.note,
+        packs=[summary(h.pack) for h in chosen], total=len(matches), categories=view.index.categories(),
+        installed=sorted(installed & {h.pack.id for h in chosen}), stale=view.stale, note=view.note,
     )
 
 

@@ -39,7 +39,7 @@ class SearchOutput(BaseModel):
 
 async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | None, limit: int, sort: str,
                fuzzy: bool, offline: bool) -> SearchOutput:
-    from ggen_market.ranking import search, top
+    from ggen_market.ranking import match, top
 
     market = market_for(ctx)
     if offline:
@@ -47,10 +47,10 @@ async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | No
         view = await market.index("auto" if registry.kind != "http" else "cached")
     else:
         view = await market.index("auto")
-    hits = search(view.index, query, category=category, tag=tag, fuzzy=fuzzy)
-    chosen = top(hits, sort, limit)  # type: ignore[arg-type]
+    matches = match(view.index, query, category=category, tag=tag, fuzzy=fuzzy)
+    chosen = top(matches, sort, limit)  # type: ignore[arg-type]
     return SearchOutput(
-        results=[summary(h.doc.pack, h.relevance) for h in chosen], total=len(hits), stale=view.stale,
+        results=[summary(h.pack, h.relevance) for h in chosen], total=len(matches), stale=view.stale,
         note=view.note, registry=view.registry.url,
     )
 

@@ -180,3 +180,18 @@ async def test_concurrent_installs_share_the_lockfile(
     assert statuses == ["already_installed", "installed"]
     assert [p.name for p in (ggen_workspace / ".ggen" / "packs" / "io.example.three").iterdir()] == ["1.0.0"]
     assert not list((ggen_workspace / ".ggen" / "tmp" / "market").iterdir())
+
+
+async def test_registry_token_goes_to_the_registry_origin_only(
+    ggen_host: Any, ggen_client: Any, make_registry: Any
+) -> None:
+    registry = make_registry([(BASE, "1.0.0")])
+    mirror = make_registry([(BASE, "1.0.0")])  # another origin (port) serving the same archive
+    path = f"/archives/{BASE}-1.0.0.tar.gz"
+    registry.server.behaviours[path] = Behaviour(status=302, location=mirror.url.rstrip("/") + path)
+    settings = {"registry_url": registry.url, "registry_token": "s3cret"}
+    async with ggen_client(ggen_host(["market"], market=settings), mode="legacy") as client:
+        await call(client, "market_install", {"package": BASE})
+    index_headers = next(h for p, h in registry.server.requests if p == "/index.json")
+    assert index_headers.get("Authorization") == "Bearer s3cret"
+    assert [h.get("Authorization") for p, h in mirror.server.requests if p == path] == [None]

@@ -86,6 +86,13 @@ def test_cycles_conflicts_and_unknown_packs_are_errors() -> None:
                 [Root("io.a", None)], max_packs=1)
 
 
+def test_yanked_versions_are_skipped_unless_pinned() -> None:
+    index = make_index({"io.y": {"1.0.0": {}, "1.1.0": {}}})
+    index.packs["io.y"].versions["1.1.0"].yanked = True
+    assert order(resolve(index, Lockfile(), [Root("io.y", parse_range("^1"))])) == ["io.y@1.0.0"]
+    assert order(resolve(index, Lockfile(), [Root("io.y", parse_range("1.1.0"))])) == ["io.y@1.1.0"]
+
+
 def test_lockfile_round_trip_and_errors(tmp_path: Path) -> None:
     workspace = Workspace(tmp_path)
     assert read_lockfile(workspace).packs == {}

@@ -17,9 +17,10 @@ import io
 import os
 import tarfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ggen_market.errors import ArchiveRejected, IntegrityError
 from ggen_market.names import InvalidName, check_relative_path
@@ -120,7 +121,13 @@ def _check_member(member: tarfile.TarInfo, seen_files: set[str], seen_dirs: set[
     return name
 
 
-def _iterate(handle: IO[bytes], limits: Limits, sink: Any = None) -> ArchiveScan:
+class _Writer(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _iterate(handle: IO[bytes], limits: Limits, sink: Callable[[str], _Writer] | None = None) -> ArchiveScan:
     """Walk the archive; ``sink(name, chunks)`` receives each file's content when given."""
     seen_files: set[str] = set()
     seen_dirs: set[str] = set()
@@ -129,7 +136,7 @@ def _iterate(handle: IO[bytes], limits: Limits, sink: Any = None) -> ArchiveScan
     total = 0
     count = 0
 
-    def keep(name: str) -> IO[bytes] | None:
+    def keep(name: str) -> _Writer | None:
         writer = sink(name) if sink is not None else None
         return _Tee(writer, manifest) if name == MANIFEST else writer
 
@@ -154,7 +161,7 @@ def _iterate(handle: IO[bytes], limits: Limits, sink: Any = None) -> ArchiveScan
 class _Tee:
     """Passes writes on (when there is a writer) and keeps a copy, up to the manifest size limit."""
 
-    def __init__(self, writer: IO[bytes] | None, copy: list[bytes]) -> None:
+    def __init__(self, writer: _Writer | None, copy: list[bytes]) -> None:
         self.writer = writer
         self.copy = copy
         self.size = 0
@@ -171,7 +178,9 @@ class _Tee:
             self.writer.close()
 
 
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, sink: Any) -> FileDigest:
+def _read_member(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, sink: Callable[[str], _Writer | None]
+) -> FileDigest:
     source = tar.extractfile(member)
     if source is None:  # pragma: no cover - regular members always have a stream
         raise ArchiveRejected(f"archive member {name!r} has no content")
@@ -225,7 +234,7 @@ def extract_archive(path: Path, destination: Path, scan: ArchiveScan, limits: Li
     """
     destination.mkdir(mode=0o755)
 
-    def sink(name: str) -> IO[bytes]:
+    def sink(name: str) -> _Writer:
         target = destination.joinpath(*name.split("/"))
         target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

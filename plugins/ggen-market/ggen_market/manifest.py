@@ -22,8 +22,6 @@ from ggen_market.semver import VersionError, parse_range, parse_version
 MANIFEST = "gpack.toml"
 MAX_MANIFEST_BYTES = 256 * 1024
 DEFAULT_TEMPLATE_PATTERNS = ("templates/**/*.tmpl", "templates/**/*.tera", "templates/**/*.j2")
-DEFAULT_RDF_PATTERNS = ("templates/**/graphs/*.ttl", "templates/**/graphs/*.rdf", "templates/**/graphs/*.jsonld")
-DEFAULT_QUERY_PATTERNS = ("templates/**/queries/*.rq", "templates/**/queries/*.sparql")
 
 
 class _Section(BaseModel):

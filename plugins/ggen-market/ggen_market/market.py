@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -90,13 +89,3 @@ class Market:
         """The index to answer from (see :meth:`IndexStore.load`)."""
         store = await self.store()
         return await store.load(mode)
-
-    def local_path(self, registry: Registry, ref: str) -> Path:
-        """The file behind a ``bundled:`` or ``file://`` archive reference."""
-        from urllib.parse import urlsplit
-        from urllib.request import url2pathname
-
-        if ref.startswith("bundled:"):
-            assert registry.base_dir is not None
-            return registry.base_dir / ref[len("bundled:"):]
-        return Path(url2pathname(urlsplit(ref).path))

@@ -49,7 +49,7 @@ class Prepared:
 
     packs: tuple[PackEntry, ...]
     words: tuple[str, ...]  # the vocabulary, sorted
-    postings: tuple[tuple[array, ...], ...]  # per word, per field kind: pack numbers by popularity
+    postings: tuple[tuple[array[int], ...], ...]  # per word, per field kind: pack numbers by popularity
     corpus: str  # the vocabulary joined by NUL, for substring lookups
     starts: tuple[int, ...]
     id_corpus: str  # every id, lower-cased, in popularity order, joined by NUL (ids are not vocabulary)
@@ -66,7 +66,7 @@ class Prepared:
 class WordHits:
     """Where one query word occurs: popularity-sorted pack lists per relevance level, and their union."""
 
-    levels: tuple[tuple[float, tuple[array, ...]], ...]  # highest level first
+    levels: tuple[tuple[float, tuple[array[int], ...]], ...]  # highest level first
     packs: frozenset[int]
 
     @functools.cached_property
@@ -101,7 +101,7 @@ def prepare(index: RegistryIndex) -> Prepared:
         "downloads": tuple(sorted(by_name, key=lambda n: packs[n].downloads or 0, reverse=True)),
         "updated": tuple(sorted(by_name, key=lambda n: packs[n].updated or "", reverse=True)),
     }
-    lists: dict[str, tuple[array, ...]] = {}
+    lists: dict[str, tuple[array[int], ...]] = {}
     by_category: dict[str, set[int]] = {}
     by_label: dict[str, set[int]] = {}
     exact_names: dict[str, list[int]] = {}
@@ -178,7 +178,7 @@ def word_hits(prepared: Prepared, token: str, fuzzy: bool) -> WordHits:
 
 
 def _locate(prepared: Prepared, token: str, fuzzy: bool) -> WordHits:
-    levels: dict[float, list[array]] = {}
+    levels: dict[float, list[array[int]]] = {}
     for number in _containing(prepared.corpus, prepared.starts, token):
         table = EXACT if prepared.words[number] == token else INSIDE
         for kind, packs in enumerate(prepared.postings[number]):

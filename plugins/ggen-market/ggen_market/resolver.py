@@ -71,9 +71,11 @@ def resolve(index: RegistryIndex, lock: Lockfile, roots: list[Root], *, max_pack
     for pack_id in state.order:
         pack = index.packs[pack_id]
         version = str(state.chosen[pack_id])
-        root = direct.get(pack_id)
-        requirement = None if root is None else root.record if root.upgrade else _requirement_text(root)
-        steps.append(Step(pack_id, version, pack.versions[version], root is not None, requirement))
+        requested = direct.get(pack_id)
+        requirement = None if requested is None else (
+            requested.record if requested.upgrade else _requirement_text(requested)
+        )
+        steps.append(Step(pack_id, version, pack.versions[version], requested is not None, requirement))
     return steps
 
 

@@ -94,15 +94,6 @@ def parse_version(text: str) -> Version:
     return Version(int(match["major"]), int(match["minor"]), int(match["patch"]), pre, match["build"] or "")
 
 
-def is_version(text: str) -> bool:
-    """True when ``text`` is a full semantic version."""
-    try:
-        parse_version(text)
-    except VersionError:
-        return False
-    return True
-
-
 Op = Literal[">=", ">", "<", "<=", "="]
 
 
@@ -182,7 +173,7 @@ def parse_range(text: str, *, bare: Literal["exact", "caret"] = "exact") -> Rang
     if len(text) > MAX_LENGTH:
         raise VersionError(f"version range is longer than {MAX_LENGTH} characters")
     stripped = text.strip()
-    alternatives = []
+    alternatives: list[tuple[Comparator, ...]] = []
     for part in stripped.split("||") if stripped else [""]:
         tokens = _tokens(part)
         if not tokens:

@@ -97,7 +97,7 @@ def locked_version(workspace_root: Path, pack_id: str) -> str | None:
         return None
     for entry in data.get("packs", []):
         if isinstance(entry, dict) and entry.get("id") == pack_id and isinstance(entry.get("version"), str):
-            return entry["version"]
+            return str(entry["version"])
     return None
 
 

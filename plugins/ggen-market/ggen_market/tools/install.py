@@ -94,7 +94,7 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
         package=root.pack_id, version=root.version, status="installed" if changed else "already_installed",
         message=message,
         packs=packs, templates=templates, path=market.layout.pack_dir(root.pack_id, root.version)
-        .relative_to(ctx.workspace.root).as_posix(), stale_index=view is None or view.stale,
+        .relative_to(ctx.workspace.root).as_posix(), lockfile="ggen.lock", stale_index=view is None or view.stale,
     )
 
 
@@ -115,6 +115,7 @@ def _already(installer: Installer, entry: LockEntry, recorded: str | None) -> In
         packs=[InstalledPack(id=entry.id, version=entry.version, sha256=entry.sha256, source=entry.source,
                              dependency=False, status="unchanged")],
         templates=templates, path=path.relative_to(installer.market.workspace.root).as_posix(),
+        lockfile="ggen.lock", stale_index=False,
     )
 
 

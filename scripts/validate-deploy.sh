@@ -11,11 +11,13 @@
 #      requirements.lock; no registry host or download URL in these files;
 #   5. self-tests: each of those checks is shown to fail on a deliberately broken copy.
 # Usage: bash scripts/validate-deploy.sh [--no-self-test]     (exit 1 when anything fails)
+#        LOCK=other.lock bash scripts/validate-deploy.sh       (compare deploy/*.lock with another full lock)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-.venv/bin}"
 PY="$BIN/python"
 K8S_VERSIONS="${K8S_VERSIONS:-1.29.0 1.37.0}"
+LOCK="${LOCK:-requirements.lock}"
 status=0
 fail() { echo "validate-deploy: $*" >&2; status=1; }
 
@@ -41,7 +43,7 @@ done < <(find deploy -type f -name '*.json' | sort)
 echo "ok   $(find deploy -type f -name '*.json' | wc -l) JSON files parse"
 
 echo "== semantic checks (deploy/checks/check_deploy.py)"
-"$PY" deploy/checks/check_deploy.py || fail "semantic checks failed"
+"$PY" deploy/checks/check_deploy.py --lock "$LOCK" || fail "semantic checks failed"
 
 if [ "${1:-}" != "--no-self-test" ]; then
   echo "== self-tests: every check must fail on a broken copy"
@@ -65,7 +67,7 @@ if [ "${1:-}" != "--no-self-test" ]; then
   else
     echo "ok   self-test: the JSON check rejects broken JSON"
   fi
-  "$PY" deploy/checks/check_deploy.py --self-test || fail "a semantic check did not catch its broken copy"
+  "$PY" deploy/checks/check_deploy.py --self-test --lock "$LOCK" || fail "a semantic check did not catch its broken copy"
 fi
 
 if [ "$status" = 0 ]; then echo "validate-deploy: all checks passed"; fi

@@ -13,7 +13,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -82,74 +82,103 @@ def report(results: dict[str, list[str]], root: Path) -> int:
     return 1 if failed else 0
 
 
-# Each mutation breaks one thing in a copy of the repository; the named check must then fail.
-Mutation = tuple[str, str, Callable[[str], str]]
-MUTATIONS: list[Mutation] = [
-    ("alert rules", "deploy/prometheus/alerts.yaml",
-     lambda t: t.replace("ggen_mcp_rate_limited_total[5m]", "ggen_mcp_rate_limitted_total[5m]")),
-    ("alert rules", "deploy/prometheus/alerts.yaml",
-     lambda t: t.replace('total{outcome="busy"}', 'total{result="busy"}')),
-    ("alert rules", "deploy/prometheus/alerts.yaml", lambda t: t.replace("severity: critical", "severity: page", 1)),
-    ("alert rules", "docs/operations.md", lambda t: t.replace("GgenMcpRateLimitStorm", "RateLimitStorm")),
-    ("grafana dashboard", "deploy/grafana/dashboards/ggen-mcp.json",
-     lambda t: t.replace("ggen_mcp_tool_calls_in_flight", "ggen_mcp_inflight")),
-    ("grafana dashboard", "deploy/grafana/dashboards/ggen-mcp.json",
-     lambda t: t.replace('"id": 2,', '"id": 1,', 1)),
-    ("grafana dashboard", "deploy/grafana/build_dashboard.py",
-     lambda t: t.replace('"refresh": "30s"', '"refresh": "1m"')),
-    ("compose", "deploy/compose.yaml", lambda t: t.replace("oxigraph/oxigraph:", "quay.example.io/oxigraph:")),
-    ("compose", "deploy/compose.yaml", lambda t: t.replace('"127.0.0.1:8000:8000"', '"8000:8000"')),
-    ("compose", "deploy/compose.yaml",
-     lambda t: t.replace("GGEN_MCP_AUTH__MODE: api_key", "GGEN_MCP_AUTH__MODE: none")),
-    ("compose", "deploy/compose.yaml",
-     lambda t: t.replace("GGEN_MCP_GRAPH__STORE: sparql", "GGEN_MCP_GRAPH__STORE: remote")),
-    ("prometheus config", "deploy/prometheus/prometheus.yml",
-     lambda t: t.replace("ggen-mcp:9100", "ggen-mcp:9000")),
-    ("kubernetes base", "deploy/k8s/deployment.yaml", lambda t: t.replace("path: /readyz", "path: /healthz")),
-    ("kubernetes base", "deploy/k8s/deployment.yaml",
-     lambda t: t.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")),
-    ("kubernetes base", "deploy/k8s/deployment.yaml", lambda t: t.replace("memory: 1Gi", "memory: 2Gi")),
-    ("kubernetes base", "deploy/k8s/deployment.yaml", lambda t: t.replace("mountPath: /tmp", "mountPath: /scratch")),
-    ("kubernetes base", "deploy/k8s/service.yaml", lambda t: t.replace("component: server", "component: api")),
-    ("kubernetes base", "deploy/k8s/configmap.yaml",
-     lambda t: t.replace("GGEN_MCP_HTTP__STATELESS", "GGEN_MCP_HTTP__STATELES")),
-    ("kubernetes base", "deploy/k8s/configmap.yaml",
-     lambda t: t.replace('GGEN_MCP_MAX_CONCURRENT_CALLS: "32"', 'GGEN_MCP_MAX_CONCURRENT_CALLS: "many"')),
-    ("kubernetes base", "deploy/k8s/kustomization.yaml", lambda t: t.replace("  - pdb.yaml\n", "")),
-    ("kubernetes base", "deploy/k8s/ingress.yaml", lambda t: t.replace("path: /mcp", "path: /metrics")),
-    ("dockerfile", "deploy/Dockerfile", lambda t: t.replace("USER 10001:10001", "USER root")),
-    ("dockerfile", "deploy/Dockerfile", lambda t: t.replace("--require-hashes", "")),
-    ("dockerfile", "deploy/Dockerfile", lambda t: t.replace("/healthz", "/")),
-    ("derived locks", "deploy/requirements.runtime.lock", lambda t: t.replace("jinja2==3.1.6", "jinja2==3.1.5")),
-    ("no registry hosts or download URLs", "docs/deployment.md",
-     lambda t: t + "\nGet it from " + "https:" + "//downloads.example.dev/ggen.tar.gz\n"),
+@dataclass(frozen=True)
+class Mutation:
+    """One deliberate break: replace ``old`` by ``new`` in ``files``; ``check`` must then report ``expect``."""
+
+    check: str
+    files: tuple[str, ...]
+    old: str
+    new: str
+    expect: str
+
+
+ALERTS, DASHBOARD, BUILDER = "deploy/prometheus/alerts.yaml", "deploy/grafana/dashboards/ggen-mcp.json", \
+    "deploy/grafana/build_dashboard.py"
+K8S, COMPOSE = "deploy/k8s/", "deploy/compose.yaml"
+MUTATIONS = [
+    Mutation("alert rules", (ALERTS,), "ggen_mcp_rate_limited_total[5m]", "ggen_mcp_rate_limitted_total[5m]",
+             "'ggen_mcp_rate_limitted_total' is not exported"),
+    Mutation("alert rules", (ALERTS,), 'total{outcome="busy"}', 'total{result="busy"}', "has no label 'result'"),
+    Mutation("alert rules", (ALERTS,), "sum by (job, reason)", "sum by (job, cause)", "groups by 'cause'"),
+    Mutation("alert rules", (ALERTS,), "severity: critical", "severity: page", "labels.severity must be"),
+    Mutation("alert rules", ("docs/operations.md",), "### GgenMcpRateLimitStorm", "### Rate-limit storms",
+             "#ggenmcpratelimitstorm is not a heading"),
+    Mutation("grafana dashboard", (DASHBOARD, BUILDER), "ggen_mcp_tool_calls_in_flight{", "ggen_mcp_inflight{",
+             "'ggen_mcp_inflight' is not exported"),
+    Mutation("grafana dashboard", (DASHBOARD,), '"refresh": "30s"', '"refresh": "1m"', "differs from what"),
+    Mutation("grafana dashboard", ("deploy/grafana/provisioning/datasources/prometheus.yaml",), "uid: prometheus",
+             "uid: prom", "data-source variable defaults"),
+    Mutation("compose", (COMPOSE,), "oxigraph/oxigraph:", "quay.example.io/oxigraph:", "names a registry host"),
+    Mutation("compose", (COMPOSE,), '"127.0.0.1:8000:8000"', '"8000:8000"', "published beyond 127.0.0.1"),
+    Mutation("compose", (COMPOSE,), "GGEN_MCP_AUTH__MODE: api_key", "GGEN_MCP_AUTH__MODE: none",
+             "ggen-mcp refuses to start that way"),
+    Mutation("compose", (COMPOSE,), "GGEN_MCP_GRAPH__STORE: sparql", "GGEN_MCP_GRAPH__STORE: remote",
+             "invalid setting graph.store"),
+    Mutation("compose", (COMPOSE,), "./prometheus/alerts.yaml:", "./prometheus/rules.yaml:", "does not exist"),
+    Mutation("prometheus config", ("deploy/prometheus/prometheus.yml",), "ggen-mcp:9100", "ggen-mcp:9000",
+             "does not scrape ggen-mcp:9100"),
+    Mutation("kubernetes base", (K8S + "deployment.yaml",), "path: /readyz", "path: /healthz",
+             "readinessProbe must GET /readyz"),
+    Mutation("kubernetes base", (K8S + "deployment.yaml",), "readOnlyRootFilesystem: true",
+             "readOnlyRootFilesystem: false", "readOnlyRootFilesystem must be true"),
+    Mutation("kubernetes base", (K8S + "deployment.yaml",), "memory: 1Gi", "memory: 2Gi", "cpu 500m / memory 1Gi"),
+    Mutation("kubernetes base", (K8S + "deployment.yaml",), "runAsUser: 10001", "runAsUser: 0", "non-zero uid"),
+    Mutation("kubernetes base", (K8S + "deployment.yaml",), "mountPath: /tmp", "mountPath: /scratch",
+             "must be an emptyDir mount"),
+    Mutation("kubernetes base", (K8S + "service.yaml",), "component: server", "component: api",
+             "does not select the Deployment's pods"),
+    Mutation("kubernetes base", (K8S + "configmap.yaml",), "GGEN_MCP_HTTP__STATELESS", "GGEN_MCP_HTTP__STATELES",
+             "GGEN_MCP_HTTP__STATELES is not a ggen-mcp setting"),
+    Mutation("kubernetes base", (K8S + "configmap.yaml",), 'GGEN_MCP_MAX_CONCURRENT_CALLS: "32"',
+             'GGEN_MCP_MAX_CONCURRENT_CALLS: "many"', "invalid setting max_concurrent_calls"),
+    Mutation("kubernetes base", (K8S + "secret.example.yaml",), 'sha256 = "0000', 'sha256 = "zz00',
+             "not a valid keys file"),
+    Mutation("kubernetes base", (K8S + "kustomization.yaml",), "  - pdb.yaml\n", "",
+             "pdb.yaml is not listed"),
+    Mutation("kubernetes base", (K8S + "ingress.yaml",), "path: /mcp", "path: /metrics", "exposes ['/metrics']"),
+    Mutation("kubernetes base", (K8S + "ingress.yaml",), "  tls:\n", "  tlsx:\n", "no tls section"),
+    Mutation("dockerfile", ("deploy/Dockerfile",), "USER 10001:10001", "USER root", "non-root USER"),
+    Mutation("dockerfile", ("deploy/Dockerfile",), "--require-hashes", "", "without --require-hashes"),
+    Mutation("dockerfile", ("deploy/Dockerfile",), "/healthz", "/", "no HEALTHCHECK on /healthz"),
+    Mutation("dockerfile", ("deploy/Dockerfile",), "GGEN_MCP_HTTP__STATELESS=true", "GGEN_MCP_HTTP__STATELESS=false",
+             "STATELESS=true is not set"),
+    Mutation("derived locks", ("deploy/requirements.runtime.lock",), "jinja2==3.1.6", "jinja2==3.1.5",
+             "jinja2==3.1.5, but"),
+    Mutation("no registry hosts or download URLs", ("docs/deployment.md",), "## Local",
+             "Get it from " + "https:" + "//downloads.example.dev/ggen.tar.gz\n\n## Local",
+             "names the host 'downloads.example.dev'"),
 ]
 
 
 def self_test(root: Path, lock: Path) -> int:
-    """Apply each mutation to a fresh copy; its check must report a problem the unbroken copy does not have."""
+    """Apply each mutation to a copy; its check must report the expected problem, which the unbroken copy
+    does not have."""
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "repo"
         copied_lock = copy / lock.relative_to(root) if lock.is_relative_to(root) else lock
         _copy_tree(root, copy)
         baseline = run_checks(copy, copied_lock)
-        for check, relative, mutate in MUTATIONS:
-            target = copy / relative
-            before = target.read_text(encoding="utf-8")
-            after = mutate(before)
-            if after == before:
-                print(f"FAIL self-test: the mutation of {relative} changed nothing (update MUTATIONS)")
+        for mutation in MUTATIONS:
+            originals = {name: (copy / name).read_text(encoding="utf-8") for name in mutation.files}
+            stale = [name for name, text in originals.items() if mutation.old not in text]
+            if stale:
+                print(f"FAIL self-test: {mutation.old!r} is not in {stale} (update MUTATIONS)")
                 failures += 1
                 continue
-            target.write_text(after, encoding="utf-8")
+            for name, text in originals.items():
+                (copy / name).write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
             try:
-                new = [p for p in run_checks(copy, copied_lock)[check] if p not in baseline[check]]
+                new = [p for p in run_checks(copy, copied_lock)[mutation.check] if p not in baseline[mutation.check]]
             finally:
-                target.write_text(before, encoding="utf-8")
-            shown = new[0].replace(str(copy) + "/", "") if new else "nothing new reported"
-            print(f"{'ok  ' if new else 'FAIL'} self-test: {check} catches a broken {relative}: {shown}")
-            failures += not new
+                for name, text in originals.items():
+                    (copy / name).write_text(text, encoding="utf-8")
+            caught = [p for p in new if mutation.expect in p]
+            shown = (caught or new or ["nothing new reported"])[0].replace(str(copy) + "/", "")
+            print(f"{'ok  ' if caught else 'FAIL'} self-test: {mutation.check} catches {mutation.files[0]} "
+                  f"with {mutation.new.strip()[:40]!r}: {shown}")
+            failures += not caught
     return 1 if failures else 0
 
 

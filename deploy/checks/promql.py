@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 METRIC_CLASSES = {"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"}
+# ggen_mcp_core.observability's helpers packs use for their own metrics: counter(name, doc, labels), gauge(...).
+HELPERS = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram"}
 # Series Prometheus itself attaches or creates: target labels and the scrape health series.
 TARGET_LABELS = frozenset({"job", "instance"})
 BUILTIN_SERIES: dict[str, frozenset[str]] = {"up": frozenset(), "scrape_duration_seconds": frozenset()}
@@ -47,7 +49,8 @@ class Exported:
 
 
 def exported_metrics(roots: Iterable[Path]) -> Exported:
-    """Every ``Counter("name", ..., labelnames)``-style declaration in the Python files under ``roots``."""
+    """Every ``Counter("name", doc, labelnames)`` or ``gauge("name", doc, labels)`` declaration in the Python
+    files under ``roots`` (tests excluded)."""
     found = Exported()
     for root in roots:
         for path in sorted(root.rglob("*.py")):
@@ -58,7 +61,7 @@ def exported_metrics(roots: Iterable[Path]) -> Exported:
                 declared = _declaration(node)
                 if declared is not None:
                     kind, name, labels = declared
-                    found.add(kind, name, labels, f"{path}:{node.lineno}")  # type: ignore[attr-defined]
+                    found.add(kind, name, labels, f"{path}:{getattr(node, 'lineno', 0)}")
     return found
 
 
@@ -66,7 +69,8 @@ def _declaration(node: ast.AST) -> tuple[str, str, list[str]] | None:
     if not isinstance(node, ast.Call):
         return None
     func = node.func
-    kind = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    kind = HELPERS.get(called or "", called)
     if kind not in METRIC_CLASSES or not node.args:
         return None
     first = node.args[0]
@@ -74,7 +78,7 @@ def _declaration(node: ast.AST) -> tuple[str, str, list[str]] | None:
         return None
     label_node: ast.AST | None = node.args[2] if len(node.args) > 2 else None
     for keyword in node.keywords:
-        if keyword.arg == "labelnames":
+        if keyword.arg in ("labelnames", "labels"):
             label_node = keyword.value
     labels: list[str] = []
     if isinstance(label_node, (ast.List, ast.Tuple)):

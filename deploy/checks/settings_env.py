@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from unittest import mock
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ggen_mcp_core.auth import load_api_keys
 from ggen_mcp_core.config import ConfigError, Settings, reference_markdown
@@ -84,8 +84,11 @@ def _check_keys_file(settings: Settings, where: str, files: Mapping[str, Path]) 
         return [f"{where}: auth.api_keys_file {path} is not provided by the deployment (secret/volume)"]
     try:
         keys = load_api_keys([], local)
-    except Exception as exc:
-        return [f"{where}: {local} (mounted as {path}) is not a valid keys file: {exc}"]
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return [f"{where}: the file mounted as {path} is not a valid keys file: {reasons}"]
+    except (OSError, ValueError) as exc:
+        return [f"{where}: the file mounted as {path} is not a valid keys file: {exc}"]
     return [] if keys else [f"{where}: {local} holds no keys"]
 
 

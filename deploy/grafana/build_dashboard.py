@@ -84,6 +84,17 @@ PANELS: list[tuple[str, str, list[tuple[str, str]], tuple[int, int, int, int], s
      [(f'max by (registry) (ggen_mcp_market_breaker_state{{{SEL}, state="open"}})', "{{registry}}")],
      (12, 32, 12, 8), "short",
      "1 while the market pack's circuit breaker for a registry is open (alert GgenMcpBreakerOpen).", None),
+    ("Generation success rate", "stat",
+     [(f'sum(rate(ggen_mcp_lifecycle_events_total{{{SEL}, event="post_gen", outcome="ok"}}[$__range]))'
+       f' / sum(rate(ggen_mcp_lifecycle_events_total{{{SEL}, event="pre_gen"}}[$__range]))', "completed")],
+     (0, 40, 6, 8), "percentunit",
+     "Generations that reached post_gen, out of those that started (pre_gen), in the selected range.",
+     _thresholds(("red", None), ("orange", 0.9), ("green", 0.99))),
+    ("Lifecycle events per second", "timeseries",
+     [(f"sum by (event, outcome) (rate(ggen_mcp_lifecycle_events_total{{{SEL}}}[$__rate_interval]))",
+       "{{event}} {{outcome}}")],
+     (6, 40, 18, 8), "reqps", "pre_gen, post_gen, pre_apply, post_apply; 'aborted' when a hook stopped the generation.",
+     None),
 ]
 
 

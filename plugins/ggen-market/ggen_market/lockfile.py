@@ -5,13 +5,16 @@ with ``id``, ``version``, ``sha256`` (the pack hash), ``source`` and ``dependenc
 ``"id@requirement"``). ggen-mcp adds ``requirement``: the range the user asked for when the pack was
 installed directly (absent for packs installed only as dependencies), which ``market_update`` honours.
 Entries are sorted by id. It is always written whole through an atomic rename, so a killed process
-leaves the old file or the new one.
+leaves the old file or the new one. The schema is fixed and every value is a string or a list of
+strings, so it is written here directly (TOML basic strings share JSON's escapes) and read back with the
+standard library's ``tomllib``; no TOML-writing dependency is needed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import time
 import tomllib
@@ -20,8 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from ggen_market.errors import MarketError
 from ggen_market.names import InvalidName, check_pack_id
@@ -70,17 +71,24 @@ class Lockfile:
         self.packs[entry.id] = entry
 
     def render(self) -> str:
+        """The whole file: a header, ``version``, ``generated`` and one ``[[packs]]`` table per pack."""
         generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        document = {
-            "version": "1.0",
-            "generated": generated,
-            "packs": [self.packs[k].to_toml() for k in sorted(self.packs)],
-        }
-        return HEADER + tomli_w.dumps(document)
+        lines = [HEADER.rstrip("\n"), f"version = {toml_value('1.0')}", f"generated = {toml_value(generated)}"]
+        for pack_id in sorted(self.packs):
+            lines += ["", "[[packs]]"]
+            lines += [f"{key} = {toml_value(value)}" for key, value in self.packs[pack_id].to_toml().items()]
+        return "\n".join(lines) + "\n"
 
     def dependants(self, pack_id: str) -> list[str]:
         """Ids of locked packs that depend on ``pack_id``."""
         return sorted(e.id for e in self.packs.values() if pack_id in e.dependency_ids())
+
+
+def toml_value(value: str | list[str]) -> str:
+    """A TOML basic string (or array of them): JSON's escapes are TOML's, plus DEL, which TOML forbids raw."""
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def read_lockfile(workspace: Workspace) -> Lockfile:

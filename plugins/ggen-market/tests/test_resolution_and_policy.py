@@ -104,6 +104,10 @@ def test_lockfile_round_trip_and_errors(tmp_path: Path) -> None:
     assert text.index('id = "io.a"') < text.index('id = "io.b"') and "[[packs]]" in text and 'version = "1.0"' in text
     again = read_lockfile(workspace)
     assert again.packs["io.b"].dependencies == ["io.a@^1"] and again.packs["io.b"].requirement == "*"
+    odd = 'https://r/x?a="b"&c=\\d\n\t\x7f\x01é#'
+    lock.upsert(LockEntry("io.c", "1.0.0", "c" * 64, odd, ["io.a@>=1 <2"]))
+    write_lockfile(workspace, lock)
+    assert read_lockfile(workspace).packs["io.c"].source == odd  # every character survives the round trip
     assert again.dependants("io.a") == ["io.b"]
     for broken, reason in [("packs = [", "not valid TOML"), ('[[packs]]\nid = "io.a"\n', "lacks 'version'"),
                            ('[[packs]]\nid = "../x"\nversion = "1.0.0"\nsha256 = "x"\n', "not a valid pack id"),

@@ -11,7 +11,7 @@
 #   1  vulnerabilities found (each listed with the versions that fix it);
 #   2  pip-audit could not read the lock (malformed lock, missing hashes, pip-audit not installed).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BIN="${BIN:-.venv/bin}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -13,7 +13,7 @@
 # Usage: bash scripts/validate-deploy.sh [--no-self-test]     (exit 1 when anything fails)
 #        LOCK=other.lock bash scripts/validate-deploy.sh       (compare deploy/*.lock with another full lock)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BIN="${BIN:-.venv/bin}"
 PY="$BIN/python"
 K8S_VERSIONS="${K8S_VERSIONS:-1.29.0 1.37.0}"
@@ -23,8 +23,11 @@ fail() { echo "validate-deploy: $*" >&2; status=1; }
 
 echo "== yamllint"
 mapfile -t yaml_files < <(find deploy .github -type f \( -name '*.yaml' -o -name '*.yml' \) 2>/dev/null | sort)
-"$BIN/yamllint" --strict -c deploy/yamllint.yaml "${yaml_files[@]}" && echo "ok   ${#yaml_files[@]} YAML files" \
-  || fail "yamllint found problems"
+if "$BIN/yamllint" --strict -c deploy/yamllint.yaml "${yaml_files[@]}"; then
+  echo "ok   ${#yaml_files[@]} YAML files"
+else
+  fail "yamllint found problems"
+fi
 
 echo "== kubernetes-validate (strict schemas, offline)"
 mapfile -t resources < <("$PY" -c 'import yaml; print("\n".join(yaml.safe_load(open("deploy/k8s/kustomization.yaml"))["resources"]))')

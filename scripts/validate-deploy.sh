@@ -3,7 +3,7 @@
 #   1. yamllint --strict on every YAML file under deploy/ and .github/ (deploy/yamllint.yaml);
 #   2. kubernetes-validate --strict (offline JSON schemas shipped in the PyPI package) on every resource the
 #      kustomization lists, against the oldest and the newest Kubernetes version it knows;
-#   3. every JSON file under deploy/ parses;
+#   3. every JSON file under deploy/ parses; shellcheck on the deploy and supply-chain scripts when installed;
 #   4. deploy/checks/check_deploy.py: alert rules and dashboard queries use only metrics and labels the code
 #      exports, every alert has a runbook section in docs/operations.md; compose and ConfigMap settings are
 #      real GGEN_MCP_* settings with valid values; Deployment probes, limits, non-root, read-only root;
@@ -44,6 +44,17 @@ while IFS= read -r file; do
   "$PY" -m json.tool "$file" >/dev/null || fail "$file is not valid JSON"
 done < <(find deploy -type f -name '*.json' | sort)
 echo "ok   $(find deploy -type f -name '*.json' | wc -l) JSON files parse"
+
+echo "== shellcheck (when installed: Debian package shellcheck)"
+if command -v shellcheck >/dev/null 2>&1; then
+  if shellcheck deploy/*.sh scripts/validate-deploy.sh scripts/audit-deps.sh scripts/sbom.sh; then
+    echo "ok   deploy and supply-chain scripts"
+  else
+    fail "shellcheck found problems"
+  fi
+else
+  echo "skip shellcheck is not installed"
+fi
 
 echo "== semantic checks (deploy/checks/check_deploy.py)"
 "$PY" deploy/checks/check_deploy.py --lock "$LOCK" || fail "semantic checks failed"

@@ -173,7 +173,7 @@ class IndexStore:
     async def load(self, mode: Mode = "auto") -> IndexView:
         """The index to work with: cached when fresh, else fetched; the cached copy, stale, on failure."""
         meta = self.meta()
-        view = self.cached(meta)
+        view = await self._cached(meta)
         if mode == "cached":
             if view is None:
                 raise MarketError(
@@ -190,10 +190,21 @@ class IndexStore:
             view.stale = True
             view.note = f"registry unreachable, answering from the cached index: {exc}"
             return view
-        fresh = self.cached()
+        fresh = await self._cached(self.meta())
         assert fresh is not None
         fresh.stale = False
         return fresh
+
+    async def _cached(self, meta: Meta | None) -> IndexView | None:
+        """:meth:`cached`, parsing in a worker thread when the index changed (large indexes take a while)."""
+        memo = _MEMO.get(str(self.index_path))
+        try:
+            parsed = memo is not None and memo[0] == _stat_key(self.index_path)
+        except OSError:
+            parsed = False
+        if parsed:
+            return self.cached(meta)
+        return await anyio.to_thread.run_sync(self.cached, meta)
 
     def _local_changed(self, meta: Meta | None) -> bool:
         if self.registry.kind == "http":

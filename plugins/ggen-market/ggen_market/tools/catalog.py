@@ -71,10 +71,12 @@ class InfoOutput(BaseModel):
 
 async def market_list(args: ListInput, ctx: ToolContext) -> ListOutput:
     from ggen_market.lockfile import read_lockfile
-    from ggen_market.ranking import match, top
+    from ggen_market.ranking import match, prepare, top
 
     market = market_for(ctx)
     view = await market.index("auto")
+    if "search" not in view.index.derived:
+        await ctx.run_sync(prepare, view.index)
     matches = match(view.index, "", category=args.category, tag=args.tag)
     chosen = top(matches, "name", args.limit)
     installed = set(read_lockfile(ctx.workspace).packs)

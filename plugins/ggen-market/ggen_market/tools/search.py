@@ -39,7 +39,7 @@ class SearchOutput(BaseModel):
 
 async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | None, limit: int, sort: str,
                fuzzy: bool, offline: bool) -> SearchOutput:
-    from ggen_market.ranking import match, top
+    from ggen_market.ranking import match, prepare, top
 
     market = market_for(ctx)
     if offline:
@@ -47,6 +47,8 @@ async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | No
         view = await market.index("auto" if registry.kind != "http" else "cached")
     else:
         view = await market.index("auto")
+    if "search" not in view.index.derived:  # first search of this index: build its structures off the loop
+        await ctx.run_sync(prepare, view.index)
     matches = match(view.index, query, category=category, tag=tag, fuzzy=fuzzy)
     chosen = top(matches, sort, limit)  # type: ignore[arg-type]
     return SearchOutput(

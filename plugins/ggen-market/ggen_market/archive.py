@@ -48,7 +48,7 @@ class ArchiveScan:
 class _CappedReader(io.RawIOBase):
     """A read-only stream that refuses to yield more than ``cap`` bytes (the decompression-bomb guard)."""
 
-    def __init__(self, inner: IO[bytes], cap: int) -> None:
+    def __init__(self, inner: gzip.GzipFile, cap: int) -> None:
         self._inner = inner
         self._cap = cap
         self._count = 0
@@ -68,7 +68,7 @@ class _CappedReader(io.RawIOBase):
 def _open_stream(handle: IO[bytes], limits: Limits) -> tarfile.TarFile:
     cap = limits.max_unpacked_bytes + _HEADER_ALLOWANCE + 1024 * limits.max_members
     gz = gzip.GzipFile(fileobj=handle, mode="rb")
-    stream = io.BufferedReader(_CappedReader(gz, cap), buffer_size=CHUNK)  # type: ignore[arg-type]
+    stream = io.BufferedReader(_CappedReader(gz, cap), buffer_size=CHUNK)
     return tarfile.open(fileobj=stream, mode="r|")
 
 

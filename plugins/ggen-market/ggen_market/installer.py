@@ -242,8 +242,9 @@ class Installer:
             for item in plan:
                 current = lock.get(item.pack_id)
                 same = current is not None and (current.version, current.sha256) == (item.version, item.sha256)
+                done_meanwhile = same and current is not None and self.is_intact(current)
                 directory = staged_by_id.get(item.pack_id)
-                if directory is not None and not (same and self.is_intact(current)):  # type: ignore[arg-type]
+                if directory is not None and not done_meanwhile:
                     self._move_into_place(directory, self.layout.pack_dir(item.pack_id, item.version))
                     result.installed.append(item)
                 elif not same:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import total_ordering
-from typing import Literal
+from typing import Literal, cast
 
 _NUM = r"0|[1-9]\d*"
 _IDENT = r"[0-9A-Za-z-]+"
@@ -272,7 +272,7 @@ def _x_range(major: int, minor: int | None, patch: int | None, pre: tuple[str, .
 def _bound(op: str, major: int, minor: int | None, patch: int | None, pre: tuple[str, ...]) -> list[Comparator]:
     full = minor is not None and patch is not None
     if full or op in {">=", "<"}:
-        return [Comparator(op, Version(major, minor or 0, patch or 0, pre))]  # type: ignore[arg-type]
+        return [Comparator(cast(Op, op), Version(major, minor or 0, patch or 0, pre))]
     # Partial upper/lower bounds: ">1.2" is ">=1.3.0", "<=1.2" is "<1.3.0".
     nxt = Version(major + 1, 0, 0) if minor is None else Version(major, minor + 1, 0)
     if op == ">":

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ggen_market.tools.common import CATEGORY, TAG, PackSummary, market_for, summary
 from ggen_mcp_core import ToolContext, ToolSpec
 
+Sort = Literal["relevance", "downloads", "name", "updated"]
+
 
 class SearchInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -17,7 +19,7 @@ class SearchInput(BaseModel):
     category: str | None = CATEGORY
     tag: str | None = TAG
     limit: int = Field(10, ge=1, le=100, description="Most results to return.")
-    sort: Literal["relevance", "downloads", "name", "updated"] = Field("relevance", description="Result order.")
+    sort: Sort = Field("relevance", description="Result order.")
     fuzzy: bool = Field(False, description="Also match words with small typos (slower).")
 
 
@@ -37,7 +39,7 @@ class SearchOutput(BaseModel):
     registry: str = Field(description="The registry searched.")
 
 
-async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | None, limit: int, sort: str,
+async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | None, limit: int, sort: Sort,
                fuzzy: bool, offline: bool) -> SearchOutput:
     from ggen_market.ranking import match, prepare, top
 
@@ -50,7 +52,7 @@ async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | No
     if "search" not in view.index.derived:  # first search of this index: build its structures off the loop
         await ctx.run_sync(prepare, view.index)
     matches = match(view.index, query, category=category, tag=tag, fuzzy=fuzzy)
-    chosen = top(matches, sort, limit)  # type: ignore[arg-type]
+    chosen = top(matches, sort, limit)
     return SearchOutput(
         results=[summary(h.pack, h.relevance) for h in chosen], total=len(matches), stale=view.stale,
         note=view.note, registry=view.registry.url,

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck lock conformance bench soak clean wheels docs
+.PHONY: install run test lint lock conformance bench soak sbom clean wheels
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ lock:
 		--no-emit-package ggen-mcp $(addprefix --no-emit-package ,$(notdir $(PACKS))) \
 		requirements.in -o requirements.lock
 	@! grep -nE 'https?://|file:' requirements.lock || (echo "requirements.lock names a URL" >&2; exit 1)
+	bash deploy/lock.sh
+
+sbom: install
+	bash scripts/sbom.sh
 
 wheels: install
 	rm -rf dist && $(UV) build -q --wheel -o dist . $(PACKS)

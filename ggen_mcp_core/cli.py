@@ -32,13 +32,10 @@ def _die(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
     """Settings from the file, environment and flags, then every plugin loaded; exits 2 on a bad setting."""
     options = ctx.find_root().params
+    if overrides.get("workspace") is None:
+        overrides["workspace"] = options.get("workspace")
     try:
-        settings = Settings.load(
-            options.get("config"),
-            workspace=options.get("workspace"),
-            log_level=options.get("log_level"),
-            **overrides,
-        )
+        settings = Settings.load(options.get("config"), log_level=options.get("log_level"), **overrides)
     except ConfigError as exc:
         _die(str(exc))
     configure_logging(settings.log_level, settings.log_format)
@@ -91,6 +88,13 @@ def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> N
     default=None,
     help="Allow a non-loopback bind without authentication (behind a trusted gateway only).",
 )
+@click.option(
+    "--workspace",
+    "-w",
+    "serve_workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace directory (same as the global --workspace).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -107,6 +111,7 @@ def serve(
     tls_key: Path | None,
     metrics_port: int | None,
     insecure_no_auth: bool | None,
+    serve_workspace: Path | None,
 ) -> None:
     """Serve MCP over stdio (default) or Streamable HTTP."""
     flags = {
@@ -123,6 +128,8 @@ def serve(
     }
     http = {key: value for key, value in flags.items() if value is not None}
     overrides: dict[str, Any] = {"read_only": read_only, "toolsets": toolsets, "http": http or None}
+    if serve_workspace is not None:
+        overrides["workspace"] = serve_workspace
     plugin_host = load_host(ctx, **overrides)
     if transport == "stdio":
         _serve_stdio(plugin_host)

@@ -14,11 +14,15 @@ OUT="${OUT:-dist/sbom.cdx.json}"
 mkdir -p "$(dirname "$OUT")"
 SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export SOURCE_DATE_EPOCH
+# cyclonedx-bom runs in uv's throwaway tool environment, not the project's: it pulls jsonschema's format
+# extras, whose grammar compilation adds seconds to every `import jsonschema` in the test environment.
+if command -v uv >/dev/null 2>&1; then uv=(uv); else uv=(python3 -m uv); fi
+cyclonedx=("${uv[@]}" tool run --quiet --from "cyclonedx-bom>=7,<8" cyclonedx-py)
 common=(--pyproject pyproject.toml --mc-type application --sv 1.6 --output-reproducible --of JSON -o "$OUT")
 
 case "${1:-}" in
   --from-lock)
-    "$BIN/cyclonedx-py" requirements "${common[@]}" deploy/requirements.runtime.lock 2>/dev/null
+    "${cyclonedx[@]}" requirements "${common[@]}" deploy/requirements.runtime.lock 2>/dev/null
     ;;
   "")
     env_dir="dist/image-env"
@@ -26,7 +30,7 @@ case "${1:-}" in
     echo "sbom: installing the image's environment into $env_dir (deploy/measure-install.sh)" >&2
     bash deploy/measure-install.sh "$env_dir" >"dist/image-env.log" 2>&1 \
       || { cat dist/image-env.log >&2; echo "sbom: the install failed" >&2; exit 1; }
-    "$BIN/cyclonedx-py" environment "${common[@]}" "$env_dir/ggen-mcp/bin/python" 2>/dev/null
+    "${cyclonedx[@]}" environment "${common[@]}" "$env_dir/ggen-mcp/bin/python" 2>/dev/null
     ;;
   *)
     echo "usage: bash scripts/sbom.sh [--from-lock]" >&2

@@ -197,3 +197,22 @@ def test_serve_http_subprocess_answers_and_stops(env: dict[str, str]) -> None:
     assert process.returncode == 0
     assert f"serving MCP (Streamable HTTP) at http://127.0.0.1:{port}/mcp" in stderr
     assert "claude mcp add --transport http" in stderr and ".vscode/mcp.json" in stderr
+
+
+def test_serve_takes_the_workspace_after_the_subcommand(env: dict[str, str], tmp_path: Path) -> None:
+    """`ggen-mcp serve --workspace DIR`, as the client configurations in the README write it."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    chosen = tmp_path / "chosen"
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "ggen_mcp_core.cli", "serve", "--workspace", str(chosen)], env=env
+    )
+
+    async def write() -> None:
+        async with Client(params, mode="legacy") as client:
+            result = await client.call_tool("demo_write", {"path": "here.txt", "content": "x"})
+            assert not result.is_error
+
+    anyio.run(write)
+    assert (chosen / "here.txt").read_text() == "x"

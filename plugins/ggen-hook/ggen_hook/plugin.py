@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ggen_hook.settings import SECTION, HookSettings
 from ggen_mcp_core import LifecycleEvent, Settings, ToolContext, ToolSpec, hookimpl
 
 TOOL_PREFIXES = ("hook_",)
+SETTINGS_SECTION = (SECTION, HookSettings)
 
 
 @hookimpl

@@ -11,8 +11,10 @@ from typing import Any
 
 from ggen_mcp_core import Settings, ToolContext, ToolSpec, hookimpl
 from ggen_template import models as m
+from ggen_template.settings import SECTION, TemplateSettings
 
 TOOL_PREFIXES = ("template_", "project_")
+SETTINGS_SECTION = (SECTION, TemplateSettings)
 READ = ("template:read",)
 WRITE = ("template:write",)
 

@@ -86,7 +86,9 @@ class RemoteStore:
     def _timeout(self, seconds: float) -> httpx.Timeout:
         return httpx.Timeout(seconds, connect=min(seconds, self.settings.connect_timeout))
 
-    def _post_query(self, sparql: str, accept: str, graph: str | None, seconds: float, limit: int) -> Any:
+    def _post_query(
+        self, sparql: str, accept: str, graph: str | None, seconds: float, limit: int, typed: bool = True
+    ) -> Any:
         deadline = time.monotonic() + seconds
         params = {"default-graph-uri": graph} if graph is not None else None
         headers = {"Content-Type": "application/sparql-query", "Accept": accept}
@@ -102,7 +104,7 @@ class RemoteStore:
                     parsed: Any = ox.parse(input=reader, format=ox.RdfFormat.N_TRIPLES)
                     return collect_triples(_Triples(parsed), limit, deadline, seconds)
                 parsed = ox.parse_query_results(input=reader, format=ox.QueryResultsFormat.JSON)
-                return collect(parsed, limit, deadline, seconds)
+                return collect(parsed, limit, deadline, seconds, typed)
         except httpx.TimeoutException:
             raise QueryTimeout(seconds) from None
         except httpx.HTTPError as exc:
@@ -136,12 +138,18 @@ class RemoteStore:
     # -- store operations -------------------------------------------------------------------------------
 
     def _query(
-        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
+        self,
+        *,
+        sparql: str,
+        limit: int,
+        graph: str | None = None,
+        bindings: dict[str, str] | None = None,
+        typed: bool = True,
     ) -> Any:
         text = self._prologue(sparql) + sparql + _values_block(bindings)
         form = query_form(sparql)
         accept = NTRIPLES if form in {"CONSTRUCT", "DESCRIBE"} else RESULTS_JSON
-        result = self._post_query(text, accept, graph, self.settings.query_timeout, limit)
+        result = self._post_query(text, accept, graph, self.settings.query_timeout, limit, typed)
         if graph is not None and not _has_rows(result) and not self._graph_exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
         return result

@@ -38,9 +38,16 @@ class ConstructResult:
 
 
 def collect_select(
-    solutions: ox.QuerySolutions, limit: int, deadline: float | None = None, timeout: float = 0.0
+    solutions: ox.QuerySolutions,
+    limit: int,
+    deadline: float | None = None,
+    timeout: float = 0.0,
+    typed: bool = True,
 ) -> SelectResult:
-    """Read at most ``limit`` solutions; ``truncated`` tells whether more were available."""
+    """Read at most ``limit`` solutions; ``truncated`` tells whether more were available.
+
+    ``typed=False`` leaves ``typed_rows`` empty (callers that only want the plain values save the work).
+    """
     variables = [v.value for v in solutions.variables]
     result = SelectResult(variables)
     rows, typed_rows = result.rows, result.typed_rows
@@ -52,7 +59,8 @@ def collect_select(
             raise QueryTimeout(timeout)
         terms = list(solution)
         rows.append({name: plain_value(term) for name, term in zip(variables, terms, strict=True)})
-        typed_rows.append({name: typed_value(term) for name, term in zip(variables, terms, strict=True)})
+        if typed:
+            typed_rows.append({name: typed_value(term) for name, term in zip(variables, terms, strict=True)})
     return result
 
 
@@ -73,10 +81,12 @@ def collect_triples(
     return ConstructResult(text, len(lines), truncated)
 
 
-def collect(result: Any, limit: int, deadline: float | None = None, timeout: float = 0.0) -> Any:
+def collect(
+    result: Any, limit: int, deadline: float | None = None, timeout: float = 0.0, typed: bool = True
+) -> Any:
     """A ``SelectResult``, ``ConstructResult`` or ``bool`` for any pyoxigraph query result."""
     if isinstance(result, ox.QuerySolutions):
-        return collect_select(result, limit, deadline, timeout)
+        return collect_select(result, limit, deadline, timeout, typed)
     if isinstance(result, ox.QueryTriples):
         return collect_triples(result, limit, deadline, timeout)
     return bool(result)

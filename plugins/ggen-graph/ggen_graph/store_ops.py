@@ -108,6 +108,7 @@ class StoreOps:
         graph: str | None = None,
         bindings: dict[str, str] | None = None,
         prefixes: dict[str, str] | None = None,
+        typed: bool = True,
     ) -> Any:
         """Run a read-only query and collect at most ``limit`` rows (or triples) before the deadline."""
         deadline = time.monotonic() + timeout
@@ -122,7 +123,7 @@ class StoreOps:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
             raise _runtime_error(exc) from None
-        return collect(result, limit, deadline, timeout)
+        return collect(result, limit, deadline, timeout, typed)
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
         """Run a SPARQL update in one transaction; returns the dataset size before and after."""

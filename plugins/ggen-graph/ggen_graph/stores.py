@@ -42,7 +42,13 @@ class GraphStore(Protocol):
     ) -> dict[str, int]: ...
 
     async def query(
-        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
+        self,
+        *,
+        sparql: str,
+        limit: int,
+        graph: str | None = None,
+        bindings: dict[str, str] | None = None,
+        typed: bool = True,
     ) -> Any: ...
 
     async def update(self, *, sparql: str) -> dict[str, int]: ...
@@ -74,10 +80,17 @@ class EmbeddedStore:
         return await self.worker.call_async("load", kwargs, deadline_s=self.settings.load_timeout, what="load")
 
     async def query(
-        self, *, sparql: str, limit: int, graph: str | None = None, bindings: dict[str, str] | None = None
+        self,
+        *,
+        sparql: str,
+        limit: int,
+        graph: str | None = None,
+        bindings: dict[str, str] | None = None,
+        typed: bool = True,
     ) -> Any:
         seconds = self.settings.query_timeout
         kwargs = {
+            "typed": typed,
             "sparql": sparql,
             "limit": limit,
             "timeout": seconds,

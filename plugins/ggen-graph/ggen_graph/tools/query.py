@@ -112,7 +112,9 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
         raise ToolError("graph_query needs a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     limit = settings.effective_limit(args.limit)
     store = open_store(ctx)
-    result = await store.query(sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings)
+    result = await store.query(
+        sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings, typed=args.typed
+    )
     common = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):
         typed = [
@@ -136,9 +138,18 @@ def encoded_size(output: BaseModel) -> int:
     return len(json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2).encode())
 
 
+def size_bound(output: QueryOutput) -> int:
+    """A cheap bound of :func:`encoded_size` for a SELECT result: indented JSON, UTF-8 bytes, every value's
+    escapes counted double (only ASCII control characters, written ``\\u00XX``, could exceed it)."""
+    per_row = 16 + sum(16 + 2 * len(name) for name in output.variables)
+    values = sum(len(v) if v.isascii() else len(v.encode()) for row in output.rows for v in row.values() if v)
+    bound = 2048 + output.count * per_row + 2 * values
+    return bound * 3 if output.typed_rows is not None else bound
+
+
 def fit_rows(output: QueryOutput, budget: int) -> QueryOutput:
     """Drop trailing rows until the result fits the host's result cap (then ``truncated`` is true)."""
-    if output.count < 64 or encoded_size(output) <= budget:
+    if output.count < 64 or size_bound(output) <= budget or encoded_size(output) <= budget:
         return output
     keep = output.count
     while keep > 0:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 METRIC_CLASSES = {"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"}
 # ggen_mcp_core.observability's helpers packs use for their own metrics: counter(name, doc, labels), gauge(...).
-HELPERS = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram"}
+# Custom collectors yield metric families made at scrape time (the market pack's breaker states).
+HELPERS = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
+           "GaugeMetricFamily": "Gauge", "CounterMetricFamily": "Counter"}
 # Series Prometheus itself attaches or creates: target labels and the scrape health series.
 TARGET_LABELS = frozenset({"job", "instance"})
 BUILTIN_SERIES: dict[str, frozenset[str]] = {"up": frozenset(), "scrape_duration_seconds": frozenset()}

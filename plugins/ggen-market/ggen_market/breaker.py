@@ -64,6 +64,12 @@ _BREAKERS: dict[str, CircuitBreaker] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
+def all_breakers() -> list[CircuitBreaker]:
+    """Every registry breaker made so far (for the metrics collector)."""
+    with _REGISTRY_LOCK:
+        return list(_BREAKERS.values())
+
+
 def breaker_for(name: str, threshold: int, reset: float) -> CircuitBreaker:
     """The breaker of the registry ``name`` (created on first use; settings refresh its limits)."""
     with _REGISTRY_LOCK:

@@ -25,6 +25,7 @@ import anyio.to_thread
 from ggen_market.bundled import ensure_bundled
 from ggen_market.errors import MarketError, RegistryUnavailable
 from ggen_market.index import RegistryIndex, parse_index
+from ggen_market.metrics import INDEX_CACHE
 from ggen_market.names import InvalidName, check_relative_path
 from ggen_market.settings import BUNDLED, MarketSettings
 from ggen_market.urlpolicy import UrlPolicy, check_static
@@ -181,15 +182,18 @@ class IndexStore:
                 )
             return view
         if view is not None and not view.stale and not self._local_changed(meta):
+            INDEX_CACHE.labels(result="hit").inc()
             return view
         try:
             await self.fetch(force=False)
         except RegistryUnavailable as exc:
             if view is None:
                 raise RegistryUnavailable(f"{exc}; and there is no cached index to fall back on") from None
+            INDEX_CACHE.labels(result="stale").inc()
             view.stale = True
             view.note = f"registry unreachable, answering from the cached index: {exc}"
             return view
+        INDEX_CACHE.labels(result="miss").inc()
         fresh = await self._cached(self.meta())
         assert fresh is not None
         fresh.stale = False

@@ -129,6 +129,16 @@ async def test_registry_down_answers_stale_and_breaker_opens(
         assert (await call(client, "market_recommend", {}))["stale"] is True
         assert registry.server.count("/index.json") == before  # open breaker: no request at all
         assert "circuit breaker is open" in await fail(client, "market_sync", {})
+    from ggen_mcp_core.observability import REGISTRY
+
+    breaker_names = {m.labels["registry"] for f in REGISTRY.collect() if f.name == "ggen_mcp_market_breaker_state"
+                     for m in f.samples}
+    assert breaker_names == {registry.url.rstrip("/")}
+    name = next(iter(breaker_names))
+    state = {s: REGISTRY.get_sample_value("ggen_mcp_market_breaker_state", {"registry": name, "state": s})
+             for s in ("closed", "open", "half_open")}
+    assert state == {"closed": 0.0, "open": 1.0, "half_open": 0.0}, state
+    assert (REGISTRY.get_sample_value("ggen_mcp_market_index_cache_total", {"result": "stale"}) or 0) >= 1
 
 
 async def test_offline_reinstall_from_cache_and_lock(

@@ -1,6 +1,6 @@
 """Benchmark: ``market_search`` over a generated 10,000-pack index, through an in-memory MCP client.
 
-Run: ``.venv/bin/python plugins/ggen-market/bench/search_bench.py [--packs 10000] [--calls 500]``. It
+Run: ``.venv/bin/python bench/market.py [--packs 10000] [--calls 500]``. It
 writes a registry index with N packs into a temporary directory, serves it as a ``file://`` registry,
 warms the cache once, then times ``--calls`` searches (mixed one- and two-word queries, category filters
 and sorts) three ways: end to end through an in-memory MCP client (which also validates every result

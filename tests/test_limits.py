@@ -147,3 +147,21 @@ async def test_limits_are_shared_through_redis(fixture_site: Path, ggen_host: An
         outcomes.append(result.is_error)
     assert outcomes == [False, False, False, False, True, True]
     assert not (await call_tool(replica_b, "demo_echo", {"text": "r"}, request=as_user("bob-key"))).is_error
+
+
+async def test_memory_limiter_starts_no_thread_per_call() -> None:
+    import threading
+
+    from ggen_mcp_core.config import RateLimitSettings
+    from ggen_mcp_core.principal import Principal
+    from ggen_mcp_core.ratelimit import RateLimiter
+
+    limiter = RateLimiter(RateLimitSettings(limit="1000/minute"))
+    await anyio.sleep(0.05)  # the storage's one start-up timer ends
+    started = threading.active_count()
+    seen = set()
+    for _ in range(20):
+        await limiter.check(Principal(name="p"))
+        seen.add(threading.active_count())
+        await anyio.sleep(0.015)
+    assert max(seen) <= started, f"threads went from {started} to {max(seen)}"

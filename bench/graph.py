@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -89,6 +90,7 @@ def rdflib_rows(graph: Any, sparql: str) -> list[list[str | None]]:
 async def bench_load(work: Path, triples: int, mode: str, rounds: int) -> dict[str, Any]:
     """graph_load of a generated file against Store.bulk_load of the same file, both into on-disk stores."""
     import pyoxigraph as ox
+    from ggen_graph.stores import close_all
 
     from ggen_mcp_core.testing import make_host, open_client
 
@@ -107,12 +109,16 @@ async def bench_load(work: Path, triples: int, mode: str, rounds: int) -> dict[s
         direct_runs.append(time.perf_counter() - start)
         direct_count = len(store)
         del store
+        state = workspace / ".ggen"
+        if state.exists():
+            shutil.rmtree(state)  # a fresh store each round, like the direct one
         host = make_host(workspace, ["graph"])
         async with open_client(host, mode=mode) as client:
             await client.call_tool("graph_list", {})  # start the store worker outside the timing
             start = time.perf_counter()
-            result = await client.call_tool("graph_load", {"file": "data.nt", "graph": f"urn:bench:{run}"})
+            result = await client.call_tool("graph_load", {"file": "data.nt"})  # the default graph, as direct
             tool_runs.append(time.perf_counter() - start)
+        close_all()
         if result.is_error:
             raise RuntimeError(result.content[0].text)
         added = result.structured_content["triples_added"]

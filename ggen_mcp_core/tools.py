@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -121,6 +122,13 @@ class ToolSpec:
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema as an object schema: generated once per model class (tools/list and the
+    2026-07-28 per-call Mcp-Param check ask for it on every request), a private copy for each caller."""
+    return copy.deepcopy(_generated_schema(model))
+
+
+@functools.cache
+def _generated_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     schema.setdefault("type", "object")
     return schema

@@ -27,6 +27,7 @@ from ggen_graph.errors import (
     QuerySyntaxError,
     QueryTimeout,
     RdfSyntaxError,
+    query_runtime_error,
     query_syntax_error,
     rdf_syntax_error,
 )
@@ -154,8 +155,9 @@ class MemoryGraph:
         check_read_only_query(sparql)
         subs = substitutions(bindings)
 
-        def work(deadline: float) -> Any:
-            return collect(self._run(sparql, subs), limit, deadline, timeout)
+        def work(deadline: float) -> SelectResult | ConstructResult | bool:
+            outcome: SelectResult | ConstructResult | bool = collect(self._run(sparql, subs), limit, deadline, timeout)
+            return outcome
 
         return run_with_deadline(work, timeout)
 
@@ -165,14 +167,4 @@ class MemoryGraph:
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
-            raise binding_error(exc) from None
-
-
-def binding_error(exc: RuntimeError) -> QueryRefused | RuntimeError:
-    """A clear error for pyoxigraph's refusal of a binding outside the SELECT projection."""
-    text = str(exc)
-    if "SELECT projection" in text:
-        return QueryRefused(
-            f"{text}: a bound variable must be selected (add it to SELECT, or use SELECT *)"
-        )
-    return exc
+            raise query_runtime_error(exc) from None

@@ -77,6 +77,14 @@ def rdf_syntax_error(exc: BaseException, what: str = "RDF") -> RdfSyntaxError:
     return RdfSyntaxError(f"{what} syntax error: {text}", line, column)
 
 
+def query_runtime_error(exc: RuntimeError) -> ToolError:
+    """A clear error for pyoxigraph's runtime refusals (a binding outside the SELECT projection...)."""
+    text = str(exc)
+    if "SELECT projection" in text:
+        return QueryRefused(f"{text}: a bound variable must be selected (add it to SELECT, or use SELECT *)")
+    return ToolError(f"the query failed: {text}")
+
+
 def query_syntax_error(exc: BaseException) -> QuerySyntaxError:
     """Turn a pyoxigraph SPARQL parse error into a :class:`QuerySyntaxError`."""
     text = str(exc.args[0]) if exc.args else str(exc)
@@ -111,6 +119,8 @@ def from_wire(kind: str, message: str, line: int | None, column: int | None) -> 
     if kind == "QueryTimeout":
         seconds, _, what = message.partition("|")
         return QueryTimeout(float(seconds), what or "query")
-    if kind in {"RdfSyntaxError", "QuerySyntaxError"}:
-        return _WIRE_TYPES[kind](message, line, column)  # type: ignore[call-arg]
+    if kind == "RdfSyntaxError":
+        return RdfSyntaxError(message, line, column)
+    if kind == "QuerySyntaxError":
+        return QuerySyntaxError(message, line, column)
     return _WIRE_TYPES.get(kind, ToolError)(message)

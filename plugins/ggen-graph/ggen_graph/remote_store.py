@@ -26,7 +26,6 @@ from ggen_graph.errors import (
     QuerySyntaxError,
     QueryTimeout,
     StoreUnavailable,
-    ToolError,
     rdf_syntax_error,
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
@@ -36,6 +35,7 @@ from ggen_graph.settings import GraphSettings
 from ggen_graph.sparql_guard import query_form, tokens
 from ggen_graph.store_ops import COUNT, COUNT_ALL, COUNT_NAMED
 from ggen_graph.terms import substitutions
+from ggen_mcp_core import ToolError
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
@@ -206,6 +206,7 @@ class RemoteStore:
         if format in {"turtle", "trig", "rdfxml"}:
             options["prefixes"] = self.prefixes.read()
         out = scratch.dump(**options)
+        assert out is not None
         return {"data": out[:max_bytes], "total_bytes": len(out), "triples": len(scratch)}
 
     def _count(self, graph: str | None = None) -> int:

@@ -37,7 +37,7 @@ async def read_graph(ctx: ToolContext, name: str) -> str:
         raise ToolError(f"{iri!r} is not a graph IRI; use `default` or a URL-encoded IRI")
     cap = graph_settings(ctx).max_resource_bytes
     dumped = await open_store(ctx).export(format="turtle", max_bytes=cap, graph=graph)
-    text = dumped["data"]
+    text: bytes = dumped["data"]
     if dumped["total_bytes"] > cap:
         text = cut_at_statement(text, "turtle") + (
             f"\n# cut at {cap} bytes of {dumped['total_bytes']}: use graph_export for the whole graph\n".encode()

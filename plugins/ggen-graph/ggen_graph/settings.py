@@ -15,44 +15,46 @@ class GraphSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store: Literal["embedded", "sparql"] = Field(
-        "embedded",
+        default="embedded",
         description="`embedded`: an on-disk pyoxigraph store under <workspace>/.ggen/store; "
         "`sparql`: a remote SPARQL 1.1 endpoint (query_endpoint, update_endpoint).",
     )
-    query_endpoint: str | None = Field(None, description="SPARQL 1.1 query endpoint URL (store = sparql).")
-    update_endpoint: str | None = Field(None, description="SPARQL 1.1 update endpoint URL (store = sparql).")
+    query_endpoint: str | None = Field(default=None, description="SPARQL 1.1 query endpoint URL (store = sparql).")
+    update_endpoint: str | None = Field(default=None, description="SPARQL 1.1 update endpoint URL (store = sparql).")
     auth_header: SecretStr | None = Field(
-        None, description="Authorization header value sent to the remote endpoints (e.g. `Bearer ...`)."
+        default=None, description="Authorization header value sent to the remote endpoints (e.g. `Bearer ...`)."
     )
-    connect_timeout: float = Field(5.0, gt=0, le=120, description="Seconds to connect to a remote endpoint.")
-    query_timeout: float = Field(10.0, gt=0, le=3600, description="Deadline of every query, in seconds.")
-    update_timeout: float = Field(60.0, gt=0, le=3600, description="Deadline of every update, in seconds.")
-    load_timeout: float = Field(600.0, gt=0, le=86400, description="Deadline of a load, in seconds.")
-    default_limit: int = Field(1000, gt=0, le=1_000_000, description="Row cap when a query gives no limit.")
-    max_limit: int = Field(10_000, gt=0, le=1_000_000, description="Hard maximum of the row cap.")
-    max_query_bytes: int = Field(64 * 1024, gt=0, le=16 * MiB, description="Longest SPARQL text accepted.")
-    max_load_bytes: int = Field(1024 * MiB, gt=0, description="Largest RDF input a load accepts (file or content).")
+    connect_timeout: float = Field(default=5.0, gt=0, le=120, description="Seconds to connect to a remote endpoint.")
+    query_timeout: float = Field(default=10.0, gt=0, le=3600, description="Deadline of every query, in seconds.")
+    update_timeout: float = Field(default=60.0, gt=0, le=3600, description="Deadline of every update, in seconds.")
+    load_timeout: float = Field(default=600.0, gt=0, le=86400, description="Deadline of a load, in seconds.")
+    default_limit: int = Field(default=1000, gt=0, le=1_000_000, description="Row cap when a query gives no limit.")
+    max_limit: int = Field(default=10_000, gt=0, le=1_000_000, description="Hard maximum of the row cap.")
+    max_query_bytes: int = Field(default=64 * 1024, gt=0, le=16 * MiB, description="Longest SPARQL text accepted.")
+    max_load_bytes: int = Field(
+        default=1024 * MiB, gt=0, description="Largest RDF input a load accepts (file or content)."
+    )
     max_remote_load_bytes: int = Field(
-        64 * MiB, gt=0, description="Largest RDF input sent to a remote store in one update."
+        default=64 * MiB, gt=0, description="Largest RDF input sent to a remote store in one update."
     )
     bulk_load_bytes: int = Field(
-        16 * MiB,
+        default=16 * MiB,
         ge=0,
         description="Files at least this large use the bulk loader (fast, not transactional).",
     )
-    max_export_bytes: int = Field(1 * MiB, gt=0, description="Cap of an inline graph_export result.")
-    max_export_file_bytes: int = Field(2048 * MiB, gt=0, description="Cap of an export written to a file.")
-    max_resource_bytes: int = Field(256 * 1024, gt=0, description="Cap of a ggen://graphs/{name} resource.")
+    max_export_bytes: int = Field(default=1 * MiB, gt=0, description="Cap of an inline graph_export result.")
+    max_export_file_bytes: int = Field(default=2048 * MiB, gt=0, description="Cap of an export written to a file.")
+    max_resource_bytes: int = Field(default=256 * 1024, gt=0, description="Cap of a ggen://graphs/{name} resource.")
     max_copy_triples: int = Field(
-        1_000_000,
+        default=1_000_000,
         gt=0,
         description="Most triples copied out of the store in one call (graph_validate's data graph, "
         "and graph_export from a remote store).",
     )
-    validate_timeout: float = Field(120.0, gt=0, le=3600, description="Deadline of a SHACL validation.")
-    stats_top: int = Field(50, gt=0, le=10_000, description="Classes and predicates graph_stats lists.")
-    worker_threads: int = Field(4, ge=1, le=64, description="Concurrent operations in the store worker.")
-    allow_service: bool = Field(False, description="Let graph_query use SERVICE (federation).")
+    validate_timeout: float = Field(default=120.0, gt=0, le=3600, description="Deadline of a SHACL validation.")
+    stats_top: int = Field(default=50, gt=0, le=10_000, description="Classes and predicates graph_stats lists.")
+    worker_threads: int = Field(default=4, ge=1, le=64, description="Concurrent operations in the store worker.")
+    allow_service: bool = Field(default=False, description="Let graph_query use SERVICE (federation).")
     service_allowlist: list[str] = Field(
         default_factory=list, description="With allow_service: the only SERVICE endpoints allowed (empty = any)."
     )

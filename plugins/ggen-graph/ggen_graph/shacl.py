@@ -11,8 +11,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ggen_graph.errors import ToolError, rdf_syntax_error
+from ggen_graph.errors import rdf_syntax_error
 from ggen_graph.formats import FORMATS
+from ggen_mcp_core import ToolError
 
 SH = "http://www.w3.org/ns/shacl#"
 

@@ -14,15 +14,15 @@ import pyoxigraph as ox
 
 from ggen_graph.errors import (
     GraphNotFound,
-    QueryRefused,
     QuerySyntaxError,
-    ToolError,
+    query_runtime_error,
     query_syntax_error,
     rdf_syntax_error,
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
 from ggen_graph.results import collect
 from ggen_graph.terms import substitutions
+from ggen_mcp_core import ToolError
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
@@ -51,12 +51,11 @@ class StoreOps:
 
     def count(self, graph: str | None = None) -> int:
         """Triples in one graph (the default graph for None)."""
-        result = self.store.query(COUNT, default_graph=graph_node(graph))
-        return int(next(iter(result))[0].value)
+        return _single_count(self.store.query(COUNT, default_graph=graph_node(graph)))
 
     def count_all(self) -> int:
         """Triples in the whole dataset (default graph and every named graph)."""
-        return int(next(iter(self.store.query(COUNT_ALL)))[0].value)
+        return _single_count(self.store.query(COUNT_ALL))
 
     def load(
         self,
@@ -122,7 +121,7 @@ class StoreOps:
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
-            raise _runtime_error(exc) from None
+            raise query_runtime_error(exc) from None
         return collect(result, limit, deadline, timeout, typed)
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
@@ -149,13 +148,16 @@ class StoreOps:
         if graph is not None and not self._exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
         data = self.store.dump(**options)
+        assert data is not None
         triples = self.count(graph) if "from_graph" in options else self.count_all()
         return {"data": data[:max_bytes], "total_bytes": len(data), "triples": triples}
 
     def graphs(self) -> list[tuple[str | None, int]]:
         """The default graph (None) and every named graph, with their sizes."""
         sizes: dict[str, int] = {node.value: 0 for node in self.store.named_graphs() if isinstance(node, ox.NamedNode)}
-        for row in self.store.query(COUNT_NAMED):
+        solutions = self.store.query(COUNT_NAMED)
+        assert isinstance(solutions, ox.QuerySolutions)
+        for row in solutions:
             if isinstance(row[0], ox.NamedNode):
                 sizes[row[0].value] = int(row[1].value)
         listed: list[tuple[str | None, int]] = [(None, self.count(None))]
@@ -193,11 +195,12 @@ def _subs(bindings: dict[str, str] | None) -> Any:
         raise ToolError(f"invalid binding: {exc}") from None
 
 
-def _runtime_error(exc: RuntimeError) -> ToolError:
-    text = str(exc)
-    if "SELECT projection" in text:
-        return QueryRefused(f"{text}: a bound variable must be selected (add it to SELECT, or use SELECT *)")
-    return ToolError(f"the query failed: {text}")
+def _single_count(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> int:
+    assert isinstance(result, ox.QuerySolutions)
+    for solution in result:
+        value = solution[0]
+        return int(value.value) if isinstance(value, ox.Literal) else 0
+    return 0
 
 
 __all__ = ["QuerySyntaxError", "StoreOps", "graph_node"]

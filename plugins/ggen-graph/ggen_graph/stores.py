@@ -77,7 +77,10 @@ class EmbeddedStore:
         self.worker = WorkerClient(str(self.path), threads=self.settings.worker_threads)
 
     async def load(self, **kwargs: Any) -> dict[str, int]:
-        return await self.worker.call_async("load", kwargs, deadline_s=self.settings.load_timeout, what="load")
+        outcome: dict[str, int] = await self.worker.call_async(
+            "load", kwargs, deadline_s=self.settings.load_timeout, what="load"
+        )
+        return outcome
 
     async def query(
         self,
@@ -102,11 +105,17 @@ class EmbeddedStore:
 
     async def update(self, *, sparql: str) -> dict[str, int]:
         kwargs = {"sparql": sparql, "prefixes": self.prefixes.read()}
-        return await self.worker.call_async("update", kwargs, deadline_s=self.settings.update_timeout, what="update")
+        outcome: dict[str, int] = await self.worker.call_async(
+            "update", kwargs, deadline_s=self.settings.update_timeout, what="update"
+        )
+        return outcome
 
     async def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
         kwargs = {"format": format, "max_bytes": max_bytes, "graph": graph, "prefixes": self.prefixes.read()}
-        return await self.worker.call_async("export", kwargs, deadline_s=self.settings.load_timeout, what="export")
+        outcome: dict[str, Any] = await self.worker.call_async(
+            "export", kwargs, deadline_s=self.settings.load_timeout, what="export"
+        )
+        return outcome
 
     async def count(self, graph: str | None = None) -> int:
         return int(await self.worker.call_async("count", {"graph": graph}, deadline_s=self.settings.query_timeout))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -12,8 +12,6 @@ from ggen_graph.settings import GraphSettings
 if TYPE_CHECKING:
     from ggen_graph.stores import GraphStore
     from ggen_mcp_core import ToolContext
-
-T = TypeVar("T")
 
 FormatName = Literal["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]
 IRI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$"
@@ -47,11 +45,6 @@ def result_budget(ctx: ToolContext) -> int:
     """The bytes a tool result may take: the host's ``limits.max_result_bytes`` (1 MiB when it has none)."""
     limits = getattr(ctx.settings, "limits", None)
     return int(getattr(limits, "max_result_bytes", 1024 * 1024))
-
-
-def graph_label(graph: str | None) -> str:
-    """How a graph is named in messages: its IRI, or ``default graph``."""
-    return graph if graph is not None else "default graph"
 
 
 class Timer:

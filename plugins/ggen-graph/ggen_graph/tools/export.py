@@ -27,11 +27,14 @@ class ExportInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     graph: GraphIri | None = Field(
-        None, description="Named graph to export; the default graph when absent (the whole dataset for nquads/trig)."
+        default=None,
+        description="Named graph to export; the default graph when absent (the whole dataset for nquads/trig).",
     )
-    format: FormatName | None = Field(None, description="Output format; from the output extension, else turtle.")
+    format: FormatName | None = Field(
+        default=None, description="Output format; from the output extension, else turtle."
+    )
     output: WorkspacePath | None = Field(
-        None, description="Workspace path to write (atomically, replacing it); inline text when absent."
+        default=None, description="Workspace path to write (atomically, replacing it); inline text when absent."
     )
 
 
@@ -42,10 +45,10 @@ class ExportOutput(BaseModel):
     graph: str | None = Field(description="The exported named graph; null for the default graph or dataset.")
     triples: int = Field(description="Triples exported.")
     bytes: int = Field(description="Size of the full serialization.")
-    output: str | None = Field(None, description="Workspace-relative path written, when output was given.")
-    content: str | None = Field(None, description="The serialization, when no output was given.")
-    truncated: bool = Field(False, description="True when the inline content was cut at the size cap.")
-    message: str | None = Field(None, description="Why the content was cut, and how to get all of it.")
+    output: str | None = Field(default=None, description="Workspace-relative path written, when output was given.")
+    content: str | None = Field(default=None, description="The serialization, when no output was given.")
+    truncated: bool = Field(default=False, description="True when the inline content was cut at the size cap.")
+    message: str | None = Field(default=None, description="Why the content was cut, and how to get all of it.")
     duration_ms: float = Field(description="Wall-clock time of the export.")
 
 

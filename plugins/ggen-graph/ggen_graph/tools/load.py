@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -31,22 +31,22 @@ class LoadInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file: WorkspacePath | None = Field(
-        None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
+        default=None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
     )
     content: str | None = Field(
-        None, max_length=64 * 1024 * 1024, description="RDF text to load (instead of file)."
+        default=None, max_length=64 * 1024 * 1024, description="RDF text to load (instead of file)."
     )
     format: FormatName | None = Field(
-        None, description="RDF format; from the file extension when absent, turtle for content."
+        default=None, description="RDF format; from the file extension when absent, turtle for content."
     )
-    graph: GraphIri | None = Field(None, description="Named graph to load into; the default graph when absent.")
+    graph: GraphIri | None = Field(default=None, description="Named graph to load into; the default graph when absent.")
     base_iri: str | None = Field(
-        None,
+        default=None,
         max_length=2048,
         pattern=IRI_PATTERN,
         description="Absolute base IRI that resolves relative IRIs in the input.",
     )
-    replace: bool = Field(False, description="Clear the target graph first (its old triples are removed).")
+    replace: bool = Field(default=False, description="Clear the target graph first (its old triples are removed).")
 
     @model_validator(mode="after")
     def _one_source(self) -> LoadInput:
@@ -81,13 +81,13 @@ async def graph_load(args: LoadInput, ctx: ToolContext) -> LoadOutput:
     store = open_store(ctx)
     if path is not None:
         head = _head(path)
-        source = {"path": str(path), "bulk": size >= settings.bulk_load_bytes > 0}
+        source: dict[str, Any] = {"path": str(path), "bulk": size >= settings.bulk_load_bytes > 0}
     else:
         data = (args.content or "").encode("utf-8")
         size = len(data)
         if size > settings.max_load_bytes:
             raise ToolError(f"content is {size} bytes; the limit is {settings.max_load_bytes} (graph.max_load_bytes)")
-        head, source = data[: prefix_module.SCAN_BYTES], {"data": data}
+        head, source = data[: prefix_module.SCAN_BYTES], {"data": data, "bulk": False}
     outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
     store.prefixes.add(prefix_module.extract(head, fmt))
     elapsed = max(timer.ms, 0.001)

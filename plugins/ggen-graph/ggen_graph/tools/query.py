@@ -33,23 +33,24 @@ class QueryInput(BaseModel):
         "(and rdf, rdfs, xsd, owl, sh) may be used without PREFIX lines.",
     )
     graph: GraphIri | None = Field(
-        None, description="Run against this named graph (as the default graph); the store's default graph when absent."
+        default=None,
+        description="Run against this named graph (as the default graph); the store's default graph when absent.",
     )
     bindings: dict[str, str] | None = Field(
-        None,
+        default=None,
         max_length=64,
         description="Variable -> value, bound as RDF terms (never pasted into the text): `<iri>`, an absolute "
         "IRI (`http://...`, `urn:...`), `\"text\"@en`, `\"5\"^^<http://www.w3.org/2001/XMLSchema#integer>`, "
         "or any other text as a plain string literal. A bound SELECT variable must be projected.",
     )
     limit: int | None = Field(
-        None,
+        default=None,
         ge=1,
         le=1_000_000,
         description="Row (or triple) cap; the server's default when absent, never above its maximum.",
     )
     typed: bool = Field(
-        False,
+        default=False,
         description="Also return typed_rows: each value with its type (iri, literal, bnode), datatype, language.",
     )
 
@@ -59,8 +60,8 @@ class TypedTerm(BaseModel):
 
     value: str = Field(description="IRI string, lexical form, or `_:id` for a blank node.")
     type: Literal["iri", "literal", "bnode", "triple"] = Field(description="Kind of term.")
-    datatype: str | None = Field(None, description="Datatype IRI of a literal without language.")
-    language: str | None = Field(None, description="Language tag of a language-tagged literal.")
+    datatype: str | None = Field(default=None, description="Datatype IRI of a literal without language.")
+    language: str | None = Field(default=None, description="Language tag of a language-tagged literal.")
 
 
 class QueryOutput(BaseModel):
@@ -74,12 +75,12 @@ class QueryOutput(BaseModel):
         "IRI strings, literals as their lexical form, blank nodes as `_:id`) or null when unbound.",
     )
     typed_rows: Annotated[list[dict[str, TypedTerm | None]] | None, WithJsonSchema(TYPED_ROWS_SCHEMA)] = Field(
-        None,
+        default=None,
         description="SELECT with typed=true: the same rows, each value an object {value, type (iri, literal, "
         "bnode, triple), datatype, language} or null.",
     )
-    boolean: bool | None = Field(None, description="ASK: the answer.")
-    ntriples: str | None = Field(None, description="CONSTRUCT/DESCRIBE: the triples as N-Triples text.")
+    boolean: bool | None = Field(default=None, description="ASK: the answer.")
+    ntriples: str | None = Field(default=None, description="CONSTRUCT/DESCRIBE: the triples as N-Triples text.")
     count: int = Field(description="Rows (or triples) returned.")
     truncated: bool = Field(description="True when the row cap cut the result.")
     limit: int = Field(description="The row cap that applied.")
@@ -104,7 +105,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
     result = await store.query(
         sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings, typed=args.typed
     )
-    common = {"form": form, "limit": limit}
+    common: dict[str, Any] = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):
         typed = [
             {k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows

@@ -22,7 +22,7 @@ class StatsInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     graph: GraphIri | None = Field(
-        None, description="Graph whose classes and predicates are counted; the default graph when absent."
+        default=None, description="Graph whose classes and predicates are counted; the default graph when absent."
     )
 
 

@@ -18,13 +18,15 @@ class ValidateInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    shapes: WorkspacePath | None = Field(None, description="Workspace path of a SHACL shapes file.")
-    shapes_content: str | None = Field(None, max_length=16 * 1024 * 1024, description="SHACL shapes as RDF text.")
-    shapes_format: FormatName | None = Field(
-        None, description="Format of the shapes; from the file extension, else turtle."
+    shapes: WorkspacePath | None = Field(default=None, description="Workspace path of a SHACL shapes file.")
+    shapes_content: str | None = Field(
+        default=None, max_length=16 * 1024 * 1024, description="SHACL shapes as RDF text."
     )
-    graph: GraphIri | None = Field(None, description="Named graph to validate; the default graph when absent.")
-    max_violations: int = Field(100, ge=1, le=10_000, description="Most violations listed in the result.")
+    shapes_format: FormatName | None = Field(
+        default=None, description="Format of the shapes; from the file extension, else turtle."
+    )
+    graph: GraphIri | None = Field(default=None, description="Named graph to validate; the default graph when absent.")
+    max_violations: int = Field(default=100, ge=1, le=10_000, description="Most violations listed in the result.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ValidateInput:
@@ -41,8 +43,10 @@ class Violation(BaseModel):
     message: str | None = Field(description="The shape's or pyshacl's message.")
     severity: str | None = Field(description="Violation, Warning or Info.")
     source_shape: str | None = Field(description="The shape that reported it (`_:id` for a blank node).")
-    constraint: str | None = Field(None, description="The constraint component, e.g. MinCountConstraintComponent.")
-    value: str | None = Field(None, description="The offending value, when there is one.")
+    constraint: str | None = Field(
+        default=None, description="The constraint component, e.g. MinCountConstraintComponent."
+    )
+    value: str | None = Field(default=None, description="The offending value, when there is one.")
 
 
 class ValidateOutput(BaseModel):

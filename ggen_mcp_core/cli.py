@@ -166,8 +166,11 @@ def _serve_stdio(host: PluginHost) -> None:
     server = build_server(host, transport="stdio")
 
     async def run() -> None:
-        async with stdio_server() as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
+        try:
+            async with stdio_server() as (read_stream, write_stream):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+        finally:
+            await host.shutdown()
 
     anyio.run(run)
 
@@ -341,7 +344,10 @@ def call(ctx: click.Context, tool: str, arguments: str) -> None:
     host = load_host(ctx)
 
     async def run() -> Any:
-        return await call_tool(host, tool, parsed, request=RequestInfo(transport="cli"))
+        try:
+            return await call_tool(host, tool, parsed, request=RequestInfo(transport="cli"))
+        finally:
+            await host.shutdown()
 
     try:
         result = anyio.run(run)

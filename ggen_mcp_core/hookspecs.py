@@ -227,3 +227,39 @@ def ggen_register_commands(cli: click.Group) -> None:
             def hello():
                 click.echo("hello")
     """
+
+
+@hookspec
+def ggen_readiness(config: Settings) -> str | Awaitable[str | None] | None:
+    """Return why this plugin cannot serve yet (e.g. "graph store did not open"), or None when it can.
+
+    :param config: the server's settings.
+    :returns: a short reason, None, or an awaitable of either.
+
+    Called by ``/readyz`` (keep it quick: a few seconds at most; never gate on a remote dependency whose
+    absence only degrades some tools). Failure policy: an exception counts as not ready, with its type.
+
+    Example::
+
+        @hookimpl
+        async def ggen_readiness(config):
+            if not await store_is_open(config):
+                return "graph store is not open"
+    """
+
+
+@hookspec
+def ggen_shutdown(config: Settings) -> Awaitable[None] | None:
+    """Release what this plugin holds (worker processes, connections, files) as the server stops.
+
+    :param config: the server's settings.
+
+    Called once when the HTTP server finishes draining, when a stdio session ends, and after ``ggen-mcp
+    call``. Failure policy: an exception is logged and the other plugins still shut down.
+
+    Example::
+
+        @hookimpl
+        def ggen_shutdown(config):
+            WORKERS.close_all()
+    """

@@ -60,10 +60,12 @@ def build_app(host: PluginHost) -> Starlette:
         return JSONResponse({"status": "ok", "version": __version__})
 
     async def readyz(_: Request) -> Response:
-        ready = host.ready and state["serving"] and not host.draining
+        waiting = await host.readiness()
+        ready = host.ready and state["serving"] and not host.draining and not waiting
         body = {
             "ready": ready,
             "draining": host.draining,
+            "not_ready": waiting,
             "tools": len(host.tools),
             "hidden_tools": host.hidden_tools,
             "read_only": host.settings.read_only,
@@ -90,6 +92,7 @@ def build_app(host: PluginHost) -> Starlette:
                 yield
             finally:
                 state["serving"] = False
+                await host.shutdown()
 
     endpoint = McpGate(StreamableHTTPASGIApp(manager), host, metadata_path)
     routes = [

@@ -472,6 +472,27 @@ class PluginHost:
                 raise ToolError(f"{event.name} hook of plugin {impl.plugin_name!r} aborted: {detail}") from exc
         LIFECYCLE_EVENTS.labels(event=event.name, outcome="ok").inc()
 
+    async def readiness(self) -> dict[str, str]:
+        """Why plugins cannot serve yet, by plugin (empty when every plugin is ready)."""
+        problems: dict[str, str] = {}
+        for impl in self._impls("ggen_readiness"):
+            try:
+                reason = await maybe_await(impl.function(**{a: self.settings for a in impl.argnames}))
+            except Exception as exc:
+                log.warning("readiness check failed", plugin=impl.plugin_name, error=f"{type(exc).__name__}: {exc}")
+                reason = f"readiness check failed ({type(exc).__name__})"
+            if reason:
+                problems[impl.plugin_name] = str(reason)
+        return problems
+
+    async def shutdown(self) -> None:
+        """Let every plugin release its resources; failures are logged, the others still run."""
+        for impl in self._impls("ggen_shutdown"):
+            try:
+                await maybe_await(impl.function(**{a: self.settings for a in impl.argnames}))
+            except Exception:
+                log.exception("plugin shutdown failed", plugin=impl.plugin_name)
+
     def resolve_template(self, ref: str) -> Path | None:
         """The first path a ``ggen_resolve_template`` implementation gives for ``ref``; errors count as None."""
         for impl in self._impls("ggen_resolve_template"):

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_SERVERS: list[tuple[Any, threading.Thread]] = []
+
+
+def stop_servers() -> None:
+    """Stop the uvicorn servers ``http_server`` started (their lifespans end: plugins shut down)."""
+    while _SERVERS:
+        server, thread = _SERVERS.pop()
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def http_server() -> Iterator[Callable[..., str]]:
     """Start uvicorn on a free 127.0.0.1 port in a thread: ``base_url = http_server(host)``."""
@@ -54,7 +66,7 @@ def http_server() -> Iterator[Callable[..., str]]:
 
     from ggen_mcp_core.http import build_app
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    servers = _SERVERS
 
     def start(plugin_host: object) -> str:
         port = free_port()
@@ -71,9 +83,7 @@ def http_server() -> Iterator[Callable[..., str]]:
         return f"http://127.0.0.1:{port}"
 
     yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    stop_servers()
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,13 @@ def test_all_design_hooks_exist() -> None:
                 "ggen_authorize",
                 "ggen_lifecycle",
                 "ggen_on_tool_call",
+                "ggen_readiness",
                 "ggen_register_commands",
                 "ggen_register_prompts",
                 "ggen_register_resources",
                 "ggen_register_tools",
                 "ggen_resolve_template",
+                "ggen_shutdown",
                 "ggen_validate_input",
             ]
         )

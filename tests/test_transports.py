@@ -97,6 +97,32 @@ async def test_health_ready_metrics(host: PluginHost, http_server: Callable[...,
     assert 'ggen_mcp_plugin_status{plugin="brokenimport",status="failed_import"} 1.0' in metrics
 
 
+async def test_hook_ggen_readiness(host: PluginHost, http_server: Callable[..., str]) -> None:
+    base = http_server(host)
+    marker = host.workspace.root / "demo-not-ready"
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        marker.write_text("")
+        waiting = await http.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.json()["not_ready"] == {"demo": "the demo backend is warming up"}
+        marker.unlink()
+        assert (await http.get("/readyz")).status_code == 200
+
+
+async def test_hook_ggen_shutdown(host: PluginHost, http_server: Callable[..., str]) -> None:
+    import importlib
+
+    demo = importlib.import_module("ggen_fixture_demo.plugin")
+    demo.SHUTDOWNS.clear()
+    http_server(host)
+    assert demo.SHUTDOWNS == []
+    from tests.conftest import stop_servers
+
+    stop_servers()
+    assert [str(host.workspace.root)] == demo.SHUTDOWNS
+
+
 async def test_readyz_is_503_until_serving(host: PluginHost) -> None:
     from ggen_mcp_core.http import build_app
 

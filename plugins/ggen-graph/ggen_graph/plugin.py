@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from ggen_graph.settings import GraphSettings
 from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, Settings, ToolSpec, hookimpl
 
 TOOL_PREFIXES = ("graph_",)
+SETTINGS_SECTION = ("graph", GraphSettings)
 
 
 @hookimpl
 def ggen_register_tools(config: Settings) -> list[ToolSpec]:
     """graph_load, graph_query, graph_update, graph_export, graph_validate, graph_stats, graph_list, graph_clear."""
-    from ggen_graph.settings import GraphSettings
     from ggen_graph.tools import tool_specs
 
     return tool_specs(config.section("graph", GraphSettings))
@@ -22,3 +23,26 @@ def ggen_register_resources(config: Settings) -> list[ResourceSpec | ResourceTem
     from ggen_graph.resources import resource_specs
 
     return resource_specs()
+
+
+@hookimpl
+async def ggen_readiness(config: Settings) -> str | None:
+    """The embedded store opens (its worker starts and answers); a remote store is not waited for."""
+    settings = config.section("graph", GraphSettings)
+    if settings.store != "embedded":
+        return None
+    from ggen_graph.stores import store_for
+
+    try:
+        await store_for(settings, config.resolved_workspace() / ".ggen").count()
+    except Exception as exc:
+        return f"graph store did not open: {exc}"
+    return None
+
+
+@hookimpl
+def ggen_shutdown(config: Settings) -> None:
+    """Stop the store worker processes (they flush and exit)."""
+    from ggen_graph.stores import close_all
+
+    close_all()

@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ggen_market.settings import MarketSettings
 from ggen_mcp_core import ResourceSpec, Settings, ToolSpec, hookimpl
 
 if TYPE_CHECKING:
     import click
 
 TOOL_PREFIXES = ("market_",)
+SETTINGS_SECTION = ("market", MarketSettings)
 
 
 @hookimpl
 def ggen_register_tools(config: Settings) -> list[ToolSpec]:
     """The market tools: search, list, info, recommend, install, remove, update, offline search, cache, sync."""
-    from ggen_market.settings import MarketSettings
     from ggen_market.tools import cache, catalog, install, recommend, remove, search, sync, update
 
     config.section("market", MarketSettings)  # a bad [market] setting fails loading, naming the key

@@ -26,6 +26,7 @@ from ggen_mcp_core import (
 
 TOOL_PREFIXES = ("demo_",)
 OBSERVED: list[ToolCallEvent] = []
+SHUTDOWNS: list[str] = []
 LIFECYCLE: list[str] = []
 
 
@@ -204,3 +205,15 @@ def ggen_register_commands(cli: click.Group) -> None:
     def hello(name: str) -> None:
         """Say hello (added by the demo plugin)."""
         click.echo(f"hello {name}")
+
+
+@hookimpl
+async def ggen_readiness(config: Any) -> str | None:
+    if (config.resolved_workspace() / "demo-not-ready").exists():
+        return "the demo backend is warming up"
+    return None
+
+
+@hookimpl
+def ggen_shutdown(config: Any) -> None:
+    SHUTDOWNS.append(str(config.resolved_workspace()))

@@ -1,0 +1,33 @@
+"""The graph pack's readiness (the embedded store opens) and shutdown (its workers stop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_ready_once_the_store_opens_and_shutdown_closes_it(ggen_host: Any, ggen_workspace: Path) -> None:
+    from ggen_graph.stores import open_stores
+
+    host = ggen_host(["graph"])
+    assert await host.readiness() == {}
+    assert (ggen_workspace / ".ggen" / "store").is_dir()
+    assert [store.kind for store in open_stores()] == ["embedded"]
+    await host.shutdown()
+    assert open_stores() == []
+
+
+async def test_an_unusable_store_is_reported_not_ready(ggen_host: Any, ggen_workspace: Path) -> None:
+    (ggen_workspace / ".ggen").write_text("a file where the state directory should be")
+    host = ggen_host(["graph"])
+    problems = await host.readiness()
+    assert list(problems) == ["graph"] and problems["graph"].startswith("graph store did not open")
+
+
+async def test_a_remote_store_is_not_waited_for(ggen_host: Any) -> None:
+    host = ggen_host(["graph"], graph={"store": "sparql", "query_endpoint": "http://127.0.0.1:9/query"})
+    assert await host.readiness() == {}

@@ -51,6 +51,7 @@ CALL_TIMEOUT = 30.0
 MAX_CALLS_PER_SESSION = 200_000
 CONNECT_STAGGER = 0.03
 SEARCH_WORDS = ("python", "rust", "sql", "typescript", "models", "api", "")
+ALT_PYTHONPATH = [""]  # set by `run --alt-pythonpath`
 MIX = ("graph_query", "market_search", "graph_query", "template_render", "project_plan")
 
 
@@ -294,8 +295,16 @@ def make_servers(kind: str, bench: Bench, tag: str) -> list[Server]:
         return [common.baseline_server(bench.data, log, stateless=True)]
     if kind == "ggen":
         return [common.ggen_server(bench.workspace, log)]
+    if kind == "ggen-json":  # http.json_response: plain JSON POST replies instead of SSE streams
+        server = common.ggen_server(bench.workspace, log)
+        server.command.append("--json-response")
+        return [server]
     if kind == "ggen-stateless":
         return [common.ggen_server(bench.workspace, log, stateless=True)]
+    if kind == "ggen-alt":  # an alternative host or pack tree first on PYTHONPATH (A/B of a change)
+        server = common.ggen_server(bench.workspace, log)
+        server.env["PYTHONPATH"] = ALT_PYTHONPATH[0]
+        return [server]
     if kind == "ggen-2w":
         return [
             common.ggen_server(bench.workspace, log, stateless=True),
@@ -363,7 +372,8 @@ def matrix(quick: bool) -> list[tuple[Scenario, list[str]]]:
     for sessions in (10, 100):
         for mode in ("legacy", "auto"):
             scenario = Scenario(f"closed{sessions}-{mode}-varying", "closed", sessions, mode, "query-varying", **window)
-            rows.append((scenario, ["baseline", "ggen"]))
+            json_too = sessions == 10 and mode == "legacy"  # legacy SSE replies cost a connection per call
+            rows.append((scenario, ["baseline", "ggen", "ggen-json"] if json_too else ["baseline", "ggen"]))
     for mode in ("legacy", "auto"):
         fixed = Scenario(f"closed10-{mode}-fixed", "closed", 10, mode, "query-fixed", **window)
         rows.append((fixed, ["baseline", "ggen"]))
@@ -456,11 +466,14 @@ def render_report(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 def extra_lines(group: list[dict[str, Any]], kinds: list[str]) -> list[str]:
     out = []
     by_kind = {k: [r for r in group if r["server"] == k] for k in kinds}
-    if len(kinds) == 2:
-        a, b = kinds
-        ratio: Callable[[str], float] = lambda key: median(by_kind[b], key) / median(by_kind[a], key)  # noqa: E731
+    first = kinds[0]
+    for other in kinds[1:]:
+
+        def ratio(key: str, other: str = other) -> float:
+            return median(by_kind[other], key) / median(by_kind[first], key)
+
         out.append(
-            f"{b}/{a} (medians): throughput {ratio('throughput'):.2f}, p50 {ratio('p50_ms'):.2f}, "
+            f"{other}/{first} (medians): throughput {ratio('throughput'):.2f}, p50 {ratio('p50_ms'):.2f}, "
             f"server CPU/call {ratio('server_cpu_ms_per_call'):.2f}"
         )
     for kind, runs in by_kind.items():
@@ -521,7 +534,9 @@ def main() -> None:
     m.add_argument("--only", help="regex: only scenarios whose name matches")
     r = sub.add_parser("run", help="one scenario on one or more servers")
     r.add_argument(
-        "--server", action="append", choices=["baseline", "baseline-stateless", "ggen", "ggen-stateless", "ggen-2w"]
+        "--server",
+        action="append",
+        choices=["baseline", "baseline-stateless", "ggen", "ggen-json", "ggen-stateless", "ggen-2w", "ggen-alt"],
     )
     r.add_argument("--loop", choices=["closed", "open"], default="closed")
     r.add_argument("--sessions", type=int, default=10)
@@ -532,9 +547,11 @@ def main() -> None:
     r.add_argument("--duration", type=float, default=15.0)
     r.add_argument("--reps", type=int, default=1)
     r.add_argument("--profile", help="py-spy raw output path prefix (the server and its children)")
+    r.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
     args = parser.parse_args()
     if args.command == "run":
         args.server = args.server or ["ggen"]
+        ALT_PYTHONPATH[0] = args.alt_pythonpath or ""
         run_single(args)
     else:
         if args.command is None:

@@ -33,8 +33,15 @@ lint: install
 conformance: install
 	bash scripts/conformance.sh
 
+# Benchmarks write their tables to stdout (copy them into docs/performance.md with the date and load).
 bench: install
 	$(BIN)/python bench/graph.py
+	$(BIN)/python bench/template.py --classes 1000 --repeat 5
+	$(BIN)/python bench/market.py
+	$(BIN)/python bench/load.py matrix
+
+soak: install
+	$(BIN)/python bench/soak.py
 
 lock:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv

@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--out", help="output folder (default: a new folder under the temp dir)")
     parser.add_argument("--triples", type=int, default=common.TRIPLES)
     args = parser.parse_args()
+    load.terminate_on_sigterm()
     out = load.output_dir(args.out)
     bench = load.prepare(out, args.triples)
     meta = {"machine": common.machine(), "command": " ".join(sys.argv), **vars(args)}

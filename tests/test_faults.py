@@ -527,8 +527,8 @@ async def test_a_tool_that_always_raises_does_not_slow_the_others(
     }
     report("raising plugin", numbers)
     alone = numbers["alone"]["p50"]
-    assert numbers["with raising stream"]["p50"] < 3 * alone + 20, numbers
-    assert numbers["with raising stream"]["p50"] < 2 * numbers["with healthy stream (control)"]["p50"] + 20, numbers
+    assert numbers["with raising stream"]["p50"] < 3 * alone + 50, numbers
+    assert numbers["with raising stream"]["p50"] < 3 * numbers["with healthy stream (control)"]["p50"] + 50, numbers
     assert "raisingtool_explode" in server.log_text()  # the traceback is logged, not sent
 
 
@@ -640,7 +640,7 @@ async def test_a_hanging_registry_does_not_slow_calls_that_do_not_need_it(
     report("hanging registry", numbers)
     assert still_hanging > 0, "the registry did not hang the market calls"
     for tool, _ in calls:
-        assert numbers[tool]["registry hanging"]["p50"] < 2 * numbers[tool]["before"]["p50"] + 20, numbers
+        assert numbers[tool]["registry hanging"]["p50"] < 3 * numbers[tool]["before"]["p50"] + 50, numbers
 
 
 @pytest.mark.xfail(

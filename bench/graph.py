@@ -29,9 +29,7 @@ CLASSES = 10
 QUERIES = {
     "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
     "group-by": "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s a ?type } GROUP BY ?type ORDER BY ?type",
-    "3-way join": (
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{EX}knows> ?b . ?b <{EX}knows> ?c . ?c a <{EX}Class3> }}"
-    ),
+    "3-way join": (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{EX}knows> ?b . ?b <{EX}knows> ?c . ?c a <{EX}Class3> }}"),
     "optional": (
         f"SELECT ?s ?name ?email WHERE {{ ?s a <{EX}Class1> ; <{EX}name> ?name "
         f"OPTIONAL {{ ?s <{EX}email> ?email }} }} ORDER BY ?s LIMIT 1000"
@@ -231,8 +229,7 @@ def report(results: dict[str, Any]) -> str:
             f"### Queries over {block['triples']:,} triples",
             "",
             "| query | rows | pyoxigraph direct | graph_query (MCP) | of which server side | overhead (paired) "
-            "| budget 1 ms + 10 % | within |"
-            + (" rdflib | rdflib / graph_query |" if with_rdflib else ""),
+            "| budget 1 ms + 10 % | within |" + (" rdflib | rdflib / graph_query |" if with_rdflib else ""),
             "|---|---|---|---|---|---|---|---|" + ("---|---|" if with_rdflib else ""),
         ]
         for name, q in block["queries"].items():

@@ -158,6 +158,8 @@ class Window:
         self.rss_max = 0
         self.metrics_begin: list[float] = []
         self.metrics_end: list[float] = []
+        self.close_errors = 0
+        self.aborted = False
 
     def open(self, now: float) -> None:
         self.begin = now + self.scenario.warmup
@@ -191,8 +193,11 @@ async def tool_calls_served(server: Server) -> float:
         return math.nan
     import httpx
 
-    async with httpx.AsyncClient() as http:
-        text = (await http.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5)).text
+    try:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{server.port}/metrics", timeout=30)).text
+    except httpx.HTTPError:  # an overloaded server may not answer in time: no share for this run
+        return math.nan
     return sum(float(m.group(1)) for m in re.finditer(r"^ggen_mcp_tool_calls_total\{[^}]*\} (\S+)$", text, re.M))
 
 
@@ -226,19 +231,18 @@ async def open_session(client: Any, session: int, window: Window, first: float) 
 
 async def drive(servers: list[Server], scenario: Scenario, on_begin: Callable[[], Any] | None = None) -> Window:
     """Connect the sessions (spread over the servers in turn), run the loop, return the window."""
-    from mcp import Client
 
     window = Window(servers, scenario, on_begin)
     async with contextlib.AsyncExitStack() as stack:
         clients = []
         for i in range(scenario.sessions):
-            client = await stack.enter_async_context(Client(servers[i % len(servers)].url, mode=scenario.mode))
+            client = await stack.enter_async_context(session(servers[i % len(servers)].url, scenario.mode, window))
             await client.list_tools()
             clients.append(client)
             await anyio.sleep(CONNECT_STAGGER)
         start = time.monotonic()
         window.open(start)
-        with anyio.fail_after(scenario.warmup + scenario.duration + 2 * CALL_TIMEOUT + 30):
+        with anyio.move_on_after(scenario.warmup + scenario.duration + 2 * CALL_TIMEOUT + 30) as deadline:
             async with anyio.create_task_group() as group:
                 group.start_soon(window.sample)
                 for i, client in enumerate(clients):
@@ -246,7 +250,26 @@ async def drive(servers: list[Server], scenario: Scenario, on_begin: Callable[[]
                         group.start_soon(closed_session, client, i, window)
                     else:
                         group.start_soon(open_session, client, i, window, start)
+        window.aborted = deadline.cancelled_caught
     return window
+
+
+@contextlib.asynccontextmanager
+async def session(url: str, mode: str, window: Window) -> Any:
+    """An SDK Client whose closing errors (a server too busy to end the session cleanly) are counted, not
+    raised: they happen after the measurement and must not lose it."""
+    from mcp import Client
+
+    client = Client(url, mode=mode)
+    await client.__aenter__()
+    try:
+        yield client
+    finally:
+        try:
+            with anyio.move_on_after(15, shield=True):
+                await client.__aexit__(None, None, None)
+        except Exception:
+            window.close_errors += 1
 
 
 async def prime(servers: list[Server], scenario: Scenario) -> None:
@@ -270,8 +293,9 @@ def summarize(window: Window, scenario: Scenario) -> dict[str, Any]:
         measured = [c for c in window.calls if window.begin <= c.start < window.end]
     ok = [c for c in measured if c.error is None]
     calls = len(measured)
-    server_cpu = sum(e - b for b, e in zip(window.cpu_begin, window.cpu_end, strict=True))
-    client = window.client_cpu[1] - window.client_cpu[0]
+    complete = bool(window.cpu_end) and len(window.cpu_end) == len(window.cpu_begin)  # not cut off early
+    server_cpu = sum(e - b for b, e in zip(window.cpu_begin, window.cpu_end, strict=True)) if complete else math.nan
+    client = window.client_cpu[1] - window.client_cpu[0] if complete else math.nan
     out: dict[str, Any] = {
         "calls": calls,
         "throughput": round(calls / scenario.duration, 1),
@@ -284,6 +308,8 @@ def summarize(window: Window, scenario: Scenario) -> dict[str, Any]:
         "client_cpu_ms_per_call": round(1000 * client / calls, 2) if calls else math.nan,
         "peak_rss_mib": round(sum(s.peak_rss_bytes() for s in window.servers) / 2**20, 1),
         "window_rss_max_mib": round(window.rss_max / 2**20, 1),
+        "session_close_errors": window.close_errors,
+        "aborted": window.aborted,
     }
     per_tool = {}
     for tool in sorted({c.tool for c in measured}):
@@ -291,8 +317,8 @@ def summarize(window: Window, scenario: Scenario) -> dict[str, Any]:
         per_tool[tool] = {"calls": len(latencies), **common.latency_summary(latencies)}
     if len(per_tool) > 1:
         out["per_tool"] = per_tool
-    served = [e - b for b, e in zip(window.metrics_begin, window.metrics_end, strict=True)]
-    if len(window.servers) > 1 and not any(math.isnan(x) for x in served):
+    served = [e - b for b, e in zip(window.metrics_begin, window.metrics_end, strict=True)] if complete else []
+    if len(window.servers) > 1 and served and not any(math.isnan(x) for x in served):
         total = sum(served) or 1
         out["worker_share"] = [round(x / total, 3) for x in served]
         out["worker_cpu_s"] = [round(e - b, 2) for b, e in zip(window.cpu_begin, window.cpu_end, strict=True)]

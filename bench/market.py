@@ -23,9 +23,38 @@ from typing import Any
 
 import anyio
 
-WORDS = ["python", "rust", "typescript", "sql", "graphql", "kafka", "react", "django", "flask", "axum", "serde",
-         "pydantic", "postgres", "sqlite", "openapi", "grpc", "terraform", "helm", "docker", "lambda", "models",
-         "client", "server", "cli", "schema", "crud", "events", "auth", "queue", "cache"]
+WORDS = [
+    "python",
+    "rust",
+    "typescript",
+    "sql",
+    "graphql",
+    "kafka",
+    "react",
+    "django",
+    "flask",
+    "axum",
+    "serde",
+    "pydantic",
+    "postgres",
+    "sqlite",
+    "openapi",
+    "grpc",
+    "terraform",
+    "helm",
+    "docker",
+    "lambda",
+    "models",
+    "client",
+    "server",
+    "cli",
+    "schema",
+    "crud",
+    "events",
+    "auth",
+    "queue",
+    "cache",
+]
 CATEGORIES = ["python", "rust", "typescript", "sql", "infra", "web", "data", "api"]
 
 
@@ -38,13 +67,25 @@ def make_index(count: int, seed: int = 7) -> dict[str, Any]:
         pack_id = f"io.bench.{words[0]}.{words[1]}-{number}"
         version = f"{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
         packs[pack_id] = {
-            "id": pack_id, "name": f"{words[0].title()} {words[1]} {number}",
+            "id": pack_id,
+            "name": f"{words[0].title()} {words[1]} {number}",
             "description": f"Generates {words[0]} {words[1]} code with {words[2]} support from an ontology.",
-            "tags": words, "keywords": rng.sample(WORDS, 2), "category": rng.choice(CATEGORIES),
-            "author": f"author{number % 97}", "latest_version": version, "downloads": rng.randint(0, 100_000),
-            "updated": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z", "license": "MIT",
-            "versions": {version: {"version": version, "url": f"archives/{pack_id}-{version}.tar.gz",
-                                   "size": 1000, "sha256": "0" * 64}},
+            "tags": words,
+            "keywords": rng.sample(WORDS, 2),
+            "category": rng.choice(CATEGORIES),
+            "author": f"author{number % 97}",
+            "latest_version": version,
+            "downloads": rng.randint(0, 100_000),
+            "updated": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z",
+            "license": "MIT",
+            "versions": {
+                version: {
+                    "version": version,
+                    "url": f"archives/{pack_id}-{version}.tar.gz",
+                    "size": 1000,
+                    "sha256": "0" * 64,
+                }
+            },
         }
     return {"updated": "2026-11-01T00:00:00Z", "packs": packs}
 
@@ -67,8 +108,11 @@ def queries(count: int, seed: int = 11) -> list[dict[str, Any]]:
 
 def summary(timings: list[float]) -> dict[str, float]:
     ordered = sorted(timings)
-    return {"median_ms": round(statistics.median(ordered), 3),
-            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 3), "max_ms": round(ordered[-1], 3)}
+    return {
+        "median_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 3),
+        "max_ms": round(ordered[-1], 3),
+    }
 
 
 async def run(packs: int, calls: int) -> dict[str, Any]:
@@ -86,9 +130,12 @@ async def run(packs: int, calls: int) -> dict[str, Any]:
         registry = Path(tmp) / "registry"
         registry.mkdir()
         (registry / "index.json").write_text(json.dumps(make_index(packs)))
-        host = make_host(Path(tmp) / "ws", ["market"],
-                         market={"registry_url": registry.as_uri() + "/", "allow_file_urls": True},
-                         rate_limit={"limit": "10000000/minute"})  # limiter in the path, never refusing
+        host = make_host(
+            Path(tmp) / "ws",
+            ["market"],
+            market={"registry_url": registry.as_uri() + "/", "allow_file_urls": True},
+            rate_limit={"limit": "10000000/minute"},
+        )  # limiter in the path, never refusing
         client_ms, server_ms = [], []
         async with open_client(host, mode="legacy") as client:
             started = time.perf_counter()
@@ -114,9 +161,13 @@ async def run(packs: int, calls: int) -> dict[str, Any]:
             top(found, arguments.get("sort", "relevance"), arguments.get("limit", 10))
             ranking_ms.append((time.perf_counter() - started) * 1000)
     return {
-        "packs": packs, "calls": calls, "cold_first_call_ms": round(cold, 1),
-        "through_mcp_client": summary(client_ms), "server_call_path": summary(server_ms),
-        "ranking_only": summary(ranking_ms), "python": sys.version.split()[0],
+        "packs": packs,
+        "calls": calls,
+        "cold_first_call_ms": round(cold, 1),
+        "through_mcp_client": summary(client_ms),
+        "server_call_path": summary(server_ms),
+        "ranking_only": summary(ranking_ms),
+        "python": sys.version.split()[0],
     }
 
 

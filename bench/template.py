@@ -43,12 +43,15 @@ def ontology(classes: int) -> str:
     for index in range(classes):
         cls = f"bs:Entity{index}"
         lines.append(f'{cls} a owl:Class ; rdfs:label "Entity {index}" ; rdfs:comment "Generated class {index}." ;')
-        lines.append(f"  rdfs:subClassOf [ a owl:Restriction ; owl:onProperty bs:e{index}Field0 ; "
-                     "owl:minCardinality 1 ] .")
+        lines.append(
+            f"  rdfs:subClassOf [ a owl:Restriction ; owl:onProperty bs:e{index}Field0 ; owl:minCardinality 1 ] ."
+        )
         for field in range(5):
             xsd = XSD_TYPES[field % len(XSD_TYPES)]
-            lines.append(f"bs:e{index}Field{field} a owl:DatatypeProperty ; rdfs:domain {cls} ; "
-                         f'rdfs:range xsd:{xsd} ; rdfs:comment "Field {field} of entity {index}." .')
+            lines.append(
+                f"bs:e{index}Field{field} a owl:DatatypeProperty ; rdfs:domain {cls} ; "
+                f'rdfs:range xsd:{xsd} ; rdfs:comment "Field {field} of entity {index}." .'
+            )
         target = f"bs:Entity{max(index - 1, 0)}"
         lines.append(f"bs:e{index}Link a owl:ObjectProperty ; rdfs:domain {cls} ; rdfs:range {target} .")
     return "\n".join(lines) + "\n"
@@ -72,8 +75,9 @@ async def time_project_gen(workspace: Path, repeat: int) -> tuple[list[float], d
     async with open_client(host, mode="legacy") as client:
         for run in range(repeat + 1):
             started = time.perf_counter()
-            answer = await client.call_tool("project_gen", {"template": "bookstore/templates",
-                                                            "output": f"out/run{run}"})
+            answer = await client.call_tool(
+                "project_gen", {"template": "bookstore/templates", "output": f"out/run{run}"}
+            )
             elapsed = time.perf_counter() - started
             if answer.is_error:
                 raise SystemExit(f"project_gen failed: {answer.content[0].text}")
@@ -106,7 +110,9 @@ def time_plain_jinja(workspace: Path, repeat: int) -> list[float]:
     names = [v.value for v in solutions.variables]
     rows = [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)} for s in solutions]
     env = jinja2.Environment(  # code generation, not HTML: no autoescaping, like the pack
-        loader=jinja2.DictLoader(bodies), keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+        loader=jinja2.DictLoader(bodies),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701
     )
     env.filters.update(GGEN_FILTERS)
@@ -136,15 +142,21 @@ def main() -> None:
         output_bytes = sum(p.stat().st_size for p in (workspace / "out" / "run1").rglob("*") if p.is_file())
         triples = len(ontology(args.classes).splitlines())
     gen, plain = statistics.median(gen_times), statistics.median(plain_times)
-    print(f"## project_gen of the bookstore set, {args.classes} classes ({triples} Turtle lines, "
-          f"{output_bytes / 1e6:.1f} MB written)\n")
+    print(
+        f"## project_gen of the bookstore set, {args.classes} classes ({triples} Turtle lines, "
+        f"{output_bytes / 1e6:.1f} MB written)\n"
+    )
     print(f"Python {platform.python_version()} on {platform.machine()}, {args.repeat} timed runs each, medians.\n")
     print("| what | median | min | max |")
     print("|---|---|---|---|")
-    print(f"| project_gen (MCP client, 4 files written) | {gen * 1000:.1f} ms | {min(gen_times) * 1000:.1f} ms | "
-          f"{max(gen_times) * 1000:.1f} ms |")
-    print(f"| plain Jinja2, precomputed query results | {plain * 1000:.1f} ms | {min(plain_times) * 1000:.1f} ms | "
-          f"{max(plain_times) * 1000:.1f} ms |")
+    print(
+        f"| project_gen (MCP client, 4 files written) | {gen * 1000:.1f} ms | {min(gen_times) * 1000:.1f} ms | "
+        f"{max(gen_times) * 1000:.1f} ms |"
+    )
+    print(
+        f"| plain Jinja2, precomputed query results | {plain * 1000:.1f} ms | {min(plain_times) * 1000:.1f} ms | "
+        f"{max(plain_times) * 1000:.1f} ms |"
+    )
     print(f"\nratio project_gen / plain Jinja2: **{gen / plain:.2f}x** (target <= 1.3x)")
     print(f"files written per run: {', '.join(result.get('files_created', []))}")
     if args.json:

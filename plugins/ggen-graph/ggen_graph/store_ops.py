@@ -6,8 +6,10 @@ are serialized by a lock (pyoxigraph's bulk loader must not race other writes); 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -20,6 +22,7 @@ from ggen_graph.errors import (
     rdf_syntax_error,
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
+from ggen_graph.replica import MemoryReplica
 from ggen_graph.results import collect
 from ggen_graph.terms import substitutions
 from ggen_mcp_core import ToolError
@@ -42,9 +45,16 @@ def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
 class StoreOps:
     """Load, query, update, export, list and clear on one pyoxigraph store."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, *, replica_triples: int = 0) -> None:
         self.store = store
         self.write_lock = threading.Lock()
+        self.replica = MemoryReplica(store, replica_triples)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write at a time, and the in-memory copy dropped around it."""
+        with self.write_lock, self.replica.writing():
+            yield
 
     def ping(self) -> str:
         return "pong"
@@ -75,7 +85,7 @@ class StoreOps:
                 f"{format} names its own graphs: load it without graph and replace "
                 "(or convert it to a triple format to put it in one graph)"
             )
-        with self.write_lock:
+        with self._writing():
             if replace:
                 self._drop(graph)
             before = self.count_all() if dataset else self.count(graph)
@@ -117,7 +127,7 @@ class StoreOps:
                 raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
             options["default_graph"] = graph_node(graph)
         try:
-            result = self.store.query(sparql, **options)
+            result = self.replica.reader().query(sparql, **options)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
@@ -126,7 +136,7 @@ class StoreOps:
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
         """Run a SPARQL update in one transaction; returns the dataset size before and after."""
-        with self.write_lock:
+        with self._writing():
             before = self.count_all()
             try:
                 self.store.update(sparql, prefixes=prefixes or None)
@@ -165,7 +175,7 @@ class StoreOps:
 
     def clear(self, *, graph: str | None = None) -> int:
         """Remove one graph (or empty the default graph); returns the triples removed."""
-        with self.write_lock:
+        with self._writing():
             if graph is not None and not self._exists(graph):
                 raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
             removed = self.count(graph)

@@ -25,7 +25,7 @@ from ggen_graph.store_ops import StoreOps
 _BLOCKED_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "urllib.Request"})
 
 
-def serve(conn: Connection, path: str | None, threads: int, network_guard: bool) -> None:
+def serve(conn: Connection, path: str | None, threads: int, network_guard: bool, replica_triples: int = 0) -> None:
     """The worker's main loop: open the store, answer requests until the pipe closes."""
     if network_guard:
         sys.addaudithook(_refuse_network)
@@ -34,7 +34,7 @@ def serve(conn: Connection, path: str | None, threads: int, network_guard: bool)
     except OSError as exc:
         conn.send(("failed", _open_error(path, exc)))
         return
-    ops = StoreOps(store)
+    ops = StoreOps(store, replica_triples=replica_triples if path is not None else 0)
     send_lock = threading.Lock()
     conn.send(("ready", os.getpid()))
     with ThreadPoolExecutor(threads, thread_name_prefix="ggen-store") as pool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ggen_graph.prefixes import PrefixRegistry
+from ggen_graph.result_cache import ResultCache
 from ggen_graph.settings import GraphSettings
 from ggen_graph.worker_client import WorkerClient
 
@@ -74,12 +75,21 @@ class EmbeddedStore:
     kind: str = "embedded"
 
     def __post_init__(self) -> None:
-        self.worker = WorkerClient(str(self.path), threads=self.settings.worker_threads)
+        self.worker = WorkerClient(
+            str(self.path), threads=self.settings.worker_threads, replica_triples=self.settings.memory_replica_triples
+        )
+        self.results = ResultCache(self.settings.result_cache_entries)
+
+    async def _write(self, op: str, kwargs: dict[str, Any], deadline_s: float) -> Any:
+        """Every write goes through here: cached results are dropped before and after it."""
+        self.results.bump()
+        try:
+            return await self.worker.call_async(op, kwargs, deadline_s=deadline_s, what=op)
+        finally:
+            self.results.bump()
 
     async def load(self, **kwargs: Any) -> dict[str, int]:
-        outcome: dict[str, int] = await self.worker.call_async(
-            "load", kwargs, deadline_s=self.settings.load_timeout, what="load"
-        )
+        outcome: dict[str, int] = await self._write("load", kwargs, self.settings.load_timeout)
         return outcome
 
     async def query(
@@ -101,13 +111,18 @@ class EmbeddedStore:
             "bindings": bindings,
             "prefixes": self.prefixes.read(),
         }
-        return await self.worker.call_async("query", kwargs, deadline_s=seconds)
+        key = (sparql, limit, graph, typed, _frozen(bindings), _frozen(kwargs["prefixes"]))
+        cached = self.results.get(key)
+        if cached is not None:
+            return cached
+        version = self.results.version
+        result = await self.worker.call_async("query", kwargs, deadline_s=seconds)
+        self.results.put(key, version, result)
+        return result
 
     async def update(self, *, sparql: str) -> dict[str, int]:
         kwargs = {"sparql": sparql, "prefixes": self.prefixes.read()}
-        outcome: dict[str, int] = await self.worker.call_async(
-            "update", kwargs, deadline_s=self.settings.update_timeout, what="update"
-        )
+        outcome: dict[str, int] = await self._write("update", kwargs, self.settings.update_timeout)
         return outcome
 
     async def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
@@ -125,7 +140,7 @@ class EmbeddedStore:
 
     async def clear(self, *, graph: str | None = None) -> int:
         seconds = self.settings.update_timeout
-        return int(await self.worker.call_async("clear", {"graph": graph}, deadline_s=seconds, what="clear"))
+        return int(await self._write("clear", {"graph": graph}, seconds))
 
     def close(self) -> None:
         self.worker.close()
@@ -165,6 +180,10 @@ def close_all() -> None:
         _open.clear()
     for store in stores:
         store.close()
+
+
+def _frozen(mapping: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(mapping.items())) if mapping else ()
 
 
 def _key(settings: GraphSettings, state_dir: Path) -> tuple[Any, ...]:

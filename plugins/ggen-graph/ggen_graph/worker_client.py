@@ -142,12 +142,17 @@ class WorkerClient:
     :param path: the on-disk store directory, or None for an in-memory store.
     :param threads: operations the worker runs at once.
     :param network_guard: block Python-level network access in the worker (for rdflib/pyshacl work).
+    :param replica_triples: keep an in-memory copy for reads of a store this small (0: never); see
+        :mod:`ggen_graph.replica`.
     """
 
-    def __init__(self, path: str | None, *, threads: int = 4, network_guard: bool = False) -> None:
+    def __init__(
+        self, path: str | None, *, threads: int = 4, network_guard: bool = False, replica_triples: int = 0
+    ) -> None:
         self.path = path
         self.threads = threads
         self.network_guard = network_guard
+        self.replica_triples = replica_triples
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
@@ -246,7 +251,7 @@ class WorkerClient:
 
         process = context.Process(
             target=serve,
-            args=(child, self.path, self.threads, self.network_guard),
+            args=(child, self.path, self.threads, self.network_guard, self.replica_triples),
             name="ggen-graph-store",
             daemon=True,
         )

@@ -40,7 +40,7 @@ async def test_select_rows_and_types(client) -> None:
     assert typed[f"{EX}age"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
     assert typed[f"{EX}name"]["language"] == "en"
     assert typed[f"{EX}knows"]["type"] == "iri"
-    assert "typed_rows" not in (await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o }")) or True
+    assert (await query(client, sparql="SELECT ?s WHERE { ?s ?p ?o }")).get("typed_rows") is None
 
 
 async def test_unbound_optional_is_null(client) -> None:
@@ -152,3 +152,22 @@ async def test_rows_are_cut_to_the_hosts_result_cap(ggen_host, ggen_client) -> N
         assert built.structured_content["ntriples"].count("\n") == built.structured_content["count"]
         exported = await client.call_tool("graph_export", {"format": "ntriples"})
         assert not exported.is_error and exported.structured_content["truncated"] is True
+
+
+async def test_a_repeated_query_is_answered_from_the_cache_until_a_write(client) -> None:
+    from ggen_graph.result_cache import LOOKUPS
+
+    def hits() -> float:
+        return LOOKUPS.labels(outcome="hit")._value.get()
+
+    sparql = "SELECT ?s WHERE { ?s a ex:Person } ORDER BY ?s"
+    first = await query(client, sparql=sparql)
+    before = hits()
+    assert (await query(client, sparql=sparql))["rows"] == first["rows"]
+    assert hits() == before + 1
+    other = await query(client, sparql=sparql, limit=1)  # other arguments: not the cached answer
+    assert other["count"] == 1 and hits() == before + 1
+    updated = await client.call_tool("graph_update", {"sparql": "INSERT DATA { ex:carol a ex:Person }"})
+    assert not updated.is_error, tool_text(updated)
+    after = await query(client, sparql=sparql)
+    assert after["count"] == first["count"] + 1 and hits() == before + 1

@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,43 @@ class UnknownTool(LookupError):
         hidden = host.hidden_tools.get(name)
         detail = f" (hidden: {hidden})" if hidden else ""
         super().__init__(f"Unknown tool: {name}{detail}")
+
+
+class PluginShares:
+    """Each plugin's share of one host's call slots (``limits.max_concurrent_per_plugin``): a CapacityLimiter
+    per plugin, made on the plugin's first call, taken before the server-wide ``host.call_limiter``. So calls
+    of one plugin stuck on a dead dependency hold at most ``share`` slots and the other plugins keep the rest.
+    """
+
+    def __init__(self, share: int | None, pool: int) -> None:
+        self.share = share
+        self.pool = pool
+        self.limiters: dict[str, anyio.CapacityLimiter] = {}
+
+    def limiter(self, plugin: str) -> anyio.CapacityLimiter | None:
+        """The limiter of ``plugin``'s share; None when there is no share (one pool for all)."""
+        if self.share is None:
+            return None
+        limiter = self.limiters.get(plugin)
+        if limiter is None:
+            limiter = self.limiters[plugin] = anyio.CapacityLimiter(self.share)
+        return limiter
+
+    def in_flight(self) -> dict[str, int]:
+        """Calls holding a slot of their plugin's share right now, by plugin."""
+        return {plugin: int(limiter.borrowed_tokens) for plugin, limiter in self.limiters.items()}
+
+
+_SHARES: weakref.WeakKeyDictionary[PluginHost, PluginShares] = weakref.WeakKeyDictionary()
+
+
+def plugin_shares(host: PluginHost) -> PluginShares:
+    """The per-plugin shares of ``host``'s call slots (made on its first call, from its settings)."""
+    shares = _SHARES.get(host)
+    if shares is None:
+        pool = host.settings.max_concurrent_calls
+        shares = _SHARES[host] = PluginShares(host.settings.limits.plugin_share(pool), pool)
+    return shares
 
 
 def arguments_digest(arguments: Mapping[str, Any] | None) -> str:
@@ -173,11 +211,10 @@ async def _checked_call(
             wait = retry_after_seconds(decision)
             why = "rate-limit storage unavailable" if decision.degraded else f"rate limit {decision.limit} reached"
             return error_result(f"{why} for {ctx.principal.name}; retry after {wait} s"), "rate_limited"
-    with anyio.move_on_after(host.settings.limits.queue_timeout) as queue:
-        await host.call_limiter.acquire()
-    if queue.cancelled_caught:
-        busy = host.call_limiter.borrowed_tokens
-        return error_result(f"server busy: {busy} calls running; retry {spec.name} shortly"), "busy"
+    share = plugin_shares(host).limiter(spec.plugin)
+    busy = await _take_slots(host, spec, share)
+    if busy is not None:
+        return error_result(busy), "busy"
     try:
         TOOL_IN_FLIGHT.inc()
         with anyio.move_on_after(deadline) as scope:
@@ -185,6 +222,8 @@ async def _checked_call(
     finally:
         TOOL_IN_FLIGHT.dec()
         host.call_limiter.release()
+        if share is not None:
+            share.release()
     if scope.cancelled_caught:
         return (
             error_result(
@@ -194,3 +233,30 @@ async def _checked_call(
         )
     result = cap_result(spec, shape_result(spec, value), host.settings.limits.max_result_bytes)
     return result, "error" if result.is_error else "ok"
+
+
+async def _take_slots(host: PluginHost, spec: ToolSpec, share: anyio.CapacityLimiter | None) -> str | None:
+    """Take a slot of the plugin's share, then one of the server-wide pool, waiting at most
+    ``limits.queue_timeout`` in all. None when both are held; else the 'server busy' message, holding neither."""
+    pool = host.call_limiter
+    held: anyio.CapacityLimiter | None = None
+    try:
+        with anyio.move_on_after(host.settings.limits.queue_timeout):
+            if share is not None:
+                await share.acquire()
+                held = share
+            await pool.acquire()
+            return None
+    except BaseException:
+        if held is not None:
+            held.release()
+        raise
+    if share is not None and held is None:
+        shares = plugin_shares(host)
+        return (
+            f"server busy: {int(share.borrowed_tokens)} calls of plugin '{spec.plugin}' running "
+            f"(its share: {shares.share} of {shares.pool} slots); retry {spec.name} shortly"
+        )
+    if held is not None:
+        held.release()
+    return f"server busy: {pool.borrowed_tokens} calls running; retry {spec.name} shortly"

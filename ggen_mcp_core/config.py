@@ -8,6 +8,7 @@ model, so a new pack adds settings without touching the host.
 from __future__ import annotations
 
 import contextvars
+import math
 import os
 import tomllib
 from pathlib import Path
@@ -119,6 +120,20 @@ class LimitsSettings(BaseModel):
     queue_timeout: float = Field(
         default=10.0, ge=0, le=600, description="Seconds a call waits for a free slot before 'server busy'."
     )
+    max_concurrent_per_plugin: int | None = Field(
+        default=None,
+        ge=0,
+        description="Calls of one plugin running at once, so a stuck dependency cannot take every slot; "
+        "unset: half of `max_concurrent_calls` (rounded up, at least 1); 0 or at least `max_concurrent_calls`: "
+        "no share, one pool.",
+    )
+
+    def plugin_share(self, max_concurrent_calls: int) -> int | None:
+        """The slots one plugin may hold at once, or None when plugins share the pool without a cap."""
+        share = self.max_concurrent_per_plugin
+        if share is None:
+            share = max(1, math.ceil(max_concurrent_calls / 2))
+        return share if 0 < share < max_concurrent_calls else None
 
 
 class AuditSettings(BaseModel):

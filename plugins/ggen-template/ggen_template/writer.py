@@ -1,9 +1,13 @@
 """Writing a planned set of files all or nothing.
 
-Every file is first written to a temporary file beside its target and fsynced (staging); only when all
-are staged are they renamed into place (commit), each rename atomic. A failure while staging removes
-the temporary files and the folders it created; a failure while committing puts back the files already
-replaced. Either way the call ends with the workspace as it was, and an error naming the file.
+Every file is first written to a temporary file in the write's own folder under ``.ggen/tmp/template/``
+and fsynced (staging; see ``staging`` for that folder, the sweep of those left by killed writes, and the
+targets on another file system, staged beside themselves); only when all are staged are they renamed into
+place (commit), each rename atomic. A failure while staging removes the temporary files and the folders it
+created; a failure while committing puts back the files already replaced. Either way the call ends with the
+workspace as it was, and an error naming the file. A kill -9 leaves no temporary file in the user's folders
+(the next write sweeps them from ``.ggen/tmp/template/``), but a kill during the renames leaves the targets
+renamed so far.
 Before anything happens each target is checked against the sha256 it had when the actions were
 planned, so a file changed in between is named instead of overwritten.
 """
@@ -11,8 +15,8 @@ planned, so a file changed in between is named instead of overwritten.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING
 from ggen_mcp_core import ToolError
 from ggen_template.actions import Action, check_protected, sha256_bytes
 from ggen_template.shell import CommandRun, refuse_unless_allowed, run_command, scrubbed_environment
+from ggen_template.staging import Staging
 
 if TYPE_CHECKING:
     from ggen_mcp_core import Workspace
@@ -47,6 +52,7 @@ class _Target:
     tmp: str | None = None
     old: bytes | None = None
     existed: bool = False
+    mode: int = 0o644
 
 
 def changed_targets(workspace: Workspace, actions: list[Action]) -> list[str]:
@@ -73,25 +79,43 @@ class SetWriter:
         self.output = output
         self.report = WriteReport()
         self._created_dirs: list[Path] = []
+        self._staging: Staging | None = None
 
     def write(self, actions: list[Action], *, force: bool = False) -> WriteReport:
         """Check, run ``sh_before`` commands, stage, commit, run ``sh_after`` commands."""
         changed = changed_targets(self.workspace, actions)
         if changed and not force:
-            raise ToolError("nothing was written: these files changed since the plan was made: "
-                            + ", ".join(changed) + " (pass force=true to write anyway)")
+            raise ToolError(
+                "nothing was written: these files changed since the plan was made: "
+                + ", ".join(changed)
+                + " (pass force=true to write anyway)"
+            )
         self._summarize(actions)
         self._refuse_commands(actions)
         self._commands(actions, "sh_before")
         targets = self._targets(actions)
-        self._stage(targets)
-        self._commit(targets)
+        self._staging = Staging(self.workspace)
+        try:
+            self._staging.open()
+        except OSError as exc:
+            raise ToolError(
+                f"nothing was written: cannot create the staging folder .ggen/tmp/template: {exc.strerror or exc}"
+            ) from None
+        try:
+            self._stage(targets)
+            self._commit(targets)
+        finally:
+            self._staging.close()
         self._commands(actions, "sh_after")
         return self.report
 
     def _summarize(self, actions: list[Action]) -> None:
-        buckets = {"create": self.report.created, "overwrite": self.report.modified,
-                   "inject": self.report.injected, "skip": self.report.skipped}
+        buckets = {
+            "create": self.report.created,
+            "overwrite": self.report.modified,
+            "inject": self.report.injected,
+            "skip": self.report.skipped,
+        }
         for action in actions:
             bucket = buckets[action.type]
             if action.path and action.path not in bucket:
@@ -133,18 +157,10 @@ class SetWriter:
         if real.is_dir():
             raise ToolError(f"{target.path} is a folder")
         target.real = real
-        fd, target.tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ggen-tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(target.content)
-            handle.flush()
-            os.fsync(handle.fileno())
         target.existed = real.is_file()
-        if target.existed:
-            os.chmod(target.tmp, real.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(target.tmp, 0o666 & ~umask)
+        target.mode = real.stat().st_mode & 0o7777 if target.existed else _new_file_mode()
+        assert self._staging is not None
+        target.tmp = self._staging.write(real, target.content, target.mode)
 
     def _make_parents(self, directory: Path) -> None:
         missing = []
@@ -161,9 +177,7 @@ class SetWriter:
         try:
             for target in targets:
                 target.old = target.real.read_bytes() if target.existed else None
-                assert target.tmp is not None
-                os.replace(target.tmp, target.real)
-                target.tmp = None
+                self._replace(target)
                 done.append(target)
         except BaseException as exc:
             self._roll_back(done)
@@ -174,13 +188,31 @@ class SetWriter:
         for directory in {t.real.parent for t in targets}:
             _fsync_dir(directory)
 
+    def _replace(self, target: _Target) -> None:
+        """Rename the staged file onto the target. EXDEV means the target's folder is another mount of the
+        same file system (a bind mount, which the staging check cannot see): stage it again beside itself."""
+        assert target.tmp is not None and self._staging is not None
+        try:
+            os.replace(target.tmp, target.real)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            with contextlib.suppress(OSError):
+                os.unlink(target.tmp)
+            target.tmp = self._staging.write(target.real, target.content, target.mode, beside=True)
+            os.replace(target.tmp, target.real)
+        target.tmp = None
+
     def _roll_back(self, done: list[_Target]) -> None:
         for target in reversed(done):
             with contextlib.suppress(OSError):
                 if target.old is None:
                     target.real.unlink()
                 else:
-                    _restore(target.real, target.old)
+                    assert self._staging is not None
+                    target.content = target.old
+                    target.tmp = self._staging.write(target.real, target.old, target.mode)
+                    self._replace(target)
 
     def _discard(self, targets: list[_Target]) -> None:
         for target in targets:
@@ -204,24 +236,32 @@ class SetWriter:
             argv = getattr(action, key)
             if not argv or action.type == "skip":
                 continue
-            env = scrubbed_environment({"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path,
-                                        "GGEN_OUTPUT": self.output})
-            run = run_command(argv, cwd=self.workspace.root, timeout=self.settings.shell_timeout, env=env,
-                              template=action.template, key=key)
+            env = scrubbed_environment(
+                {"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path, "GGEN_OUTPUT": self.output}
+            )
+            run = run_command(
+                argv,
+                cwd=self.workspace.root,
+                timeout=self.settings.shell_timeout,
+                env=env,
+                template=action.template,
+                key=key,
+            )
             self.report.commands.append(run)
             if run.returncode != 0:
-                message = (f"{action.template}: `{key}` {' '.join(argv)!r} exited with {run.returncode}: "
-                           f"{run.stderr.strip()[-500:]}")
+                message = (
+                    f"{action.template}: `{key}` {' '.join(argv)!r} exited with {run.returncode}: "
+                    f"{run.stderr.strip()[-500:]}"
+                )
                 if key == "sh_before":
                     raise ToolError(f"nothing was written: {message}")
                 self.report.warnings.append(message)
 
 
-def _restore(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".ggen-restore")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -42,8 +42,9 @@ async def test_dry_run_and_output_folder(ggen_host, ggen_client, workspace) -> N
         await gen(client, "one", vars={"n": "a"}, output="build/out")
         assert (workspace / "build/out/pkg/a.txt").read_text() == "a\n"
         write(workspace, "afile", "x")
-        assert "is a file" in await call_error(client, "project_gen", {"template": "one", "vars": {"n": "b"},
-                                                                        "output": "afile"})
+        assert "is a file" in await call_error(
+            client, "project_gen", {"template": "one", "vars": {"n": "b"}, "output": "afile"}
+        )
 
 
 async def test_unless_exists_and_front_matter_force(ggen_host, ggen_client, workspace) -> None:
@@ -58,7 +59,10 @@ async def test_unless_exists_and_front_matter_force(ggen_host, ggen_client, work
 
 
 async def test_manual_regions_keep_user_edits(ggen_host, ggen_client, workspace) -> None:
-    write(workspace, "templates/svc.tmpl", """
+    write(
+        workspace,
+        "templates/svc.tmpl",
+        """
         ---
         to: svc.py
         ---
@@ -71,7 +75,8 @@ async def test_manual_regions_keep_user_edits(ggen_host, ggen_client, workspace)
             # END MANUAL
         <!-- MANUAL START -->
         <!-- END MANUAL -->
-        """)
+        """,
+    )
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         await gen(client, "svc", vars={"version": 1})
         text = (workspace / "svc.py").read_text()
@@ -138,8 +143,11 @@ async def test_injection_details(template_host, ggen_client, module_workspace) -
 async def test_two_templates_inject_into_one_file_and_conflicting_writes(ggen_host, ggen_client, workspace) -> None:
     write(workspace, "templates/multi/a.tmpl", "---\nto: routes.py\n---\nroutes = []\n# routes\n")
     for name in ("b", "c"):
-        write(workspace, f"templates/multi/{name}.tmpl",
-              f"---\nto: routes.py\ninject: true\nafter: '# routes'\n---\nroutes.append('{name}')\n")
+        write(
+            workspace,
+            f"templates/multi/{name}.tmpl",
+            f"---\nto: routes.py\ninject: true\nafter: '# routes'\n---\nroutes.append('{name}')\n",
+        )
     write(workspace, "templates/clash/a.tmpl", "---\nto: same.txt\n---\na\n")
     write(workspace, "templates/clash/b.tmpl", "---\nto: same.txt\n---\nb\n")
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
@@ -174,10 +182,10 @@ async def test_output_paths_stay_inside(ggen_host, ggen_client, workspace, tmp_p
             write(workspace, f"templates/{name}.tmpl", f"---\nto: {to}\n---\nx\n")
             message = await call_error(client, "project_gen", {"template": name, "output": "out"})
             assert expected in message, (name, message)
-        assert "outside the workspace" in await call_error(client, "project_gen", {"template": "up",
-                                                                                   "output": "link_out"})
-        assert "outside the workspace" in await call_error(client, "project_gen", {"template": "up",
-                                                                                   "output": "../.."})
+        assert "outside the workspace" in await call_error(
+            client, "project_gen", {"template": "up", "output": "link_out"}
+        )
+        assert "outside the workspace" in await call_error(client, "project_gen", {"template": "up", "output": "../.."})
     assert list(outside.iterdir()) == [] and list((workspace / "elsewhere").iterdir()) == []
     assert not (workspace / ".git").exists()
 
@@ -195,6 +203,8 @@ async def test_all_or_nothing(ggen_host, ggen_client, workspace) -> None:
         assert message == "templates/broken/b.tmpl line 4: 'undefined_thing' is undefined"
         message = await call_error(client, "project_gen", {"template": "templates/commit"})
         assert "nothing was written" in message and "clash.txt" in message
-    after = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*"))
+    after = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*") if ".ggen" not in p.parts)
     assert after == before
     assert (workspace / "keep.txt").read_text() == "original\n"
+    staging = workspace / ".ggen" / "tmp" / "template"  # the writer's staging folder is gone with its files
+    assert [p.name for p in staging.iterdir()] == ["sweep.lock"]

@@ -7,11 +7,14 @@ the text is checked first. The lexer skips comments, string literals and IRIs, s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ggen_graph.errors import QueryRefused
+
+CACHED_TEXT = 8192
 
 _TOKEN = re.compile(
     r"""
@@ -68,9 +71,31 @@ def check_read_only_query(
 ) -> None:
     """Refuse updates, ``SERVICE``, ``LOAD``, ``FROM``/``FROM NAMED``: ``QueryRefused`` names the clause.
 
+    The verdict on a query text of at most ``CACHED_TEXT`` characters is remembered (clients repeat the same
+    query with other bindings; the scan is a tenth of graph_query's own cost).
+
     :param allow_service: let ``SERVICE <endpoint>`` through (an operator's choice).
     :param service_allowlist: when given with ``allow_service``, only these endpoint IRIs are allowed.
     """
+    allowlist = None if service_allowlist is None else tuple(service_allowlist)
+    if len(sparql) > CACHED_TEXT:
+        _check_read_only(sparql, allow_service, allowlist)
+        return
+    refusal = _remembered_verdict(sparql, allow_service, allowlist)
+    if refusal is not None:
+        raise QueryRefused(refusal)
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered_verdict(sparql: str, allow_service: bool, allowlist: tuple[str, ...] | None) -> str | None:
+    try:
+        _check_read_only(sparql, allow_service, allowlist)
+    except QueryRefused as exc:
+        return str(exc)
+    return None
+
+
+def _check_read_only(sparql: str, allow_service: bool, service_allowlist: tuple[str, ...] | None) -> None:
     allowed = None if service_allowlist is None else {iri.strip("<>") for iri in service_allowlist}
     toks = list(tokens(sparql))
     for index, token in enumerate(toks):

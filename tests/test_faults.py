@@ -68,7 +68,7 @@ class Served:
         return f"http://127.0.0.1:{self.port}/mcp"
 
     def tree(self) -> list[psutil.Process]:
-        """The server and its descendants (the graph store worker, the forkserver, the resource tracker)."""
+        """The server and its descendants (the graph store worker, the SHACL validator's worker)."""
         try:
             root = psutil.Process(self.process.pid)
             procs = [root, *root.children(recursive=True)]
@@ -238,8 +238,8 @@ def report(name: str, numbers: dict[str, Any]) -> None:
 async def test_kill_9_during_graph_load_then_restart(
     serve: Callable[..., Served], workspace: Path, victims: str
 ) -> None:
-    """`server`: only the server process dies (what the OOM killer does); `tree`: the server, the forkserver
-    and the store worker die at once (a container or cgroup kill). The load is below graph.bulk_load_bytes,
+    """`server`: only the server process dies (what the OOM killer does); `tree`: the server and the store
+    worker die at once (a container or cgroup kill). The load is below graph.bulk_load_bytes,
     so it is one transaction: afterwards the store holds all of it or none of it."""
     (workspace / "seed.ttl").write_text(f"<{EX}seed> <{EX}name> 'seed' .\n")
     big = write_people(workspace / "big.nt", 60_000)

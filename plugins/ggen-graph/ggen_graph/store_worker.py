@@ -25,6 +25,13 @@ from ggen_graph.store_ops import StoreOps
 _BLOCKED_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "urllib.Request"})
 
 
+def main(argv: list[str]) -> None:
+    """The worker process's entry point: ``<socket fd> <store path or ""> <threads> <network guard 0|1>
+    <replica triples>`` (see :class:`ggen_graph.worker_client.WorkerClient`)."""
+    fd, path, threads, guard, replica = argv
+    serve(Connection(int(fd)), path or None, int(threads), guard == "1", int(replica))
+
+
 def serve(conn: Connection, path: str | None, threads: int, network_guard: bool, replica_triples: int = 0) -> None:
     """The worker's main loop: open the store, answer requests until the pipe closes."""
     if network_guard:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import multiprocessing
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -21,7 +22,6 @@ from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 import anyio
@@ -32,38 +32,45 @@ from ggen_graph.errors import QueryTimeout, StoreUnavailable, from_wire
 READ_OPS = frozenset({"ping", "count", "count_all", "query", "export", "graphs"})
 BULKY_OPS = frozenset({"load", "validate"})  # large payloads: sent from a thread, never from the event loop
 START_TIMEOUT = 60.0
-_context_lock = threading.Lock()
-_context: Any = None
+WORKER_MAIN = "import sys; from ggen_graph.store_worker import main; main(sys.argv[1:])"
 
 
-def mp_context() -> Any:
-    """The multiprocessing context for workers: a fork server with pyoxigraph already imported.
+class _Process:
+    """The worker process: a fresh interpreter running :func:`ggen_graph.store_worker.main`.
 
-    Workers fork from that server in milliseconds instead of importing everything again. Like every
-    ``forkserver``/``spawn`` child, they import the main module first, so a server started from a script
-    file or with ``-m`` works, and one typed on standard input does not.
+    Not a ``multiprocessing`` child: those fork from a server that has imported the whole host (the
+    ``__main__`` module is ``ggen-mcp`` itself), and with its resource tracker that cost ~65 MiB of
+    resident memory per server for nothing the worker uses. The worker imports only what it needs.
     """
-    global _context
-    with _context_lock:
-        if _context is None:
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            context = multiprocessing.get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload(_preload())
-            _context = context
-        return _context
 
+    def __init__(self, args: list[str], conn_fd: int) -> None:
+        command = [sys.executable, "-c", WORKER_MAIN, str(conn_fd), *args]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.popen = subprocess.Popen(
+            command, pass_fds=(conn_fd,), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        self.pid = self.popen.pid
 
-def _preload() -> list[str]:
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    main_ok = isinstance(main_file, str) and os.path.isfile(main_file)
-    return (["__main__"] if main_ok else []) + ["ggen_graph.store_worker"]
+    @property
+    def exitcode(self) -> int | None:
+        return self.popen.poll()
+
+    def is_alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.popen.kill()
+
+    def join(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout)
 
 
 class _Worker:
     """One running worker process and its pending requests."""
 
-    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+    def __init__(self, process: _Process, conn: Connection) -> None:
         self.process = process
         self.conn = conn
         self.pending: dict[int, Future[Any]] = {}
@@ -245,18 +252,16 @@ class WorkerClient:
             return self._worker
 
     def _start(self) -> _Worker:
-        context = mp_context()
-        parent, child = context.Pipe(duplex=True)
-        from ggen_graph.store_worker import serve
-
-        process = context.Process(
-            target=serve,
-            args=(child, self.path, self.threads, self.network_guard, self.replica_triples),
-            name="ggen-graph-store",
-            daemon=True,
-        )
-        process.start()
-        child.close()
+        parent_socket, child_socket = socket.socketpair()
+        parent = Connection(parent_socket.detach())
+        args = [self.path or "", str(self.threads), "1" if self.network_guard else "0", str(self.replica_triples)]
+        try:
+            process = _Process(args, child_socket.fileno())
+        except OSError as exc:
+            parent.close()
+            raise StoreUnavailable(f"the graph store worker could not be started: {exc}") from None
+        finally:
+            child_socket.close()
         if not parent.poll(START_TIMEOUT):
             process.kill()
             raise StoreUnavailable(f"the graph store worker did not start within {START_TIMEOUT:g} s")

@@ -38,10 +38,10 @@ bench: install
 	$(BIN)/python bench/graph.py
 	$(BIN)/python bench/template.py --classes 1000 --repeat 5
 	$(BIN)/python bench/market.py
-	$(BIN)/python bench/load.py matrix
+	$(BIN)/python bench/load.py --light-client matrix
 
 soak: install
-	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/soak.py --light-client
 
 lock:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv

@@ -154,8 +154,13 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--out", help="output folder (default: a new folder under the temp dir)")
     parser.add_argument("--triples", type=int, default=common.TRIPLES)
+    parser.add_argument(
+        "--light-client", action="store_true", help="the SDK client skips output-schema validation of results"
+    )
     args = parser.parse_args()
     load.terminate_on_sigterm()
+    if args.light_client:
+        load.skip_client_validation()
     out = load.output_dir(args.out)
     bench = load.prepare(out, args.triples)
     meta = {"machine": common.machine(), "command": " ".join(sys.argv), **vars(args)}

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("ggen_mcp.ratelimit")
 
+STORAGE_RETRY_SECONDS = 1.0  # after a storage failure, calls follow the policy without trying it for this long
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -53,11 +55,14 @@ class RateLimiter:
         self._strategy = MovingWindowRateLimiter(self._storage)
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._storage_down_until = 0.0  # a short breaker: a dead Redis costs one attempt and one log line a second
 
     async def check(self, principal: Principal) -> Decision:
         """Count one call for ``principal``; refuse it over the limit. Storage errors follow the policy."""
         item = self._item if principal.authenticated else self._anonymous_item
         key = principal.name
+        if time.monotonic() < self._storage_down_until:
+            return self._degraded(item)
         try:
             if self._memory:  # in-process dictionaries: no I/O, fine on the event loop
                 allowed, reset = self._hit(item, key)
@@ -67,11 +72,19 @@ class RateLimiter:
                 return Decision(allowed=True, limit=str(item))
             return Decision(allowed=False, limit=str(item), retry_after=max(0.0, reset - time.time()))
         except Exception as exc:
+            self._storage_down_until = time.monotonic() + STORAGE_RETRY_SECONDS
+            error = f"{type(exc).__name__}: {exc}"
             if self.settings.on_storage_error == "deny":
-                log.error("rate-limit storage failed; refusing", error=f"{type(exc).__name__}: {exc}")
-                return Decision(allowed=False, limit=str(item), retry_after=1.0, degraded=True)
-            log.warning("rate-limit storage failed; serving without limits", error=f"{type(exc).__name__}: {exc}")
-            return Decision(allowed=True, limit=str(item), degraded=True)
+                log.error("rate-limit storage failed; refusing", error=error, retry_in_s=STORAGE_RETRY_SECONDS)
+            else:
+                log.warning("rate-limit storage failed; serving without limits", error=error)
+            return self._degraded(item)
+
+    def _degraded(self, item: RateLimitItem) -> Decision:
+        """The decision while the storage is failing: the ``on_storage_error`` policy."""
+        if self.settings.on_storage_error == "deny":
+            return Decision(allowed=False, limit=str(item), retry_after=STORAGE_RETRY_SECONDS, degraded=True)
+        return Decision(allowed=True, limit=str(item), degraded=True)
 
     def _hit(self, item: RateLimitItem, key: str) -> tuple[bool, float]:
         if self._memory:

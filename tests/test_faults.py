@@ -604,6 +604,7 @@ async def test_redis_down_follows_on_storage_error_over_http(
         assert "rate-limit storage failed; refusing" in strict.log_text()
 
         redis = start_redis(port, tmp_path)  # back: the strict server serves again, without a restart
+        await anyio.sleep(1.1)  # the limiter retries its storage at most once a second after a failure
         recovered = await call(strict.url, "template_list", {})
         assert not recovered.is_error, text_of(recovered)
         report("redis down", {"allow_call_ms_while_down": round(lenient_ms, 1)})

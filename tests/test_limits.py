@@ -59,6 +59,26 @@ async def test_unreachable_redis_follows_the_policy(fixture_site: Path, ggen_hos
     assert refused.is_error and "rate-limit storage unavailable" in tool_text(refused)
 
 
+async def test_a_failed_storage_is_not_tried_again_for_a_second(
+    fixture_site: Path, ggen_host: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ggen_mcp_core import ratelimit
+
+    host = ggen_host(["demo"], rate_limit={"storage": "redis://127.0.0.1:1/0", "on_storage_error": "deny"})
+    limiter = host.rate_limiter
+    attempts = []
+    real_hit = limiter._hit
+    monkeypatch.setattr(limiter, "_hit", lambda *a: attempts.append(1) or real_hit(*a))
+    for _ in range(5):
+        refused = await call_tool(host, "demo_echo", {"text": "a"}, request=as_user("x"))
+        assert refused.is_error and "rate-limit storage unavailable" in tool_text(refused)
+    assert len(attempts) == 1  # one connection attempt, then the breaker answers by the policy
+    monkeypatch.setattr(ratelimit, "STORAGE_RETRY_SECONDS", 0.0)
+    limiter._storage_down_until = 0.0
+    await call_tool(host, "demo_echo", {"text": "a"}, request=as_user("x"))
+    assert len(attempts) == 2  # after the pause the storage is tried again
+
+
 async def test_server_busy_after_the_queue_timeout(fixture_site: Path, ggen_host: Any) -> None:
     host = ggen_host(["demo"], max_concurrent_calls=1, limits={"queue_timeout": 0.2})
     local = RequestInfo(transport="stdio")

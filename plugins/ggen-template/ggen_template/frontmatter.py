@@ -224,12 +224,20 @@ def unknown_key_message(key: str, suggestion: str | None) -> str:
     return f"unknown front-matter key {key!r}{hint}"
 
 
+def safe_loader() -> Any:
+    """PyYAML's safe loader, in C (libyaml) when the wheel has it: parsing front matter in pure Python was a
+    fifth of template_render's server CPU in the load profile (docs/performance.md)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, *, name: str, first_line: int) -> dict[str, Any]:
     """Parse front-matter YAML (safe loader) into a mapping; errors name the file line and column."""
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=safe_loader())  # noqa: S506 - a safe loader (libyaml's when present)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
@@ -252,7 +260,7 @@ def key_lines(text: str, first_line: int) -> dict[str, int]:
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=safe_loader())
     except yaml.YAMLError:
         return {}
     if not isinstance(node, yaml.MappingNode):

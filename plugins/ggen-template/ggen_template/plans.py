@@ -7,7 +7,9 @@ each target against the sha256 it had at planning time.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import secrets
 import time
@@ -25,6 +27,9 @@ PLAN_FORMAT = 1
 PLANS_DIR = "plans"
 MAX_PLAN_BYTES = 256 * 1024 * 1024
 _PLAN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
+_PLAN_FILE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}\.json$")  # what new_plan_id() names; others are left alone
+PRUNE_EVERY = 20
+_saves = 0
 
 
 class SavedAction(BaseModel):
@@ -96,11 +101,31 @@ def plan_path(plan_id: str) -> str:
     return f".ggen/{PLANS_DIR}/{plan_id}.json"
 
 
-def save_plan(workspace: Workspace, plan: SavedPlan) -> str:
-    """Write the plan atomically; return its workspace path."""
+def save_plan(workspace: Workspace, plan: SavedPlan, keep: int | None = None) -> str:
+    """Write the plan atomically; return its workspace path. With ``keep``, remove the oldest saved plans
+    beyond that many (every ``PRUNE_EVERY`` saves, so the folder listing is not paid on every call)."""
+    global _saves
     path = plan_path(plan.plan_id)
     workspace.write_atomic(path, plan.model_dump_json(indent=1))
+    _saves += 1
+    if keep is not None and (_saves - 1) % PRUNE_EVERY == 0:  # the first save, then every PRUNE_EVERY
+        prune_plans(workspace, keep)
     return path
+
+
+def prune_plans(workspace: Workspace, keep: int) -> int:
+    """Remove all but the ``keep`` newest plans (ids sort by time); returns how many were removed."""
+    folder = workspace.state_dir / PLANS_DIR
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if _PLAN_FILE.match(entry.name))
+    except OSError:
+        return 0
+    removed = 0
+    for name in names[: max(0, len(names) - keep)]:
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+            removed += 1
+    return removed
 
 
 def load_plan(workspace: Workspace, ref: str) -> SavedPlan:

@@ -36,6 +36,12 @@ class TemplateSettings(BaseModel):
     query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one front-matter SPARQL query may run.")
     query_limit: int = Field(100_000, gt=0, description="Most rows one front-matter SPARQL query may return.")
     templates_dir: str = Field("templates", min_length=1, description="Workspace folder of user templates.")
+    max_saved_plans: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Plans project_plan keeps in .ggen/plans; older ones are removed as new ones are saved.",
+    )
 
 
 def load_settings(config: Settings) -> TemplateSettings:

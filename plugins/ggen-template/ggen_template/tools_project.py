@@ -120,7 +120,7 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext) -> ProjectPlanO
     planned = prepared.planned
     plan = build_plan(new_plan_id(), template=args.template, output=ctx.workspace.relative(prepared.root),
                       variables=dict(args.vars), seed=args.seed, graph=args.graph, actions=planned.actions)
-    path = await ctx.run_sync(save_plan, ctx.workspace, plan)
+    path = await ctx.run_sync(save_plan, ctx.workspace, plan, settings_of(ctx).max_saved_plans)
     actions = [PlannedAction(type=a.type, path=a.path, template=a.template, preview=a.preview(), reason=a.reason,
                              sha256=a.sha256, before_sha256=a.before_sha256) for a in planned.actions]
     warnings = planned.warnings + _command_warnings(planned, settings_of(ctx).allow_shell)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -86,45 +88,39 @@ def http_server() -> Iterator[Callable[..., str]]:
     stop_servers()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free 127.0.0.1 port (installed by .ci/run from Debian's packages)."""
-    import shutil
-    import subprocess
-
+def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    """A real redis-server on 127.0.0.1:``port``, answering (installed by .ci/run from Debian's packages)."""
     binary = shutil.which("redis-server")
     if binary is None:
         if os.environ.get("CI"):
             raise RuntimeError("redis-server is not installed; .ci/run installs it")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = subprocess.Popen([*command, "--dir", str(directory)], **quiet)
     deadline = time.monotonic() + 20
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
+                return process
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
                 raise RuntimeError("redis-server did not start") from None
             time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def redis_starter() -> Callable[[int, Path], subprocess.Popen[bytes]]:
+    """:func:`start_redis`, for tests that stop and start Redis themselves."""
+    return start_redis
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free 127.0.0.1 port for the whole session."""
+    port = free_port()
+    process = start_redis(port, tmp_path_factory.mktemp("redis"))
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)

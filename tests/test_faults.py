@@ -18,9 +18,7 @@ import contextlib
 import http.server
 import json
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -537,46 +535,11 @@ async def test_a_tool_that_always_raises_does_not_slow_the_others(
     assert "raisingtool_explode" in server.log_text()  # the traceback is logged, not sent
 
 
-def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            raise RuntimeError("redis-server is not installed; .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)
-
-
 async def test_redis_down_follows_on_storage_error_over_http(
-    serve: Callable[..., Served], workspace: Path, tmp_path: Path
+    serve: Callable[..., Served], workspace: Path, tmp_path: Path, redis_starter: Callable[..., Any]
 ) -> None:
     port = free_port()
-    redis = start_redis(port, tmp_path)
+    redis = redis_starter(port, tmp_path)
     try:
         storage = {
             "GGEN_MCP_RATE_LIMIT__STORAGE": f"redis://127.0.0.1:{port}/0",
@@ -603,7 +566,7 @@ async def test_redis_down_follows_on_storage_error_over_http(
         await wait_until(lambda: "serving without limits" in lenient.log_text(), 10, "the warning")
         assert "rate-limit storage failed; refusing" in strict.log_text()
 
-        redis = start_redis(port, tmp_path)  # back: the strict server serves again, without a restart
+        redis = redis_starter(port, tmp_path)  # back: the strict server serves again, without a restart
         await anyio.sleep(1.1)  # the limiter retries its storage at most once a second after a failure
         recovered = await call(strict.url, "template_list", {})
         assert not recovered.is_error, text_of(recovered)

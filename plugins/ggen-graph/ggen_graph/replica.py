@@ -37,7 +37,8 @@ class MemoryReplica:
 
     def reader(self) -> ox.Store:
         """The store a read should use: the copy when it is up to date, else the store on disk."""
-        return self.current or self.source
+        current = self.current  # read once: a write may drop it meanwhile
+        return current if current is not None else self.source
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

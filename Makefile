@@ -8,6 +8,9 @@ PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/gg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs with the server processes (the pytest process, servers it starts, store workers) under a
+# 2 GiB address-space limit: the memory bombs in the tests must be refused, not survived on a big machine.
+TEST_ADDRESS_SPACE_KB ?= 2097152
 
 .PHONY: install run test lint lock conformance bench soak sbom clean wheels
 
@@ -24,7 +27,7 @@ run: install
 	$(BIN)/ggen-mcp serve --transport http --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+	ulimit -v $(TEST_ADDRESS_SPACE_KB) && $(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check ggen_mcp_core plugins tests bench

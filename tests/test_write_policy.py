@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 PAYLOAD_IRI = "http://example.org/$(sh$IFS./x)"
 ORIGINAL_HOOK = "#!/bin/sh\necho original-user-hook\n"
-ORIGINAL_LOCK = "# a lockfile the market pack wrote\nversion = \"1.0\"\n"
+ORIGINAL_LOCK = '# a lockfile the market pack wrote\nversion = "1.0"\n'
 PACK = "io.example.evil"
 
 
@@ -39,8 +39,13 @@ async def refused(client: Any, tool: str, arguments: dict[str, Any]) -> str:
 
 def git(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "GIT_"))}
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@example.invalid", GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     return subprocess.run(["git", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -62,32 +67,49 @@ def template(workspace: Path, name: str, front_matter: str, body: str = "payload
 def forged_plan(target: str, content: str = "forged\n", *, action: str = "create") -> dict[str, Any]:
     """A plan file a client wrote by hand: valid format, content matching its sha256, a protected target."""
     return {
-        "format": 1, "plan_id": "forged", "created_at": "2026-01-01T00:00:00Z", "template": "x", "output": ".",
-        "actions": [{"type": action, "path": target, "template": "x", "content": content,
-                     "sha256": hashlib.sha256(content.encode()).hexdigest(), "before_sha256": None}],
+        "format": 1,
+        "plan_id": "forged",
+        "created_at": "2026-01-01T00:00:00Z",
+        "template": "x",
+        "output": ".",
+        "actions": [
+            {
+                "type": action,
+                "path": target,
+                "template": "x",
+                "content": content,
+                "sha256": hashlib.sha256(content.encode()).hexdigest(),
+                "before_sha256": None,
+            }
+        ],
     }
 
 
 # -- finding 1: graph_export into .git/hooks with graph:read -----------------------------------------------
 
 
-async def test_graph_export_cannot_write_a_git_hook(ggen_host: Callable[..., Any], ggen_client: Any,
-                                                    ggen_workspace: Path) -> None:
+async def test_graph_export_cannot_write_a_git_hook(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     hook = repository_with_hook(ggen_workspace)
     (ggen_workspace / "ggen.lock").write_text(ORIGINAL_LOCK)
     async with ggen_client(ggen_host(["graph"]), mode="legacy") as client:
-        await ok(client, "graph_load", {"content": f"<{PAYLOAD_IRI}> <http://example.org/p> \"o\" .\n",
-                                        "format": "ntriples", "graph": PAYLOAD_IRI})
-        message = await refused(client, "graph_export", {"graph": PAYLOAD_IRI, "output": ".git/hooks/pre-commit",
-                                                         "format": "ntriples"})
+        await ok(
+            client,
+            "graph_load",
+            {"content": f'<{PAYLOAD_IRI}> <http://example.org/p> "o" .\n', "format": "ntriples", "graph": PAYLOAD_IRI},
+        )
+        message = await refused(
+            client, "graph_export", {"graph": PAYLOAD_IRI, "output": ".git/hooks/pre-commit", "format": "ntriples"}
+        )
         assert "refusing to write .git/hooks/pre-commit: .git/ is protected" in message
         assert "protected_paths" in message and "GGEN_MCP_PROTECTED_PATHS" in message
-        message = await refused(client, "graph_export", {"graph": PAYLOAD_IRI, "output": "ggen.lock",
-                                                         "format": "ntriples"})
+        message = await refused(
+            client, "graph_export", {"graph": PAYLOAD_IRI, "output": "ggen.lock", "format": "ntriples"}
+        )
         assert "refusing to write ggen.lock: ggen.lock is protected" in message
         # An ordinary file is not protected by default: README.md is the user's to overwrite.
-        written = await ok(client, "graph_export", {"graph": PAYLOAD_IRI, "output": "README.md",
-                                                    "format": "ntriples"})
+        written = await ok(client, "graph_export", {"graph": PAYLOAD_IRI, "output": "README.md", "format": "ntriples"})
         assert written["output"] == "README.md" and "$(sh$IFS./x)" in (ggen_workspace / "README.md").read_text()
     assert hook.read_text() == ORIGINAL_HOOK and os.access(hook, os.X_OK)
     assert (ggen_workspace / "ggen.lock").read_text() == ORIGINAL_LOCK
@@ -99,8 +121,9 @@ async def test_graph_export_cannot_write_a_git_hook(ggen_host: Callable[..., Any
     assert "original-user-hook" in committed.stdout + committed.stderr and not (ggen_workspace / "pwned").exists()
 
 
-async def test_operator_protects_more_paths(ggen_host: Callable[..., Any], ggen_client: Any,
-                                            ggen_workspace: Path) -> None:
+async def test_operator_protects_more_paths(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     (ggen_workspace / "README.md").write_text("# mine\n")
     (ggen_workspace / "docs").mkdir()
     host = ggen_host(["graph", "template"], protected_paths=["README.md", "docs/"])
@@ -110,7 +133,9 @@ async def test_operator_protects_more_paths(ggen_host: Callable[..., Any], ggen_
         await ok(client, "graph_load", {"content": "<urn:a> <urn:b> <urn:c> .\n", "format": "ntriples"})
         message = await refused(client, "graph_export", {"output": "README.md", "format": "turtle"})
         assert "refusing to write README.md: README.md is protected by the setting protected_paths" in message
-        assert "protected by the setting protected_paths" in await refused(client, "project_gen", {"template": "readme"})
+        assert "protected by the setting protected_paths" in await refused(
+            client, "project_gen", {"template": "readme"}
+        )
         assert "docs/ is protected" in await refused(client, "project_gen", {"template": "doc"})
         assert "docs/ is protected" in await refused(client, "graph_export", {"output": "docs/graph.ttl"})
         await ok(client, "graph_export", {"output": "other.ttl"})
@@ -128,13 +153,15 @@ def installed_looking_pack(workspace: Path) -> None:
     (pack / "templates").mkdir(parents=True)
     (pack / "gpack.toml").write_text(f'[package]\nid = "{PACK}"\nversion = "1.0.0"\n')
     (pack / "templates" / "evil.tmpl").write_text("---\nto: ggen.lock\nforce: true\n---\nhijacked\n")
-    lock = (f'{ORIGINAL_LOCK}\n[[packs]]\nid = "{PACK}"\nversion = "1.0.0"\nsha256 = "{"0" * 64}"\n'
-            'source = "bundled:x"\n')
+    lock = (
+        f'{ORIGINAL_LOCK}\n[[packs]]\nid = "{PACK}"\nversion = "1.0.0"\nsha256 = "{"0" * 64}"\nsource = "bundled:x"\n'
+    )
     (workspace / "ggen.lock").write_text(lock)
 
 
-async def test_no_writer_but_the_market_writes_ggen_lock(ggen_host: Callable[..., Any], ggen_client: Any,
-                                                         ggen_workspace: Path) -> None:
+async def test_no_writer_but_the_market_writes_ggen_lock(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     installed_looking_pack(ggen_workspace)
     before = (ggen_workspace / "ggen.lock").read_bytes()
     template(ggen_workspace, "to_lock", "to: ggen.lock\nforce: true\n")
@@ -151,7 +178,9 @@ async def test_no_writer_but_the_market_writes_ggen_lock(ggen_host: Callable[...
             assert "nothing was written: refusing to write" in message and "ggen.lock is protected" in message
         assert "ggen.lock is protected" in await refused(client, "project_gen", {"template": f"{PACK}:evil.tmpl"})
         await ok(client, "graph_load", {"content": "<urn:a> <urn:b> <urn:c> .\n", "format": "ntriples"})
-        assert "ggen.lock is protected" in await refused(client, "graph_export", {"output": "ggen.lock", "format": "turtle"})
+        assert "ggen.lock is protected" in await refused(
+            client, "graph_export", {"output": "ggen.lock", "format": "turtle"}
+        )
         # template_create appends .tmpl, so it reaches ggen.lock only through a link: refused on the real path
         os.symlink("../ggen.lock", ggen_workspace / "templates" / "lock.tmpl")
         message = await refused(client, "template_create", {"name": "lock", "content": "x\n", "force": True})
@@ -159,8 +188,9 @@ async def test_no_writer_but_the_market_writes_ggen_lock(ggen_host: Callable[...
     assert (ggen_workspace / "ggen.lock").read_bytes() == before
 
 
-async def test_market_install_still_writes_ggen_lock(ggen_host: Callable[..., Any], ggen_client: Any,
-                                                     ggen_workspace: Path) -> None:
+async def test_market_install_still_writes_ggen_lock(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     async with ggen_client(ggen_host(["market", "template"]), mode="legacy") as client:
         installed = await ok(client, "market_install", {"package": "io.ggen.sql.ddl"})
         assert installed["status"] == "installed"
@@ -168,8 +198,9 @@ async def test_market_install_still_writes_ggen_lock(ggen_host: Callable[..., An
     assert [pack["id"] for pack in lock["packs"]] == ["io.ggen.sql.ddl"]
 
 
-async def test_hook_started_regeneration_is_refused(ggen_host: Callable[..., Any], ggen_client: Any,
-                                                    ggen_workspace: Path) -> None:
+async def test_hook_started_regeneration_is_refused(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     hook = repository_with_hook(ggen_workspace)
     template(ggen_workspace, "regen", "to: .git/hooks/pre-commit\nforce: true\n")
     async with ggen_client(ggen_host(["hook", "template"]), mode="legacy") as client:
@@ -185,8 +216,9 @@ async def test_hook_started_regeneration_is_refused(ggen_host: Callable[..., Any
 # -- finding 9 (paths): a 5,000-character path is a clear error naming the limit ------------------------------
 
 
-async def test_overlong_paths_name_the_limit(ggen_host: Callable[..., Any], ggen_client: Any,
-                                             ggen_workspace: Path) -> None:
+async def test_overlong_paths_name_the_limit(
+    ggen_host: Callable[..., Any], ggen_client: Any, ggen_workspace: Path
+) -> None:
     template(ggen_workspace, "long", f"to: {'a' * 5000}.txt\n")
     template(ggen_workspace, "deep", f"to: {'ab/' * 2000}x.txt\n")
     async with ggen_client(ggen_host(["graph", "template"]), mode="legacy") as client:

@@ -114,12 +114,12 @@ def target_path(workspace: Workspace, root: Path, relative: str, template: str) 
     if real != root and root not in real.parents:
         raise TemplateError(f"`to` {relative!r} leaves the output folder {workspace.relative(root)!r}",
                             template=template)
-    if real == root or real.is_dir():
-        raise TemplateError(f"`to` {relative!r} is a folder, not a file", template=template)
     try:
         workspace.resolve_for_write(root / relative)
     except ProtectedPath as exc:
         raise TemplateError(f"`to` {relative!r}: {exc}", template=template) from None
+    if real == root or real.is_dir():
+        raise TemplateError(f"`to` {relative!r} is a folder, not a file", template=template)
     return real
 
 

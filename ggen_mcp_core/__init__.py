@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ggen_mcp_core.config import ConfigError, Settings
-    from ggen_mcp_core.errors import PathOutsideWorkspace, PluginUnavailable, ToolError
+    from ggen_mcp_core.errors import PathOutsideWorkspace, PathTooLong, PluginUnavailable, ProtectedPath, ToolError
     from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
     from ggen_mcp_core.hookspecs import hookimpl
     from ggen_mcp_core.principal import Principal
@@ -31,6 +31,8 @@ _MODULE_OF = {
     "ConfigError": "config",
     "Settings": "config",
     "PathOutsideWorkspace": "errors",
+    "PathTooLong": "errors",
+    "ProtectedPath": "errors",
     "PluginUnavailable": "errors",
     "ToolError": "errors",
     "LifecycleEvent": "events",
@@ -67,10 +69,12 @@ __all__ = [
     "ConfigError",
     "LifecycleEvent",
     "PathOutsideWorkspace",
+    "PathTooLong",
     "PluginUnavailable",
     "Principal",
     "PromptArgument",
     "PromptSpec",
+    "ProtectedPath",
     "RequestInfo",
     "ResourceSpec",
     "ResourceTemplateSpec",

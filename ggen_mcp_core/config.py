@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     )
 
     workspace: Path = Field(default=Path("."), description="Directory that holds the user's files and `.ggen/`.")
+    protected_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Workspace-relative paths (files or folders) no tool may write, on top of the built-in "
+        "`.git/`, `.ggen/` and `ggen.lock` (comma list or JSON list; compared case-insensitively).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="stderr log level.")
     log_format: Literal["json", "console"] = Field(default="json", description="stderr log format.")
     tool_timeout: float = Field(default=60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
@@ -186,6 +191,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("protected_paths", mode="before")
+    @classmethod
+    def _split_protected(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("protected_paths")
+    @classmethod
+    def _check_protected(cls, value: list[str]) -> list[str]:
+        from ggen_mcp_core.write_policy import normalize_setting
+
+        return normalize_setting(value)
 
     @field_validator("required_plugins", mode="before")
     @classmethod

@@ -18,3 +18,13 @@ class PluginUnavailable(Exception):
 
 class PathOutsideWorkspace(ToolError):
     """A path that resolves outside the workspace, or is otherwise not allowed."""
+
+
+class ProtectedPath(ToolError):
+    """A user-directed write aimed at a path the write policy protects (``.git/``, ``.ggen/``, ``ggen.lock``
+    or one the operator added with the setting ``protected_paths``); the message names the path and why."""
+
+
+class PathTooLong(PathOutsideWorkspace):
+    """A path longer than the file system allows: one component over ``NAME_MAX`` bytes or the whole path
+    over ``PATH_MAX`` bytes; the message names the limit."""

@@ -124,7 +124,7 @@ class PluginHost:
         builtins: bool = True,
     ) -> None:
         self.settings = settings or Settings.load()
-        self.workspace = Workspace(self.settings.resolved_workspace())
+        self.workspace = Workspace(self.settings.resolved_workspace(), protected_paths=self.settings.protected_paths)
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ggen_mcp_core import PathOutsideWorkspace, Workspace
+from ggen_mcp_core import PathOutsideWorkspace, PathTooLong, ProtectedPath, Workspace
 from ggen_mcp_core.workspace import atomic_write
 
 
@@ -136,3 +136,159 @@ def test_concurrent_writers_never_mix(ws: Workspace) -> None:
     for thread in threads:
         thread.join()
     assert (ws.root / "shared.bin").read_bytes() in payloads
+
+
+# -- the write policy, the state facility and the capabilities ------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_paths_over_the_file_system_limits_name_the_limit(ws: Workspace) -> None:
+    with pytest.raises(PathTooLong, match=r"300 bytes .*limit is 255 bytes per name \(NAME_MAX\)"):
+        ws.resolve("x" * 300)
+    with pytest.raises(PathTooLong, match=r"limit is 4096 bytes for a whole path \(PATH_MAX\)"):
+        ws.resolve("ab/" * 2000)
+    with pytest.raises(PathTooLong, match="NAME_MAX"):
+        ws.write_atomic("é" * 200, "x")  # 400 bytes in UTF-8: the limit is in bytes, not characters
+    assert ws.resolve("x" * 255) == ws.root / ("x" * 255)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git",
+        ".git/hooks/pre-commit",
+        ".ggen/x",
+        "sub/../.git/config",
+        "./ggen.lock",
+        ".GIT/config",
+        "GGEN.LOCK",
+        "Ggen.Lock.",
+        "src/.git/hooks/x",
+        ".ggen",
+        "nested/.ggen/plans/x.json",
+    ],
+)
+def test_user_writes_refuse_protected_paths(ws: Workspace, path: str) -> None:
+    (ws.root / ".git" / "hooks").mkdir(parents=True)
+    with pytest.raises(ProtectedPath, match=r"refusing to write .* is protected by the write policy"):
+        ws.write_atomic(path, "x")
+    assert not (ws.root / ".git" / "hooks" / "pre-commit").exists() and not (ws.root / "ggen.lock").exists()
+
+
+def test_links_into_protected_paths_are_judged_by_their_real_path(ws: Workspace) -> None:
+    (ws.root / ".git" / "hooks").mkdir(parents=True)
+    (ws.root / "ggen.lock").write_text("lock")
+    os.symlink(ws.root / ".git" / "hooks", ws.root / "hooks")
+    os.symlink("ggen.lock", ws.root / "lock-link")
+    with pytest.raises(ProtectedPath, match=r"refusing to write hooks/pre-commit \(really .git/hooks/pre-commit\)"):
+        ws.write_atomic("hooks/pre-commit", "x")
+    with pytest.raises(ProtectedPath, match=r"\(really ggen.lock\)"):
+        ws.write_atomic("lock-link", "x")
+    assert (ws.root / "ggen.lock").read_text() == "lock" and not (ws.root / ".git/hooks/pre-commit").exists()
+
+
+def test_operator_paths_and_what_stays_writable(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "w", protected_paths=["README.md", "secrets/"])
+    for path in ("README.md", "readme.md", "secrets/x", "./secrets", "a/../SECRETS/y/z"):
+        with pytest.raises(ProtectedPath, match="protected by the setting protected_paths"):
+            ws.write_atomic(path, "x")
+    for path in ("src/README.md", "secrets.txt", "a/ggen.lock", ".gitignore", ".github/workflows/ci.yml", "x.git"):
+        assert ws.write_atomic(path, "ok").read_text() == "ok", path
+    assert ws.protection("docs/x") is None and "setting protected_paths" in (ws.protection("README.md") or "")
+
+
+@pytest.mark.parametrize("bad", ["/abs", "../up", "a/../../b", "", "."])
+def test_operator_paths_are_validated(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError):
+        Workspace(tmp_path, protected_paths=[bad])
+
+
+def test_state_is_written_only_through_the_state_facility(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ProtectedPath):
+        ws.write_atomic(".ggen/plans/p.json", "{}")
+    path = ws.write_state("plans/p.json", "{}", mode=0o600)
+    assert path == ws.root / ".ggen" / "plans" / "p.json" and path.read_text() == "{}"
+    assert ws.state_path("tmp", "template") == ws.root / ".ggen" / "tmp" / "template"
+    for bad in (("..", "x"), ("/etc/passwd",), ("a/../../x",)):
+        with pytest.raises(PathOutsideWorkspace):
+            ws.state_path(*bad)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    os.symlink(outside, ws.root / ".ggen" / "link")
+    with pytest.raises(PathOutsideWorkspace, match=r"leads outside \.ggen/"):
+        ws.write_state("link/x", "x")
+    assert list(outside.iterdir()) == []
+
+
+def test_state_dir_behind_a_link_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    outside = tmp_path / "state-elsewhere"
+    outside.mkdir()
+    os.symlink(outside, ws.root / ".ggen")
+    with pytest.raises(PathOutsideWorkspace, match="symbolic link"):
+        ws.write_state("hooks.toml", "x")
+
+
+def test_the_lockfile_capability_writes_ggen_lock_and_nothing_else(ws: Workspace) -> None:
+    writer = ws.lockfile_writer()
+    assert writer.write("version = 1\n") == ws.root / "ggen.lock"
+    assert (ws.root / "ggen.lock").read_text() == "version = 1\n"
+    (ws.root / "ggen.lock").unlink()
+    os.symlink("src/a.txt", ws.root / "ggen.lock")
+    with pytest.raises(ProtectedPath, match="symbolic link"):
+        writer.write("hijack")
+    assert (ws.root / "src" / "a.txt").read_text() == "a"
+
+
+def test_the_git_hooks_capability_reaches_git_hooks_only(ws: Workspace, tmp_path: Path) -> None:
+    (ws.root / ".git").mkdir()
+    writer = ws.git_hooks_writer()
+    path = writer.write("pre-commit", "#!/bin/sh\n", mode=0o755)
+    assert path == ws.root / ".git" / "hooks" / "pre-commit" and (path.stat().st_mode & 0o777) == 0o755
+    for bad in ("../config", "hooks/x", "..", ".hidden", "Pre-Commit", ""):
+        with pytest.raises(ProtectedPath, match="not a git hook name"):
+            writer.write(bad, "x")
+    os.symlink(ws.root / "src" / "a.txt", ws.root / ".git" / "hooks" / "post-merge")
+    with pytest.raises(ProtectedPath, match="symbolic link"):
+        writer.write("post-merge", "x")
+    assert (ws.root / "src" / "a.txt").read_text() == "a"
+    writer.remove("pre-commit")
+    assert not path.exists()
+    other = tmp_path / "hooks-elsewhere"
+    other.mkdir()
+    (ws.root / ".git" / "hooks" / "post-merge").unlink()
+    (ws.root / ".git" / "hooks").rmdir()
+    os.symlink(other, ws.root / ".git" / "hooks")
+    with pytest.raises(ProtectedPath, match="not a plain directory"):
+        writer.write("pre-commit", "x")
+    assert list(other.iterdir()) == []
+
+
+def _pack_sources() -> list[Path]:
+    return [p for p in sorted((REPO / "plugins").glob("ggen-*/ggen_*/**/*.py")) if "/tests/" not in p.as_posix()]
+
+
+@pytest.mark.parametrize(
+    ("call", "allowed"),
+    [
+        ("lockfile_writer(", {"ggen-market/ggen_market/lockfile.py"}),
+        ("git_hooks_writer(", {"ggen-hook/ggen_hook/githooks.py"}),
+    ],
+)
+def test_each_capability_is_asked_for_by_one_module(call: str, allowed: set[str]) -> None:
+    users = {p.relative_to(REPO / "plugins").as_posix() for p in _pack_sources() if call in p.read_text()}
+    assert users == allowed
+
+
+def test_no_pack_keeps_a_protected_list_or_writes_raw_into_the_workspace() -> None:
+    raw_state_writers = {  # state under .ggen/ (paths from Workspace.state_dir) or CLI output outside a workspace
+        "ggen-graph/ggen_graph/prefixes.py",
+        "ggen-market/ggen_market/registry.py",
+        "ggen-market/ggen_market/builder.py",
+    }
+    for path in _pack_sources():
+        text = path.read_text()
+        relative = path.relative_to(REPO / "plugins").as_posix()
+        assert "PROTECTED" not in text and "check_protected" not in text, relative
+        if "atomic_write(" in text:
+            assert relative in raw_state_writers, f"{relative} writes without the workspace's policy"

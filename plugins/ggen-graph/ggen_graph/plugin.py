@@ -32,9 +32,10 @@ async def ggen_readiness(config: Settings) -> str | None:
     if settings.store != "embedded":
         return None
     from ggen_graph.stores import store_for
+    from ggen_mcp_core.workspace import STATE_DIR
 
     try:
-        await store_for(settings, config.resolved_workspace() / ".ggen").count()
+        await store_for(settings, config.resolved_workspace() / STATE_DIR).count()
     except Exception as exc:
         return f"graph store did not open: {exc}"
     return None

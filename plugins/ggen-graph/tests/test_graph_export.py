@@ -58,7 +58,7 @@ async def test_export_refusals(graph_host, ggen_client, ggen_workspace, tmp_path
             "symlink": ({"output": "escape/x.ttl"}, "outside the workspace"),
             "unknown graph": ({"graph": f"{EX}nothing"}, "does not exist"),
             "extension": ({"output": "x.docx"}, "cannot tell the RDF format"),
-            "state dir": ({"output": ".ggen/store/CURRENT", "format": "ntriples"}, "state directory"),
+            "state dir": ({"output": ".ggen/store/CURRENT", "format": "ntriples"}, ".ggen/ is protected"),
         }
         for label, (args, message) in cases.items():
             result = await client.call_tool("graph_export", args)

@@ -9,6 +9,10 @@ Each git-event hook owns one marked block in the script git runs::
 Blocks go right after the shebang (after earlier ggen-mcp blocks, keeping registration order) so a
 user's ``exit 0`` further down cannot skip them. Anything outside the markers is preserved byte for
 byte. The script must be a POSIX-shell script; we refuse to add shell lines to a Python or Node hook.
+
+The host's write policy refuses ``.git/`` to every ordinary write; this module writes hook scripts through
+the one capability the host gives for it, ``Workspace.git_hooks_writer()``, which reaches
+``.git/hooks/<name>`` and nothing else.
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ def uninstall(workspace: Workspace, event: str, name: str) -> str | None:
     if not found:
         return None
     if _only_shebang(updated):
-        workspace.resolve(relative).unlink()
+        workspace.git_hooks_writer().remove(GIT_HOOK_NAMES[event])
     else:
         _write_script(workspace, relative, updated)
     return relative
@@ -143,9 +147,11 @@ def _read_script(workspace: Workspace, relative: str) -> str:
 
 
 def _write_script(workspace: Workspace, relative: str, text: str) -> None:
-    path = workspace.resolve(relative)
+    writer = workspace.git_hooks_writer()
+    name = relative.rsplit("/", 1)[1]
+    path = writer.path(name)
     mode = (path.stat().st_mode & 0o7777) | 0o755 if path.exists() else 0o755
-    workspace.write_atomic(relative, text, mode=mode)
+    writer.write(name, text, mode=mode)
 
 
 def _insert(text: str, block: str, relative: str) -> str:

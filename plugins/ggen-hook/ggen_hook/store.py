@@ -21,9 +21,12 @@ from pydantic import ValidationError
 
 from ggen_hook.models import HookRecord
 from ggen_mcp_core import ToolError, Workspace
+from ggen_mcp_core.workspace import STATE_DIR
 
-HOOKS_FILE = ".ggen/hooks.toml"
-LOCK_FILE = ".ggen/hooks.lock"
+HOOKS_NAME = "hooks.toml"  # server state: written through Workspace.write_state, never the user-write path
+LOCK_NAME = "hooks.lock"
+HOOKS_FILE = f"{STATE_DIR}/{HOOKS_NAME}"
+LOCK_FILE = f"{STATE_DIR}/{LOCK_NAME}"
 MAX_FILE_BYTES = 1024 * 1024
 LOCK_WAIT = 10.0
 FORMAT_VERSION = 1
@@ -140,15 +143,15 @@ def write_raw_entries(workspace: Workspace, entries: list[dict[str, Any]]) -> No
     import tomli_w
 
     document = {"version": FORMAT_VERSION, "hooks": entries}
-    workspace.write_atomic(HOOKS_FILE, HEADER + tomli_w.dumps(document), mode=0o600)
+    workspace.write_state(HOOKS_NAME, HEADER + tomli_w.dumps(document), mode=0o600)
 
 
 @contextlib.contextmanager
 def locked(workspace: Workspace) -> Iterator[None]:
     """Hold the workspace's hook lock (``flock``) for a read-modify-write, across processes."""
-    path = workspace.resolve(LOCK_FILE)
+    path = workspace.state_path(LOCK_NAME)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path = workspace.resolve(LOCK_FILE)
+    path = workspace.state_path(LOCK_NAME)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         _acquire(fd)

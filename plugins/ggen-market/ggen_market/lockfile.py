@@ -8,6 +8,9 @@ Entries are sorted by id. It is always written whole through an atomic rename, s
 leaves the old file or the new one. The schema is fixed and every value is a string or a list of
 strings, so it is written here directly (TOML basic strings share JSON's escapes) and read back with the
 standard library's ``tomllib``; no TOML-writing dependency is needed.
+
+The host's write policy refuses ``ggen.lock`` to every ordinary write path; this module is its one writer,
+through the capability ``Workspace.lockfile_writer()``.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from ggen_market.errors import MarketError
 from ggen_market.names import InvalidName, check_pack_id
 from ggen_market.semver import VersionError, parse_version
 from ggen_mcp_core import Workspace
+from ggen_mcp_core.workspace import LOCKFILE
 
-LOCKFILE = "ggen.lock"
 HEADER = "# ggen.lock: the template packs installed in this workspace, pinned by sha256.\n" \
          "# Written by ggen-mcp's market tools; commit it, do not edit it by hand.\n"
 
@@ -132,8 +135,8 @@ def _entry(raw: Any) -> LockEntry:
 
 
 def write_lockfile(workspace: Workspace, lock: Lockfile) -> None:
-    """Write ``ggen.lock`` atomically."""
-    workspace.write_atomic(LOCKFILE, lock.render())
+    """Write ``ggen.lock`` atomically, through the host's lockfile capability."""
+    workspace.lockfile_writer().write(lock.render())
 
 
 @contextlib.contextmanager

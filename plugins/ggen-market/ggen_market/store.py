@@ -20,8 +20,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ggen_market.lockfile import LOCKFILE
 from ggen_market.names import InvalidName, check_relative_path, split_template_ref
+from ggen_mcp_core.workspace import LOCKFILE, STATE_DIR
 
 STALE_TMP_SECONDS = 3600
 
@@ -34,7 +34,7 @@ class Layout:
 
     @property
     def state(self) -> Path:
-        return self.root / ".ggen"
+        return self.root / STATE_DIR
 
     @property
     def packs(self) -> Path:

@@ -1,11 +1,12 @@
 """From rendered files to actions on disk: create, overwrite, inject or skip, decided before any write.
 
 Every target resolves inside the output folder and the workspace (``to: ../../x``, absolute paths and
-symbolic links out are refused), and never inside ``.ggen/`` or ``.git/``. An existing file is replaced
-only with ``force`` (the call's or the template's); its MANUAL regions keep the user's lines; a file
-whose new content equals the old is skipped as unchanged. Several templates may inject into one file;
-two templates writing the same file whole is an error. Problems are collected and raised together,
-before anything is written.
+symbolic links out are refused), and the host's write policy refuses protected targets (``.git/``,
+``.ggen/``, ``ggen.lock`` and the operator's ``protected_paths``; see ``Workspace.resolve_for_write``).
+An existing file is replaced only with ``force`` (the call's or the template's); its MANUAL regions keep
+the user's lines; a file whose new content equals the old is skipped as unchanged. Several templates may
+inject into one file; two templates writing the same file whole is an error. Problems are collected and
+raised together, before anything is written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from ggen_mcp_core import PathOutsideWorkspace, ToolError
+from ggen_mcp_core import PathOutsideWorkspace, ProtectedPath, ToolError
 from ggen_template.errors import TemplateError
 from ggen_template.inject import inject
 from ggen_template.regions import merge_regions
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from ggen_template.render import RenderedFile
 
 ActionType = Literal["create", "overwrite", "inject", "skip"]
-PROTECTED = frozenset({".ggen", ".git"})
 PREVIEW_LINES = 20
 PREVIEW_CHARS = 2000
 
@@ -94,10 +94,9 @@ def command_argv(command: list[str] | str | None) -> list[str] | None:
 
 def output_root(workspace: Workspace, output: str) -> Path:
     """The real output folder: inside the workspace, a directory if it exists."""
-    real = workspace.resolve(output or ".")
+    real = workspace.resolve_for_write(output or ".")
     if real.exists() and not real.is_dir():
         raise ToolError(f"output {output!r} is a file, not a folder")
-    check_protected(workspace, real, output)
     return real
 
 
@@ -115,18 +114,13 @@ def target_path(workspace: Workspace, root: Path, relative: str, template: str) 
     if real != root and root not in real.parents:
         raise TemplateError(f"`to` {relative!r} leaves the output folder {workspace.relative(root)!r}",
                             template=template)
+    try:
+        workspace.resolve_for_write(root / relative)
+    except ProtectedPath as exc:
+        raise TemplateError(f"`to` {relative!r}: {exc}", template=template) from None
     if real == root or real.is_dir():
         raise TemplateError(f"`to` {relative!r} is a folder, not a file", template=template)
-    check_protected(workspace, real, relative, template)
     return real
-
-
-def check_protected(workspace: Workspace, real: Path, shown: str, template: str | None = None) -> None:
-    """Refuse a real path inside ``.ggen/`` (server state) or ``.git/`` (hooks there would run code)."""
-    parts = workspace.relative(real).split("/")
-    if PROTECTED.intersection(parts):
-        raise TemplateError(f"{shown!r} is inside .ggen/ or .git/, which templates may not write",
-                            template=template)
 
 
 def read_existing(path: Path, max_bytes: int) -> str | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ggen_mcp_core import ToolError
+from ggen_mcp_core.workspace import STATE_DIR
 from ggen_template.actions import Action, sha256_text
 
 if TYPE_CHECKING:
@@ -98,15 +99,16 @@ def build_plan(plan_id: str, *, template: str, output: str, variables: dict[str,
 
 def plan_path(plan_id: str) -> str:
     """Workspace-relative path of a plan id."""
-    return f".ggen/{PLANS_DIR}/{plan_id}.json"
+    return f"{STATE_DIR}/{PLANS_DIR}/{plan_id}.json"
 
 
 def save_plan(workspace: Workspace, plan: SavedPlan, keep: int | None = None) -> str:
-    """Write the plan atomically; return its workspace path. With ``keep``, remove the oldest saved plans
+    """Write the plan atomically (server state, through ``Workspace.write_state``); return its workspace path.
+    With ``keep``, remove the oldest saved plans
     beyond that many (every ``PRUNE_EVERY`` saves, so the folder listing is not paid on every call)."""
     global _saves
     path = plan_path(plan.plan_id)
-    workspace.write_atomic(path, plan.model_dump_json(indent=1))
+    workspace.write_state(f"{PLANS_DIR}/{plan.plan_id}.json", plan.model_dump_json(indent=1))
     _saves += 1
     if keep is not None and (_saves - 1) % PRUNE_EVERY == 0:  # the first save, then every PRUNE_EVERY
         prune_plans(workspace, keep)
@@ -115,7 +117,7 @@ def save_plan(workspace: Workspace, plan: SavedPlan, keep: int | None = None) ->
 
 def prune_plans(workspace: Workspace, keep: int) -> int:
     """Remove all but the ``keep`` newest plans (ids sort by time); returns how many were removed."""
-    folder = workspace.state_dir / PLANS_DIR
+    folder = workspace.state_path(PLANS_DIR)
     try:
         names = sorted(entry.name for entry in os.scandir(folder) if _PLAN_FILE.match(entry.name))
     except OSError:

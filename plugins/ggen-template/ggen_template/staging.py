@@ -72,7 +72,7 @@ class Staging:
 
     def open(self) -> Staging:
         """Sweep the stale folders, then create and lock this write's one."""
-        base = _make_base(self.workspace.state_dir)
+        base = _make_base(self.workspace)
         with _LOCAL:
             guard = os.open(base / SWEEP_LOCK, _OPEN | os.O_CREAT, 0o600)
             try:
@@ -191,14 +191,14 @@ def _remove_outside(record: Path, workspace: Workspace) -> None:
                 path.unlink()
 
 
-def _make_base(state_dir: Path) -> Path:
-    """``.ggen/tmp/template``, its missing levels below ``.ggen`` created with mode 0o700."""
-    state_dir.mkdir(exist_ok=True)
-    base = state_dir
-    for part in STAGING_DIR:
-        base = base / part
+def _make_base(workspace: Workspace) -> Path:
+    """``.ggen/tmp/template`` (server state, through the host's state facility), its missing levels below
+    ``.ggen`` created with mode 0o700."""
+    workspace.state_path().mkdir(exist_ok=True)
+    for depth in range(1, len(STAGING_DIR) + 1):
         with contextlib.suppress(FileExistsError):
-            base.mkdir(mode=0o700)
+            workspace.state_path(*STAGING_DIR[:depth]).mkdir(mode=0o700)
+    base = workspace.state_path(*STAGING_DIR)
     if not base.is_dir():
         raise NotADirectoryError(f"{base} is not a folder")
     return base

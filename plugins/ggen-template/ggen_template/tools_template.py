@@ -45,7 +45,7 @@ def _create(args: TemplateCreateInput, ctx: ToolContext) -> TemplateCreateOutput
     settings = settings_of(ctx)
     name = args.name if args.name.endswith(TEMPLATE_SUFFIXES) else f"{args.name}.tmpl"
     relative = f"{settings.templates_dir.rstrip('/')}/{name}"
-    real = ctx.workspace.resolve(relative)
+    real = ctx.workspace.resolve_for_write(relative)
     existed = real.exists()
     if existed and not args.force:
         raise ToolError(f"template {relative} already exists; pass force=true to replace it")

@@ -8,8 +8,9 @@ created; a failure while committing puts back the files already replaced. Either
 workspace as it was, and an error naming the file. A kill -9 leaves no temporary file in the user's folders
 (the next write sweeps them from ``.ggen/tmp/template/``), but a kill during the renames leaves the targets
 renamed so far.
-Before anything happens each target is checked against the sha256 it had when the actions were
-planned, so a file changed in between is named instead of overwritten.
+Before anything happens each target is checked against the host's write policy (a saved plan is data: its
+paths are checked again here, at apply time, and once more just before each rename) and against the sha256
+it had when the actions were planned, so a file changed in between is named instead of overwritten.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ggen_mcp_core import ToolError
-from ggen_template.actions import Action, check_protected, sha256_bytes
+from ggen_mcp_core import ProtectedPath, ToolError
+from ggen_template.actions import Action, sha256_bytes
 from ggen_template.shell import CommandRun, refuse_unless_allowed, run_command, scrubbed_environment
 from ggen_template.staging import Staging
 
@@ -83,6 +84,7 @@ class SetWriter:
 
     def write(self, actions: list[Action], *, force: bool = False) -> WriteReport:
         """Check, run ``sh_before`` commands, stage, commit, run ``sh_after`` commands."""
+        self._check_policy(actions)
         changed = changed_targets(self.workspace, actions)
         if changed and not force:
             raise ToolError(
@@ -109,6 +111,21 @@ class SetWriter:
         self._commands(actions, "sh_after")
         return self.report
 
+    def _check_policy(self, actions: list[Action]) -> None:
+        """Refuse, before anything runs, every target (and backup) the write policy protects."""
+        refused: list[str] = []
+        for action in actions:
+            if action.type == "skip" or not action.path:
+                continue
+            paths = [action.path, f"{action.path}.backup"] if action.backup else [action.path]
+            for path in paths:
+                try:
+                    self.workspace.resolve_for_write(path)
+                except ProtectedPath as exc:
+                    refused.append(str(exc))
+        if refused:
+            raise ProtectedPath("nothing was written: " + "; ".join(dict.fromkeys(refused)))
+
     def _summarize(self, actions: list[Action]) -> None:
         buckets = {
             "create": self.report.created,
@@ -127,14 +144,13 @@ class SetWriter:
         for action in actions:
             if action.type == "skip" or action.content is None:
                 continue
-            real = self.workspace.resolve(action.path)
-            check_protected(self.workspace, real, action.path)
+            real = self.workspace.resolve_for_write(action.path)
             target = targets.get(action.path)
             if target is None:
                 targets[action.path] = _Target(action.path, real, b"", action.before_sha256)
                 if action.backup and real.is_file():
                     backup = f"{action.path}.backup"
-                    backups.append(_Target(backup, self.workspace.resolve(backup), real.read_bytes(), None))
+                    backups.append(_Target(backup, self.workspace.resolve_for_write(backup), real.read_bytes(), None))
             targets[action.path].content = action.content.encode("utf-8")
         return [*backups, *targets.values()]
 
@@ -151,9 +167,9 @@ class SetWriter:
             raise
 
     def _stage_one(self, target: _Target) -> None:
-        real = self.workspace.resolve(target.path)
-        self._make_parents(real.parent)
-        real = self.workspace.resolve(target.path)
+        real = self.workspace.resolve_for_write(target.path)
+        self._created_dirs += self.workspace.make_dirs(real.parent)
+        real = self.workspace.resolve_for_write(target.path)
         if real.is_dir():
             raise ToolError(f"{target.path} is a folder")
         target.real = real
@@ -162,21 +178,12 @@ class SetWriter:
         assert self._staging is not None
         target.tmp = self._staging.write(real, target.content, target.mode)
 
-    def _make_parents(self, directory: Path) -> None:
-        missing = []
-        while not directory.exists():
-            missing.append(directory)
-            directory = directory.parent
-        for folder in reversed(missing):
-            self.workspace.resolve(folder)
-            folder.mkdir()
-            self._created_dirs.append(folder)
-
     def _commit(self, targets: list[_Target]) -> None:
         done: list[_Target] = []
         try:
             for target in targets:
                 target.old = target.real.read_bytes() if target.existed else None
+                self._check_final(target)
                 self._replace(target)
                 done.append(target)
         except BaseException as exc:
@@ -187,6 +194,11 @@ class SetWriter:
             raise
         for directory in {t.real.parent for t in targets}:
             _fsync_dir(directory)
+
+    def _check_final(self, target: _Target) -> None:
+        """The write policy once more for the final target, just before the rename puts the file there."""
+        if self.workspace.resolve_for_write(target.path) != target.real:
+            raise ToolError(f"nothing was written: {target.path} now leads elsewhere (a link changed meanwhile)")
 
     def _replace(self, target: _Target) -> None:
         """Rename the staged file onto the target. EXDEV means the target's folder is another mount of the

@@ -63,10 +63,9 @@ async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
         raise ToolError(str(exc)) from None
     store = open_store(ctx)
     if args.output is not None:
-        target = ctx.workspace.resolve(args.output)
-        state = ctx.workspace.state_dir
-        if target == state or state in target.parents:
-            raise ToolError(f"output {args.output!r} is inside the server's state directory (.ggen/): choose another")
+        # The host's write policy refuses protected targets (.git/, .ggen/, ggen.lock, protected_paths) before
+        # the export runs; write_atomic checks again on the final path.
+        target = ctx.workspace.resolve_for_write(args.output)
         cap = settings.max_export_file_bytes
         dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
         if dumped["total_bytes"] > cap:

@@ -22,6 +22,7 @@ from ggen_graph.errors import (
     rdf_syntax_error,
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
+from ggen_graph.rdfxml_prolog import refuse_entity_declarations
 from ggen_graph.replica import MemoryReplica
 from ggen_graph.results import collect
 from ggen_graph.terms import substitutions
@@ -30,6 +31,7 @@ from ggen_mcp_core import ToolError
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 COUNT_NAMED = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+NO_NETWORK = "graph workers have no network: SERVICE and LOAD reach no host"
 
 
 def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -96,6 +98,8 @@ class StoreOps:
     def _parse_into(
         self, format: str, data: bytes | None, path: str | None, graph: str | None, base_iri: str | None, bulk: bool
     ) -> None:
+        if format == "rdfxml":
+            refuse_entity_declarations(data=data, path=path)
         options: dict[str, Any] = {"format": FORMATS[format], "base_iri": base_iri}
         if graph is not None:
             options["to_graph"] = graph_node(graph)
@@ -132,6 +136,8 @@ class StoreOps:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
+        except OSError as exc:
+            raise ToolError(f"the query failed: {exc} ({NO_NETWORK})") from None
         return collect(result, limit, deadline, timeout, typed)
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
@@ -142,8 +148,10 @@ class StoreOps:
                 self.store.update(sparql, prefixes=prefixes or None)
             except SyntaxError as exc:
                 raise query_syntax_error(exc) from None
-            except (RuntimeError, OSError) as exc:
+            except RuntimeError as exc:
                 raise ToolError(f"the update failed: {exc}") from None
+            except OSError as exc:
+                raise ToolError(f"the update failed: {exc} ({NO_NETWORK})") from None
             return {"before": before, "after": self.count_all()}
 
     def export(

@@ -161,13 +161,16 @@ class MemoryGraph:
 
     def _reload(self, timeout: float) -> None:
         """Load every earlier input again (the worker lost this graph)."""
-        self._call("graph_load", {"loads": self._loads, "before": 0}, timeout, "load")
+        self._call("graph_load", {"loads": self._loads, "before": 0}, timeout, "load", restore=False)
 
-    def _call(self, op: str, kwargs: dict[str, Any], timeout: float, what: str) -> Any:
+    def _call(self, op: str, kwargs: dict[str, Any], timeout: float, what: str, *, restore: bool = True) -> Any:
+        """One operation on this graph; a retry on a new worker (after a crash or a deadline kill of another
+        call) first loads the graph there again."""
         arguments = {"id": self.id, **kwargs}
         if op != "graph_dump":
             arguments["drop"] = take_forgotten()
-        return template_graph_worker().call(op, arguments, timeout=timeout, what=what)
+        reload = (lambda: self._reload(timeout)) if restore else None
+        return template_graph_worker().call(op, arguments, timeout=timeout, what=what, before_retry=reload)
 
     def _with_graph(self, op: str, kwargs: dict[str, Any], timeout: float, what: str) -> Any:
         """Run an operation on the graph, loading it again first when the worker lost it."""

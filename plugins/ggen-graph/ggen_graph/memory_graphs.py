@@ -91,13 +91,13 @@ class MemoryGraphs:
         store = self._get(id).store
         try:
             result = store.query(sparql, prefixes=prefixes or None, substitutions=substitutions(bindings))
+            return collect(result, limit, deadline, timeout)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
         except OSError as exc:
             raise ToolError(f"the query failed: {exc} ({NO_NETWORK})") from None
-        return collect(result, limit, deadline, timeout)
 
     def graph_dump(self, *, id: str) -> bytes:
         """Graph ``id``'s default graph as N-Triples."""

@@ -132,13 +132,13 @@ class StoreOps:
             options["default_graph"] = graph_node(graph)
         try:
             result = self.replica.reader().query(sparql, **options)
+            return collect(result, limit, deadline, timeout, typed)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
-        except OSError as exc:
+        except OSError as exc:  # SERVICE evaluates lazily: the error comes with the rows
             raise ToolError(f"the query failed: {exc} ({NO_NETWORK})") from None
-        return collect(result, limit, deadline, timeout, typed)
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
         """Run a SPARQL update in one transaction; returns the dataset size before and after."""

@@ -125,9 +125,10 @@ class _Process:
 class _Worker:
     """One running worker process and its pending requests."""
 
-    def __init__(self, process: _Process, conn: Connection) -> None:
+    def __init__(self, process: _Process, conn: Connection, crashes: list[int]) -> None:
         self.process = process
         self.conn = conn
+        self.crashes = crashes  # the client's record: calls in flight at each crash
         self.pending: dict[int, Future[Any]] = {}
         self.lock = threading.Lock()
         self.send_lock = threading.Lock()
@@ -154,6 +155,7 @@ class _Worker:
             return
         with self.lock:
             in_flight = len(self.pending)
+        self.crashes.append(in_flight)
         log.warning(
             "graph worker crashed", pid=self.process.pid, cause=cause, out_of_memory=memory, in_flight=in_flight
         )
@@ -252,11 +254,12 @@ class WorkerClient:
         self.retry_ops = retry_ops
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._suspects = threading.Lock()  # calls retried after a crash run one at a time
+        self._suspects = threading.RLock()  # calls retried after a crash run one at a time
         self._worker: _Worker | None = None
         self._closed = False
         self._warned = False
         self.restarts = 0
+        self.crashes: list[int] = []  # calls in flight at each crash of a worker (for operators and tests)
         self.isolation: dict[str, str] = {}  # the last worker's network confinement: mechanism, detail
 
     @property
@@ -265,22 +268,41 @@ class WorkerClient:
         worker = self._worker
         return worker.process.pid if worker is not None and worker.alive else None
 
-    def call(self, op: str, kwargs: dict[str, Any] | None = None, *, timeout: float, what: str = "query") -> Any:
+    def call(
+        self,
+        op: str,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        timeout: float,
+        what: str = "query",
+        before_retry: Callable[[], None] | None = None,
+    ) -> Any:
         """Run ``op`` in the worker; raise ``QueryTimeout`` (and kill the worker) after ``timeout`` seconds.
 
-        ``what`` names the operation in the timeout message ("query exceeded 10 s").
+        ``what`` names the operation in the timeout message ("query exceeded 10 s"). ``before_retry`` runs
+        before the call is retried on a new worker (to put back state the old worker held).
         """
         arguments = kwargs or {}
         try:
             return self._call_once(op, timeout, what, arguments)
         except WorkerCrashed as crash:
-            return self._after_crash(op, timeout, what, arguments, crash)
+            return self._after_crash(op, timeout, what, arguments, crash, before_retry)
         except StoreUnavailable:
             if op not in self.retry_ops:
                 raise
+            if before_retry is not None:
+                before_retry()
             return self._call_once(op, timeout, what, arguments)
 
-    def _after_crash(self, op: str, timeout: float, what: str, kwargs: dict[str, Any], crash: WorkerCrashed) -> Any:
+    def _after_crash(
+        self,
+        op: str,
+        timeout: float,
+        what: str,
+        kwargs: dict[str, Any],
+        crash: WorkerCrashed,
+        before_retry: Callable[[], None] | None = None,
+    ) -> Any:
         """Retry a call the worker crashed under, one suspect at a time, until it is cleared or convicted."""
         if op not in self.retry_ops:
             raise StoreUnavailable(
@@ -289,9 +311,11 @@ class WorkerClient:
                 "the store before running it again"
             ) from None
         crashes = 1
-        with self._suspects:
+        with self._suspects:  # reentrant: before_retry may call the worker itself
             while True:
                 try:
+                    if before_retry is not None:
+                        before_retry()
                     return self._call_once(op, timeout, what, kwargs)
                 except WorkerCrashed as again:
                     crashes += 1
@@ -330,7 +354,7 @@ class WorkerClient:
             return await self._call_once_async(op, deadline_s, what, arguments)
         except WorkerCrashed as crash:
             retry = partial(self._after_crash, op, deadline_s, what, arguments, crash)
-            return await anyio.to_thread.run_sync(retry)
+            return await anyio.to_thread.run_sync(retry)  # waits for the suspect lock, off the event loop
         except StoreUnavailable:
             if op not in self.retry_ops:
                 raise
@@ -411,7 +435,7 @@ class WorkerClient:
             log.error("graph worker refused to start", kind=self.kind, reason=str(detail))
             raise StoreUnavailable(str(detail))
         self._report_isolation(detail)
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, self.crashes)
         threading.Thread(target=worker.reader, name="ggen-graph-reader", daemon=True).start()
         return worker
 

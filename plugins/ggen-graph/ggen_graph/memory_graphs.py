@@ -26,7 +26,7 @@ from ggen_graph.terms import substitutions
 from ggen_mcp_core import ToolError
 
 MAX_GRAPHS = 64
-MAX_TRIPLES = 4_000_000
+MAX_TRIPLES = 1_000_000  # about 350 MiB in memory: well inside the default graph.worker_memory_mb
 
 
 @dataclass

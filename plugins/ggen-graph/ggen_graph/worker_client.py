@@ -305,10 +305,11 @@ class WorkerClient:
     ) -> Any:
         """Retry a call the worker crashed under, one suspect at a time, until it is cleared or convicted."""
         if op not in self.retry_ops:
+            memory = f", out of memory: {MEMORY_SETTING}={self.options.memory_mb}" if crash.memory else ""
             raise StoreUnavailable(
-                f"the graph worker ended while this {what} ran ({crash.cause}); it was not retried: a write is "
-                "committed whole at its end, but whether that happened before the crash is unknown, so check "
-                "the store before running it again"
+                f"the graph worker ended while this {what} ran ({crash.cause}{memory}); it was not retried: a "
+                "write is committed whole at its end, but whether that happened before the crash is unknown, so "
+                "check the store before running it again"
             ) from None
         crashes = 1
         with self._suspects:  # reentrant: before_retry may call the worker itself

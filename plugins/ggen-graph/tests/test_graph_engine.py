@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 from ggen_graph.engine import (
     FORMATS,
+    InputRejected,
     MemoryGraph,
     QueryRefused,
     QueryTimeout,
+    RdfInput,
     RdfSyntaxError,
     check_read_only_query,
     format_from_name,
 )
-from ggen_graph.errors import QuerySyntaxError
+from ggen_graph.errors import GraphGone, QuerySyntaxError
+from ggen_graph.memory_graphs import MAX_GRAPHS
 from ggen_graph.template_graphs import template_graph_worker
 from graph_helpers import EX, TURTLE, ntriples
 
@@ -108,8 +111,9 @@ def test_guard_lets_lookalikes_through(sparql: str) -> None:
 
 def test_service_allowlist() -> None:
     allowed = ["http://127.0.0.1:9/sparql"]
-    check_read_only_query("SELECT * { SERVICE <http://127.0.0.1:9/sparql> {} }", allow_service=True,
-                          service_allowlist=allowed)
+    check_read_only_query(
+        "SELECT * { SERVICE <http://127.0.0.1:9/sparql> {} }", allow_service=True, service_allowlist=allowed
+    )
     check_read_only_query("SELECT * { SERVICE <http://anything.test/> {} }", allow_service=True)
     with pytest.raises(QueryRefused, match="not an allowed endpoint"):
         check_read_only_query("SELECT * { SERVICE ?x {} }", allow_service=True, service_allowlist=allowed)
@@ -129,3 +133,25 @@ def test_deadline_kills_the_worker_and_other_graphs_load_again() -> None:
     assert other.ask("ASK { ex:alice ex:knows ex:bob }") is True
     assert worker.pid not in (None, before)
     assert graph.select(square, timeout=60).rows == [{"n": "2250000"}]
+
+
+def test_an_evicted_graph_is_loaded_again_from_its_handle() -> None:
+    first = people()
+    others = [MemoryGraph() for _ in range(MAX_GRAPHS)]
+    for graph in others:  # pushes `first` out of the worker's LRU
+        graph.load("<urn:a> <urn:b> <urn:c> .", "ntriples")
+    with pytest.raises(GraphGone):
+        template_graph_worker().call("graph_dump", {"id": first.id}, timeout=30)
+    assert first.ask("ASK { ex:alice ex:knows ex:bob }") is True
+    assert len(first) == 8
+
+
+def test_a_failed_batch_leaves_the_graph_as_it_was() -> None:
+    graph = people()
+    with pytest.raises(InputRejected) as rejected:
+        graph.load_many([RdfInput(ntriples(5), "ntriples"), RdfInput("<urn:a> <urn:b> .", "ntriples")])
+    assert rejected.value.index == 1 and isinstance(rejected.value.error, RdfSyntaxError)
+    assert len(graph) == 8
+    assert graph.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows == [{"n": "8"}]
+    assert graph.load_many([RdfInput(ntriples(5), "ntriples")]) == [5]
+    assert b"<http://example.org/s4>" in graph.ntriples()

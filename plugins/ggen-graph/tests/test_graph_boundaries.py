@@ -73,6 +73,30 @@ async def test_service_let_through_by_the_guard_still_reaches_no_host(
     assert not contacted(listener)
 
 
+async def test_text_that_lexes_around_the_guard_reaches_no_host(
+    graph_host: Any, ggen_client: Any, listener: socket.socket
+) -> None:
+    """Issue 12's PN_LOCAL escape (`ex:a\\'b`) hid SERVICE and LOAD from the old guard; whatever the guard
+    decides now, the text reaches no host."""
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    hidden_service = (
+        "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ?o FILTER(?o != ex:a\\'b) "
+        f"SERVICE <{url}> {{ ?x ?y ?z }} FILTER(?z != 'q') }}"
+    )
+    hidden_load = (
+        "PREFIX ex: <http://example.org/> INSERT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?o != ex:a\\'b) } ; "
+        f"LOAD <{url}> ; INSERT DATA {{ <urn:x> <urn:y> 'q' }}"
+    )
+    async with ggen_client(graph_host(), mode="legacy") as client:
+        loaded = await client.call_tool("graph_load", {"content": "<urn:a> <urn:p> <urn:b> .", "format": "ntriples"})
+        assert not loaded.is_error, tool_text(loaded)
+        queried = await client.call_tool("graph_query", {"sparql": hidden_service})
+        assert queried.is_error, queried.structured_content
+        updated = await client.call_tool("graph_update", {"sparql": hidden_load})
+        assert updated.is_error, updated.structured_content
+    assert not contacted(listener)
+
+
 async def test_a_bomb_in_one_session_fails_alone(graph_host: Any, ggen_client: Any) -> None:
     host = graph_host(worker_memory_mb=400)
     async with ggen_client(host, mode="legacy") as alice, ggen_client(host, mode="legacy") as mallory:

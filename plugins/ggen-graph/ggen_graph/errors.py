@@ -98,12 +98,14 @@ class StoreUnavailable(ToolError):
 
 class WorkerCrashed(StoreUnavailable):
     """The worker process ended on its own while this call ran: ``cause`` says how, ``memory`` whether it ran
-    out of memory, ``in_flight`` how many calls it was running (this one included)."""
+    out of memory, ``in_flight`` how many calls it was running (this one included), ``started`` whether this
+    call (a write) had begun to change the store (a write still waiting for the write lock had not)."""
 
-    def __init__(self, cause: str, *, memory: bool, in_flight: int) -> None:
+    def __init__(self, cause: str, *, memory: bool, in_flight: int, started: bool = True) -> None:
         self.cause = cause
         self.memory = memory
         self.in_flight = in_flight
+        self.started = started
         super().__init__(f"the graph worker ended while this call ran ({cause})")
 
 

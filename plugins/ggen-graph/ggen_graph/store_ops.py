@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -47,15 +47,20 @@ def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
 class StoreOps:
     """Load, query, update, export, list and clear on one pyoxigraph store."""
 
-    def __init__(self, store: ox.Store, *, replica_triples: int = 0) -> None:
+    def __init__(
+        self, store: ox.Store, *, replica_triples: int = 0, on_write_start: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.write_lock = threading.Lock()
         self.replica = MemoryReplica(store, replica_triples)
+        self.on_write_start = on_write_start  # told when a write holds the lock (it may change the store)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """One write at a time, and the in-memory copy dropped around it."""
         with self.write_lock, self.replica.writing():
+            if self.on_write_start is not None:
+                self.on_write_start()
             yield
 
     def ping(self) -> str:

@@ -18,10 +18,13 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ggen_mcp_core.confinement import ConfinementUnavailable, IsolationMode, confine_network, limit_data_memory
+
+_running = threading.local()  # the request a pool thread is answering
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,17 @@ def serve(conn: Connection, config: WorkerConfig, confinement: dict[str, str]) -
         ops = MemoryGraphs()
         store = None
     else:
-        from ggen_graph.store_ops import StoreOps
-
         try:
             store = ox.Store(config.path) if config.path is not None else ox.Store()
         except OSError as exc:
             conn.send(("failed", _open_error(config.path, exc)))
             return
-        ops = StoreOps(store, replica_triples=config.replica_triples if config.path is not None else 0)
     send_lock = threading.Lock()
+    if store is not None:
+        from ggen_graph.store_ops import StoreOps
+
+        replica = config.replica_triples if config.path is not None else 0
+        ops = StoreOps(store, replica_triples=replica, on_write_start=partial(_write_started, conn, send_lock))
     conn.send(("ready", {"pid": os.getpid(), **confinement}))
     with ThreadPoolExecutor(config.threads, thread_name_prefix="ggen-store") as pool:
         while True:
@@ -96,6 +101,7 @@ def _answer(
 ) -> None:
     from ggen_graph.errors import to_wire
 
+    _running.request_id = request_id
     try:
         reply: tuple[int, bool, Any] = (request_id, True, _dispatch(ops, op, kwargs))
     except MemoryError:
@@ -104,6 +110,15 @@ def _answer(
         reply = (request_id, False, to_wire(exc))
     with send_lock, contextlib.suppress(OSError, ValueError):
         conn.send(reply)
+
+
+def _write_started(conn: Connection, send_lock: threading.Lock) -> None:
+    """Tell the server that the write this thread runs now holds the write lock: ``(request_id, None, "started")``.
+
+    A write that never got this far cannot have changed the store, so the server may run it again on a new
+    worker when this one crashes."""
+    with send_lock, contextlib.suppress(OSError, ValueError):
+        conn.send((_running.request_id, None, "started"))
 
 
 def _memory_message(op: str, memory_mb: int) -> str:

@@ -10,9 +10,11 @@ A worker can also end on its own: a query that exhausts its memory limit (``grap
 overflows a parser's stack. Only the call that caused it fails. Every read that was in flight is retried
 on a fresh worker, one suspect at a time (so an innocent call never runs beside the offender again); a
 call that is in flight at a second crash, alone or after two retries, is the offender and gets a clear
-error naming the limit. Writes are not retried: RocksDB commits a load or update whole at its end, but
-the server cannot know whether the crash came before or after that commit, and a load with blank nodes
-or a ``DELETE ... INSERT`` is not idempotent; their error says to check the store before running again.
+error naming the limit. A write that was changing the store (the worker reports when a write takes its
+write lock) is not retried: RocksDB commits a load or update whole at its end, but the server cannot know
+whether the crash came before or after that commit, and a load with blank nodes or a ``DELETE ... INSERT``
+is not idempotent; its error says to check the store before running again. A write still queued behind
+the lock cannot have changed anything and is retried like a read.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class _Worker:
         self.conn = conn
         self.crashes = crashes  # the client's record: calls in flight at each crash
         self.pending: dict[int, Future[Any]] = {}
+        self.started: set[int] = set()  # writes that hold the worker's write lock
         self.lock = threading.Lock()
         self.send_lock = threading.Lock()
         self.alive = True
@@ -143,6 +146,10 @@ class _Worker:
             except (EOFError, OSError, ValueError):
                 break
             with self.lock:
+                if ok is None:  # a write took the write lock: from now on it may change the store
+                    self.started.add(request_id)
+                    continue
+                self.started.discard(request_id)
                 future = self.pending.pop(request_id, None)
             if future is not None:
                 _settle(future, value if ok else from_wire(*value), ok)
@@ -159,14 +166,18 @@ class _Worker:
         log.warning(
             "graph worker crashed", pid=self.process.pid, cause=cause, out_of_memory=memory, in_flight=in_flight
         )
-        self.fail_all(lambda: WorkerCrashed(cause, memory=memory, in_flight=in_flight))
+        started = set(self.started)
+        self.fail_all(
+            lambda request: WorkerCrashed(cause, memory=memory, in_flight=in_flight, started=request in started)
+        )
 
-    def fail_all(self, error: Callable[[], StoreUnavailable] | None = None) -> None:
+    def fail_all(self, error: Callable[[int], StoreUnavailable] | None = None) -> None:
         with self.lock:
             self.alive = False
             pending, self.pending = self.pending, {}
-        for future in pending.values():
-            _settle(future, error() if error is not None else StoreUnavailable(self.lost_reason), False)
+        for request_id, future in pending.items():
+            failure = error(request_id) if error is not None else StoreUnavailable(self.lost_reason)
+            _settle(future, failure, False)
 
     def is_pending(self, request_id: int) -> bool:
         """True while the worker has not answered this request."""
@@ -304,13 +315,8 @@ class WorkerClient:
         before_retry: Callable[[], None] | None = None,
     ) -> Any:
         """Retry a call the worker crashed under, one suspect at a time, until it is cleared or convicted."""
-        if op not in self.retry_ops:
-            memory = f", out of memory: {MEMORY_SETTING}={self.options.memory_mb}" if crash.memory else ""
-            raise StoreUnavailable(
-                f"the graph worker ended while this {what} ran ({crash.cause}{memory}); it was not retried: a "
-                "write is committed whole at its end, but whether that happened before the crash is unknown, so "
-                "check the store before running it again"
-            ) from None
+        if op not in self.retry_ops and crash.started:
+            raise self._write_lost(what, crash) from None
         crashes = 1
         with self._suspects:  # reentrant: before_retry may call the worker itself
             while True:
@@ -320,8 +326,19 @@ class WorkerClient:
                     return self._call_once(op, timeout, what, kwargs)
                 except WorkerCrashed as again:
                     crashes += 1
+                    if op not in self.retry_ops and again.started:
+                        raise self._write_lost(what, again) from None
                     if (again.in_flight == 1 and crashes >= 2) or crashes >= MAX_CRASHES:
                         raise self._offender_error(what, again) from None
+
+    def _write_lost(self, what: str, crash: WorkerCrashed) -> StoreUnavailable:
+        """A write that was changing the store when the worker died: never run twice by the server."""
+        memory = f", out of memory: {MEMORY_SETTING}={self.options.memory_mb}" if crash.memory else ""
+        return StoreUnavailable(
+            f"the graph worker ended while this {what} ran ({crash.cause}{memory}); it was not retried: a "
+            "write is committed whole at its end, but whether that happened before the crash is unknown, so "
+            "check the store before running it again"
+        )
 
     def _offender_error(self, what: str, crash: WorkerCrashed) -> ResourceLimitExceeded:
         if crash.memory:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -193,24 +194,30 @@ def test_a_parser_stack_overflow_fails_alone(worker: Callable[..., WorkerClient]
     assert client.crashes[0] == 3
 
 
-def test_a_write_in_flight_at_a_crash_is_not_retried(worker: Callable[..., WorkerClient]) -> None:
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
+def test_a_running_write_is_not_retried_a_queued_one_is(worker: Callable[..., WorkerClient]) -> None:
     client = worker(memory_mb=400)
     client.call("load", {"format": "ntriples", "data": ntriples(1_500).encode()}, timeout=60, what="load")
-    update = "INSERT { <urn:x> <urn:n> ?n } WHERE { { " + SLOW + " } }"
-    started = threading.Barrier(2)
-
-    def write() -> Any:
-        started.wait()
-        return client.call("update", {"sparql": update}, timeout=120, what="update")
-
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(write)
-        started.wait()
+    running = "INSERT { <urn:x> <urn:n> ?n } WHERE { { " + SLOW + " } }"
+    queued = 'INSERT DATA { <urn:queued> <urn:p> "1" }'
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(client.call, "update", {"sparql": running}, timeout=120, what="update")
+        wait_until(lambda: client._worker is not None and bool(client._worker.started))  # it holds the lock
+        second = pool.submit(client.call, "update", {"sparql": queued}, timeout=120, what="update")
+        wait_until(lambda: client._worker is not None and len(client._worker.pending) == 2)
         with pytest.raises(ResourceLimitExceeded):
             client.call("query", {"sparql": CONCAT_BOMB, "limit": 1, "timeout": 120}, timeout=120)
         with pytest.raises(StoreUnavailable, match="it was not retried: a write is committed whole"):
-            pending.result()
-    assert client.call("count", {}, timeout=30) == 1_500  # the update had not committed when the worker died
+            first.result()
+        assert second.result() == {"before": 1_500, "after": 1_501}  # it never started: run on the new worker
+    assert client.crashes[0] == 3
+    assert client.call("count", {}, timeout=30) == 1_501  # the running update had not committed
 
 
 def test_rdfxml_entity_declarations_are_refused(worker: Callable[..., WorkerClient], tmp_path: Path) -> None:

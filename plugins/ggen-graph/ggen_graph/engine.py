@@ -12,37 +12,45 @@ This is the library the template pack uses for front-matter RDF (one :class:`Mem
 
 Every query is checked first (:func:`check_read_only_query`), bindings are passed to pyoxigraph as RDF
 terms (never pasted into the query text), results are capped at ``limit`` rows (``truncated`` tells) and
-the call gives up at ``timeout`` seconds (see :mod:`ggen_graph.deadline` for what that means in process).
+the call gives up at ``timeout`` seconds.
+
+pyoxigraph never runs in this process: a :class:`MemoryGraph` is a handle on a store in the shared
+template-graph worker (:mod:`ggen_graph.memory_graphs`), a process without network, with a memory limit,
+killed at a query's deadline (so a runaway query stops, it is not merely abandoned). The handle keeps its
+inputs and loads them again when the worker lost the store (restarted, or the store was evicted).
 """
 
 from __future__ import annotations
 
+import uuid
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
-import pyoxigraph as ox
-
-from ggen_graph.deadline import run_with_deadline
 from ggen_graph.errors import (
+    GraphGone,
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
     RdfSyntaxError,
-    query_runtime_error,
-    query_syntax_error,
-    rdf_syntax_error,
+    from_wire,
 )
 from ggen_graph.formats import FORMATS, format_from_name
-from ggen_graph.results import ConstructResult, SelectResult, collect
+from ggen_graph.results import ConstructResult, SelectResult
 from ggen_graph.sparql_guard import check_read_only_query, query_form
+from ggen_graph.template_graphs import forget, take_forgotten, template_graph_worker
 from ggen_graph.terms import TypedValue, substitutions
+from ggen_mcp_core import ToolError
 
 __all__ = [
     "FORMATS",
     "ConstructResult",
+    "InputRejected",
     "MemoryGraph",
     "QueryRefused",
     "QuerySyntaxError",
     "QueryTimeout",
+    "RdfInput",
     "RdfSyntaxError",
     "SelectResult",
     "TypedValue",
@@ -54,18 +62,39 @@ DEFAULT_LIMIT = 10_000
 DEFAULT_TIMEOUT = 10.0
 
 
+class InputRejected(ToolError):
+    """Input number ``index`` of :meth:`MemoryGraph.load_many` failed with ``error``."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"RDF input {index}: {error}")
+
+
+@dataclass(frozen=True)
+class RdfInput:
+    """One input of :meth:`MemoryGraph.load_many`: RDF text, its format, base IRI and target graph."""
+
+    data: str | bytes
+    format: str = "turtle"
+    base_iri: str | None = None
+    graph: str | None = None
+
+
 class MemoryGraph:
-    """An in-memory pyoxigraph store with prefixes, safe bindings, row caps and deadlines."""
+    """An in-memory RDF graph with prefixes, safe bindings, row caps and deadlines.
+
+    The store lives in the template-graph worker (see the module docstring); this object holds its id,
+    its prefixes and a copy of its inputs (to load them again into a restarted worker).
+    """
 
     def __init__(self, *, max_input_bytes: int | None = None) -> None:
-        self._store = ox.Store()
+        self.id = uuid.uuid4().hex
         self._prefixes: dict[str, str] = {}
         self._max_input_bytes = max_input_bytes
-
-    @property
-    def store(self) -> ox.Store:
-        """The underlying pyoxigraph store (for callers that need the full API)."""
-        return self._store
+        self._loads: list[dict[str, Any]] = []
+        self._size = 0
+        weakref.finalize(self, forget, self.id)
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -73,7 +102,7 @@ class MemoryGraph:
         return dict(self._prefixes)
 
     def __len__(self) -> int:
-        return len(self._store)
+        return self._size
 
     def add_prefixes(self, prefixes: dict[str, str]) -> None:
         """Declare prefixes (``{"ex": "http://example.org/"}``) for every later query."""
@@ -93,17 +122,68 @@ class MemoryGraph:
         Raises :class:`RdfSyntaxError` with the parser's line and column, or ``ValueError`` for an unknown
         format or an input over the size cap.
         """
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            return self.load_many([RdfInput(data, format, base_iri, graph)])[0]
+        except InputRejected as rejected:
+            raise rejected.error from None
+
+    def load_many(self, inputs: list[RdfInput], *, timeout: float = DEFAULT_TIMEOUT * 6) -> list[int]:
+        """Load several inputs in one round trip to the worker; returns the triples each added.
+
+        An input that fails raises :class:`InputRejected` (``index`` says which, ``error`` is what
+        :meth:`load` would raise); the graph then keeps none of these inputs.
+        """
+        loads = []
+        for index, item in enumerate(inputs):
+            try:
+                loads.append(self._prepared(item))
+            except ValueError as exc:
+                raise InputRejected(index, exc) from None
+        outcome = self._with_graph("graph_load", {"loads": loads, "before": len(self._loads)}, timeout, "load")
+        if outcome["error"] is not None:
+            index, wire = outcome["error"]
+            raise InputRejected(index, from_wire(*wire))
+        self._loads.extend(loads)
+        self._size = outcome["size"]
+        added: list[int] = outcome["added"]
+        return added
+
+    def _prepared(self, item: RdfInput) -> dict[str, Any]:
+        raw = item.data.encode("utf-8") if isinstance(item.data, str) else item.data
         if self._max_input_bytes is not None and len(raw) > self._max_input_bytes:
             raise ValueError(f"RDF input is {len(raw)} bytes, over the {self._max_input_bytes}-byte cap")
-        name = format_from_name(format)
-        before = len(self._store)
-        target = ox.NamedNode(graph) if graph else None
+        return {
+            "data": raw,
+            "format": format_from_name(item.format),
+            "base_iri": item.base_iri,
+            "graph_name": item.graph or None,
+        }
+
+    def _reload(self, timeout: float) -> None:
+        """Load every earlier input again (the worker lost this graph)."""
+        self._call("graph_load", {"loads": self._loads, "before": 0}, timeout, "load", restore=False)
+
+    def _call(self, op: str, kwargs: dict[str, Any], timeout: float, what: str, *, restore: bool = True) -> Any:
+        """One operation on this graph; a retry on a new worker (after a crash or a deadline kill of another
+        call) first loads the graph there again."""
+        arguments = {"id": self.id, **kwargs}
+        if op != "graph_dump":
+            arguments["drop"] = take_forgotten()
+        reload = (lambda: self._reload(timeout)) if restore else None
+        return template_graph_worker().call(op, arguments, timeout=timeout, what=what, before_retry=reload)
+
+    def _with_graph(self, op: str, kwargs: dict[str, Any], timeout: float, what: str) -> Any:
+        """Run an operation on the graph, loading it again first when the worker lost it."""
         try:
-            self._store.load(raw, FORMATS[name], base_iri=base_iri, to_graph=target)
-        except SyntaxError as exc:
-            raise rdf_syntax_error(exc, name) from None
-        return len(self._store) - before
+            return self._call(op, kwargs, timeout, what)
+        except GraphGone:
+            self._reload(timeout)
+            return self._call(op, kwargs, timeout, what)
+
+    def ntriples(self, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+        """The default graph as N-Triples."""
+        data: bytes = self._with_graph("graph_dump", {}, timeout, "export")
+        return data
 
     def select(
         self,
@@ -119,9 +199,7 @@ class MemoryGraph:
             raise QueryRefused(f"select() needs a SELECT query, not {query_form(sparql) or 'this text'}")
         return result
 
-    def ask(
-        self, sparql: str, *, bindings: dict[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT
-    ) -> bool:
+    def ask(self, sparql: str, *, bindings: dict[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> bool:
         """Run an ASK query."""
         result = self.query(sparql, bindings=bindings, timeout=timeout)
         if not isinstance(result, bool):
@@ -153,18 +231,13 @@ class MemoryGraph:
     ) -> SelectResult | ConstructResult | bool:
         """Run any read-only query form and return its collected result."""
         check_read_only_query(sparql)
-        subs = substitutions(bindings)
-
-        def work(deadline: float) -> SelectResult | ConstructResult | bool:
-            outcome: SelectResult | ConstructResult | bool = collect(self._run(sparql, subs), limit, deadline, timeout)
-            return outcome
-
-        return run_with_deadline(work, timeout)
-
-    def _run(self, sparql: str, subs: dict[ox.Variable, Any] | None) -> Any:
-        try:
-            return self._store.query(sparql, prefixes=self._prefixes or None, substitutions=subs)
-        except SyntaxError as exc:
-            raise query_syntax_error(exc) from None
-        except RuntimeError as exc:
-            raise query_runtime_error(exc) from None
+        substitutions(bindings)  # invalid bindings fail here, with pyoxigraph's message
+        kwargs = {
+            "sparql": sparql,
+            "limit": limit,
+            "timeout": timeout,
+            "prefixes": self._prefixes,
+            "bindings": bindings,
+        }
+        result: SelectResult | ConstructResult | bool = self._with_graph("graph_query", kwargs, timeout, "query")
+        return result

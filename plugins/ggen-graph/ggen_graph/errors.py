@@ -96,9 +96,39 @@ class StoreUnavailable(ToolError):
     """The store could not be opened or reached, or its worker ended while a call ran."""
 
 
+class WorkerCrashed(StoreUnavailable):
+    """The worker process ended on its own while this call ran: ``cause`` says how, ``memory`` whether it ran
+    out of memory, ``in_flight`` how many calls it was running (this one included), ``started`` whether this
+    call (a write) had begun to change the store (a write still waiting for the write lock had not)."""
+
+    def __init__(self, cause: str, *, memory: bool, in_flight: int, started: bool = True) -> None:
+        self.cause = cause
+        self.memory = memory
+        self.in_flight = in_flight
+        self.started = started
+        super().__init__(f"the graph worker ended while this call ran ({cause})")
+
+
+class GraphGone(ToolError):
+    """A template graph the worker no longer holds (evicted, or lost with a restarted worker)."""
+
+
+class ResourceLimitExceeded(ToolError):
+    """A call that made a graph worker exceed its memory limit, or ended it (a parser stack overflow)."""
+
+
 _WIRE_TYPES: dict[str, type[ToolError]] = {
     cls.__name__: cls
-    for cls in (RdfSyntaxError, QuerySyntaxError, QueryRefused, GraphNotFound, StoreUnavailable, ToolError)
+    for cls in (
+        RdfSyntaxError,
+        QuerySyntaxError,
+        QueryRefused,
+        GraphNotFound,
+        StoreUnavailable,
+        GraphGone,
+        ResourceLimitExceeded,
+        ToolError,
+    )
 }
 
 

@@ -13,8 +13,11 @@ SETTINGS_SECTION = ("graph", GraphSettings)
 def ggen_register_tools(config: Settings) -> list[ToolSpec]:
     """graph_load, graph_query, graph_update, graph_export, graph_validate, graph_stats, graph_list, graph_clear."""
     from ggen_graph.tools import tool_specs
+    from ggen_graph.worker_options import configure
 
-    return tool_specs(config.section("graph", GraphSettings))
+    settings = config.section("graph", GraphSettings)
+    configure(settings)  # the process-wide workers (template graphs, SHACL) follow these settings
+    return tool_specs(settings)
 
 
 @hookimpl

@@ -30,6 +30,7 @@ from ggen_graph.errors import (
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
 from ggen_graph.prefixes import PrefixRegistry
+from ggen_graph.rdfxml_prolog import refuse_entity_declarations
 from ggen_graph.results import collect, collect_triples
 from ggen_graph.settings import GraphSettings
 from ggen_graph.sparql_guard import query_form, tokens
@@ -298,6 +299,8 @@ def _values_block(bindings: dict[str, str] | None) -> str:
 def _insert_data(raw: bytes, format: str, graph: str | None, base_iri: str | None) -> str:
     """An ``INSERT DATA`` update holding the parsed input, grouped by graph."""
     groups: dict[str | None, list[str]] = {}
+    if format == "rdfxml":
+        refuse_entity_declarations(data=raw)
     try:
         for quad in ox.parse(input=raw, format=FORMATS[format], base_iri=base_iri):
             name = graph if graph is not None else _graph_name(quad.graph_name)

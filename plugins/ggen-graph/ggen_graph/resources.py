@@ -1,4 +1,6 @@
-"""The resources ``ggen://graphs`` (the graph list as JSON) and ``ggen://graphs/{name}`` (a graph as Turtle)."""
+"""The resources ``ggen://graphs`` (the graph list as JSON, and for the embedded store how its worker is kept
+off the network: ``network_isolation.mechanism`` is ``namespace``, ``seccomp`` or ``none``) and
+``ggen://graphs/{name}`` (a graph as Turtle)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,16 @@ async def read_graphs(ctx: ToolContext) -> str:
     from ggen_graph.tools.common import open_store
     from ggen_graph.tools.graphs import graph_infos
 
-    graphs = await graph_infos(ctx, open_store(ctx))
+    store = open_store(ctx)
+    graphs = await graph_infos(ctx, store)
     listed: list[dict[str, Any]] = [
         {**g.model_dump(), "uri": f"ggen://graphs/{quote(g.name, safe='')}"} for g in graphs
     ]
-    return json.dumps({"graphs": listed}, indent=2)
+    document: dict[str, Any] = {"graphs": listed}
+    worker = getattr(store, "worker", None)
+    if worker is not None:  # the embedded store: say how its worker is kept off the network
+        document["network_isolation"] = worker.isolation
+    return json.dumps(document, indent=2)
 
 
 async def read_graph(ctx: ToolContext, name: str) -> str:
@@ -56,7 +63,8 @@ def resource_specs() -> list[ResourceSpec | ResourceTemplateSpec]:
             uri="ggen://graphs",
             name="graphs",
             title="Graphs in the store",
-            description="The default graph and every named graph with its size and resource URI (JSON).",
+            description="The default graph and every named graph with its size and resource URI, and the store "
+            "worker's network isolation (JSON).",
             mime_type="application/json",
             reader=read_graphs,
         ),

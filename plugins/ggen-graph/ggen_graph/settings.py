@@ -54,6 +54,22 @@ class GraphSettings(BaseModel):
     validate_timeout: float = Field(default=120.0, gt=0, le=3600, description="Deadline of a SHACL validation.")
     stats_top: int = Field(default=50, gt=0, le=10_000, description="Classes and predicates graph_stats lists.")
     worker_threads: int = Field(default=4, ge=1, le=64, description="Concurrent operations in the store worker.")
+    worker_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        le=1_048_576,
+        description="Memory limit (RLIMIT_DATA, MiB) of every graph worker process (the store, template graphs, "
+        "SHACL validation). A call that makes a worker exceed it fails with an error naming this setting, and "
+        "only that call: the others in flight retry on a fresh worker. A 200,000-triple store with its "
+        "in-memory copy needs about 350 MiB; 0 = no limit (never above the server's own ulimit).",
+    )
+    network_isolation: Literal["required", "warn"] = Field(
+        default="required",
+        description="Graph worker processes (where pyoxigraph runs SPARQL and RDF text) run without network: "
+        "a user+network namespace, else a seccomp filter refusing sockets. `required`: a worker that gets "
+        "neither does not start (graph tools fail, /readyz names the reason); `warn`: it starts without "
+        "isolation, logs an error and reports the degraded state in the ggen://graphs resource.",
+    )
     memory_replica_triples: int = Field(
         default=250_000,
         ge=0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -22,6 +22,7 @@ from ggen_graph.errors import (
     rdf_syntax_error,
 )
 from ggen_graph.formats import DATASET_FORMATS, FORMATS
+from ggen_graph.rdfxml_prolog import refuse_entity_declarations
 from ggen_graph.replica import MemoryReplica
 from ggen_graph.results import collect
 from ggen_graph.terms import substitutions
@@ -30,6 +31,7 @@ from ggen_mcp_core import ToolError
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 COUNT_NAMED = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+NO_NETWORK = "graph workers have no network: SERVICE and LOAD reach no host"
 
 
 def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -45,15 +47,20 @@ def graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
 class StoreOps:
     """Load, query, update, export, list and clear on one pyoxigraph store."""
 
-    def __init__(self, store: ox.Store, *, replica_triples: int = 0) -> None:
+    def __init__(
+        self, store: ox.Store, *, replica_triples: int = 0, on_write_start: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.write_lock = threading.Lock()
         self.replica = MemoryReplica(store, replica_triples)
+        self.on_write_start = on_write_start  # told when a write holds the lock (it may change the store)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """One write at a time, and the in-memory copy dropped around it."""
         with self.write_lock, self.replica.writing():
+            if self.on_write_start is not None:
+                self.on_write_start()
             yield
 
     def ping(self) -> str:
@@ -96,6 +103,8 @@ class StoreOps:
     def _parse_into(
         self, format: str, data: bytes | None, path: str | None, graph: str | None, base_iri: str | None, bulk: bool
     ) -> None:
+        if format == "rdfxml":
+            refuse_entity_declarations(data=data, path=path)
         options: dict[str, Any] = {"format": FORMATS[format], "base_iri": base_iri}
         if graph is not None:
             options["to_graph"] = graph_node(graph)
@@ -128,11 +137,13 @@ class StoreOps:
             options["default_graph"] = graph_node(graph)
         try:
             result = self.replica.reader().query(sparql, **options)
+            return collect(result, limit, deadline, timeout, typed)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
-        return collect(result, limit, deadline, timeout, typed)
+        except OSError as exc:  # SERVICE evaluates lazily: the error comes with the rows
+            raise ToolError(f"the query failed: {exc} ({NO_NETWORK})") from None
 
     def update(self, *, sparql: str, prefixes: dict[str, str] | None = None) -> dict[str, int]:
         """Run a SPARQL update in one transaction; returns the dataset size before and after."""
@@ -142,8 +153,10 @@ class StoreOps:
                 self.store.update(sparql, prefixes=prefixes or None)
             except SyntaxError as exc:
                 raise query_syntax_error(exc) from None
-            except (RuntimeError, OSError) as exc:
+            except RuntimeError as exc:
                 raise ToolError(f"the update failed: {exc}") from None
+            except OSError as exc:
+                raise ToolError(f"the update failed: {exc} ({NO_NETWORK})") from None
             return {"before": before, "after": self.count_all()}
 
     def export(

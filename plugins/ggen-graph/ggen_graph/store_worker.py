@@ -1,50 +1,88 @@
-"""The store worker: a child process that owns a pyoxigraph store and runs operations on it.
+"""The graph worker: a child process that runs pyoxigraph (a store, or template graphs) off the network.
 
 pyoxigraph cannot interrupt a running query, so the server runs the store in this process and kills it
 when a call overruns its deadline (:mod:`ggen_graph.worker_client`); RocksDB keeps every committed write,
-and the next call opens the store again. The process reads ``(request_id, op, kwargs)`` messages from its
-pipe, runs each in a thread pool (pyoxigraph releases the GIL while it works) and answers
+and the next call opens the store again. Before it imports pyoxigraph, while it is still single-threaded,
+the process takes the network away from itself (:func:`ggen_mcp_core.confinement.confine_network`: no
+SPARQL ``SERVICE`` or ``LOAD`` text reaches any host, whatever a parser thought of it) and caps its own
+memory (``graph.worker_memory_mb``). It then reads ``(request_id, op, kwargs)`` messages from its pipe,
+runs each in a thread pool (pyoxigraph releases the GIL while it works) and answers
 ``(request_id, ok, value)``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-import pyoxigraph as ox
+from ggen_mcp_core.confinement import ConfinementUnavailable, IsolationMode, confine_network, limit_data_memory
 
-from ggen_graph.errors import to_wire
-from ggen_graph.store_ops import StoreOps
+_running = threading.local()  # the request a pool thread is answering
 
-_BLOCKED_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "urllib.Request"})
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What the server asks of a worker: ``kind`` is ``store`` (a pyoxigraph store: on disk at ``path``,
+    else in memory) or ``graphs`` (many small in-memory graphs, for templates)."""
+
+    kind: str = "store"
+    path: str | None = None
+    threads: int = 4
+    replica_triples: int = 0
+    network_isolation: IsolationMode = "required"
+    memory_mb: int = 0
+
+    def to_arg(self) -> str:
+        return json.dumps(self.__dict__)
 
 
 def main(argv: list[str]) -> None:
-    """The worker process's entry point: ``<socket fd> <store path or ""> <threads> <network guard 0|1>
-    <replica triples>`` (see :class:`ggen_graph.worker_client.WorkerClient`)."""
-    fd, path, threads, guard, replica = argv
-    serve(Connection(int(fd)), path or None, int(threads), guard == "1", int(replica))
+    """The worker process's entry point: ``<socket fd> <WorkerConfig as JSON>``."""
+    fd, raw = argv
+    conn = Connection(int(fd))
+    config = WorkerConfig(**json.loads(raw))
+    from ggen_graph.worker_options import ISOLATION_SETTING
 
-
-def serve(conn: Connection, path: str | None, threads: int, network_guard: bool, replica_triples: int = 0) -> None:
-    """The worker's main loop: open the store, answer requests until the pipe closes."""
-    if network_guard:
-        sys.addaudithook(_refuse_network)
     try:
-        store = ox.Store(path) if path is not None else ox.Store()
-    except OSError as exc:
-        conn.send(("failed", _open_error(path, exc)))
+        confinement = confine_network(config.network_isolation, setting=ISOLATION_SETTING)
+    except ConfinementUnavailable as exc:
+        conn.send(("failed", str(exc)))
         return
-    ops = StoreOps(store, replica_triples=replica_triples if path is not None else 0)
+    limit_data_memory(config.memory_mb)
+    serve(conn, config, {"mechanism": confinement.mechanism, "detail": confinement.detail})
+
+
+def serve(conn: Connection, config: WorkerConfig, confinement: dict[str, str]) -> None:
+    """The worker's main loop: open the store, answer requests until the pipe closes."""
+    import pyoxigraph as ox
+
+    ops: Any
+    if config.kind == "graphs":
+        from ggen_graph.memory_graphs import MemoryGraphs
+
+        ops = MemoryGraphs()
+        store = None
+    else:
+        try:
+            store = ox.Store(config.path) if config.path is not None else ox.Store()
+        except OSError as exc:
+            conn.send(("failed", _open_error(config.path, exc)))
+            return
     send_lock = threading.Lock()
-    conn.send(("ready", os.getpid()))
-    with ThreadPoolExecutor(threads, thread_name_prefix="ggen-store") as pool:
+    if store is not None:
+        from ggen_graph.store_ops import StoreOps
+
+        replica = config.replica_triples if config.path is not None else 0
+        ops = StoreOps(store, replica_triples=replica, on_write_start=partial(_write_started, conn, send_lock))
+    conn.send(("ready", {"pid": os.getpid(), **confinement}))
+    with ThreadPoolExecutor(config.threads, thread_name_prefix="ggen-store") as pool:
         while True:
             try:
                 message = conn.recv()
@@ -52,21 +90,44 @@ def serve(conn: Connection, path: str | None, threads: int, network_guard: bool,
                 break
             if message is None:
                 break
-            pool.submit(_answer, ops, conn, send_lock, *message)
-    with contextlib.suppress(OSError):  # the directory may be gone (a deleted workspace): nothing to keep
-        store.flush()
+            pool.submit(_answer, ops, conn, send_lock, config.memory_mb, *message)
+    if store is not None:
+        with contextlib.suppress(OSError):  # the directory may be gone (a deleted workspace): nothing to keep
+            store.flush()
 
 
-def _answer(ops: StoreOps, conn: Connection, send_lock: threading.Lock, request_id: int, op: str, kwargs: Any) -> None:
+def _answer(
+    ops: Any, conn: Connection, send_lock: threading.Lock, memory_mb: int, request_id: int, op: str, kwargs: Any
+) -> None:
+    from ggen_graph.errors import to_wire
+
+    _running.request_id = request_id
     try:
         reply: tuple[int, bool, Any] = (request_id, True, _dispatch(ops, op, kwargs))
+    except MemoryError:
+        reply = (request_id, False, ("ResourceLimitExceeded", _memory_message(op, memory_mb), None, None))
     except BaseException as exc:  # every failure goes back to the caller
         reply = (request_id, False, to_wire(exc))
     with send_lock, contextlib.suppress(OSError, ValueError):
         conn.send(reply)
 
 
-def _dispatch(ops: StoreOps, op: str, kwargs: dict[str, Any]) -> Any:
+def _write_started(conn: Connection, send_lock: threading.Lock) -> None:
+    """Tell the server that the write this thread runs now holds the write lock: ``(request_id, None, "started")``.
+
+    A write that never got this far cannot have changed the store, so the server may run it again on a new
+    worker when this one crashes."""
+    with send_lock, contextlib.suppress(OSError, ValueError):
+        conn.send((_running.request_id, None, "started"))
+
+
+def _memory_message(op: str, memory_mb: int) -> str:
+    from ggen_graph.worker_options import MEMORY_SETTING
+
+    return f"the {op} made the graph worker exceed its memory limit ({MEMORY_SETTING}={memory_mb}) and was stopped"
+
+
+def _dispatch(ops: Any, op: str, kwargs: dict[str, Any]) -> Any:
     if op == "validate":
         from ggen_graph.shacl import validate
 
@@ -74,11 +135,6 @@ def _dispatch(ops: StoreOps, op: str, kwargs: dict[str, Any]) -> Any:
     if op.startswith("_") or not hasattr(ops, op):
         raise ValueError(f"unknown store operation {op!r}")
     return getattr(ops, op)(**kwargs)
-
-
-def _refuse_network(event: str, args: tuple[Any, ...]) -> None:
-    if event in _BLOCKED_EVENTS:
-        raise PermissionError(f"network access is disabled in the graph worker ({event})")
 
 
 def _open_error(path: str | None, exc: OSError) -> str:

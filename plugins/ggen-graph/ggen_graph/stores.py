@@ -17,6 +17,7 @@ from ggen_graph.prefixes import PrefixRegistry
 from ggen_graph.result_cache import ResultCache
 from ggen_graph.settings import GraphSettings
 from ggen_graph.worker_client import WorkerClient
+from ggen_graph.worker_options import WorkerOptions
 
 STORE_DIR = "store"
 PREFIX_FILE = "graph-prefixes.json"
@@ -76,7 +77,10 @@ class EmbeddedStore:
 
     def __post_init__(self) -> None:
         self.worker = WorkerClient(
-            str(self.path), threads=self.settings.worker_threads, replica_triples=self.settings.memory_replica_triples
+            str(self.path),
+            threads=self.settings.worker_threads,
+            replica_triples=self.settings.memory_replica_triples,
+            options=WorkerOptions.from_settings(self.settings),
         )
         self.results = ResultCache(self.settings.result_cache_entries)
 

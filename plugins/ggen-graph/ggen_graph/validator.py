@@ -1,4 +1,4 @@
-"""The SHACL validator worker: an in-memory graph worker process with Python networking blocked."""
+"""The SHACL validator worker: an in-memory graph worker process (without network, like every graph worker)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def validator() -> WorkerClient:
     global _validator
     with _lock:
         if _validator is None:
-            _validator = WorkerClient(None, threads=2, network_guard=True)
+            _validator = WorkerClient(None, threads=2)
         return _validator
 
 

@@ -56,11 +56,15 @@ def store_reader(ctx: ToolContext) -> StoreReader:
         if size == 0:
             named = [name for name, _ in _settled(store.graphs()) if name is not None]
             listed = ", ".join(named[:20]) if named else "none"
-            raise ToolError(f"workspace graph {graph!r} is empty or does not exist; named graphs: {listed} "
-                            "(load one with graph_load)")
+            raise ToolError(
+                f"workspace graph {graph!r} is empty or does not exist; named graphs: {listed} "
+                "(load one with graph_load)"
+            )
         if size > settings.max_copy_triples:
-            raise ToolError(f"workspace graph {graph!r} has {size} triples; templates copy at most "
-                            f"{settings.max_copy_triples} (graph.max_copy_triples)")
+            raise ToolError(
+                f"workspace graph {graph!r} has {size} triples; templates copy at most "
+                f"{settings.max_copy_triples} (graph.max_copy_triples)"
+            )
         dumped = _settled(store.export(format="ntriples", max_bytes=1 << 62, graph=graph))
         return bytes(dumped["data"]).decode("utf-8")
 
@@ -71,12 +75,16 @@ def shape_checker(ctx: ToolContext) -> ShapeChecker:
     """A function failing the render when the template's graph violates its SHACL shapes."""
 
     def check(graph: TemplateGraph, shapes: list[Path], template: str) -> None:
-        import pyoxigraph as ox
         from ggen_graph.formats import format_from_name
         from ggen_graph.validator import validator
 
         settings = _graph_settings(ctx)
-        data = graph.graph.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        try:
+            data = graph.graph.ntriples()
+        except ToolError as exc:
+            raise TemplateError(
+                f"reading the template's graph for SHACL validation: {exc}", template=template
+            ) from None
         for path in shapes:
             shown = ctx.workspace.relative(path)
             try:
@@ -85,14 +93,21 @@ def shape_checker(ctx: ToolContext) -> ShapeChecker:
                 raise TemplateError(f"shape file {shown}: {exc}", template=template) from None
             report = validator().call(
                 "validate",
-                {"data": data, "shapes": ctx.workspace.read_bytes(path, max_bytes=settings.max_load_bytes),
-                 "shapes_format": shapes_format, "max_violations": SHOWN_VIOLATIONS},
-                timeout=settings.validate_timeout, what="SHACL validation",
+                {
+                    "data": data,
+                    "shapes": ctx.workspace.read_bytes(path, max_bytes=settings.max_load_bytes),
+                    "shapes_format": shapes_format,
+                    "max_violations": SHOWN_VIOLATIONS,
+                },
+                timeout=settings.validate_timeout,
+                what="SHACL validation",
             )
             if not report["conforms"]:
-                raise TemplateError(f"the template's graph does not conform to {shown} "
-                                    f"({report['total']} results): {_violations(report['violations'])}",
-                                    template=template)
+                raise TemplateError(
+                    f"the template's graph does not conform to {shown} "
+                    f"({report['total']} results): {_violations(report['violations'])}",
+                    template=template,
+                )
 
     return check
 

@@ -1,6 +1,8 @@
 """A template's graph: front-matter RDF loaded into an in-memory store, and the SPARQL the body sees.
 
-Each render gets its own :class:`TemplateGraph` over a ``ggen_graph.engine.MemoryGraph``: ``prefixes``
+Each render gets its own :class:`TemplateGraph` over a ``ggen_graph.engine.MemoryGraph`` (whose store lives
+in the graph pack's template-graph worker, a process without network; every source goes there in one
+round trip): ``prefixes``
 and ``base`` apply to inline Turtle and to every query, ``rdf`` files are read relative to the template's
 folder (inside the workspace), ``rdf_inline`` snippets are loaded after them, a named graph of the
 workspace store is copied in when the template asks for one, and the front-matter ``sparql`` queries
@@ -93,8 +95,14 @@ GRAPH_CACHE = GraphCache()
 class TemplateGraph:
     """The RDF of one render and the queries run against it; RDF is parsed once, on first use."""
 
-    def __init__(self, front_matter: FrontMatter, settings: TemplateSettings, *, name: str,
-                 cache: GraphCache | None = GRAPH_CACHE) -> None:
+    def __init__(
+        self,
+        front_matter: FrontMatter,
+        settings: TemplateSettings,
+        *,
+        name: str,
+        cache: GraphCache | None = GRAPH_CACHE,
+    ) -> None:
         self.front_matter = front_matter
         self.settings = settings
         self.name = name
@@ -129,16 +137,23 @@ class TemplateGraph:
         return digest.hexdigest()
 
     def _load_all(self) -> MemoryGraph:
-        from ggen_graph.engine import MemoryGraph
+        from ggen_graph.engine import InputRejected, MemoryGraph, RdfInput
 
         graph = MemoryGraph(max_input_bytes=self.settings.max_rdf_bytes)
         graph.add_prefixes(self.prefixes)
-        for text, fmt, label in self._sources:
-            self._parse_into(graph, text, fmt, label)
+        inputs = [RdfInput(self._header_for(fmt) + text, fmt, self.base) for text, fmt, _ in self._sources]
+        try:
+            graph.load_many(inputs, timeout=self.settings.query_timeout * 6)
+        except InputRejected as rejected:
+            _, fmt, label = self._sources[rejected.index]
+            raise self._load_error(rejected.error, label, self._header_for(fmt)) from None
+        except ToolError as exc:  # the worker ended or overran the deadline
+            raise TemplateError(f"loading the template's RDF: {exc}", template=self.name) from None
         return graph
 
-    def load_front_matter(self, template_dir: Path, read_file: Callable[[Path], str],
-                          store_graph: Callable[[str], str] | None = None) -> None:
+    def load_front_matter(
+        self, template_dir: Path, read_file: Callable[[Path], str], store_graph: Callable[[str], str] | None = None
+    ) -> None:
         """Add ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets."""
         fm = self.front_matter
         if fm.graph and store_graph is not None:
@@ -170,22 +185,22 @@ class TemplateGraph:
         except ValueError as exc:
             raise TemplateError(str(exc), template=self.name) from None
 
-    def _parse_into(self, graph: MemoryGraph, text: str, fmt: str, label: str) -> None:
-        header = self._turtle_header() if fmt in TURTLE_FAMILY else ""
-        try:
-            graph.load(header + text, fmt, base_iri=self.base)
-        except ToolError as exc:
-            raise TemplateError(f"{label}: {_shift_lines(exc, header)}", template=self.name) from None
-        except ValueError as exc:
-            raise TemplateError(f"{label}: {exc}", template=self.name) from None
+    def _header_for(self, fmt: str) -> str:
+        return self._turtle_header() if fmt in TURTLE_FAMILY else ""
+
+    def _load_error(self, error: Exception, label: str, header: str) -> TemplateError:
+        if isinstance(error, ToolError):
+            return TemplateError(f"{label}: {_shift_lines(error, header)}", template=self.name)
+        return TemplateError(f"{label}: {error}", template=self.name)
 
     def _turtle_header(self) -> str:
         return "".join(f"@prefix {p.rstrip(':')}: <{iri}> .\n" for p, iri in self.prefixes.items())
 
     def run_front_matter_queries(self) -> dict[str, QueryResult]:
         """Run every front-matter query: ``{name: rows or bool}``."""
-        return {name: self.run(query, label=f"sparql query {name!r}")
-                for name, query in self.front_matter.sparql.items()}
+        return {
+            name: self.run(query, label=f"sparql query {name!r}") for name, query in self.front_matter.sparql.items()
+        }
 
     def run(self, sparql: str, *, label: str = "sparql()") -> QueryResult:
         """Run a SELECT (rows) or ASK (bool) query with the template's prefixes and base."""
@@ -207,11 +222,15 @@ class TemplateGraph:
         if isinstance(result, bool):
             return result
         if not isinstance(result, SelectResult):
-            raise TemplateError(f"{label}: only SELECT and ASK queries feed templates (this is CONSTRUCT "
-                                "or DESCRIBE)", template=self.name)
+            raise TemplateError(
+                f"{label}: only SELECT and ASK queries feed templates (this is CONSTRUCT or DESCRIBE)",
+                template=self.name,
+            )
         if result.truncated:
-            raise TemplateError(f"{label}: more than {self.settings.query_limit} rows (template.query_limit); "
-                                "narrow the query", template=self.name)
+            raise TemplateError(
+                f"{label}: more than {self.settings.query_limit} rows (template.query_limit); narrow the query",
+                template=self.name,
+            )
         return [Row(row) for row in result.rows]
 
 
@@ -295,8 +314,16 @@ def sparql_count(results: Any) -> int:
     return len(results) if isinstance(results, list) else 0
 
 
-FUNCTION_NAMES = ("sparql", "local", "sparql_column", "sparql_row", "sparql_first", "sparql_values",
-                  "sparql_empty", "sparql_count")
+FUNCTION_NAMES = (
+    "sparql",
+    "local",
+    "sparql_column",
+    "sparql_row",
+    "sparql_first",
+    "sparql_values",
+    "sparql_empty",
+    "sparql_count",
+)
 
 
 def body_functions(graph: TemplateGraph, named: Mapping[str, QueryResult]) -> dict[str, Callable[..., Any]]:

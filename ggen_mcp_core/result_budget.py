@@ -22,7 +22,7 @@ MAX_RESULT_DEPTH = 200
 """Deepest nesting of lists and objects a result may have (pydantic's serializer stops at about 250)."""
 
 _IN_PROGRESS = -1
-_SCALARS = (int, float, bool, type(None))
+_SCALARS = {bool: 4, type(None): 4, float: 3}  # the shortest text of each: true/None, 0.0
 
 
 class ResultRefused(ToolError):
@@ -60,8 +60,10 @@ class _Floor:
         kind = type(value)
         if kind is str:
             return len(value) + 2
+        if kind is int:
+            return _digits(value)
         if kind in _SCALARS:
-            return 1
+            return _SCALARS[kind]
         key = id(value)
         known = self.memo.get(key)
         if known is not None:
@@ -96,8 +98,7 @@ class _Floor:
     def _sequence(self, items: Any, depth: int) -> int:
         total = 2
         for item in items:
-            kind = type(item)
-            total += 1 + (len(item) + 2 if kind is str else 1 if kind in _SCALARS else self.size(item, depth))
+            total += 1 + (len(item) + 2 if type(item) is str else self.size(item, depth))
             if total > self.budget:
                 raise ResultRefused("over the cap", size=total)
         return total
@@ -105,12 +106,16 @@ class _Floor:
     def _items(self, items: Any, depth: int) -> int:
         total = 2
         for name, item in items:
-            kind = type(item)
             total += 4 + (len(name) if type(name) is str else 1)
-            total += len(item) + 2 if kind is str else 1 if kind in _SCALARS else self.size(item, depth)
+            total += len(item) + 2 if type(item) is str else self.size(item, depth)
             if total > self.budget:
                 raise ResultRefused("over the cap", size=total)
         return total
+
+
+def _digits(number: int) -> int:
+    """At least as many characters as ``number`` has digits (from its bit length: no conversion to text)."""
+    return max(1, number.bit_length() * 30103 // 100000)
 
 
 def _model_items(model: BaseModel) -> list[tuple[str, Any]]:

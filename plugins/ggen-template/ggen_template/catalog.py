@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ggen_mcp_core import ToolError
-from ggen_template.errors import TemplateError
-from ggen_template.frontmatter import parse_yaml, split_template
+from ggen_template.errors import RenderLimitError, TemplateError
+from ggen_template.frontmatter import YamlBudget, parse_yaml, split_template
 from ggen_template.models import TemplateInfo, TemplateShowOutput, VariableInfo
 from ggen_template.sources import TemplateSource, is_template_file
 
@@ -33,19 +33,21 @@ def describe(text: str, name: str, checker: TemplateChecker, directory: Path) ->
                                                                                       list[VariableInfo]]:
     """The raw front matter and the variables (declared first, then the ones only used)."""
     split = split_template(text, name=name)
-    raw = _raw_front_matter(split.front_matter, name)
+    raw = _raw_front_matter(split.front_matter, name, YamlBudget.of(checker.settings))
     declared = _declared(raw or {})
-    report = checker.check(text, name, directory)
+    report = checker.check(text, name, directory, raise_limits=True)
     known = {v.name for v in declared}
     used = [VariableInfo(name=v, declared=False) for v in report.variables_detected if v not in known]
     return raw, [*declared, *used]
 
 
-def _raw_front_matter(text: str | None, name: str) -> dict[str, Any] | None:
+def _raw_front_matter(text: str | None, name: str, budget: YamlBudget) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        return parse_yaml(text, name=name, first_line=2)
+        return parse_yaml(text, name=name, first_line=2, budget=budget)
+    except RenderLimitError:
+        raise
     except TemplateError:
         return None
 

@@ -37,7 +37,8 @@ class ResultRefused(ToolError):
 
 
 def json_floor(value: Any, budget: int, *, unknown_as_str: bool = False) -> int:
-    """A lower bound of the UTF-8 bytes of ``value`` written as JSON (as pydantic dumps it, by alias).
+    """A lower bound of the UTF-8 bytes of ``value`` written as JSON (as pydantic dumps it by alias, indented,
+    or as ``json.dumps`` writes it), and of the length of its ``str()`` (a string inside counts its quotes).
 
     Raises :class:`ResultRefused` as soon as the bound passes ``budget``, when the value nests deeper than
     :data:`MAX_RESULT_DEPTH` or refers to itself. ``unknown_as_str`` counts objects of other types as their
@@ -96,7 +97,7 @@ class _Floor:
         return len(str(value)) + 2 if self.unknown_as_str else 1
 
     def _sequence(self, items: Any, depth: int) -> int:
-        total = 2
+        total = 1  # the brackets, less the separator the first item does not have
         for item in items:
             total += 1 + (len(item) + 2 if type(item) is str else self.size(item, depth))
             if total > self.budget:
@@ -104,9 +105,9 @@ class _Floor:
         return total
 
     def _items(self, items: Any, depth: int) -> int:
-        total = 2
+        total = 1
         for name, item in items:
-            total += 4 + (len(name) if type(name) is str else 1)
+            total += 1 + (len(name) + 4 if type(name) is str else 3)  # `"name": `, or `1: ` for other keys
             total += len(item) + 2 if type(item) is str else self.size(item, depth)
             if total > self.budget:
                 raise ResultRefused("over the cap", size=total)

@@ -68,6 +68,11 @@ class RenderGuard:
         self.max_nesting = max_nesting
         self.iterations = 0
 
+    def restart(self) -> None:
+        """A fresh deadline and loop budget (each template a listing checks gets its own)."""
+        self.deadline = time.monotonic() + self.timeout
+        self.iterations = 0
+
     def check(self) -> None:
         """Raise :class:`RenderLimitError` when the deadline has passed."""
         if time.monotonic() > self.deadline:
@@ -94,8 +99,18 @@ class RenderGuard:
         """Refuse turning ``value`` into text (``str()``, ``repr()``, JSON) when its text would pass the output
         cap: a list holding the same big list a thousand times is small in memory, huge as text. Counted on
         the value, each shared part once, before any text is made."""
-        if type(value) is not str:
+        if not isinstance(value, str):
             self.text_size(value, what, self.max_bytes)
+
+    def texts(self, values: Iterable[Any], what: str) -> None:
+        """Refuse formatting ``values`` into one text (``%``, ``format()``) when their texts together would pass
+        the output cap."""
+        total = 0
+        for value in values:
+            total += len(value) if isinstance(value, str) else self.text_size(value, what, self.max_bytes - total)
+            if total > self.max_bytes:
+                raise RenderLimitError(f"{what} would be more than {self.max_bytes} characters "
+                                       "(template.max_output_bytes)")
 
     def text_size(self, value: Any, what: str, budget: int) -> int:
         """A lower bound of the length of ``value``'s text, or :class:`RenderLimitError` once it passes ``budget``."""
@@ -227,7 +242,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             self.guard.size(len(left) + len(right), "a `+` result")
         elif operator == "%" and isinstance(left, str):
             _check_widths(self.guard, left)
-            self.guard.text(right, "a `%` argument")
+            self.guard.texts(_format_arguments(right), "a `%` result")
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -247,7 +262,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
         def checked(*args: Any, **kwargs: Any) -> str:
             _check_widths(guard, template)
-            guard.text([args, kwargs], "str.format() arguments")
+            guard.texts([*args, *kwargs.values()], "a str.format() result")
             return wrapped(*args, **kwargs)
 
         return checked
@@ -301,6 +316,15 @@ def _too_deep_to_compile(limit: int, name: str | None) -> RenderLimitError:
                             "levels (template.max_nesting)", template=name)
 
 
+def _format_arguments(right: Any) -> Iterable[Any]:
+    """The values ``text % right`` formats: a tuple's items, a mapping's values (``%(name)s``), or ``right``."""
+    if isinstance(right, tuple):
+        return right
+    if isinstance(right, dict):
+        return right.values()
+    return (right,)
+
+
 def _check_repeat(guard: RenderGuard, left: Any, right: Any) -> None:
     for seq, count in ((left, right), (right, left)):
         if isinstance(seq, str | list | tuple) and isinstance(count, int):
@@ -344,7 +368,7 @@ def _check_replace(guard: RenderGuard, text: Any, old: Any, new: Any) -> None:
 
 def _check_join(guard: RenderGuard, items: Any, separator: str = "") -> None:
     if isinstance(items, list | tuple):
-        total = len(separator) * len(items)
+        total = len(separator) * max(len(items) - 1, 0)
         guard.size(total, "a join() result")
         for item in items:
             total += len(item) if isinstance(item, str) else guard.text_size(item, "a join() result",
@@ -377,7 +401,7 @@ def _guarded_filters(env: TemplateSandbox) -> dict[str, Callable[..., Any]]:
     def format_(value: Any, *args: Any, **kwargs: Any) -> str:
         guard.text(value, "format()")
         _check_widths(guard, str(value))
-        guard.text([args, kwargs], "format() arguments")
+        guard.texts([*args, *kwargs.values()], "a format() result")
         return str(builtin["format"](value, *args, **kwargs))
 
     def join(context: Any, value: Any, d: str = "", attribute: Any = None) -> Any:

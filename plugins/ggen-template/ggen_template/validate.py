@@ -72,7 +72,7 @@ class TemplateChecker:
     def __init__(self, workspace: Workspace, settings: TemplateSettings) -> None:
         self.workspace = workspace
         self.settings = settings
-        guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
+        self.guard = guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
                             max_iterations=settings.max_loop_iterations, max_nesting=settings.max_nesting)
         self.yaml_budget = YamlBudget.of(settings)
         self.env = TemplateSandbox(guard)
@@ -80,7 +80,9 @@ class TemplateChecker:
 
     def check(self, text: str, name: str, directory: Path, *, raise_limits: bool = False) -> TemplateReport:
         """Every finding for one template; with ``raise_limits`` a template past a limit (its front matter's
-        expansion, its nesting) raises that :class:`RenderLimitError` instead (what a listing shows)."""
+        expansion, its nesting) raises that :class:`RenderLimitError` instead (what a listing shows). Each
+        check has its own deadline and loop budget (template.render_timeout, template.max_loop_iterations)."""
+        self.guard.restart()
         found = Findings()
         try:
             split = split_template(text, name=name)

@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from types import BuiltinMethodType, CodeType
 from typing import Any, cast
 
-from jinja2 import StrictUndefined, nodes, pass_context
+from jinja2 import StrictUndefined, nodes, pass_context, pass_eval_context
 from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
 from jinja2.lexer import TokenStream
-from jinja2.runtime import Context, LoopContext, Macro
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context, LoopContext, Macro, markup_join, str_join
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
 
@@ -48,7 +49,6 @@ _CODE_CACHE_SIZE = 512
 RANDOM_FUNCTIONS = ("random", "randint", "choice", "shuffle", "uuid")
 GUARD_FILTER = "ggen_loop_guard"
 CONCAT_FILTER = "ggen_concat_guard"
-TEXT_FILTER = "ggen_text_guard"
 TEXT_FILTERS = frozenset({
     "capitalize", "center", "e", "escape", "forceescape", "indent", "lower", "replace", "safe", "string",
     "striptags", "title", "trim", "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
@@ -148,8 +148,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         self.filters.update(_text_checked_filters(self))
         # pass_context keeps Jinja's optimizer from running the guard at compile time on constant lists
         self.filters[GUARD_FILTER] = pass_context(lambda _context, iterable: self._loop_guard(iterable))
-        self.filters[CONCAT_FILTER] = self._concat_guard
-        self.filters[TEXT_FILTER] = self._text_guard
+        self.filters[CONCAT_FILTER] = pass_eval_context(lambda eval_ctx, operands: self._concat(eval_ctx, operands))
 
     # -- parsing: insert the guards ------------------------------------------------------------------
 
@@ -189,21 +188,22 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             self.guard.text(value, "an output value")
         return value
 
-    def _text_guard(self, value: Any) -> Any:
-        if type(value) is not str:
-            self.guard.text(value, "a `~` operand")
-        return value
-
     def _loop_guard(self, iterable: Iterable[Any]) -> Iterator[Any]:
         guard = self.guard
         for item in iterable:
             guard.tick()
             yield item
 
-    def _concat_guard(self, value: Any) -> Any:
-        if isinstance(value, str):
-            self.guard.size(len(value), "a `~` concatenation")
-        return value
+    def _concat(self, eval_ctx: EvalContext, operands: tuple[Any, ...]) -> str:
+        """``a ~ b ~ c``: each operand's text counted before it is made, then joined as Jinja joins them."""
+        guard = self.guard
+        for operand in operands:
+            if type(operand) is not str:
+                guard.texts(operands, "a `~` concatenation")
+                break
+        text: str = (markup_join if eval_ctx.autoescape else str_join)(operands)
+        guard.size(len(text), "a `~` concatenation")
+        return text
 
     def _range(self, *args: int) -> Iterator[int]:
         numbers = range(*args)
@@ -302,13 +302,13 @@ def _wrap_concats(tree: nodes.Node) -> None:
                 found.append((parent, name, None))
             elif isinstance(value, list):
                 found.extend((parent, name, i) for i, item in enumerate(value) if isinstance(item, nodes.Concat))
-    for parent, name, index in found:
+    for parent, name, index in found:  # outer ones first: their operand lists stay the ones inner ones are in
         concat = getattr(parent, name) if index is None else getattr(parent, name)[index]
-        concat.nodes = [_filter(operand, TEXT_FILTER) for operand in concat.nodes]
+        guarded = _filter(nodes.Tuple(concat.nodes, "load", lineno=concat.lineno), CONCAT_FILTER)
         if index is None:
-            setattr(parent, name, _filter(concat, CONCAT_FILTER))
+            setattr(parent, name, guarded)
         else:
-            getattr(parent, name)[index] = _filter(concat, CONCAT_FILTER)
+            getattr(parent, name)[index] = guarded
 
 
 def _too_deep_to_compile(limit: int, name: str | None) -> RenderLimitError:
@@ -368,12 +368,13 @@ def _check_replace(guard: RenderGuard, text: Any, old: Any, new: Any) -> None:
 
 def _check_join(guard: RenderGuard, items: Any, separator: str = "") -> None:
     if isinstance(items, list | tuple):
-        total = len(separator) * max(len(items) - 1, 0)
+        texts = [item for item in items if type(item) is str]
+        total = len(separator) * max(len(items) - 1, 0) + sum(map(len, texts))
         guard.size(total, "a join() result")
-        for item in items:
-            total += len(item) if isinstance(item, str) else guard.text_size(item, "a join() result",
-                                                                               guard.max_bytes - total)
-            guard.size(total, "a join() result")
+        for item in items if len(texts) < len(items) else ():
+            if type(item) is not str:
+                total += guard.text_size(item, "a join() result", guard.max_bytes - total)
+                guard.size(total, "a join() result")
 
 
 def _guarded_filters(env: TemplateSandbox) -> dict[str, Callable[..., Any]]:

@@ -9,6 +9,12 @@ what the sandbox alone does not give (production.md section 7):
 - an **iteration budget** across all loops of a render;
 - **size limits** on what can amplify memory: ``*``, ``**``, ``+``, ``%``, ``~``, ``join``, padding
   and replacement methods and filters; the rendered output is capped too;
+- **bounded text**: every conversion of a value to text (``{{ }}`` through ``finalize``, ``~``, ``%``,
+  ``format``, ``join``, ``string``, ``pprint``, ``tojson``, the filters that call ``str()``) first counts
+  a lower bound of the text on the value, each shared part once (:func:`ggen_mcp_core.result_budget.json_floor`),
+  against ``template.max_output_bytes``: ``[[0]*100000]*1000`` is 0.8 MB in memory and 300 MB as text;
+- **bounded nesting**: the parser's tokens and the parsed tree are counted against ``template.max_nesting``
+  before anything recurses on them (:mod:`ggen_template.nesting`);
 - no ``lipsum``, a ``range`` that honours the deadline, and a ``random`` filter that follows the seed.
 
 The loop and concatenation guards are inserted into the parsed template (:meth:`TemplateSandbox._parse`),
@@ -371,7 +377,9 @@ def _check_join(guard: RenderGuard, items: Any, separator: str = "") -> None:
         texts = [item for item in items if type(item) is str]
         total = len(separator) * max(len(items) - 1, 0) + sum(map(len, texts))
         guard.size(total, "a join() result")
-        for item in items if len(texts) < len(items) else ():
+        if len(texts) == len(items):
+            return
+        for item in items:
             if type(item) is not str:
                 total += guard.text_size(item, "a join() result", guard.max_bytes - total)
                 guard.size(total, "a join() result")
@@ -482,16 +490,16 @@ def _text_checked(guard: RenderGuard, name: str, func: Callable[..., Any]) -> Ca
 
 
 class CodeCache:
-    """Compiled template code by (name, sha256 of source): a bounded, thread-safe LRU."""
+    """Compiled template code by (name, sha256 of source, nesting limit): a bounded, thread-safe LRU."""
 
     def __init__(self, size: int = _CODE_CACHE_SIZE) -> None:
         self._size = size
-        self._codes: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+        self._codes: OrderedDict[tuple[str, str, int], CodeType] = OrderedDict()
         self._lock = threading.Lock()
 
     def compile(self, env: TemplateSandbox, source: str, name: str) -> CodeType:
         """The compiled code of ``source`` (compiled once, then reused)."""
-        key = (name, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+        key = (name, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest(), env.guard.max_nesting)
         with self._lock:
             code = self._codes.get(key)
             if code is not None:

@@ -358,3 +358,15 @@ def test_each_blowup_renders_up_to_the_limit_and_is_refused_past_it(
             assert result.structured_content["files"][0]["content"] == REFERENCE.from_string(body(count)).render()
         else:
             assert result.is_error and OUTPUT in tool_text(result), tool_text(result)
+
+
+async def test_the_nesting_limit_is_the_operators(ggen_host: Any, ggen_client: Any, workspace: Path) -> None:
+    write(workspace, "templates/six.tmpl", "{{ " + "(" * 6 + "x" + ")" * 6 + " }}")
+    write(workspace, "templates/five.tmpl", "{{ " + "(" * 5 + "x" + ")" * 5 + " }}")
+    write(workspace, "templates/yaml6.tmpl", "---\nvars: {a: [[[[[1]]]]]}\n---\n{{ a }}")
+    async with ggen_client(ggen_host(["template"], template={"max_nesting": 5}), mode="legacy") as client:
+        message = await call_error(client, "template_render", {"template": "six", "vars": {"x": 1}})
+        assert "nests 6 levels deep" in message and "the limit is 5 (template.max_nesting)" in message
+        assert (await call_ok(client, "template_render", {"template": "five", "vars": {"x": 1}}))["files"]
+        deep_yaml = await call_error(client, "template_render", {"template": "yaml6"})
+        assert "front matter nests deeper than 5 levels" in deep_yaml and NESTING in deep_yaml

@@ -44,7 +44,7 @@ from jinja2.utils import Namespace
 
 from ggen_mcp_core.result_budget import ResultRefused, json_floor
 from ggen_template.errors import RenderLimitError
-from ggen_template.nesting import NestingGuard, check_tree, nesting_error
+from ggen_template.nesting import NestingGuard, check_tree
 
 _WIDTH = re.compile(r"%[-#0 +]*(\d+)|\{[^{}]*?:[^{}]*?(\d+)[^{}]*\}")
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -167,8 +167,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         try:
             tree = super()._parse(source, name, filename)
         except RecursionError:  # a backstop: the parser builds new nodes only, nothing shared is left half-done
-            raise nesting_error(self.guard.max_nesting + 1, self.guard.max_nesting, name, None,
-                                "the template") from None
+            raise _too_deep(self.guard.max_nesting, name, "Jinja's parser") from None
         check_tree(tree, self.guard.max_nesting, name)
         for loop in list(tree.find_all(nodes.For)):
             loop.iter = _filter(cast(nodes.Expr, loop.iter), GUARD_FILTER)
@@ -180,13 +179,13 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         try:
             return super()._generate(source, name, filename, defer_init)
         except RecursionError:
-            raise _too_deep_to_compile(self.guard.max_nesting, name) from None
+            raise _too_deep(self.guard.max_nesting, name, "Jinja's code generator") from None
 
     def _compile(self, source: str, filename: str) -> CodeType:
         try:
             return super()._compile(source, filename)
         except (RecursionError, SyntaxError, MemoryError):  # Python's compiler: nesting it cannot take
-            raise _too_deep_to_compile(self.guard.max_nesting, filename) from None
+            raise _too_deep(self.guard.max_nesting, filename, "Python's compiler") from None
 
     def _finalize(self, value: Any) -> Any:
         """Every ``{{ value }}`` before it is written: its text counted first."""
@@ -317,9 +316,9 @@ def _wrap_concats(tree: nodes.Node) -> None:
             getattr(parent, name)[index] = guarded
 
 
-def _too_deep_to_compile(limit: int, name: str | None) -> RenderLimitError:
-    return RenderLimitError(f"the template nests too deeply for Python's compiler; keep its nesting under {limit} "
-                            "levels (template.max_nesting)", template=name)
+def _too_deep(limit: int, name: str | None, what: str) -> RenderLimitError:
+    return RenderLimitError(f"the template nests too deeply for {what}; keep its nesting within {limit} levels "
+                            "(template.max_nesting)", template=name)
 
 
 def _format_arguments(right: Any) -> Iterable[Any]:

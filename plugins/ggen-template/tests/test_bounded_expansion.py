@@ -370,3 +370,19 @@ async def test_the_nesting_limit_is_the_operators(ggen_host: Any, ggen_client: A
         assert (await call_ok(client, "template_render", {"template": "five", "vars": {"x": 1}}))["files"]
         deep_yaml = await call_error(client, "template_render", {"template": "yaml6"})
         assert "front matter nests deeper than 5 levels" in deep_yaml and NESTING in deep_yaml
+
+
+def test_a_recursion_error_while_parsing_becomes_the_nesting_error() -> None:
+    """The backstop: a template within the limit parsed on a deep stack (an include compiled deep in a render)."""
+    from ggen_template.errors import RenderLimitError
+    from ggen_template.sandbox import RenderGuard, TemplateSandbox
+
+    env = TemplateSandbox(RenderGuard(timeout=10, max_bytes=1000, max_iterations=1000, max_nesting=40))
+    source = "{{ " + "(" * 40 + "1" + ")" * 40 + " }}"
+
+    def deep(frames: int) -> Any:
+        return deep(frames - 1) if frames else env.parse(source)
+
+    with pytest.raises(RenderLimitError, match=r"too deeply for Jinja's parser.*\(template.max_nesting\)"):
+        deep(sys.getrecursionlimit() - 400)
+    assert env.parse(source) is not None  # nothing was left half-done

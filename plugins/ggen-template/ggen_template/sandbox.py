@@ -33,6 +33,7 @@ from types import BuiltinMethodType, CodeType
 from typing import Any, cast
 
 from jinja2 import StrictUndefined, nodes, pass_context, pass_eval_context
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
@@ -60,6 +61,30 @@ TEXT_FILTERS = frozenset({
     "striptags", "title", "trim", "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
 })
 """Built-in filters that turn their input into text with ``str()`` (ggen's own filters all do too)."""
+_TEXT_RESULTS = frozenset(
+    {CONCAT_FILTER, "join", "string", "pprint", "tojson", "format"} | (TEXT_FILTERS - {"wordcount"})
+)
+"""Filters that return text already bounded: ``{{ x | upper }}`` needs no second count before it is written."""
+
+
+class _OutputCodeGenerator(CodeGenerator):
+    """Jinja's code generator, leaving ``finalize`` (the count of a value's text) out where the value is the
+    text a bounded filter returned: one call less per ``{{ name | snake }}``."""
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
+        super()._output_child_pre(node, frame, _UNFINALIZED if _is_text(node) else finalize)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
+        super()._output_child_post(node, frame, _UNFINALIZED if _is_text(node) else finalize)
+
+
+_UNFINALIZED = CodeGenerator._FinalizeInfo(None, None)
+
+
+def _is_text(node: nodes.Expr) -> bool:
+    from ggen_template.filters import GGEN_FILTERS
+
+    return isinstance(node, nodes.Filter) and (node.name in _TEXT_RESULTS or node.name in GGEN_FILTERS)
 
 
 class RenderGuard:
@@ -139,6 +164,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     """The sandboxed environment of one render (see the module docstring)."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = _OutputCodeGenerator
 
     def __init__(self, guard: RenderGuard, **options: Any) -> None:
         options.setdefault("undefined", StrictUndefined)

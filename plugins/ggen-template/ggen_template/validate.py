@@ -73,7 +73,8 @@ class TemplateChecker:
         self.workspace = workspace
         self.settings = settings
         self.guard = guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
-                            max_iterations=settings.max_loop_iterations, max_nesting=settings.max_nesting)
+                                         max_iterations=settings.max_loop_iterations,
+                                         max_nesting=settings.max_nesting)
         self.yaml_budget = YamlBudget.of(settings)
         self.env = TemplateSandbox(guard)
         self.lenient = TemplateSandbox(guard, undefined=jinja2.ChainableUndefined)

@@ -92,7 +92,7 @@ def time_plain_jinja(workspace: Path, repeat: int) -> list[float]:
     import jinja2
     import pyoxigraph as ox
     from ggen_template.filters import GGEN_FILTERS
-    from ggen_template.frontmatter import parse_yaml, split_template
+    from ggen_template.frontmatter import YamlBudget, parse_yaml, split_template
     from ggen_template.rdfdata import local
 
     templates = workspace / "bookstore" / "templates"
@@ -101,7 +101,7 @@ def time_plain_jinja(workspace: Path, repeat: int) -> list[float]:
     for path in sorted(templates.rglob("*.tmpl")):
         split = split_template(path.read_text(encoding="utf-8"))
         bodies[path.relative_to(templates).as_posix()] = split.body
-        front = parse_yaml(split.front_matter or "", name=path.name, first_line=2)
+        front = parse_yaml(split.front_matter or "", name=path.name, first_line=2, budget=YamlBudget())
         query = front.get("sparql", {}).get("members", query) if isinstance(front.get("sparql"), dict) else query
     store = ox.Store()
     store.load(path=str(workspace / "bookstore" / "bookstore.ttl"), format=ox.RdfFormat.TURTLE)

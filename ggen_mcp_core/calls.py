@@ -25,7 +25,7 @@ from ggen_mcp_core.observability import RATE_LIMITED, TOOL_IN_FLIGHT
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.ratelimit import retry_after_seconds
-from ggen_mcp_core.tools import ToolContext, ToolSpec, cap_result, error_result, shape_result, validate_arguments
+from ggen_mcp_core.tools import ToolContext, ToolSpec, error_result, shape_result, validate_arguments
 
 log = structlog.get_logger("ggen_mcp.calls")
 TRACER = trace.get_tracer("ggen_mcp")
@@ -231,7 +231,7 @@ async def _checked_call(
             ),
             "timeout",
         )
-    result = cap_result(spec, shape_result(spec, value), host.settings.limits.max_result_bytes)
+    result = shape_result(spec, value, host.settings.limits.max_result_bytes)
     return result, "error" if result.is_error else "ok"
 
 

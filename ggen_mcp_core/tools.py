@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.config import Settings
     from ggen_mcp_core.plugins import PluginHost
     from ggen_mcp_core.principal import Principal
+    from ggen_mcp_core.result_budget import ResultRefused
     from ggen_mcp_core.workspace import Workspace
 
 T = TypeVar("T")
@@ -42,6 +42,14 @@ class ToolResult:
     content: Sequence[types.ContentBlock]
     structured: dict[str, Any] | None = None
     is_error: bool = False
+
+    def to_mcp(self) -> types.CallToolResult:
+        """The MCP result with these blocks."""
+        import mcp.types as types
+
+        return types.CallToolResult(
+            content=list(self.content), structured_content=self.structured, is_error=self.is_error
+        )
 
 
 @dataclass(frozen=True)
@@ -194,28 +202,75 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def shape_result(spec: ToolSpec, value: Any) -> types.CallToolResult:
-    """Turn what a handler returned into the MCP result (structured content plus a JSON text block)."""
+def shape_result(spec: ToolSpec, value: Any, max_bytes: int | None = None) -> types.CallToolResult:
+    """Turn what a handler returned into the MCP result (structured content plus a JSON text block).
+
+    With ``max_bytes`` (``limits.max_result_bytes``) the size is bounded while the result is encoded: a value
+    whose JSON would pass the cap is refused before it is written out (:mod:`ggen_mcp_core.result_budget`),
+    a value within it is dumped once; plain text over the cap is cut to it, flagged as truncated.
+    """
+    from ggen_mcp_core.result_budget import ResultRefused
+
+    try:
+        return _shaped(spec, value, max_bytes)
+    except ResultRefused as exc:
+        return error_result(_refusal(spec, exc, max_bytes))
+
+
+def _shaped(spec: ToolSpec, value: Any, max_bytes: int | None) -> types.CallToolResult:
     import mcp.types as types
 
-    if isinstance(value, types.CallToolResult):
-        return value
-    if isinstance(value, ToolResult):
-        return types.CallToolResult(
-            content=list(value.content), structured_content=value.structured, is_error=value.is_error
-        )
+    if isinstance(value, types.CallToolResult | ToolResult):
+        result = value if isinstance(value, types.CallToolResult) else value.to_mcp()
+        if max_bytes is not None and result.structured_content is not None:
+            _bound(result.structured_content, max_bytes)
+        return cap_result(spec, result, max_bytes) if max_bytes is not None else result
+    if isinstance(value, str):
+        result = types.CallToolResult(content=[types.TextContent(type="text", text=value)])
+        return cap_result(spec, result, max_bytes) if max_bytes is not None else result
+    if max_bytes is not None:
+        _bound(value, max_bytes, unknown_as_str=spec.output_model is None and not isinstance(value, BaseModel))
+    data: Any = value
     if spec.output_model is not None:
         model = value if isinstance(value, spec.output_model) else spec.output_model.model_validate(value)
         data = model.model_dump(mode="json", by_alias=True)
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=data)
-    if isinstance(value, BaseModel):
-        text = value.model_dump_json(indent=2, by_alias=True)
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
+    elif isinstance(value, BaseModel):
+        data = value.model_dump(mode="json", by_alias=True)
+    text = _json_text(data, max_bytes)
+    structured = data if spec.output_model is not None else None
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
+
+
+def _bound(value: Any, max_bytes: int, *, unknown_as_str: bool = False) -> None:
+    from ggen_mcp_core.result_budget import json_floor
+
+    json_floor(value, max_bytes, unknown_as_str=unknown_as_str)
+
+
+def _json_text(data: Any, max_bytes: int | None) -> str:
+    """Indented JSON (as ``json.dumps(indent=2, ensure_ascii=False)`` writes it), encoded once in pydantic's
+    Rust serializer; its byte length is checked against the cap on the bytes themselves."""
+    import pydantic_core
+
+    from ggen_mcp_core.result_budget import ResultRefused
+
+    try:
+        raw = pydantic_core.to_json(data, indent=2, fallback=str)
+    except (pydantic_core.PydanticSerializationError, ValueError) as exc:
+        raise ResultRefused(f"cannot be written as JSON ({exc})") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ResultRefused("over the cap", size=len(raw), exact=True)
+    return raw.decode()
+
+
+def _refusal(spec: ToolSpec, exc: ResultRefused, max_bytes: int | None) -> str:
+    if exc.size is None:
+        return f"the result of {spec.name} {exc.reason}"
+    return (
+        f"the result of {spec.name} is {'' if exc.exact else 'at least '}{exc.size} bytes, over the "
+        f"{max_bytes}-byte cap (limits.max_result_bytes); ask for less (a smaller limit, a narrower query, "
+        "or an output file)"
+    )
 
 
 def cap_result(spec: ToolSpec, result: types.CallToolResult, max_bytes: int) -> types.CallToolResult:

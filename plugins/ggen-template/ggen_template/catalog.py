@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ggen_mcp_core import ToolError
-from ggen_template.errors import TemplateError
-from ggen_template.frontmatter import parse_yaml, split_template
+from ggen_template.errors import RenderLimitError, TemplateError
+from ggen_template.frontmatter import YamlBudget, parse_yaml, split_template
 from ggen_template.models import TemplateInfo, TemplateShowOutput, VariableInfo
 from ggen_template.sources import TemplateSource, is_template_file
 
@@ -33,19 +33,21 @@ def describe(text: str, name: str, checker: TemplateChecker, directory: Path) ->
                                                                                       list[VariableInfo]]:
     """The raw front matter and the variables (declared first, then the ones only used)."""
     split = split_template(text, name=name)
-    raw = _raw_front_matter(split.front_matter, name)
+    raw = _raw_front_matter(split.front_matter, name, YamlBudget.of(checker.settings))
     declared = _declared(raw or {})
-    report = checker.check(text, name, directory)
+    report = checker.check(text, name, directory, raise_limits=True)
     known = {v.name for v in declared}
     used = [VariableInfo(name=v, declared=False) for v in report.variables_detected if v not in known]
     return raw, [*declared, *used]
 
 
-def _raw_front_matter(text: str | None, name: str) -> dict[str, Any] | None:
+def _raw_front_matter(text: str | None, name: str, budget: YamlBudget) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        return parse_yaml(text, name=name, first_line=2)
+        return parse_yaml(text, name=name, first_line=2, budget=budget)
+    except RenderLimitError:
+        raise
     except TemplateError:
         return None
 
@@ -71,9 +73,9 @@ def template_info(source_name: str, path: Path, origin: str, workspace: Workspac
     """A listing entry; a template whose front matter does not parse is listed with its error."""
     info = TemplateInfo(name=source_name, path=workspace.relative(path), source=origin)
     try:
-        text = workspace.read_text(path, max_bytes=settings.max_template_bytes)
+        text = _read(path, workspace, settings)
         raw, variables = describe(text, source_name, checker, path.parent)
-    except (ToolError, UnicodeDecodeError) as exc:
+    except (ToolError, UnicodeDecodeError, OSError) as exc:
         info.error = str(exc)
         return info
     raw = raw or {}
@@ -82,6 +84,18 @@ def template_info(source_name: str, path: Path, origin: str, workspace: Workspac
     info.tags = [str(t) for t in tags] if isinstance(tags, list) else [str(tags)] if isinstance(tags, str) else []
     info.variables = variables
     return info
+
+
+def _read(path: Path, workspace: Workspace, settings: TemplateSettings) -> str:
+    """A template file's text, refused past ``template.max_template_bytes`` before it is read."""
+    size = path.stat().st_size
+    if size > settings.max_template_bytes:
+        raise TemplateError(f"is {size} bytes; the limit is {settings.max_template_bytes} "
+                            "(template.max_template_bytes)", template=workspace.relative(path))
+    try:
+        return workspace.read_text(path, max_bytes=settings.max_template_bytes)
+    except UnicodeDecodeError:
+        raise TemplateError("is not UTF-8 text", template=workspace.relative(path)) from None
 
 
 def workspace_templates(workspace: Workspace, settings: TemplateSettings) -> Iterator[tuple[str, Path]]:
@@ -150,10 +164,7 @@ def _strip_suffix(relative: str) -> str:
 def show(source: TemplateSource, workspace: Workspace, settings: TemplateSettings,
          checker: TemplateChecker) -> TemplateShowOutput:
     """Front matter, body and variables of one template."""
-    try:
-        text = workspace.read_text(source.path, max_bytes=settings.max_template_bytes)
-    except UnicodeDecodeError:
-        raise TemplateError("is not UTF-8 text", template=source.name) from None
+    text = _read(source.path, workspace, settings)
     split = split_template(text, name=source.name)
     raw, variables = describe(text, source.name, checker, source.directory)
     raw = raw or {}

@@ -11,11 +11,14 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ggen_template.errors import TemplateError
+from ggen_template.errors import RenderLimitError, TemplateError
+
+if TYPE_CHECKING:
+    from ggen_template.settings import TemplateSettings
 
 _FENCE = re.compile(r"^---[ \t]*\r?$")
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
@@ -232,12 +235,35 @@ def safe_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse_yaml(text: str, *, name: str, first_line: int) -> dict[str, Any]:
-    """Parse front-matter YAML (safe loader) into a mapping; errors name the file line and column."""
+@dataclass(frozen=True)
+class YamlBudget:
+    """How far front matter may expand: ``template.max_yaml_expansion`` and ``template.max_nesting``."""
+
+    max_expansion: int = 2 * 1024 * 1024
+    max_depth: int = 32
+
+    @classmethod
+    def of(cls, settings: TemplateSettings) -> YamlBudget:
+        """The budget the operator set."""
+        return cls(max_expansion=settings.max_yaml_expansion, max_depth=settings.max_nesting)
+
+
+
+def parse_yaml(text: str, *, name: str, first_line: int, budget: YamlBudget) -> dict[str, Any]:
+    """Parse front-matter YAML (safe loader) into a mapping; errors name the file line and column.
+
+    The document is composed first (libyaml's composer: an alias is one node shared, never a copy), its
+    expansion counted on the node graph (:func:`check_expansion`), and only then made into Python values.
+    """
     import yaml
 
+    loader = safe_loader()(text)
     try:
-        data = yaml.load(text, Loader=safe_loader())  # noqa: S506 - a safe loader (libyaml's when present)
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        check_expansion(node, budget, name=name, first_line=first_line)
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
@@ -247,12 +273,58 @@ def parse_yaml(text: str, *, name: str, first_line: int) -> dict[str, Any]:
                             column=column) from None
     except yaml.YAMLError as exc:
         raise TemplateError(f"front matter is not valid YAML: {exc}", template=name) from None
+    except RecursionError:  # pure-Python composer only (libyaml stops at 1,000 levels); its state is its own
+        raise _too_deep(budget, name, first_line) from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise TemplateError(f"front matter must be a mapping of keys, not {type(data).__name__}",
                             template=name, line=first_line)
     return data
+
+
+def check_expansion(root: Any, budget: YamlBudget, *, name: str, first_line: int) -> int:
+    """The size of a composed YAML document once every alias is written out (characters of each scalar plus
+    one per node), each anchored node counted once and its size reused: refused with
+    :class:`RenderLimitError` as soon as it passes ``budget.max_expansion``, when collections nest deeper than
+    ``budget.max_depth``, or when an alias refers to a node that contains it."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if isinstance(node, yaml.ScalarNode):
+            return 1 + len(node.value)
+        known = sizes.get(id(node))
+        if known is not None:
+            if known < 0:
+                raise RenderLimitError("front matter has an alias inside the node it refers to (a recursive "
+                                       "anchor), which cannot be expanded", template=name,
+                                       line=node.start_mark.line + first_line)
+            return known
+        if depth > budget.max_depth:
+            raise _too_deep(budget, name, node.start_mark.line + first_line)
+        sizes[id(node)] = -1
+        total = 1
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        for child in children:
+            total += size(child, depth + 1)
+            if total > budget.max_expansion:
+                raise RenderLimitError(
+                    f"front matter expands to more than {budget.max_expansion} characters once its aliases are "
+                    "written out (template.max_yaml_expansion)",
+                    template=name, line=node.start_mark.line + first_line)
+        sizes[id(node)] = total
+        return total
+
+    return size(root, 1)
+
+
+def _too_deep(budget: YamlBudget, name: str, line: int | None) -> RenderLimitError:
+    return RenderLimitError(f"front matter nests deeper than {budget.max_depth} levels of lists and mappings "
+                            f"(template.max_nesting)", template=name, line=line)
 
 
 def key_lines(text: str, first_line: int) -> dict[str, int]:

@@ -31,6 +31,7 @@ from ggen_template.errors import RenderLimitError, TemplateError
 from ggen_template.frontmatter import (
     FrontMatter,
     VariableSpec,
+    YamlBudget,
     build_front_matter,
     key_lines,
     pad_lines,
@@ -81,7 +82,9 @@ class Renderer:
         self.settings = settings
         self.options = options
         self.guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
-                                 max_iterations=settings.max_loop_iterations)
+                                 max_iterations=settings.max_loop_iterations,
+                                 max_nesting=settings.max_nesting)
+        self.yaml_budget = YamlBudget.of(settings)
         self.rng = random.Random()
         self.total_bytes = 0
         self._envs: dict[tuple[Path, Path], TemplateSandbox] = {}
@@ -165,17 +168,19 @@ class Renderer:
         self._require(required, {**defaults, **self.options.variables}, name)
         context = {**defaults, **self.options.variables}
         rendered = self._render_text(env, pad_lines(raw, 2), name, context)
-        data = parse_yaml(rendered, name=name, first_line=2)
+        data = parse_yaml(rendered, name=name, first_line=2, budget=self.yaml_budget)
         return build_front_matter(data, name=name, lines=key_lines(rendered, 2))
 
     def _early_defaults(self, raw: str, name: str) -> tuple[dict[str, Any], list[VariableSpec]]:
         """``vars`` and ``variables`` defaults, and required variables, read before the front matter is rendered."""
         try:
-            data = parse_yaml(raw, name=name, first_line=2)
+            data = parse_yaml(raw, name=name, first_line=2, budget=self.yaml_budget)
+        except RenderLimitError:
+            raise
         except TemplateError:
             lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
             data = parse_yaml(self._render_text(lenient, raw, name, dict(self.options.variables)),
-                              name=name, first_line=2)
+                              name=name, first_line=2, budget=self.yaml_budget)
         found: dict[str, Any] = {}
         specs = [VariableSpec.model_validate(v) for v in data.get("variables") or []
                  if isinstance(v, dict) and _is_spec(v)]

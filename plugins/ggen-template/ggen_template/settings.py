@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 SECTION = "template"
 ALIAS_SECTION = "templates"
+NESTING_CEILING = 40
+"""The highest ``max_nesting``: deeper trees overflow Jinja's code generator and Python's compiler."""
 
 
 class TemplateSettings(BaseModel):
@@ -32,6 +34,19 @@ class TemplateSettings(BaseModel):
     max_rdf_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest RDF file a template may load.")
     max_loop_iterations: int = Field(
         10_000_000, gt=0, description="Most loop iterations one render may run (all loops together)."
+    )
+    max_nesting: int = Field(
+        32,
+        ge=1,
+        le=NESTING_CEILING,
+        description="Deepest nesting a template may have: brackets, blocks ({% if %}, {% for %}...) and operators "
+        "inside each other, and YAML collections in front matter.",
+    )
+    max_yaml_expansion: int = Field(
+        2 * 1024 * 1024,
+        gt=0,
+        description="Largest size front-matter YAML may expand to once its aliases are written out (characters of "
+        "every scalar plus one per node); a 650-byte alias bomb expands to gigabytes.",
     )
     query_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one front-matter SPARQL query may run.")
     query_limit: int = Field(100_000, gt=0, description="Most rows one front-matter SPARQL query may return.")

@@ -21,9 +21,10 @@ from jinja2 import meta, nodes
 from pydantic import ValidationError
 
 from ggen_mcp_core import ToolError
-from ggen_template.errors import TemplateError
+from ggen_template.errors import RenderLimitError, TemplateError
 from ggen_template.frontmatter import (
     FrontMatter,
+    YamlBudget,
     front_matter_problems,
     key_lines,
     pad_lines,
@@ -51,6 +52,7 @@ class Findings:
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    limit: RenderLimitError | None = None
 
     def error(self, message: str, line: int | None = None, column: int | None = None) -> None:
         self.errors.append(Problem(message=message, line=line, column=column))
@@ -60,6 +62,8 @@ class Findings:
 
     def add(self, exc: TemplateError) -> None:
         self.error(exc.detail, exc.line, exc.column)
+        if isinstance(exc, RenderLimitError) and self.limit is None:
+            self.limit = exc
 
 
 class TemplateChecker:
@@ -68,13 +72,18 @@ class TemplateChecker:
     def __init__(self, workspace: Workspace, settings: TemplateSettings) -> None:
         self.workspace = workspace
         self.settings = settings
-        guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
-                            max_iterations=settings.max_loop_iterations)
+        self.guard = guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
+                                         max_iterations=settings.max_loop_iterations,
+                                         max_nesting=settings.max_nesting)
+        self.yaml_budget = YamlBudget.of(settings)
         self.env = TemplateSandbox(guard)
         self.lenient = TemplateSandbox(guard, undefined=jinja2.ChainableUndefined)
 
-    def check(self, text: str, name: str, directory: Path) -> TemplateReport:
-        """Every finding for one template."""
+    def check(self, text: str, name: str, directory: Path, *, raise_limits: bool = False) -> TemplateReport:
+        """Every finding for one template; with ``raise_limits`` a template past a limit (its front matter's
+        expansion, its nesting) raises that :class:`RenderLimitError` instead (what a listing shows). Each
+        check has its own deadline and loop budget (template.render_timeout, template.max_loop_iterations)."""
+        self.guard.restart()
         found = Findings()
         try:
             split = split_template(text, name=name)
@@ -88,6 +97,8 @@ class TemplateChecker:
             body = self._from_body(directory / fm.from_, name, found) or body
         self._jinja(body, name, found, used)
         self._variables(fm, raw_data, used, found)
+        if raise_limits and found.limit is not None:
+            raise found.limit
         return _report(name, found, sorted(used), raw_data)
 
     # -- front matter ------------------------------------------------------------------------------
@@ -98,10 +109,10 @@ class TemplateChecker:
             return None, FrontMatter()
         if not self._jinja(pad_lines(raw, 2), name, found, used):
             return None, None
-        raw_data = _raw_yaml(raw, name)
+        raw_data = _raw_yaml(raw, name, self.yaml_budget)
         try:
             rendered = self.lenient.from_string(raw).render()
-            data = parse_yaml(rendered, name=name, first_line=2)
+            data = parse_yaml(rendered, name=name, first_line=2, budget=self.yaml_budget)
         except TemplateError as exc:
             found.add(exc)
             return raw_data, None
@@ -198,6 +209,9 @@ class TemplateChecker:
         except jinja2.TemplateSyntaxError as exc:
             found.error(f"Jinja syntax error: {exc.message}", exc.lineno)
             return False
+        except TemplateError as exc:  # a limit: nesting deeper than template.max_nesting
+            found.add(exc)
+            return False
         undeclared = meta.find_undeclared_variables(tree)
         # a name the template binds anywhere ({% set %} in an {% if %} branch, a macro argument) is its own
         bound = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
@@ -227,9 +241,9 @@ def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | N
                           variables_detected=used, front_matter=raw)
 
 
-def _raw_yaml(raw: str, name: str) -> dict[str, Any] | None:
+def _raw_yaml(raw: str, name: str, budget: YamlBudget) -> dict[str, Any] | None:
     try:
-        return parse_yaml(raw, name=name, first_line=2)
+        return parse_yaml(raw, name=name, first_line=2, budget=budget)
     except TemplateError:
         return None
 

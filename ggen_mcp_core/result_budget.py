@@ -1,0 +1,138 @@
+"""Bounding a tool result while it is encoded (``limits.max_result_bytes``).
+
+A handler's value can hold the same list or string many times over (a YAML alias, a repeated reference):
+small in memory, enormous once written out as JSON. :func:`json_floor` walks the value once, counting a
+lower bound of the bytes its JSON text will take, with every shared container counted once and its size
+reused (so a nine-level alias bomb costs nine steps), and stops as soon as the count passes the cap. Only a
+value under the cap is then dumped, once; the dump's exact size is checked on the bytes it produced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from ggen_mcp_core.errors import ToolError
+
+MAX_RESULT_DEPTH = 200
+"""Deepest nesting of lists and objects a result may have (pydantic's serializer stops at about 250)."""
+
+_IN_PROGRESS = -1
+_SCALARS = {bool: 4, type(None): 4, float: 3}  # the shortest text of each: true/None, 0.0
+
+
+class ResultRefused(ToolError):
+    """A result that cannot be sent: over the byte cap (``size``: its bytes, or a lower bound of them unless
+    ``exact``), nested too deep, or referring to itself."""
+
+    def __init__(self, reason: str, *, size: int | None = None, exact: bool = False) -> None:
+        self.reason = reason
+        self.size = size
+        self.exact = exact
+        super().__init__(reason)
+
+
+def json_floor(value: Any, budget: int, *, unknown_as_str: bool = False) -> int:
+    """A lower bound of the UTF-8 bytes of ``value`` written as JSON (as pydantic dumps it by alias, indented,
+    or as ``json.dumps`` writes it), and of the length of its ``str()`` (a string inside counts its quotes).
+
+    Raises :class:`ResultRefused` as soon as the bound passes ``budget``, when the value nests deeper than
+    :data:`MAX_RESULT_DEPTH` or refers to itself. ``unknown_as_str`` counts objects of other types as their
+    ``str()`` (the encoder's fallback); otherwise they count one byte.
+    """
+    return _Floor(budget, unknown_as_str).size(value, 0)
+
+
+class _Floor:
+    """One walk: the budget and the size of every container already counted, by identity."""
+
+    __slots__ = ("budget", "memo", "unknown_as_str")
+
+    def __init__(self, budget: int, unknown_as_str: bool) -> None:
+        self.budget = budget
+        self.unknown_as_str = unknown_as_str
+        self.memo: dict[int, int] = {}
+
+    def size(self, value: Any, depth: int) -> int:
+        kind = type(value)
+        if kind is str:
+            return len(value) + 2
+        if kind is int:
+            return _digits(value)
+        if kind in _SCALARS:
+            return _SCALARS[kind]
+        key = id(value)
+        known = self.memo.get(key)
+        if known is not None:
+            if known == _IN_PROGRESS:
+                raise ResultRefused("refers to itself (a reference cycle), so it cannot be written as JSON")
+            return known
+        if depth >= MAX_RESULT_DEPTH:
+            raise ResultRefused(f"nests deeper than {MAX_RESULT_DEPTH} levels of lists and objects")
+        self.memo[key] = _IN_PROGRESS
+        total = self._container(value, depth + 1)
+        self.memo[key] = total
+        return total
+
+    def _container(self, value: Any, depth: int) -> int:
+        kind = type(value)
+        if kind is dict:
+            return self._items(value.items(), depth)
+        if kind is list:
+            return self._sequence(value, depth)
+        if isinstance(value, Mapping):
+            return self._items(value.items(), depth)
+        if isinstance(value, BaseModel):
+            return self._items(_model_items(value), depth)
+        if isinstance(value, list | tuple | set | frozenset):
+            return self._sequence(value, depth)
+        if isinstance(value, str | bytes | bytearray):
+            return len(value) + 2
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self._items(((f.name, getattr(value, f.name)) for f in dataclasses.fields(value)), depth)
+        return len(str(value)) + 2 if self.unknown_as_str else 1
+
+    def _sequence(self, items: Any, depth: int) -> int:
+        total = 1  # the brackets, less the separator the first item does not have
+        for item in items:
+            total += 1 + (len(item) + 2 if type(item) is str else self.size(item, depth))
+            if total > self.budget:
+                raise ResultRefused("over the cap", size=total)
+        return total
+
+    def _items(self, items: Any, depth: int) -> int:
+        total = 1
+        for name, item in items:
+            total += 1 + (len(name) + 4 if type(name) is str else 3)  # `"name": `, or `1: ` for other keys
+            total += len(item) + 2 if type(item) is str else self.size(item, depth)
+            if total > self.budget:
+                raise ResultRefused("over the cap", size=total)
+        return total
+
+
+def _digits(number: int) -> int:
+    """At least as many characters as ``number`` has digits (from its bit length: no conversion to text)."""
+    return max(1, number.bit_length() * 30103 // 100000)
+
+
+def _model_items(model: BaseModel) -> list[tuple[str, Any]]:
+    values = model.__dict__
+    found = [(key, values[name]) for name, key in _dumped_fields(type(model)) if name in values]
+    extra = model.__pydantic_extra__
+    if extra:
+        found.extend(extra.items())
+    return found
+
+
+@functools.cache
+def _dumped_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, key in the dump) of each field ``model_dump(by_alias=True)`` writes."""
+    return tuple(
+        (name, info.serialization_alias or info.alias or name)
+        for name, info in model.model_fields.items()
+        if not info.exclude
+    )

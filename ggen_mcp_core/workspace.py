@@ -90,7 +90,7 @@ class Workspace:
         if not text.strip():
             raise PathOutsideWorkspace("path is empty")
         self._check_length(text, text)
-        candidate = Path(text).expanduser() if text.startswith("~") else Path(text)
+        candidate = _expand_home(text) if text.startswith("~") else Path(text)
         joined = candidate if candidate.is_absolute() else self.root / candidate
         self._check_length(str(joined), text)
         return joined
@@ -324,3 +324,13 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _expand_home(text: str) -> Path:
+    """``~`` and ``~user`` as the shell reads them; an unknown user is a clear refusal, not a crash."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise PathOutsideWorkspace(
+            f"path {text!r} is outside the workspace (it starts with the home directory of an unknown user)"
+        ) from None

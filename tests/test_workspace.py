@@ -21,7 +21,9 @@ def ws(tmp_path: Path) -> Workspace:
     return Workspace(root)
 
 
-@pytest.mark.parametrize("bad", ["../x", "src/../../x", "a/../../../etc/passwd", "/etc/passwd", "..", "~/x"])
+@pytest.mark.parametrize(
+    "bad", ["../x", "src/../../x", "a/../../../etc/passwd", "/etc/passwd", "..", "~/x", "~0", "~no-such-user-here/x"]
+)
 def test_escapes_are_refused(ws: Workspace, bad: str) -> None:
     with pytest.raises(PathOutsideWorkspace, match="outside the workspace"):
         ws.resolve(bad)

@@ -152,18 +152,14 @@ def freeze_startup_heap() -> None:
 
 def _check_exposure(settings: Settings) -> None:
     """Refuse to serve an unauthenticated endpoint beyond this machine unless told to."""
-    import ipaddress
+    from ggen_mcp_core.netpolicy import is_loopback_host
 
     http = settings.http
     if (http.tls_cert is None) != (http.tls_key is None):
         _die("--tls-cert and --tls-key go together")
     if settings.auth.mode != "none" or http.insecure_no_auth:
         return
-    try:
-        loopback = ipaddress.ip_address(http.host).is_loopback
-    except ValueError:
-        loopback = http.host == "localhost"
-    if not loopback:
+    if not is_loopback_host(http.host):
         _die(
             f"refusing to serve {http.host} without authentication: set auth.mode (api_key or jwt), bind "
             "127.0.0.1, or pass --insecure-no-auth if a trusted gateway authenticates in front of this server"

@@ -17,7 +17,7 @@ import click
 import uvicorn
 
 from ggen_mcp_core import __version__
-from ggen_mcp_core.config import ConfigError, Settings
+from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
@@ -214,7 +214,7 @@ class GracefulServer(uvicorn.Server):
 
 
 def _serve_http(host: PluginHost) -> None:
-    from ggen_mcp_core.http import build_app
+    from ggen_mcp_core.http import build_app, server_options
 
     http = host.settings.http
     scheme = "https" if http.tls_cert else "http"
@@ -229,11 +229,7 @@ def _serve_http(host: PluginHost) -> None:
         err=True,
     )
     if http.metrics_port is not None:
-        from prometheus_client import start_http_server
-
-        from ggen_mcp_core.observability import REGISTRY
-
-        start_http_server(http.metrics_port, addr=http.host, registry=REGISTRY)
+        _serve_metrics(http)
     config = uvicorn.Config(
         build_app(host),
         host=http.host,
@@ -243,8 +239,26 @@ def _serve_http(host: PluginHost) -> None:
         timeout_graceful_shutdown=int(http.shutdown_grace),
         ssl_certfile=str(http.tls_cert) if http.tls_cert else None,
         ssl_keyfile=str(http.tls_key) if http.tls_key else None,
+        **server_options(http),
     )
     GracefulServer(config, host).run()
+
+
+def _serve_metrics(http: HttpSettings) -> None:
+    """``/metrics`` on ``http.metrics_port`` in a thread, behind the same Host/Origin gate as the main port."""
+    import threading
+
+    from ggen_mcp_core.http import build_metrics_app
+
+    config = uvicorn.Config(
+        build_metrics_app(http),
+        host=http.host,
+        port=http.metrics_port or 0,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,
+    )
+    threading.Thread(target=uvicorn.Server(config).run, name="ggen-metrics", daemon=True).start()
 
 
 @cli.command()

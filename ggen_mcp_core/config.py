@@ -8,6 +8,7 @@ model, so a new pack adds settings without touching the host.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import math
 import os
 import tomllib
@@ -47,13 +48,21 @@ class HttpSettings(BaseModel):
     json_response: bool = Field(default=False, description="Plain JSON replies instead of SSE (drops progress).")
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
-        description="Host header allowlist (DNS-rebinding protection); `host:*` matches any port.",
+        description="Host header allowlist (DNS-rebinding protection), exact: `host:*` matches `host:` and port "
+        "digits, `host:8000` that port, a bare `host` a Host header without a port.",
     )
     allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         description="Origin header allowlist; a request without Origin is allowed.",
     )
-    dns_rebinding_protection: bool = Field(default=True, description="Validate Host and Origin headers.")
+    dns_rebinding_protection: bool = Field(
+        default=True, description="Validate Host and Origin headers on every route (exact host and port)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: the "
+        "socket peer is the client (anonymous rate limits, audit).",
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     session_idle_timeout: float = Field(default=1800.0, gt=0, description="Seconds before an idle session ends.")
     max_sessions: int = Field(default=10_000, gt=0, description="Most concurrent stateful sessions.")
@@ -71,6 +80,16 @@ class HttpSettings(BaseModel):
         default=30.0, ge=0, le=3600, description="Seconds in-flight requests get to finish after SIGTERM."
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
+
 
 class AuthSettings(BaseModel):
     """Authentication of HTTP requests and the authorization default."""
@@ -86,7 +105,9 @@ class AuthSettings(BaseModel):
     )
     jwt: JwtSettings = Field(default_factory=lambda: JwtSettings(), description="JWT resource server.")
     resource_url: str | None = Field(
-        default=None, description="This server's public MCP URL, for RFC 9728 metadata (default: from the request)."
+        default=None,
+        description="This server's public MCP URL, for RFC 9728 metadata and 401 challenges (default: built from "
+        "http.host, http.port and http.path; never from the request).",
     )
     authorization_servers: list[str] = Field(
         default_factory=list, description="Issuers clients get tokens from (RFC 9728 `authorization_servers`)."

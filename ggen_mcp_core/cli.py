@@ -14,11 +14,13 @@ from typing import Any, NoReturn
 
 import anyio
 import click
+import structlog
 import uvicorn
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.hardening import Hardening, make_non_dumpable
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
 
@@ -115,6 +117,7 @@ def serve(
     serve_workspace: Path | None,
 ) -> None:
     """Serve MCP over stdio (default) or Streamable HTTP."""
+    hardening = make_non_dumpable()  # first: before any plugin code, thread or child process exists
     flags = {
         "host": host,
         "port": port,
@@ -132,12 +135,27 @@ def serve(
     if serve_workspace is not None:
         overrides["workspace"] = serve_workspace
     plugin_host = load_host(ctx, **overrides)
+    _protect_secrets(plugin_host, hardening)
     freeze_startup_heap()
     if transport == "stdio":
         _serve_stdio(plugin_host)
     else:
         _check_exposure(plugin_host.settings)
         _serve_http(plugin_host)
+
+
+def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
+    """Log the non-dumpable state and drop secret settings from the environment children inherit."""
+    from ggen_mcp_core.secret_settings import drop_secret_environment
+
+    log = structlog.get_logger("ggen_mcp.hardening")
+    if hardening.applied:
+        log.info("server process hardened", detail=hardening.detail)
+    else:
+        log.warning("server process not hardened", detail=hardening.detail)
+    dropped = drop_secret_environment(host.settings_sections())
+    if dropped:
+        log.info("secret settings dropped from the environment children inherit", variables=dropped)
 
 
 def freeze_startup_heap() -> None:

@@ -26,6 +26,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from ggen_mcp_core.auth import ApiKey, AuthMode, JwtSettings
+from ggen_mcp_core.secret_settings import FILE_SUFFIX, SecretFileError, resolve_secret_files, secret_fields
 
 ENV_PREFIX = "GGEN_MCP_"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -275,11 +276,21 @@ class Settings(BaseSettings):
     def section(self, name: str, model: type[ModelT]) -> ModelT:
         """Validate and return a plugin's settings section, e.g. ``section("graph", GraphSettings)``.
 
+        A secret field (``SecretStr``) may be given as ``<field>_file``: the path of a file holding it.
+
         :raises ConfigError: naming the bad key, e.g. ``graph.query_timeout: Input should be ...``.
         """
         raw = (self.__pydantic_extra__ or {}).get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(f"{name}: expected a table of settings, got {type(raw).__name__}")
+        if any(key.endswith(FILE_SUFFIX) for key in raw):
+            resolved = dict(raw)
+            try:
+                if resolve_secret_files(resolved, model, name) and self.__pydantic_extra__ is not None:
+                    self.__pydantic_extra__[name] = resolved  # read each secret file once
+            except SecretFileError as exc:
+                raise ConfigError(str(exc)) from None
+            raw = resolved
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
@@ -334,6 +345,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         env = ENV_PREFIX + key.upper().replace(".", "__")
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{key}` | {shown} | `{env}` | {description} |")
+        if field_name in secret_fields(model):
+            rows.append(
+                f"| `{key}{FILE_SUFFIX}` | (unset) | `{env}{FILE_SUFFIX.upper()}` | A file holding `{key}` (one "
+                "trailing newline dropped): keeps the secret out of the environment. |"
+            )
     return rows
 
 

@@ -149,8 +149,10 @@ def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
     from ggen_mcp_core.secret_settings import drop_secret_environment
 
     log = structlog.get_logger("ggen_mcp.hardening")
-    if hardening.applied:
+    if hardening.complete:
         log.info("server process hardened", detail=hardening.detail)
+    elif hardening.applied:
+        log.warning("server process hardened, incompletely", detail=hardening.detail)
     else:
         log.warning("server process not hardened", detail=hardening.detail)
     dropped = drop_secret_environment(host.settings_sections())
@@ -232,7 +234,7 @@ class GracefulServer(uvicorn.Server):
 
 
 def _serve_http(host: PluginHost) -> None:
-    from ggen_mcp_core.http import build_app, server_options
+    from ggen_mcp_core.http import build_app, public_resource_url, server_options
 
     http = host.settings.http
     scheme = "https" if http.tls_cert else "http"
@@ -248,6 +250,11 @@ def _serve_http(host: PluginHost) -> None:
     )
     if http.metrics_port is not None:
         _serve_metrics(http)
+    if host.settings.auth.mode != "none" and not host.settings.auth.resource_url and _unspecified(http.host):
+        derived = public_resource_url(host.settings)
+        click.echo(
+            f"  warning: auth.resource_url is unset: metadata names {derived}; set the URL clients use", err=True
+        )
     config = uvicorn.Config(
         build_app(host),
         host=http.host,
@@ -260,6 +267,14 @@ def _serve_http(host: PluginHost) -> None:
         **server_options(http),
     )
     GracefulServer(config, host).run()
+
+
+def _unspecified(address: str) -> bool:
+    """``0.0.0.0`` or ``::``: a bind address, not one clients can use."""
+    from ggen_mcp_core.netpolicy import parse_ip
+
+    parsed = parse_ip(address)
+    return parsed is not None and parsed.is_unspecified
 
 
 def _serve_metrics(http: HttpSettings) -> None:
@@ -276,7 +291,9 @@ def _serve_metrics(http: HttpSettings) -> None:
         lifespan="off",
         proxy_headers=False,
     )
-    threading.Thread(target=uvicorn.Server(config).run, name="ggen-metrics", daemon=True).start()
+    sock = config.bind_socket()  # here, so a port in use stops the start instead of a thread dying quietly
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="ggen-metrics", daemon=True).start()
 
 
 @cli.command()

@@ -22,10 +22,12 @@ PR_GET_DUMPABLE = 3
 
 @dataclass(frozen=True)
 class Hardening:
-    """What :func:`make_non_dumpable` achieved: ``applied`` and a sentence saying why or why not."""
+    """What :func:`make_non_dumpable` achieved: ``applied``, a sentence saying why or why not, and whether the
+    protection is complete (``False`` as root, whom dumpability does not stop)."""
 
     applied: bool
     detail: str
+    complete: bool = False
 
 
 def make_non_dumpable() -> Hardening:
@@ -48,4 +50,6 @@ def make_non_dumpable() -> Hardening:
             "non-dumpable, but running as root: root processes (CAP_SYS_PTRACE) can still read this process; "
             "run as a non-root user",
         )
-    return Hardening(True, "non-dumpable: other processes of this user cannot read its environment or memory")
+    return Hardening(
+        True, "non-dumpable: other processes of this user cannot read its environment or memory", complete=True
+    )

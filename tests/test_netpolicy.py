@@ -87,7 +87,7 @@ FORMS: list[Callable[[IPv4Address], IPv6Address]] = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(v4=non_public_v4, form=st.sampled_from(FORMS))
 def test_every_transition_form_of_a_non_public_ipv4_is_refused(v4: IPv4Address, form: Callable[..., Any]) -> None:
     address = form(v4)
@@ -99,7 +99,7 @@ def test_every_transition_form_of_a_non_public_ipv4_is_refused(v4: IPv4Address, 
     assert not is_public(parse_ip(f"[{address}]") or v4)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(v4=any_v4, form=st.sampled_from([mapped, translated, compatible, nat64, sixtofour, teredo_client]))
 def test_a_transition_form_gets_the_verdict_of_its_ipv4(v4: IPv4Address, form: Callable[..., Any]) -> None:
     address = form(v4)

@@ -391,6 +391,7 @@ def hash_key_command() -> None:
 def call(ctx: click.Context, tool: str, arguments: str) -> None:
     """Run one tool in-process and print its structured result as JSON (exit 1 on isError)."""
     from ggen_mcp_core.calls import UnknownTool, call_tool
+    from ggen_mcp_core.secret_settings import drop_secret_environment
 
     try:
         parsed = json.loads(arguments)
@@ -398,7 +399,9 @@ def call(ctx: click.Context, tool: str, arguments: str) -> None:
         _die(f"--args is not valid JSON: {exc}")
     if not isinstance(parsed, dict):
         _die("--args must be a JSON object")
+    make_non_dumpable()  # git-started hooks run in this process: the same protection as `serve`, quietly
     host = load_host(ctx)
+    drop_secret_environment(host.settings_sections())
 
     async def run() -> Any:
         try:

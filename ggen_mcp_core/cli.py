@@ -14,11 +14,13 @@ from typing import Any, NoReturn
 
 import anyio
 import click
+import structlog
 import uvicorn
 
 from ggen_mcp_core import __version__
-from ggen_mcp_core.config import ConfigError, Settings
+from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.hardening import Hardening, make_non_dumpable
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
 
@@ -115,6 +117,7 @@ def serve(
     serve_workspace: Path | None,
 ) -> None:
     """Serve MCP over stdio (default) or Streamable HTTP."""
+    hardening = make_non_dumpable()  # first: before any plugin code, thread or child process exists
     flags = {
         "host": host,
         "port": port,
@@ -132,12 +135,29 @@ def serve(
     if serve_workspace is not None:
         overrides["workspace"] = serve_workspace
     plugin_host = load_host(ctx, **overrides)
+    _protect_secrets(plugin_host, hardening)
     freeze_startup_heap()
     if transport == "stdio":
         _serve_stdio(plugin_host)
     else:
         _check_exposure(plugin_host.settings)
         _serve_http(plugin_host)
+
+
+def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
+    """Log the non-dumpable state and drop secret settings from the environment children inherit."""
+    from ggen_mcp_core.secret_settings import drop_secret_environment
+
+    log = structlog.get_logger("ggen_mcp.hardening")
+    if hardening.complete:
+        log.info("server process hardened", detail=hardening.detail)
+    elif hardening.applied:
+        log.warning("server process hardened, incompletely", detail=hardening.detail)
+    else:
+        log.warning("server process not hardened", detail=hardening.detail)
+    dropped = drop_secret_environment(host.settings_sections())
+    if dropped:
+        log.info("secret settings dropped from the environment children inherit", variables=dropped)
 
 
 def freeze_startup_heap() -> None:
@@ -152,18 +172,14 @@ def freeze_startup_heap() -> None:
 
 def _check_exposure(settings: Settings) -> None:
     """Refuse to serve an unauthenticated endpoint beyond this machine unless told to."""
-    import ipaddress
+    from ggen_mcp_core.netpolicy import is_loopback_host
 
     http = settings.http
     if (http.tls_cert is None) != (http.tls_key is None):
         _die("--tls-cert and --tls-key go together")
     if settings.auth.mode != "none" or http.insecure_no_auth:
         return
-    try:
-        loopback = ipaddress.ip_address(http.host).is_loopback
-    except ValueError:
-        loopback = http.host == "localhost"
-    if not loopback:
+    if not is_loopback_host(http.host):
         _die(
             f"refusing to serve {http.host} without authentication: set auth.mode (api_key or jwt), bind "
             "127.0.0.1, or pass --insecure-no-auth if a trusted gateway authenticates in front of this server"
@@ -218,7 +234,7 @@ class GracefulServer(uvicorn.Server):
 
 
 def _serve_http(host: PluginHost) -> None:
-    from ggen_mcp_core.http import build_app
+    from ggen_mcp_core.http import build_app, public_resource_url, server_options
 
     http = host.settings.http
     scheme = "https" if http.tls_cert else "http"
@@ -233,11 +249,12 @@ def _serve_http(host: PluginHost) -> None:
         err=True,
     )
     if http.metrics_port is not None:
-        from prometheus_client import start_http_server
-
-        from ggen_mcp_core.observability import REGISTRY
-
-        start_http_server(http.metrics_port, addr=http.host, registry=REGISTRY)
+        _serve_metrics(http)
+    if host.settings.auth.mode != "none" and not host.settings.auth.resource_url and _unspecified(http.host):
+        derived = public_resource_url(host.settings)
+        click.echo(
+            f"  warning: auth.resource_url is unset: metadata names {derived}; set the URL clients use", err=True
+        )
     config = uvicorn.Config(
         build_app(host),
         host=http.host,
@@ -247,8 +264,36 @@ def _serve_http(host: PluginHost) -> None:
         timeout_graceful_shutdown=int(http.shutdown_grace),
         ssl_certfile=str(http.tls_cert) if http.tls_cert else None,
         ssl_keyfile=str(http.tls_key) if http.tls_key else None,
+        **server_options(http),
     )
     GracefulServer(config, host).run()
+
+
+def _unspecified(address: str) -> bool:
+    """``0.0.0.0`` or ``::``: a bind address, not one clients can use."""
+    from ggen_mcp_core.netpolicy import parse_ip
+
+    parsed = parse_ip(address)
+    return parsed is not None and parsed.is_unspecified
+
+
+def _serve_metrics(http: HttpSettings) -> None:
+    """``/metrics`` on ``http.metrics_port`` in a thread, behind the same Host/Origin gate as the main port."""
+    import threading
+
+    from ggen_mcp_core.http import build_metrics_app
+
+    config = uvicorn.Config(
+        build_metrics_app(http),
+        host=http.host,
+        port=http.metrics_port or 0,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,
+    )
+    sock = config.bind_socket()  # here, so a port in use stops the start instead of a thread dying quietly
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="ggen-metrics", daemon=True).start()
 
 
 @cli.command()
@@ -346,6 +391,7 @@ def hash_key_command() -> None:
 def call(ctx: click.Context, tool: str, arguments: str) -> None:
     """Run one tool in-process and print its structured result as JSON (exit 1 on isError)."""
     from ggen_mcp_core.calls import UnknownTool, call_tool
+    from ggen_mcp_core.secret_settings import drop_secret_environment
 
     try:
         parsed = json.loads(arguments)
@@ -353,7 +399,9 @@ def call(ctx: click.Context, tool: str, arguments: str) -> None:
         _die(f"--args is not valid JSON: {exc}")
     if not isinstance(parsed, dict):
         _die("--args must be a JSON object")
+    make_non_dumpable()  # git-started hooks run in this process: the same protection as `serve`, quietly
     host = load_host(ctx)
+    drop_secret_environment(host.settings_sections())
 
     async def run() -> Any:
         try:

@@ -8,6 +8,7 @@ model, so a new pack adds settings without touching the host.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import math
 import os
 import tomllib
@@ -25,6 +26,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from ggen_mcp_core.auth import ApiKey, AuthMode, JwtSettings
+from ggen_mcp_core.secret_settings import FILE_SUFFIX, SecretFileError, resolve_secret_files, secret_fields
 
 ENV_PREFIX = "GGEN_MCP_"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -47,13 +49,21 @@ class HttpSettings(BaseModel):
     json_response: bool = Field(default=False, description="Plain JSON replies instead of SSE (drops progress).")
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
-        description="Host header allowlist (DNS-rebinding protection); `host:*` matches any port.",
+        description="Host header allowlist (DNS-rebinding protection), exact: `host:*` matches `host:` and port "
+        "digits, `host:8000` that port, a bare `host` a Host header without a port.",
     )
     allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         description="Origin header allowlist; a request without Origin is allowed.",
     )
-    dns_rebinding_protection: bool = Field(default=True, description="Validate Host and Origin headers.")
+    dns_rebinding_protection: bool = Field(
+        default=True, description="Validate Host and Origin headers on every route (exact host and port)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: the "
+        "socket peer is the client (anonymous rate limits, audit).",
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     session_idle_timeout: float = Field(default=1800.0, gt=0, description="Seconds before an idle session ends.")
     max_sessions: int = Field(default=10_000, gt=0, description="Most concurrent stateful sessions.")
@@ -71,6 +81,16 @@ class HttpSettings(BaseModel):
         default=30.0, ge=0, le=3600, description="Seconds in-flight requests get to finish after SIGTERM."
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
+
 
 class AuthSettings(BaseModel):
     """Authentication of HTTP requests and the authorization default."""
@@ -86,7 +106,9 @@ class AuthSettings(BaseModel):
     )
     jwt: JwtSettings = Field(default_factory=lambda: JwtSettings(), description="JWT resource server.")
     resource_url: str | None = Field(
-        default=None, description="This server's public MCP URL, for RFC 9728 metadata (default: from the request)."
+        default=None,
+        description="This server's public MCP URL, for RFC 9728 metadata and 401 challenges (default: built from "
+        "http.host, http.port and http.path; never from the request).",
     )
     authorization_servers: list[str] = Field(
         default_factory=list, description="Issuers clients get tokens from (RFC 9728 `authorization_servers`)."
@@ -278,11 +300,21 @@ class Settings(BaseSettings):
     def section(self, name: str, model: type[ModelT]) -> ModelT:
         """Validate and return a plugin's settings section, e.g. ``section("graph", GraphSettings)``.
 
+        A secret field (``SecretStr``) may be given as ``<field>_file``: the path of a file holding it.
+
         :raises ConfigError: naming the bad key, e.g. ``graph.query_timeout: Input should be ...``.
         """
         raw = (self.__pydantic_extra__ or {}).get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(f"{name}: expected a table of settings, got {type(raw).__name__}")
+        if any(key.endswith(FILE_SUFFIX) for key in raw):
+            resolved = dict(raw)
+            try:
+                if resolve_secret_files(resolved, model, name) and self.__pydantic_extra__ is not None:
+                    self.__pydantic_extra__[name] = resolved  # read each secret file once
+            except SecretFileError as exc:
+                raise ConfigError(str(exc)) from None
+            raw = resolved
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
@@ -337,6 +369,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         env = ENV_PREFIX + key.upper().replace(".", "__")
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{key}` | {shown} | `{env}` | {description} |")
+        if field_name in secret_fields(model):
+            rows.append(
+                f"| `{key}{FILE_SUFFIX}` | (unset) | `{env}{FILE_SUFFIX.upper()}` | A file holding `{key}` (one "
+                "trailing newline dropped): keeps the secret out of the environment. |"
+            )
     return rows
 
 

@@ -3,7 +3,9 @@ protected-resource metadata.
 
 With ``auth.mode`` set, every MCP request needs a bearer token some ``ggen_authenticate`` plugin accepts
 (401 with ``WWW-Authenticate`` otherwise), and a ``tools/call`` for a tool whose scopes the principal lacks is
-refused with 403 ``insufficient_scope``. While the server drains (SIGTERM), new MCP requests get 503 and
+refused with 403 ``insufficient_scope``. Every route sits behind :class:`~ggen_mcp_core.headergate.HeaderGate`
+(Host/Origin allowlists, one Authorization header); the metadata and the 401 challenge name the resource URL
+from configuration, never from the request's Host. While the server drains (SIGTERM), new MCP requests get 503 and
 ``/readyz`` turns 503 so load balancers stop routing; in-flight calls finish.
 """
 
@@ -13,6 +15,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -20,6 +23,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, Streamable
 from mcp.server.transport_security import TransportSecuritySettings
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -27,7 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.auth import bearer_token
+from ggen_mcp_core.config import HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.headergate import HeaderGate
 from ggen_mcp_core.observability import AUTH_FAILURES, REGISTRY
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
@@ -44,16 +50,15 @@ def build_app(host: PluginHost) -> Starlette:
         app=server,
         stateless=http.stateless,
         json_response=http.json_response,
-        security_settings=TransportSecuritySettings(
-            enable_dns_rebinding_protection=http.dns_rebinding_protection,
-            allowed_hosts=list(http.allowed_hosts),
-            allowed_origins=list(http.allowed_origins),
-        ),
+        # Host/Origin are checked for every route by HeaderGate (exact host and port); the SDK's own check
+        # (prefix matching on `host:`) is off so there is one check, the strict one.
+        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=http.max_body_bytes,
         session_idle_timeout=http.session_idle_timeout,
         max_sessions=http.max_sessions,
     )
     state = {"serving": False}
+    resource = public_resource_url(host.settings)
     metadata_path = f"/.well-known/oauth-protected-resource{http.path}"
 
     async def healthz(_: Request) -> Response:
@@ -81,8 +86,8 @@ def build_app(host: PluginHost) -> Starlette:
     async def root(_: Request) -> Response:
         return PlainTextResponse(f"ggen-mcp {__version__}: MCP endpoint at {http.path}\n")
 
-    async def protected_resource(request: Request) -> Response:
-        return JSONResponse(resource_metadata(host, request))
+    async def protected_resource(_: Request) -> Response:
+        return JSONResponse(resource_metadata(host, resource))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -94,7 +99,7 @@ def build_app(host: PluginHost) -> Starlette:
                 state["serving"] = False
                 await host.shutdown()
 
-    endpoint = McpGate(StreamableHTTPASGIApp(manager), host, metadata_path)
+    endpoint = McpGate(StreamableHTTPASGIApp(manager), host, metadata_url(resource))
     routes = [
         Route(http.path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -104,16 +109,61 @@ def build_app(host: PluginHost) -> Starlette:
     ]
     if host.settings.auth.mode != "none":
         routes.append(Route(metadata_path, protected_resource, methods=["GET"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[header_gate(http)])
     app.state.host = host
     app.state.session_manager = manager
     return app
 
 
-def resource_metadata(host: PluginHost, request: Request) -> dict[str, Any]:
+def build_metrics_app(http: HttpSettings) -> Starlette:
+    """The separate metrics port's app: ``/metrics`` only, behind the same Host/Origin gate."""
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])], middleware=[header_gate(http)])
+
+
+def header_gate(http: HttpSettings) -> Middleware:
+    """The Host/Origin/Authorization checks every route of every listener passes first."""
+    return Middleware(
+        HeaderGate,
+        allowed_hosts=http.allowed_hosts,
+        allowed_origins=http.allowed_origins,
+        enabled=http.dns_rebinding_protection,
+    )
+
+
+def server_options(http: HttpSettings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: X-Forwarded-For/-Proto are believed only from ``http.trusted_proxies``.
+
+    With none (the default) uvicorn's proxy middleware is off and the socket peer is the client address that
+    anonymous rate limits and the audit log use; uvicorn's own default would trust 127.0.0.1.
+    """
+    if not http.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": []}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(http.trusted_proxies)}
+
+
+def public_resource_url(settings: Settings) -> str:
+    """This MCP endpoint's public URL: ``auth.resource_url``, else built from ``http.host``/``port``/``path``."""
+    if settings.auth.resource_url:
+        return settings.auth.resource_url
+    http = settings.http
+    scheme = "https" if http.tls_cert else "http"
+    host = f"[{http.host}]" if ":" in http.host else http.host
+    return f"{scheme}://{host}:{http.port}{http.path}"
+
+
+def metadata_url(resource: str) -> str:
+    """RFC 9728 section 3.1: the well-known segment goes between the resource URL's authority and path."""
+    parts = urlsplit(resource)
+    return f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path.rstrip('/')}"
+
+
+def resource_metadata(host: PluginHost, resource: str) -> dict[str, Any]:
     """RFC 9728 protected-resource metadata for this MCP endpoint."""
     auth = host.settings.auth
-    resource = auth.resource_url or str(request.base_url).rstrip("/") + host.settings.http.path
     scopes = sorted({scope for spec in host.tools.values() for scope in spec.scopes})
     servers = auth.authorization_servers or ([auth.jwt.issuer] if auth.jwt.issuer else [])
     return {
@@ -128,10 +178,10 @@ def resource_metadata(host: PluginHost, request: Request) -> dict[str, Any]:
 class McpGate:
     """In front of the MCP endpoint: drain refusal, bearer authentication, per-tool scope check."""
 
-    def __init__(self, app: ASGIApp, host: PluginHost, metadata_path: str) -> None:
+    def __init__(self, app: ASGIApp, host: PluginHost, metadata_url: str) -> None:
         self.app = app
         self.host = host
-        self.metadata_path = metadata_path
+        self.metadata_url = metadata_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.host.draining:
@@ -179,7 +229,7 @@ class McpGate:
     def _unauthorized(self, request: Request) -> Response:
         presented = bearer_token(request.headers) is not None
         AUTH_FAILURES.labels(reason="invalid_token" if presented else "missing_token").inc()
-        metadata = str(request.base_url).rstrip("/") + self.metadata_path
+        metadata = self.metadata_url
         challenge = f'Bearer resource_metadata="{metadata}"'
         if presented:
             challenge = (

@@ -66,13 +66,23 @@ def http_server() -> Iterator[Callable[..., str]]:
     """Start uvicorn on a free 127.0.0.1 port in a thread: ``base_url = http_server(host)``."""
     import uvicorn
 
-    from ggen_mcp_core.http import build_app
+    from ggen_mcp_core.http import build_app, server_options
+    from ggen_mcp_core.plugins import PluginHost
 
     servers = _SERVERS
 
-    def start(plugin_host: object) -> str:
+    def start(plugin_host: PluginHost) -> str:
         port = free_port()
-        config = uvicorn.Config(build_app(plugin_host), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        http = plugin_host.settings.http
+        http.port = port  # as `ggen-mcp serve` would be configured: the derived resource URL names this port
+        config = uvicorn.Config(
+            build_app(plugin_host),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            **server_options(http),
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

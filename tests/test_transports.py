@@ -128,7 +128,7 @@ async def test_readyz_is_503_until_serving(host: PluginHost) -> None:
 
     app = build_app(host)
     transport = httpx.ASGITransport(app=app)  # no lifespan: the session manager is not running
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         response = await http.get("/readyz")
     assert response.status_code == 503 and response.json()["ready"] is False
 

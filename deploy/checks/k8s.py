@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -148,9 +149,42 @@ def _check_ingress(ingress: dict[str, Any]) -> list[str]:
     return problems
 
 
+SAMPLE_POD_IP = "10.1.2.3"  # stands for $(POD_IP): the address the kubelet and Prometheus use
+
+
+def _container_env(container: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
+    """``env`` (the ConfigMap) plus the container's own ``env`` entries, ``$(VAR)`` expanded as the kubelet does."""
+    merged = dict(env)
+    for entry in container.get("env", []):
+        if entry.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "status.podIP":
+            merged[entry["name"]] = SAMPLE_POD_IP
+        elif "value" in entry:
+            merged[entry["name"]] = re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                                           lambda m: merged.get(m.group(1), m.group(0)), str(entry["value"]))
+    return merged
+
+
+def _probe_hosts(deployment: dict[str, Any]) -> list[str]:
+    """The Host headers the kubelet's HTTP probes and a pod-IP Prometheus scrape send."""
+    container = _container(deployment)
+    ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+    hosts = []
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        get = container.get(probe, {}).get("httpGet")
+        if get is None:
+            continue
+        header = next((h["value"] for h in get.get("httpHeaders", []) if h["name"].lower() == "host"), None)
+        port = ports.get(get.get("port"), get.get("port"))
+        hosts.append(header or f"{get.get('host', SAMPLE_POD_IP)}:{port}")
+    scrape_port = deployment["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/port")
+    if scrape_port is not None:
+        hosts.append(f"{SAMPLE_POD_IP}:{scrape_port}")
+    return hosts
+
+
 def _check_config(docs: dict[str, dict[str, Any]]) -> list[str]:
-    env = dict(docs["ConfigMap"].get("data", {}))
     container = _container(docs["Deployment"])
+    env = _container_env(container, dict(docs["ConfigMap"].get("data", {})))
     refs = [ref.get("configMapRef", {}).get("name") for ref in container.get("envFrom", [])]
     problems = []
     if docs["ConfigMap"]["metadata"]["name"] not in refs:
@@ -168,7 +202,10 @@ def _check_config(docs: dict[str, dict[str, Any]]) -> list[str]:
                     local = Path(tmp) / key
                     local.write_text(value, encoding="utf-8")
                     files[f"{mounts[volume['name']]}/{key}"] = local
-        problems += check_env(env, "k8s ConfigMap", binds_publicly=public, files=files)
+        problems += check_env(
+            env, "k8s ConfigMap + Deployment env", binds_publicly=public, files=files,
+            probe_hosts=_probe_hosts(docs["Deployment"]),
+        )
     if "--metrics-port" in args:
         metrics_port = int(args[args.index("--metrics-port") + 1])
         declared = {p["name"]: p["containerPort"] for p in container.get("ports", [])}

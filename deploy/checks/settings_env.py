@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from unittest import mock
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ggen_mcp_core.auth import load_api_keys
 from ggen_mcp_core.config import ConfigError, Settings, reference_markdown
+from ggen_mcp_core.headergate import host_allowed, split_authority
 
 # Sections of the packs, as each pack reads them (ctx.settings.section(name, Model)). Packs that declare
 # SETTINGS_SECTION in their plugin module are found through it as well.
@@ -23,8 +24,12 @@ PACK_SECTIONS = {
     "hooks": "ggen_hook.settings:HookSettings",
 }
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - compared with, never bound
-# Read by uvicorn or the OpenTelemetry SDK, not by ggen-mcp's settings.
-OTHER_KNOWN = re.compile(r"^(FORWARDED_ALLOW_IPS|OTEL_[A-Z_]+|PYTHON[A-Z_]*)$")
+# Read by the OpenTelemetry SDK or Python, or set for $(VAR) expansion in the Deployment, not ggen-mcp settings.
+OTHER_KNOWN = re.compile(r"^(POD_IP|OTEL_[A-Z_]+|PYTHON[A-Z_]*)$")
+# Variables that look meaningful but are ignored, with what to use instead.
+IGNORED = {
+    "FORWARDED_ALLOW_IPS": "ggen-mcp serve passes uvicorn the proxies of GGEN_MCP_HTTP__TRUSTED_PROXIES instead",
+}
 
 
 def pack_sections() -> dict[str, type[BaseModel]]:
@@ -42,8 +47,16 @@ def known_names(sections: Mapping[str, type[BaseModel]]) -> set[str]:
     return set(re.findall(r"\| `(GGEN_MCP_[A-Z0-9_]+)` \|", table))
 
 
-def check_env(env: Mapping[str, str], where: str, *, binds_publicly: bool, files: Mapping[str, Path]) -> list[str]:
-    """Problems with a deployment's environment; ``files`` maps in-container paths to local stand-ins."""
+def check_env(
+    env: Mapping[str, str],
+    where: str,
+    *,
+    binds_publicly: bool,
+    files: Mapping[str, Path],
+    probe_hosts: Sequence[str] = (),
+) -> list[str]:
+    """Problems with a deployment's environment; ``files`` maps in-container paths to local stand-ins;
+    ``probe_hosts`` are Host headers probes and scrapers send, which the allowlist must accept."""
     sections = pack_sections()
     known = known_names(sections)
     problems = [
@@ -51,10 +64,11 @@ def check_env(env: Mapping[str, str], where: str, *, binds_publicly: bool, files
         for name in sorted(env)
         if name.startswith("GGEN_MCP_") and name not in known
     ]
+    problems += [f"{where}: {name} is ignored: {IGNORED[name]}" for name in sorted(env) if name in IGNORED]
     problems += [
-        f"{where}: {name} is neither a ggen-mcp setting nor a variable uvicorn/OpenTelemetry read"
+        f"{where}: {name} is neither a ggen-mcp setting nor a variable OpenTelemetry/Python read"
         for name in sorted(env)
-        if not name.startswith("GGEN_MCP_") and not OTHER_KNOWN.match(name)
+        if not name.startswith("GGEN_MCP_") and not OTHER_KNOWN.match(name) and name not in IGNORED
     ]
     if problems:
         return problems
@@ -70,6 +84,12 @@ def check_env(env: Mapping[str, str], where: str, *, binds_publicly: bool, files
     if settings.auth.mode == "api_key":
         problems += _check_keys_file(settings, where, files)
     problems += _check_hosts(settings, where)
+    problems += [
+        f"{where}: probes/scrapes send Host {host!r}, which http.allowed_hosts {settings.http.allowed_hosts} "
+        'refuses (421): allow the pod address, e.g. "$(POD_IP):*"'
+        for host in probe_hosts
+        if settings.http.dns_rebinding_protection and not host_allowed(host, settings.http.allowed_hosts)
+    ]
     return problems
 
 
@@ -95,8 +115,7 @@ def _check_keys_file(settings: Settings, where: str, files: Mapping[str, Path]) 
 def _check_hosts(settings: Settings, where: str) -> list[str]:
     problems = []
     for pattern in settings.http.allowed_hosts:
-        host = pattern[:-2] if pattern.endswith(":*") else pattern
-        if not host or "/" in host or " " in host:
+        if split_authority(pattern, wildcard=True) is None:
             problems.append(f"{where}: http.allowed_hosts entry {pattern!r} is not host[:port] or host:*")
     if settings.http.dns_rebinding_protection is False:
         problems.append(f"{where}: DNS-rebinding protection is off")

@@ -4,21 +4,21 @@
   intranet registry), or to a loopback literal (``127.0.0.1``, ``[::1]``, ``localhost``);
 - ``http://`` only to a loopback literal (a test or a local mirror);
 - ``file://`` only when ``allow_file_urls`` is on;
-- nothing else: no credentials in URLs, no other schemes, no private, link-local, multicast or reserved
-  addresses (cloud metadata endpoints included), whether named directly, reached through DNS or through
-  a redirect.
+- nothing else: no credentials in URLs, no other schemes, no private, link-local, site-local, multicast or
+  reserved addresses (cloud metadata endpoints included), whether named directly, in an IPv6 form that embeds
+  an IPv4 address (NAT64, 6to4, Teredo, IPv4-mapped/-compatible), reached through DNS or through a redirect.
+
+The address decisions are the host's (:mod:`ggen_mcp_core.netpolicy`); this module applies them to URLs.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ggen_market.errors import RegistryUnavailable, UrlRefused
-
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from ggen_mcp_core.netpolicy import is_loopback_address, is_loopback_host, is_public, parse_ip
 
 
 @dataclass(frozen=True)
@@ -27,28 +27,6 @@ class UrlPolicy:
 
     allow_file: bool = False
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
-
-
-def _ip(host: str) -> IpAddress | None:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address literal."""
-    if host.lower() == "localhost":
-        return True
-    address = _ip(host)
-    return address is not None and address.is_loopback
-
-
-def _public(address: IpAddress) -> bool:
-    return address.is_global and not address.is_multicast
 
 
 def scheme_of(url: str) -> str:
@@ -78,8 +56,12 @@ def check_static(url: str, policy: UrlPolicy, *, what: str) -> tuple[str, str]:
         raise UrlRefused(f"{what} {url!r} has no host")
     if scheme == "http" and not is_loopback_host(host):
         raise UrlRefused(f"{what} {url!r} uses plain http to a non-loopback host; use https")
-    address = _ip(host)
-    if address is not None and not (address.is_loopback or _public(address)) and host not in policy.allowed_hosts:
+    address = parse_ip(host)
+    if (
+        address is not None
+        and not (is_loopback_address(address) or is_public(address))
+        and host not in policy.allowed_hosts
+    ):
         raise UrlRefused(
             f"{what} {url!r} points at a private, link-local or reserved address ({address}); "
             "list the host in market.allowed_hosts if this is your intranet registry"
@@ -92,15 +74,15 @@ async def check_url(url: str, policy: UrlPolicy, *, what: str) -> None:
     import anyio
 
     scheme, host = check_static(url, policy, what=what)
-    if scheme == "file" or is_loopback_host(host) or _ip(host) is not None or host in policy.allowed_hosts:
+    if scheme == "file" or is_loopback_host(host) or parse_ip(host) is not None or host in policy.allowed_hosts:
         return
     try:
         infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise RegistryUnavailable(f"cannot resolve {host!r} for {what} {url!r}: {exc}") from None
     for info in infos:
-        address = _ip(str(info[4][0]).split("%")[0])
-        if address is None or not _public(address):
+        address = parse_ip(str(info[4][0]))
+        if address is None or not is_public(address):
             raise UrlRefused(
                 f"{what} {url!r}: {host} resolves to a non-public address ({info[4][0]}); "
                 "list the host in market.allowed_hosts if this is your intranet registry"

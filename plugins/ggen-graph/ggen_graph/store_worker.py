@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ggen_mcp_core.confinement import ConfinementUnavailable, IsolationMode, confine_network, limit_data_memory
+from ggen_mcp_core.hardening import make_non_dumpable
 
 _running = threading.local()  # the request a pool thread is answering
 
@@ -55,6 +56,9 @@ def main(argv: list[str]) -> None:
     except ConfinementUnavailable as exc:
         conn.send(("failed", str(exc)))
         return
+    # After the namespace (an unprivileged process writes its own uid_map, which non-dumpable forbids): a
+    # hook running as the server's user must not read this process's environment or memory in /proc.
+    make_non_dumpable()
     limit_data_memory(config.memory_mb)
     serve(conn, config, {"mechanism": confinement.mechanism, "detail": confinement.detail})
 

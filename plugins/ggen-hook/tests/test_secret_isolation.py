@@ -2,8 +2,9 @@
 
 The server runs over stdio as an unprivileged user (``nobody``) with secrets in its environment; a hook
 registered and run over the MCP session reads ``/proc/$PPID/environ`` (the server) and every other
-``/proc/*/environ`` it can, and prints what it found. The server is non-dumpable, so its own environment
-block is refused to the hook; secrets given in the environment are dropped from what later children inherit.
+``/proc/*/environ`` it can, and prints what it found. The server and its graph store worker are
+non-dumpable, so their environment blocks are refused to the hook; secrets given in the environment are
+dropped from what later children inherit.
 Needs root to start the server as another user (CI runs as root).
 """
 
@@ -101,7 +102,7 @@ async def test_a_hook_cannot_read_the_servers_secrets(unprivileged_workspace: Pa
         "HOME": str(unprivileged_workspace),
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         "GGEN_MCP_WORKSPACE": str(unprivileged_workspace),
-        "GGEN_MCP_LOAD_PLUGINS": "hook,market",
+        "GGEN_MCP_LOAD_PLUGINS": "graph,hook,market",
         "GGEN_MCP_HOOKS__ALLOW_COMMANDS": "true",
         "GGEN_MCP_MARKET__REGISTRY_TOKEN": registry_token,
         "SOME_API_KEY": api_secret,  # not a ggen-mcp setting: only the non-dumpable server protects it
@@ -109,6 +110,10 @@ async def test_a_hook_cannot_read_the_servers_secrets(unprivileged_workspace: Pa
     command = as_nobody(python, "-m", "ggen_mcp_core.cli", "serve")
     params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=str(unprivileged_workspace))
     async with Client(params, mode="legacy") as client:
+        # A graph call starts the store worker, a child of the server with the same environment: the hook
+        # below scans every /proc/*/environ, so the worker must be unreadable too.
+        loaded = await client.call_tool("graph_load", {"content": "<urn:a> <urn:b> <urn:c> ."})
+        assert not loaded.is_error, tool_text(loaded)
         registered = await client.call_tool(
             "hook_register",
             {"event": "post_gen", "command": f"{shlex.quote(python)} -c {shlex.quote(PEEK)}", "name": "peek"},

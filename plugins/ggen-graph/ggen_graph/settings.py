@@ -78,12 +78,12 @@ class GraphSettings(BaseModel):
         "cannot be (the engine's parser overflows its stack past about 2,000 nested groups).",
     )
     guard_parse_bytes: int = Field(
-        default=32 * 1024,
+        default=16 * 1024,
         ge=1024,
         le=1024 * 1024,
-        description="Longest SPARQL text the guard parses (rdflib, about 10 ms per KiB) when the cheap check "
-        "cannot clear it (a SERVICE/LOAD/FROM/USING substring, or more brackets than max_sparql_nesting); "
-        "longer texts that need the parse are refused.",
+        description="Longest SPARQL text the guard parses (rdflib: 1-200 ms per KiB, one parse at a time) when "
+        "the cheap check cannot clear it (a SERVICE/LOAD/FROM/USING substring, or more brackets than "
+        "max_sparql_nesting); longer texts that need the parse are refused.",
     )
     allow_service: bool = Field(default=False, description="Let graph_query use SERVICE (federation).")
     service_allowlist: list[str] = Field(

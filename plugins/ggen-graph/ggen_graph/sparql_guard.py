@@ -38,7 +38,7 @@ from ggen_graph.errors import QueryRefused
 from ggen_graph.sparql_verdict import Clause, Kind, Verdict, verdict
 
 DEFAULT_MAX_NESTING = 128
-DEFAULT_PARSE_BYTES = 32 * 1024
+DEFAULT_PARSE_BYTES = 16 * 1024
 
 QUERY_NEEDLES = ("service", "from")
 UPDATE_NEEDLES = ("service", "load", "using")

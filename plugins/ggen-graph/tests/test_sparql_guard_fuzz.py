@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from ggen_mcp_core.testing import make_host, open_client, tool_text
 
-EXAMPLES = 45
+EXAMPLES = 150
 PREFIX = "PREFIX ex: <http://example.org/>\n"
 
 
@@ -132,34 +132,41 @@ def noise(draw: st.DrawFn, bind: bool) -> str:
     return "".join(parts)
 
 
-def target(port: int, escaped: bool) -> str:
+def target(port: int, form: int) -> str:
+    """The listener as ``<iri>``, as ``<iri>`` with a codepoint escape, or as a prefixed name with a PN_LOCAL escape."""
     iri = f"http://127.0.0.1:{port}/sparql"
-    return "<" + (iri.replace(":", "\\u003A", 1) if escaped else iri) + ">"
+    if form == 2:
+        return "h:sp\\'arql"
+    return "<" + (iri.replace(":", "\\u003A", 1) if form == 1 else iri) + ">"
+
+
+def prologue(port: int) -> str:
+    return f"{PREFIX}PREFIX h: <http://127.0.0.1:{port}/>\n"
 
 
 @st.composite
 def query_text(draw: st.DrawFn, port: int) -> str:
-    iri = target(port, draw(st.booleans()))
+    iri = target(port, draw(st.integers(0, 2)))
     silent = draw(st.sampled_from(["", " SILENT", " silent"]))
     clause = draw(st.sampled_from(["service", "from", "from_named"]))
     body = draw(noise(True))
     gap = draw(GAPS)
     if clause == "service":
-        return f"{PREFIX}SELECT * WHERE {{{gap}{body}{draw(keyword('service'))}{silent} {iri} {{ ?s ?p ?o }} }}"
+        return f"{prologue(port)}SELECT * WHERE {{{gap}{body}{draw(keyword('service'))}{silent} {iri} {{ ?s ?p ?o }} }}"
     named = f" {draw(keyword('named'))}" if clause == "from_named" else ""
-    return f"{PREFIX}SELECT *{gap}{draw(keyword('from'))}{named} {iri} WHERE {{ {body} ?s ?p ?o }}"
+    return f"{prologue(port)}SELECT *{gap}{draw(keyword('from'))}{named} {iri} WHERE {{ {body} ?s ?p ?o }}"
 
 
 @st.composite
 def update_text(draw: st.DrawFn, port: int) -> str:
-    iri = target(port, draw(st.booleans()))
+    iri = target(port, draw(st.integers(0, 2)))
     silent = draw(st.sampled_from(["", " SILENT"]))
     data = draw(noise(False))
     if draw(st.booleans()):
-        return f"{PREFIX}INSERT DATA {{ {data} }} ;{draw(GAPS)}{draw(keyword('load'))}{silent} {iri}"
+        return f"{prologue(port)}INSERT DATA {{ {data} }} ;{draw(GAPS)}{draw(keyword('load'))}{silent} {iri}"
     body = draw(noise(True))
     service = draw(keyword("service"))
-    return f"{PREFIX}INSERT {{ ex:s ex:p ?o }} WHERE {{ {body}{service}{silent} {iri} {{ ?s ?p ?o }} }}"
+    return f"{prologue(port)}INSERT {{ ex:s ex:p ?o }} WHERE {{ {body}{service}{silent} {iri} {{ ?s ?p ?o }} }}"
 
 
 # -- the oracle: what pyoxigraph does with the text ------------------------------------------------------
@@ -236,7 +243,7 @@ def test_guard_refuses_whatever_the_engine_would_send(
     run()
     # the oracle must have seen real contacts, or the test proves nothing
     assert contacted, "no generated text reached the listener through pyoxigraph: the generator is broken"
-    plain = f"{PREFIX}SELECT * WHERE {{ SERVICE {target(listener.port, False)} {{ ?s ?p ?o }} }}"
+    plain = f"{PREFIX}SELECT * WHERE {{ SERVICE {target(listener.port, 0)} {{ ?s ?p ?o }} }}"
     if kind == "update":
-        plain = f"LOAD {target(listener.port, False)}"
+        plain = f"LOAD {target(listener.port, 0)}"
     assert engine_contacts(listener, plain, kind) and guard_refuses(plain, kind)

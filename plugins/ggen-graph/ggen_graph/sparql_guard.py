@@ -13,9 +13,10 @@ letters whose upper case is ASCII, such as U+017F long s, U+212A Kelvin sign and
 SPARQL's codepoint escapes (``\\uXXXX``, ``\\UXXXXXXXX``, SPARQL 1.1 section 19.2) are decoded before
 tokenizing by rdflib and by engines that follow the specification (pyoxigraph 0.5 decodes them only
 inside strings and IRIs). So the guard lowers the text in every form an engine could read -- as written,
-with escapes decoded once and twice, case-folded, upper-cased then folded, and NFKC-normalized, upper-cased
-and folded (one letter of each kind can be mixed in one keyword)
--- and looks for the keyword substrings (``service``, ``load``, ``from``, ``using``). Each of those forms maps
+with escapes decoded once and twice, case-folded, upper-cased then folded, and NFKD-decomposed
+(compatibility forms such as fullwidth letters; decomposition never joins a letter to a following mark),
+upper-cased and folded (so one keyword may mix every kind of letter) -- and looks for the keyword
+substrings (``service``, ``load``, ``from``, ``using``). Each of those forms maps
 the letters of such a keyword to the plain lower-case keyword, character by character, so a text in which
 none of the forms holds the substring cannot hold the clause: no tokenizing is involved, so no escape,
 comment or string can hide a keyword from it. Substrings in names, strings and comments (``?from``,
@@ -64,7 +65,7 @@ def readable_forms(text: str) -> tuple[str, ...]:
             forms.append(form.lower())
         else:
             upper = form.upper()
-            forms += [form.casefold(), upper.casefold(), unicodedata.normalize("NFKC", form).upper().casefold()]
+            forms += [form.casefold(), upper.casefold(), unicodedata.normalize("NFKD", form).upper().casefold()]
     return tuple(forms)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ggen_graph.errors import QueryRefused
 from ggen_graph.sparql_guard import UPDATE_NEEDLES, check_read_only_query, check_update, cleared
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ggen_mcp_core.testing import tool_text
@@ -33,6 +33,7 @@ def spelled(draw: st.DrawFn, word: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
+@example(word="serv\u0131c\uff45", before="", after="\u0301")  # a combining mark must not hide the keyword
 @given(
     word=st.sampled_from(["service", "from"]).flatmap(spelled),
     before=st.text(max_size=30),

@@ -19,6 +19,7 @@ the guard then refuses it (fail closed).
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,6 +42,18 @@ _UPDATE_OPERATIONS = {
 }
 _PLX_ESCAPED = frozenset("_~.-!$&'()*+,;=/?#@%")
 _PARSING = threading.Lock()
+_STATE = threading.local()
+
+
+class _QuietWhileParsing(logging.Filter):
+    """Drops rdflib's "does not look like a valid URI" warnings while the guard parses a client's text
+    (a PN_LOCAL escape is valid SPARQL; the warnings would let a client write to the server's log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_STATE, "parsing", False)
+
+
+logging.getLogger("rdflib.term").addFilter(_QuietWhileParsing())
 
 
 @dataclass(frozen=True)
@@ -69,12 +82,15 @@ def verdict(text: str, kind: Kind) -> Verdict | str:
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     with _PARSING:
+        _STATE.parsing = True
         try:
             tree = parseQuery(text) if kind == "query" else parseUpdate(text)
         except ParseBaseException as exc:
             return f"rdflib's SPARQL parser stopped at line {exc.lineno}, column {exc.col}: {exc.msg}"
         except RecursionError:
             return "it is nested (or its triple blocks are chained) deeper than rdflib's parser can follow"
+        finally:
+            _STATE.parsing = False
     return _query_verdict(tree) if kind == "query" else _update_verdict(tree)
 
 

@@ -141,3 +141,19 @@ ex:S a sh:NodeShape ; sh:targetNode ex:a ;
         text = tool_text(result)
         assert result.is_error and "sh:select" in text and f"SERVICE <{SSRF}> is not allowed" in text, text
         assert "AttributeError" not in text
+
+
+@pytest.mark.anyio
+async def test_issue_payload_is_refused_for_a_graph_read_key(ggen_host) -> None:
+    """The issue's principal: an API key with only graph:read, through the host's call pipeline (auth included)."""
+    from ggen_mcp_core.auth import hash_key
+    from ggen_mcp_core.calls import call_tool
+    from ggen_mcp_core.events import RequestInfo
+
+    keys = [{"name": "reader", "sha256": hash_key("reader-key"), "scopes": ["graph:read"]}]
+    host = ggen_host(["graph"], auth={"mode": "api_key", "api_keys": keys})
+    request = RequestInfo(transport="http", headers={"authorization": "Bearer reader-key"}, client_address="127.0.0.1")
+    result = await call_tool(host, "graph_query", {"sparql": PAYLOAD_QUERY}, request=request)
+    assert result.is_error and f"SERVICE <{SSRF}> is not allowed" in tool_text(result), tool_text(result)
+    fine = await call_tool(host, "graph_query", {"sparql": "ASK { ?s ?p ?o }"}, request=request)
+    assert not fine.is_error, tool_text(fine)

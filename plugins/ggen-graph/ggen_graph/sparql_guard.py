@@ -1,32 +1,39 @@
 """The SPARQL guard: which query and update texts may reach the engine, decided by the real grammar.
 
-Every text a graph tool, a SHACL shape or a template sends to pyoxigraph or to a remote endpoint passes
-here first. Refused: ``SERVICE`` (unless the operator allows it), ``LOAD``, ``FROM``/``FROM NAMED`` in
-queries, ``USING``/``USING NAMED`` in updates, and nesting beyond what the engine's recursive parser
-survives. The verdict comes from rdflib's SPARQL grammar (:mod:`ggen_graph.sparql_verdict`); rdflib costs
-about 10 ms per new text, so a prefilter first proves, for most texts, that no parse is needed.
+Every text a graph tool, a SHACL shape or a template sends to pyoxigraph or to a remote endpoint passes here
+first. Refused: ``SERVICE`` (unless the operator allows it), ``LOAD``, ``FROM``/``FROM NAMED`` in queries,
+``USING``/``USING NAMED`` in updates, and nesting beyond what the engine's recursive parser survives. The
+verdict comes from rdflib's SPARQL grammar (:mod:`ggen_graph.sparql_verdict`); rdflib costs about 10 ms per
+new text, so a prefilter first proves, for most texts, that no parse is needed.
 
 Why the prefilter is sound. Every refused clause starts with a keyword (``SERVICE``, ``LOAD``, ``FROM``,
-``USING``), and an engine reads a keyword only from a token whose letters spell it, matched without regard
-to case (pyoxigraph and rdflib compare ASCII case-insensitively; rdflib and some Java engines also accept
-letters whose upper case is ASCII, such as U+017F long s, U+212A Kelvin sign and U+0131 dotless i).
-SPARQL's codepoint escapes (``\\uXXXX``, ``\\UXXXXXXXX``, SPARQL 1.1 section 19.2) are decoded before
-tokenizing by rdflib and by engines that follow the specification (pyoxigraph 0.5 decodes them only
-inside strings and IRIs). So the guard lowers the text in every form an engine could read -- as written,
-with escapes decoded once and twice, case-folded, upper-cased then folded, and NFKD-decomposed
-(compatibility forms such as fullwidth letters; decomposition never joins a letter to a following mark),
-upper-cased and folded (so one keyword may mix every kind of letter) -- and looks for the keyword
-substrings (``service``, ``load``, ``from``, ``using``). Each of those forms maps
-the letters of such a keyword to the plain lower-case keyword, character by character, so a text in which
-none of the forms holds the substring cannot hold the clause: no tokenizing is involved, so no escape,
-comment or string can hide a keyword from it. Substrings in names, strings and comments (``?from``,
-``"download"``) only send a text to the full parse.
+``USING``), and an engine reads a keyword only from a token whose letters spell it, matched without regard to
+case (pyoxigraph and rdflib compare ASCII case-insensitively; rdflib and some Java engines also accept letters
+whose upper case is ASCII, such as U+017F long s, U+212A Kelvin sign and U+0131 dotless i). SPARQL's codepoint
+escapes (``\\uXXXX``, ``\\UXXXXXXXX``, SPARQL 1.1 section 19.2) are decoded before tokenizing by rdflib (which
+also reads ``\\U`` with 4 digits and ``\\u`` with 8) and by engines that follow the specification (pyoxigraph
+0.5 decodes them only inside strings and IRIs). So the guard lowers the text in every form an engine could
+read -- as written, with escapes decoded once and twice, case-folded, upper-cased then folded, and
+NFKD-decomposed (compatibility forms such as fullwidth letters; decomposition never joins a letter to a
+following mark), upper-cased and folded (so one keyword may mix every kind of letter) -- and looks for the
+keyword substrings (``service``, ``load``, ``from``, ``using``). Each of those forms maps the letters of such
+a keyword to the plain lower-case keyword, character by character, so a text in which none of the forms holds
+the substring cannot hold the clause: no tokenizing is involved, so no escape, comment or string can hide a
+keyword from it. Substrings in names, strings and comments (``?from``, ``"download"``) only send a text to the
+full parse.
 
 Nesting is bounded the same way: the count of ``{``, ``(`` and ``[`` characters bounds every nesting depth
 from above. A text with at most ``max_nesting`` of them (default 128; pyoxigraph's parser overflows a worker
-thread's 8 MiB stack past about 2,000 nested groups, measured) needs no parse; any other text must parse
-with rdflib, which itself gives up (``RecursionError``) past 24 to 85 levels, so a text it parses is far
-inside the engine's bound. Texts the parser cannot verify are refused (fail closed), naming the limit.
+thread's 8 MiB stack past about 2,000 nested groups, measured) needs no parse; any other text must parse with
+rdflib, which itself gives up (``RecursionError``) past 24 to 85 levels, so a text it parses is far inside the
+engine's bound. Texts the parser cannot verify are refused (fail closed), naming the limit.
+
+Where rdflib and pyoxigraph read a text differently, the guard aligns them or refuses: pyoxigraph ends a
+comment at CR, rdflib only at LF (the verdict parses the text with CR as LF); rdflib decodes every codepoint
+escape before tokenizing while pyoxigraph decodes them inside strings and IRIs, so an escape for a syntax
+character (``"a\\u005C" SERVICE <x> {} ...`` is a string then SERVICE for pyoxigraph, one long string for
+rdflib) is refused in any text that needs the parse. Both were found by probing pyoxigraph against a
+listener; the differential fuzz test keeps probing.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ UPDATE_NEEDLES = ("service", "load", "using")
 UPDATE_WORDS = ("insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with")
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# rdflib's reading (it also runs SHACL-SPARQL): \u or \U, then 8 hex digits if there are 8, else 4
+_RDFLIB_ESCAPE = re.compile(r"\\[uU]([0-9A-Fa-f]{4}(?:[0-9A-Fa-f]{4})?)")
 _QUERY_TOOL = "graph_query runs SELECT, ASK, CONSTRUCT and DESCRIBE only (use graph_update to change data)"
 _LOAD = "LOAD is not allowed: the server never fetches data from URLs; use graph_load with a workspace file"
 
@@ -53,12 +62,13 @@ _LOAD = "LOAD is not allowed: the server never fetches data from URLs; use graph
 def readable_forms(text: str) -> tuple[str, ...]:
     """The text lower-cased in every form an engine could read its keywords from (see the module doc)."""
     decoded = [text]
-    current = text
-    for _ in range(2):
-        if "\\u" not in current and "\\U" not in current:
-            break
-        current = _ESCAPE.sub(_codepoint, current)
-        decoded.append(current)
+    for escape in (_ESCAPE, _RDFLIB_ESCAPE):
+        current = text
+        for _ in range(2):
+            if "\\u" not in current and "\\U" not in current:
+                break
+            current = escape.sub(_codepoint, current)
+            decoded.append(current)
     forms: list[str] = []
     for form in decoded:
         if form.isascii():
@@ -71,8 +81,8 @@ def readable_forms(text: str) -> tuple[str, ...]:
 
 def _codepoint(match: re.Match[str]) -> str:
     try:
-        return chr(int(match.group(1) or match.group(2), 16))
-    except ValueError:
+        return chr(int(match.group(match.lastindex or 0), 16))
+    except (ValueError, OverflowError):
         return match.group(0)
 
 
@@ -170,6 +180,7 @@ def _verdict_if_needed(
     if needle is None and opens <= max_nesting:
         return None
     why = _why_parsed(sparql, needle, opens, max_nesting)
+    _refuse_syntax_escapes(sparql, kind, why)
     size = len(sparql.encode("utf-8", "surrogatepass"))
     if size > parse_bytes:
         raise QueryRefused(
@@ -186,6 +197,33 @@ def _verdict_if_needed(
     raise QueryRefused(f"the SPARQL guard cannot verify this {kind}: {why}, and {result}")
 
 
+def _refuse_syntax_escapes(sparql: str, kind: Kind, why: str) -> None:
+    """Refuse a codepoint escape that stands for an ASCII syntax character (a quote, ``\\``, ``>``, ``#``, a
+    newline...) in a text that needs the parse.
+
+    rdflib decodes every escape before tokenizing, as SPARQL 1.1 section 19.2 says; pyoxigraph 0.5 decodes
+    them inside strings and IRIs only, after tokenizing. For such characters the two disagree on where a
+    string, IRI or comment ends: ``"a\\u005C" ... SERVICE <x> ...`` is a string then a SERVICE clause for
+    pyoxigraph, and one longer string for rdflib. Letters and non-ASCII characters cannot end a token, so
+    only these escapes are refused.
+    """
+    matches = [*_ESCAPE.finditer(sparql), *_RDFLIB_ESCAPE.finditer(sparql)]
+    for match in matches:
+        char = _codepoint(match)
+        if len(char) == 1 and char.isascii() and not char.isalnum():
+            line, column = _line_column(sparql, match.start())
+            raise QueryRefused(
+                f"the SPARQL guard cannot verify this {kind}: {why}, and it holds the codepoint escape "
+                f"{match.group(0)} (line {line}, column {column}) for the syntax character {char!r}; parsers "
+                "disagree on where such an escape ends a string, IRI or comment, so write the character "
+                "itself (escaped with a backslash inside a string)"
+            )
+
+
+def _line_column(text: str, at: int) -> tuple[int, int]:
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
 def _why_parsed(sparql: str, needle: str | None, opens: int, max_nesting: int) -> str:
     if needle is None:
         return (
@@ -195,8 +233,8 @@ def _why_parsed(sparql: str, needle: str | None, opens: int, max_nesting: int) -
     at = sparql.lower().find(needle)
     where = ""
     if at >= 0:
-        line = sparql.count("\n", 0, at) + 1
-        where = f" at line {line}, column {at - (sparql.rfind(chr(10), 0, at) + 1) + 1}"
+        line, column = _line_column(sparql, at)
+        where = f" at line {line}, column {column}"
     return f"it contains {needle!r}{where}, which could be a {needle.upper()} clause"
 
 

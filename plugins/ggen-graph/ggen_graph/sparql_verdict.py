@@ -83,12 +83,17 @@ def verdict(text: str, kind: Kind) -> Verdict | str:
 
     with _PARSING:
         _STATE.parsing = True
+        # pyoxigraph ends a comment at CR as well as LF (as the grammar says), rdflib only at LF; CR is
+        # whitespace everywhere else and cannot appear in a short string or an IRI, so this aligns the two
+        aligned = text.replace("\r", "\n")
         try:
-            tree = parseQuery(text) if kind == "query" else parseUpdate(text)
+            tree = parseQuery(aligned) if kind == "query" else parseUpdate(aligned)
         except ParseBaseException as exc:
             return f"rdflib's SPARQL parser stopped at line {exc.lineno}, column {exc.col}: {exc.msg}"
         except RecursionError:
             return "it is nested (or its triple blocks are chained) deeper than rdflib's parser can follow"
+        except Exception as exc:  # rdflib raises ValueError for a bad codepoint escape, maybe others
+            return f"rdflib's SPARQL parser failed: {type(exc).__name__}: {exc}"
         finally:
             _STATE.parsing = False
     return _query_verdict(tree) if kind == "query" else _update_verdict(tree)

@@ -66,6 +66,11 @@ def test_prefilter_clears_ordinary_queries_without_parsing() -> None:
         'SELECT * WHERE { ?s ?p "a\\"b" # \'\n SERVICE <http://x.test/> { } }',
         "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <http://x.test/> { } } }",
         "SELECT * WHERE { { SELECT * WHERE { SERVICE ?endpoint { } } } }",
+        # pyoxigraph: a string, then SERVICE; rdflib (escapes decoded first): one long string
+        'SELECT * WHERE { BIND("a\\u005C" AS ?x) SERVICE <http://x.test/> { } BIND(" AS ?x) " AS ?y) # " ?p ?o\n }',
+        # pyoxigraph ends the comment at CR, rdflib's own reading only at LF
+        "SELECT * WHERE { BIND(1 AS ?x) # c\r SERVICE <http://x.test/> { } \n}",
+        "SELECT * WHERE { \\U0053ERVICE <http://x.test/> { } }",  # rdflib reads \U with 4 digits
     ],
 )
 def test_guard_finds_service_behind_escapes(sparql: str) -> None:

@@ -94,6 +94,7 @@ def keyword(draw: st.DrawFn, word: str) -> str:
     out = []
     for char in word:
         options = [char.lower(), char.upper(), f"\\u{ord(char.upper()):04X}", f"\\U{ord(char):08x}"]
+        options.append(f"\\U{ord(char):04x}")  # rdflib reads \U with 4 digits too
         options += [*CASE_FORMS.get(char, []), chr(ord(char.upper()) + 0xFEE0)]
         weights = st.sampled_from(options[:2] * 6 + options[2:])
         out.append(draw(weights))
@@ -118,9 +119,15 @@ TERMS = st.sampled_from(
         "<http://e.org/a'b>",
         "<http://e.org/\\u0041>",
         "1",
+        '"a\\u005C" AS ?q) BIND("\\u0022',
+        "'a\\u005c' AS ?q) BIND('\\u0027",
+        '"\\u0022"',
+        "<http://e.org/\\u003E>",
     ]
 )
-GAPS = st.sampled_from([" ", "\n", "\t", " # a comment ' \" <\n", '# SERVICE <x> "\n', "\n#\u017fervice\n"])
+GAPS = st.sampled_from(
+    [" ", "\n", "\t", " # a comment ' \" <\n", '# SERVICE <x> "\n', "\n#\u017fervice\n", " # c\r", " # c\\u000A", "\r"]
+)
 
 
 @st.composite

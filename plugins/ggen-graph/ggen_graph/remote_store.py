@@ -177,8 +177,9 @@ class RemoteStore:
         return result
 
     def _update(self, *, sparql: str) -> dict[str, int]:
+        text = self._guarded_update(self._prologue(sparql) + sparql)
         before = self._count_all()
-        self._post_update(self._guarded_update(self._prologue(sparql) + sparql), self.settings.update_timeout)
+        self._post_update(text, self.settings.update_timeout)
         return {"before": before, "after": self._count_all()}
 
     def _load(

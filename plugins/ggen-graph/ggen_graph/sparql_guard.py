@@ -55,6 +55,10 @@ UPDATE_WORDS = ("insert", "delete", "load", "clear", "drop", "create", "add", "m
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 # rdflib's reading (it also runs SHACL-SPARQL): \u or \U, then 8 hex digits if there are 8, else 4
 _RDFLIB_ESCAPE = re.compile(r"\\[uU]([0-9A-Fa-f]{4}(?:[0-9A-Fa-f]{4})?)")
+_WINDOW = 1 << 16
+_OVERLAP = 512
+BACKSLASH_U = chr(92) + "u"
+BACKSLASH_BIG_U = chr(92) + "U"
 _QUERY_TOOL = "graph_query runs SELECT, ASK, CONSTRUCT and DESCRIBE only (use graph_update to change data)"
 _LOAD = "LOAD is not allowed: the server never fetches data from URLs; use graph_load with a workspace file"
 
@@ -86,17 +90,37 @@ def _codepoint(match: re.Match[str]) -> str:
         return match.group(0)
 
 
-def first_needle(forms: Iterable[str], needles: Iterable[str]) -> str | None:
-    """The first keyword substring found in any form, or None."""
-    for needle in needles:
-        if any(needle in form for form in forms):
-            return needle
-    return None
+def first_needle(text: str, needles: Iterable[str]) -> str | None:
+    """The first keyword substring found in any readable form of the text, or None.
+
+    A long text is read in windows of 64 Ki characters that overlap by 512 (more than the longest way to
+    write a keyword: seven letters of at most 19 escaped characters each), so the copies the forms need stay
+    small; every substring of at most 512 characters lies whole in some window.
+    """
+    if len(text) <= _WINDOW:
+        forms = readable_forms(text)
+        return next((needle for needle in needles if any(needle in form for form in forms)), None)
+    wanted = tuple(needles)
+    found: set[str] = set()
+    for window in _windows(text):
+        forms = readable_forms(window)
+        found.update(needle for needle in wanted if any(needle in form for form in forms))
+    return next((needle for needle in wanted if needle in found), None)
 
 
-def opening_brackets(forms: Iterable[str]) -> int:
-    """An upper bound of the text's nesting depth: its ``{``, ``(`` and ``[`` characters."""
-    return max(form.count("{") + form.count("(") + form.count("[") for form in forms)
+def _windows(text: str) -> Iterable[str]:
+    if len(text) <= _WINDOW:
+        yield text
+        return
+    for start in range(0, len(text), _WINDOW):
+        yield text[max(0, start - _OVERLAP) : start + _WINDOW]
+
+
+def opening_brackets(text: str) -> int:
+    """An upper bound of the text's nesting depth: its ``{``, ``(`` and ``[`` characters, plus two for every
+    codepoint escape (decoding, once or twice, turns each into at most one character), without copying it."""
+    escapes = text.count(BACKSLASH_U) + text.count(BACKSLASH_BIG_U)
+    return text.count("{") + text.count("(") + text.count("[") + 2 * escapes
 
 
 def query_needles(remote: bool) -> tuple[str, ...]:
@@ -111,9 +135,8 @@ def query_needles(remote: bool) -> tuple[str, ...]:
 
 def cleared(sparql: str, kind: Kind, *, max_nesting: int = DEFAULT_MAX_NESTING, remote: bool = False) -> bool:
     """True when the prefilter proves the text needs no parse (the hot path: microseconds)."""
-    forms = readable_forms(sparql)
     needles = query_needles(remote) if kind == "query" else UPDATE_NEEDLES
-    return first_needle(forms, needles) is None and opening_brackets(forms) <= max_nesting
+    return opening_brackets(sparql) <= max_nesting and first_needle(sparql, needles) is None
 
 
 def check_read_only_query(
@@ -174,9 +197,8 @@ def _verdict_if_needed(
     sparql: str, kind: Kind, needles: tuple[str, ...], max_nesting: int, parse_bytes: int
 ) -> Verdict | None:
     """None when the prefilter clears the text; else rdflib's verdict, or ``QueryRefused`` (fail closed)."""
-    forms = readable_forms(sparql)
-    needle = first_needle(forms, needles)
-    opens = opening_brackets(forms)
+    needle = first_needle(sparql, needles)
+    opens = opening_brackets(sparql)
     if needle is None and opens <= max_nesting:
         return None
     why = _why_parsed(sparql, needle, opens, max_nesting)
@@ -230,7 +252,7 @@ def _why_parsed(sparql: str, needle: str | None, opens: int, max_nesting: int) -
             f"it has {opens} opening brackets, more than graph.max_sparql_nesting ({max_nesting}) lets through "
             "unparsed, so its nesting must be verified"
         )
-    at = sparql.lower().find(needle)
+    at = sparql[:_WINDOW].lower().find(needle)
     where = ""
     if at >= 0:
         line, column = _line_column(sparql, at)
@@ -272,7 +294,7 @@ def wrong_kind(sparql: str, kind: Kind, parse_bytes: int = DEFAULT_PARSE_BYTES) 
 
 def construct_or_describe(sparql: str, parse_bytes: int = DEFAULT_PARSE_BYTES) -> str:
     """The form of a query whose result was triples: ``DESCRIBE`` only if the keyword is there to read."""
-    if first_needle(readable_forms(sparql), ("describe",)) is None or len(sparql) > parse_bytes:
+    if first_needle(sparql, ("describe",)) is None or len(sparql) > parse_bytes:
         return "CONSTRUCT"
     found = verdict(sparql, "query")
     return found.form if isinstance(found, Verdict) and found.form == "DESCRIBE" else "CONSTRUCT"

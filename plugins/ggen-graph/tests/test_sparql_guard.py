@@ -162,3 +162,13 @@ async def test_issue_payload_is_refused_for_a_graph_read_key(ggen_host) -> None:
     assert result.is_error and f"SERVICE <{SSRF}> is not allowed" in tool_text(result), tool_text(result)
     fine = await call_tool(host, "graph_query", {"sparql": "ASK { ?s ?p ?o }"}, request=request)
     assert not fine.is_error, tool_text(fine)
+
+
+@pytest.mark.parametrize("offset", [-200, -7, -3, 0, 3, 500])
+@pytest.mark.parametrize("word", ["SERVICE", "\\u0053\\u0045\\u0052\\u0056\\u0049\\u0043\\u0045", "\u017fervice"])
+def test_prefilter_reads_long_texts_in_overlapping_windows(offset: int, word: str) -> None:
+    """A long text is read in windows (bounded copies); a keyword across a window's edge is still found."""
+    at = (1 << 16) + offset
+    text = "#" * at + word + " " * 100_000
+    assert not cleared(text, "query")
+    assert cleared("#" * at + "SERV ICE" + " " * 100_000, "query")

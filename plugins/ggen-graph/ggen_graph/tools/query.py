@@ -147,13 +147,13 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
 async def result_form(ctx: ToolContext, result: Any, sparql: str) -> str:
     """The query form, from the type of result the engine gave (only triples need a look at the text)."""
     from ggen_graph.results import ConstructResult, SelectResult
-    from ggen_graph.sparql_guard import construct_or_describe, first_needle, readable_forms
+    from ggen_graph.sparql_guard import construct_or_describe, first_needle
 
     if isinstance(result, SelectResult):
         return "SELECT"
     if not isinstance(result, ConstructResult):
         return "ASK"
-    if first_needle(readable_forms(sparql), ("describe",)) is None:
+    if first_needle(sparql, ("describe",)) is None:
         return "CONSTRUCT"
     return await ctx.run_sync(partial(construct_or_describe, sparql, graph_settings(ctx).guard_parse_bytes))
 

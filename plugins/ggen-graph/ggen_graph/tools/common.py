@@ -28,6 +28,7 @@ GraphIri = Annotated[
 WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
 
 MiB = 1024 * 1024
+INLINE_GUARD_CHARS = 64 * 1024
 
 
 def graph_settings(ctx: ToolContext) -> GraphSettings:
@@ -54,7 +55,8 @@ async def guard_sparql(ctx: ToolContext, sparql: str, kind: Literal["query", "up
 
     settings = graph_settings(ctx)
     remote = settings.store == "sparql"
-    if cleared(sparql, kind, max_nesting=settings.max_sparql_nesting, remote=remote):
+    short = len(sparql) <= INLINE_GUARD_CHARS  # a long text's prefilter also runs off the event loop
+    if short and cleared(sparql, kind, max_nesting=settings.max_sparql_nesting, remote=remote):
         return
     limits = {"max_nesting": settings.max_sparql_nesting, "parse_bytes": settings.guard_parse_bytes}
     if kind == "update":

@@ -213,7 +213,9 @@ async def test_remote_texts_pass_the_sparql_guard(remote, ggen_client) -> None:
         await call(client, "graph_load", content=TURTLE, format="turtle")
         refused = await client.call_tool("graph_query", {"sparql": payload})
         assert refused.is_error and "SERVICE <http://127.0.0.1:9/sparql> is not allowed" in tool_text(refused)
-        load = await client.call_tool("graph_update", {"sparql": "INSERT DATA { ex:a\\'b ex:p 1 } ; LOAD <http://127.0.0.1:9/>"})
+        load = await client.call_tool(
+            "graph_update", {"sparql": "INSERT DATA { ex:a\\'b ex:p 1 } ; LOAD <http://127.0.0.1:9/>"}
+        )
         assert load.is_error and "LOAD is not allowed" in tool_text(load)
         update = await client.call_tool("graph_query", {"sparql": "INSERT DATA { ex:a ex:p 1 }"})
         assert update.is_error and "SPARQL UPDATE (INSERT) is not allowed" in tool_text(update)

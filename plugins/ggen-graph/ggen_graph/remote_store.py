@@ -33,13 +33,14 @@ from ggen_graph.prefixes import PrefixRegistry
 from ggen_graph.rdfxml_prolog import refuse_entity_declarations
 from ggen_graph.results import collect, collect_triples
 from ggen_graph.settings import GraphSettings
-from ggen_graph.sparql_guard import query_form, tokens
+from ggen_graph.sparql_guard import check_read_only_query, check_update
 from ggen_graph.store_ops import COUNT, COUNT_ALL, COUNT_NAMED
 from ggen_graph.terms import substitutions
 from ggen_mcp_core import ToolError
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
+ANY_RESULT = f"{RESULTS_JSON}, {NTRIPLES}"
 CONSTRUCT_ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
@@ -96,12 +97,16 @@ class RemoteStore:
         endpoint = str(self.settings.query_endpoint)
         try:
             with self.client.stream(
-                "POST", endpoint, content=sparql.encode("utf-8"), headers=headers, params=params,
+                "POST",
+                endpoint,
+                content=sparql.encode("utf-8"),
+                headers=headers,
+                params=params,
                 timeout=self._timeout(seconds),
             ) as response:
                 _check(response, endpoint)
                 reader = io.BufferedReader(_StreamReader(response.iter_bytes(), deadline, seconds))
-                if accept == NTRIPLES:
+                if _answers_triples(response, accept):
                     parsed: Any = ox.parse(input=reader, format=ox.RdfFormat.N_TRIPLES)
                     return collect_triples(_Triples(parsed), limit, deadline, seconds)
                 parsed = ox.parse_query_results(input=reader, format=ox.QueryResultsFormat.JSON)
@@ -129,12 +134,31 @@ class RemoteStore:
         _check(response, endpoint)
 
     def _prologue(self, sparql: str) -> str:
-        """PREFIX lines for the recorded prefixes the text uses without declaring them."""
-        toks = list(tokens(sparql))
-        declared = {t.text.rstrip(":") for i, t in enumerate(toks[1:], 1) if toks[i - 1].keyword == "PREFIX"}
-        used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
+        """PREFIX lines for the recorded prefixes the text may use without declaring them.
+
+        A prefix goes in when ``name:`` occurs anywhere in the text (a superset of the names it uses); the
+        text's own declarations come later and win (SPARQL lets a later PREFIX redefine a name).
+        """
         known = self.prefixes.read()
-        return "".join(f"PREFIX {p}: <{known[p]}>\n" for p in sorted(used - declared) if p in known)
+        return "".join(f"PREFIX {p}: <{known[p]}>\n" for p in sorted(known) if f"{p}:" in sparql)
+
+    def _guarded_query(self, text: str) -> str:
+        """The exact text sent to the query endpoint, after the SPARQL guard (the only layer a remote has)."""
+        settings = self.settings
+        check_read_only_query(
+            text,
+            allow_service=settings.allow_service,
+            service_allowlist=settings.service_allowlist or None,
+            max_nesting=settings.max_sparql_nesting,
+            parse_bytes=settings.guard_parse_bytes,
+            remote=True,
+        )
+        return text
+
+    def _guarded_update(self, text: str) -> str:
+        """The exact text sent to the update endpoint, after the SPARQL guard."""
+        check_update(text, max_nesting=self.settings.max_sparql_nesting, parse_bytes=self.settings.guard_parse_bytes)
+        return text
 
     # -- store operations -------------------------------------------------------------------------------
 
@@ -147,17 +171,16 @@ class RemoteStore:
         bindings: dict[str, str] | None = None,
         typed: bool = True,
     ) -> Any:
-        text = self._prologue(sparql) + sparql + _values_block(bindings)
-        form = query_form(sparql)
-        accept = NTRIPLES if form in {"CONSTRUCT", "DESCRIBE"} else RESULTS_JSON
-        result = self._post_query(text, accept, graph, self.settings.query_timeout, limit, typed)
+        text = self._guarded_query(self._prologue(sparql) + sparql + _values_block(bindings))
+        result = self._post_query(text, ANY_RESULT, graph, self.settings.query_timeout, limit, typed)
         if graph is not None and not _has_rows(result) and not self._graph_exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
         return result
 
     def _update(self, *, sparql: str) -> dict[str, int]:
+        text = self._guarded_update(self._prologue(sparql) + sparql)
         before = self._count_all()
-        self._post_update(self._prologue(sparql) + sparql, self.settings.update_timeout)
+        self._post_update(text, self.settings.update_timeout)
         return {"before": before, "after": self._count_all()}
 
     def _load(
@@ -279,6 +302,15 @@ class _Triples:
     def __iter__(self) -> Iterator[Any]:
         for quad in self._quads:
             yield quad.triple
+
+
+def _answers_triples(response: httpx.Response, accept: str) -> bool:
+    """Whether the endpoint sent triples (CONSTRUCT, DESCRIBE) rather than SPARQL results (SELECT, ASK):
+    the response's content type says, so the query form need not be read from the text."""
+    if accept != ANY_RESULT:
+        return accept == NTRIPLES
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in {NTRIPLES, "text/plain"}
 
 
 def _has_rows(result: Any) -> bool:

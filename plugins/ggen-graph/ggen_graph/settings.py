@@ -85,6 +85,22 @@ class GraphSettings(BaseModel):
         description="graph_query results (of at most 200 rows) kept per embedded store and served again until "
         "the next write to that store; 0 turns the cache off.",
     )
+    max_sparql_nesting: int = Field(
+        default=128,
+        ge=8,
+        le=1000,
+        description="A SPARQL text (query, update, SHACL-SPARQL, template SPARQL) with more opening brackets "
+        "({, (, [) than this must have its nesting verified by the guard's parser, and is refused when it "
+        "cannot be (the engine's parser overflows its stack past about 2,000 nested groups).",
+    )
+    guard_parse_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Longest SPARQL text the guard parses (rdflib: 1-200 ms per KiB, one parse at a time) when "
+        "the cheap check cannot clear it (a SERVICE/LOAD/FROM/USING substring, or more brackets than "
+        "max_sparql_nesting); longer texts that need the parse are refused.",
+    )
     allow_service: bool = Field(default=False, description="Let graph_query use SERVICE (federation).")
     service_allowlist: list[str] = Field(
         default_factory=list, description="With allow_service: the only SERVICE endpoints allowed (empty = any)."

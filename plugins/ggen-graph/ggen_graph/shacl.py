@@ -1,8 +1,10 @@
 """SHACL validation with pyshacl, run inside a graph worker process (killed at its deadline).
 
 Both graphs reach rdflib as N-Triples that pyoxigraph produced, so rdflib never parses user RDF/XML or
-JSON-LD and never resolves a URL or an entity; ``owl:imports`` are not followed, and the worker blocks
-Python-level network access (SHACL-SPARQL ``SERVICE`` clauses included).
+JSON-LD and never resolves a URL or an entity; ``owl:imports`` are not followed. Every SHACL-SPARQL text in
+the shapes (``sh:select``, ``sh:ask``, ``sh:construct``, ``sh:update``) passes the SPARQL guard before
+pyshacl sees the shapes, so a ``SERVICE``, ``LOAD`` or ``FROM`` there is refused by name; the worker also
+blocks Python-level network access.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import pyoxigraph as ox
 
 from ggen_graph.errors import rdf_syntax_error
 from ggen_graph.formats import FORMATS
+from ggen_graph.sparql_guard import DEFAULT_MAX_NESTING, DEFAULT_PARSE_BYTES, check_read_only_query, check_update
 from ggen_mcp_core import ToolError
 
 SH = "http://www.w3.org/ns/shacl#"
+SPARQL_QUERIES = ("select", "ask", "construct")
 
 
 def to_ntriples(data: bytes, format: str, base_iri: str | None = None) -> bytes:
@@ -27,7 +31,33 @@ def to_ntriples(data: bytes, format: str, base_iri: str | None = None) -> bytes:
         raise rdf_syntax_error(exc, f"shapes ({format})") from None
 
 
-def validate(*, data: bytes, shapes: bytes, shapes_format: str, max_violations: int) -> dict[str, Any]:
+def check_shapes_sparql(
+    shapes_graph: Any, rdflib: Any, *, max_nesting: int = DEFAULT_MAX_NESTING, parse_bytes: int = DEFAULT_PARSE_BYTES
+) -> None:
+    """Run the SPARQL guard on every SHACL-SPARQL text of the shapes; ``QueryRefused`` names the shape."""
+    from ggen_graph.errors import QueryRefused
+
+    texts = [(name, "query") for name in SPARQL_QUERIES] + [("update", "update")]
+    for name, kind in texts:
+        for node, _, text in shapes_graph.triples((None, rdflib.URIRef(SH + name), None)):
+            try:
+                if kind == "query":
+                    check_read_only_query(str(text), max_nesting=max_nesting, parse_bytes=parse_bytes)
+                else:
+                    check_update(str(text), max_nesting=max_nesting, parse_bytes=parse_bytes)
+            except QueryRefused as exc:
+                raise QueryRefused(f"the SHACL-SPARQL sh:{name} of {_text(node)} was refused: {exc}") from None
+
+
+def validate(
+    *,
+    data: bytes,
+    shapes: bytes,
+    shapes_format: str,
+    max_violations: int,
+    max_nesting: int = DEFAULT_MAX_NESTING,
+    parse_bytes: int = DEFAULT_PARSE_BYTES,
+) -> dict[str, Any]:
     """Validate N-Triples ``data`` against ``shapes``; return conforms, violations and their total."""
     import pyshacl
     import rdflib
@@ -41,6 +71,7 @@ def validate(*, data: bytes, shapes: bytes, shapes_format: str, max_violations: 
         shapes_graph.triples((None, rdflib.URIRef(SH + "path"), None))
     ):
         raise ToolError("the shapes graph holds no sh:NodeShape and no property shape: nothing to validate")
+    check_shapes_sparql(shapes_graph, rdflib, max_nesting=max_nesting, parse_bytes=parse_bytes)
     try:
         conforms, report, _ = pyshacl.validate(
             data_graph,

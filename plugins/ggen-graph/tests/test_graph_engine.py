@@ -82,9 +82,6 @@ def test_errors_are_tool_errors_with_positions() -> None:
 @pytest.mark.parametrize(
     ("sparql", "clause"),
     [
-        ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "INSERT"),
-        ("PREFIX x: <urn:x#> WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH"),
-        ("SELECT * WHERE { ?s ?p ?o } ; LOAD <http://x.test/>", "LOAD"),
         ("SELECT * FROM <urn:g> WHERE { ?s ?p ?o }", "FROM <urn:g>"),
         ("SELECT * FROM NAMED ex:g WHERE { ?s ?p ?o }", "FROM NAMED ex:g"),
         ("SELECT * { ?s ?p ?o . sErViCe <http://x.test/> { } }", "SERVICE <http://x.test/>"),
@@ -93,6 +90,22 @@ def test_errors_are_tool_errors_with_positions() -> None:
 def test_guard_names_the_clause(sparql: str, clause: str) -> None:
     with pytest.raises(QueryRefused, match=clause.replace("?", "\\?")):
         check_read_only_query(sparql)
+
+
+@pytest.mark.parametrize(
+    ("sparql", "clause"),
+    [
+        ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "INSERT"),
+        ("PREFIX x: <urn:x#> WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH"),
+        ("LOAD <http://x.test/>", "LOAD"),
+    ],
+)
+def test_updates_never_run_as_queries(sparql: str, clause: str) -> None:
+    """The engine's query parser refuses an update; for a remote endpoint (which might run it) the guard does."""
+    with pytest.raises(QuerySyntaxError):
+        MemoryGraph().query(sparql)
+    with pytest.raises(QueryRefused, match=clause):
+        check_read_only_query(sparql, remote=True)
 
 
 @pytest.mark.parametrize(

@@ -204,3 +204,22 @@ async def test_auth_header_reaches_the_endpoint(graph_host, ggen_client) -> None
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_remote_texts_pass_the_sparql_guard(remote, ggen_client) -> None:
+    """A remote store has only the guard: issue 12's payloads, and an update sent as a query, are refused."""
+    payload = "SELECT * WHERE { ex:a\\'b ?p ?o . SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    async with ggen_client(remote(), mode="legacy") as client:
+        await call(client, "graph_load", content=TURTLE, format="turtle")
+        refused = await client.call_tool("graph_query", {"sparql": payload})
+        assert refused.is_error and "SERVICE <http://127.0.0.1:9/sparql> is not allowed" in tool_text(refused)
+        load = await client.call_tool(
+            "graph_update", {"sparql": "INSERT DATA { ex:a\\'b ex:p 1 } ; LOAD <http://127.0.0.1:9/>"}
+        )
+        assert load.is_error and "LOAD is not allowed" in tool_text(load)
+        update = await client.call_tool("graph_query", {"sparql": "INSERT DATA { ex:a ex:p 1 }"})
+        assert update.is_error and "SPARQL UPDATE (INSERT) is not allowed" in tool_text(update)
+        described = await call(client, "graph_query", sparql="DESCRIBE ex:alice")
+        assert described["form"] == "DESCRIBE" and described["count"] > 0
+        built = await call(client, "graph_query", sparql="CONSTRUCT WHERE { ex:alice ?p ?o }")
+        assert built["form"] == "CONSTRUCT" and built["count"] == described["count"]

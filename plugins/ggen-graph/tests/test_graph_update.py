@@ -33,7 +33,7 @@ async def test_update_refusals_and_errors(graph_host, ggen_client) -> None:
     async with ggen_client(graph_host(), mode="legacy") as client:
         cases = {
             "LOAD <http://127.0.0.1:9/x.ttl>": "LOAD is not allowed",
-            "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/q> { ?s ?p ?o } }": "SERVICE is not allowed",
+            "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/q> { ?s ?p ?o } }": "is not allowed in updates",
             "SELECT * WHERE { ?s ?p ?o }": "use graph_query",
             "INSERT DATA {\n  <urn:a> <urn:b> \n}": "line 3",
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
@@ -27,6 +28,7 @@ GraphIri = Annotated[
 WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
 
 MiB = 1024 * 1024
+INLINE_GUARD_CHARS = 64 * 1024
 
 
 def graph_settings(ctx: ToolContext) -> GraphSettings:
@@ -45,6 +47,38 @@ def result_budget(ctx: ToolContext) -> int:
     """The bytes a tool result may take: the host's ``limits.max_result_bytes`` (1 MiB when it has none)."""
     limits = getattr(ctx.settings, "limits", None)
     return int(getattr(limits, "max_result_bytes", 1024 * 1024))
+
+
+async def guard_sparql(ctx: ToolContext, sparql: str, kind: Literal["query", "update"]) -> None:
+    """The SPARQL guard on a tool's text: the prefilter inline, rdflib's verdict (when needed) off the loop."""
+    from ggen_graph.sparql_guard import check_read_only_query, check_update, cleared
+
+    settings = graph_settings(ctx)
+    remote = settings.store == "sparql"
+    short = len(sparql) <= INLINE_GUARD_CHARS  # a long text's prefilter also runs off the event loop
+    if short and cleared(sparql, kind, max_nesting=settings.max_sparql_nesting, remote=remote):
+        return
+    limits = {"max_nesting": settings.max_sparql_nesting, "parse_bytes": settings.guard_parse_bytes}
+    if kind == "update":
+        await ctx.run_sync(partial(check_update, sparql, **limits))
+        return
+    allowlist = settings.service_allowlist or None
+    check = partial(
+        check_read_only_query,
+        sparql,
+        allow_service=settings.allow_service,
+        service_allowlist=allowlist,
+        remote=remote,
+        **limits,
+    )
+    await ctx.run_sync(check)
+
+
+async def wrong_kind_refusal(ctx: ToolContext, sparql: str, kind: Literal["query", "update"]) -> str | None:
+    """After the engine refused a text's syntax: the clear refusal when it is the other kind (error path)."""
+    from ggen_graph.sparql_guard import wrong_kind
+
+    return await ctx.run_sync(partial(wrong_kind, sparql, kind, graph_settings(ctx).guard_parse_bytes))
 
 
 class Timer:

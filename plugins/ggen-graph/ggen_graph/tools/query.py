@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store, result_budget
+from ggen_graph.tools.common import (
+    GraphIri,
+    Timer,
+    graph_settings,
+    guard_sparql,
+    open_store,
+    result_budget,
+    wrong_kind_refusal,
+)
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -40,7 +49,7 @@ class QueryInput(BaseModel):
         default=None,
         max_length=64,
         description="Variable -> value, bound as RDF terms (never pasted into the text): `<iri>`, an absolute "
-        "IRI (`http://...`, `urn:...`), `\"text\"@en`, `\"5\"^^<http://www.w3.org/2001/XMLSchema#integer>`, "
+        'IRI (`http://...`, `urn:...`), `"text"@en`, `"5"^^<http://www.w3.org/2001/XMLSchema#integer>`, '
         "or any other text as a plain string literal. A bound SELECT variable must be projected.",
     )
     limit: int | None = Field(
@@ -88,31 +97,43 @@ class QueryOutput(BaseModel):
 
 
 async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
+    from ggen_graph.errors import QueryRefused, QuerySyntaxError
     from ggen_graph.results import ConstructResult, SelectResult
-    from ggen_graph.sparql_guard import check_read_only_query, query_form
 
     timer = Timer()
     settings = graph_settings(ctx)
     if len(args.sparql.encode("utf-8")) > settings.max_query_bytes:
         raise ToolError(f"the query is longer than {settings.max_query_bytes} bytes (graph.max_query_bytes)")
-    allowlist = settings.service_allowlist or None
-    check_read_only_query(args.sparql, allow_service=settings.allow_service, service_allowlist=allowlist)
-    form = query_form(args.sparql)
-    if form not in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
-        raise ToolError("graph_query needs a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    await guard_sparql(ctx, args.sparql, "query")
     limit = settings.effective_limit(args.limit)
     store = open_store(ctx)
-    result = await store.query(
-        sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings, typed=args.typed
-    )
+    try:
+        result = await store.query(
+            sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings, typed=args.typed
+        )
+    except QuerySyntaxError:
+        refusal = await wrong_kind_refusal(ctx, args.sparql, "query")
+        if refusal is not None:
+            raise QueryRefused(refusal) from None
+        raise
+    form = await result_form(ctx, result, args.sparql)
     common: dict[str, Any] = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):
-        typed = [
-            {k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows
-        ] if args.typed else None
+        typed = (
+            [{k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows]
+            if args.typed
+            else None
+        )
         output = QueryOutput.model_validate(
-            {**common, "variables": result.variables, "rows": result.rows, "typed_rows": typed,
-             "count": result.count, "truncated": result.truncated, "duration_ms": timer.ms}
+            {
+                **common,
+                "variables": result.variables,
+                "rows": result.rows,
+                "typed_rows": typed,
+                "count": result.count,
+                "truncated": result.truncated,
+                "duration_ms": timer.ms,
+            }
         )
         return fit_rows(output, result_budget(ctx))
     if isinstance(result, ConstructResult):
@@ -121,6 +142,20 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
         )
         return fit_triples(output, result_budget(ctx))
     return QueryOutput(**common, boolean=bool(result), count=1, truncated=False, duration_ms=timer.ms)
+
+
+async def result_form(ctx: ToolContext, result: Any, sparql: str) -> str:
+    """The query form, from the type of result the engine gave (only triples need a look at the text)."""
+    from ggen_graph.results import ConstructResult, SelectResult
+    from ggen_graph.sparql_guard import construct_or_describe, first_needle
+
+    if isinstance(result, SelectResult):
+        return "SELECT"
+    if not isinstance(result, ConstructResult):
+        return "ASK"
+    if first_needle(sparql, ("describe",)) is None:
+        return "CONSTRUCT"
+    return await ctx.run_sync(partial(construct_or_describe, sparql, graph_settings(ctx).guard_parse_bytes))
 
 
 def encoded_size(output: BaseModel) -> int:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import Timer, graph_settings, open_store
+from ggen_graph.tools.common import Timer, graph_settings, guard_sparql, open_store, wrong_kind_refusal
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
@@ -36,16 +36,20 @@ class UpdateOutput(BaseModel):
 
 
 async def graph_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
-    from ggen_graph.sparql_guard import QUERY_FORMS, check_update, query_form
+    from ggen_graph.errors import QueryRefused, QuerySyntaxError
 
     timer = Timer()
     settings = graph_settings(ctx)
     if len(args.sparql.encode("utf-8")) > max(settings.max_query_bytes, settings.max_load_bytes):
         raise ToolError("the update is longer than the server accepts")
-    check_update(args.sparql)
-    if query_form(args.sparql) in QUERY_FORMS:
-        raise ToolError("graph_update runs SPARQL UPDATE; use graph_query for SELECT, ASK, CONSTRUCT and DESCRIBE")
+    await guard_sparql(ctx, args.sparql, "update")
     store = open_store(ctx)
-    outcome = await store.update(sparql=args.sparql)
+    try:
+        outcome = await store.update(sparql=args.sparql)
+    except QuerySyntaxError:
+        refusal = await wrong_kind_refusal(ctx, args.sparql, "update")
+        if refusal is not None:
+            raise QueryRefused(refusal) from None
+        raise
     before, after = outcome["before"], outcome["after"]
     return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)

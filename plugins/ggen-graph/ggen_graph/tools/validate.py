@@ -68,8 +68,10 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext) -> ValidateOutpu
     timer = Timer()
     settings = graph_settings(ctx)
     try:
-        shapes_format = format_from_name(args.shapes_format, args.shapes) if args.shapes else (
-            format_from_name(args.shapes_format or "turtle")
+        shapes_format = (
+            format_from_name(args.shapes_format, args.shapes)
+            if args.shapes
+            else (format_from_name(args.shapes_format or "turtle"))
         )
     except ValueError as exc:
         raise ToolError(str(exc)) from None
@@ -85,9 +87,16 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext) -> ValidateOutpu
     dumped = await store.export(format="ntriples", max_bytes=1 << 62, graph=args.graph)
     report = await validator().call_async(
         "validate",
-        kwargs={"data": dumped["data"], "shapes": shapes, "shapes_format": shapes_format,
-                "max_violations": args.max_violations},
-        deadline_s=settings.validate_timeout, what="validation",
+        kwargs={
+            "data": dumped["data"],
+            "shapes": shapes,
+            "shapes_format": shapes_format,
+            "max_violations": args.max_violations,
+            "max_nesting": settings.max_sparql_nesting,
+            "parse_bytes": settings.guard_parse_bytes,
+        },
+        deadline_s=settings.validate_timeout,
+        what="validation",
     )
     return ValidateOutput(
         conforms=report["conforms"],

@@ -239,7 +239,7 @@ def small_budget(tmp_path_factory: pytest.TempPathFactory, portal: BlockingPorta
 def alias_yaml(depth: int, width: int, leaf: str, flow: bool) -> tuple[str, int]:
     """``depth`` levels of ``width`` aliases to the level below, and its size once written out: characters
     of every scalar plus one per node (the definition of template.max_yaml_expansion)."""
-    lines, size, total = [], 1 + width * (1 + len(leaf)) + 1, 1
+    lines, size, total = [], 1 + width * (1 + len(leaf)), 1
     lines.append(f"l0: &l0 [{', '.join([json.dumps(leaf)] * width)}]")
     total += 1 + len("l0") + size
     for level in range(1, depth + 1):

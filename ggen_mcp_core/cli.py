@@ -318,7 +318,7 @@ def plugins(ctx: click.Context, as_json: bool, show_all: bool, verbose: bool) ->
             click.echo(f"    error: {record['error']}")
         if record["tools"]:
             click.echo(f"    tools: {', '.join(record['tools'])}")
-        for refusal in record["command_errors"]:
+        for refusal in record.get("command_errors", []):
             click.echo(f"    command refused: {refusal}")
         if verbose and record.get("traceback"):
             click.echo("    " + record["traceback"].rstrip().replace("\n", "\n    "))

@@ -71,8 +71,8 @@ class PluginRecord:
     resources: list[str] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
     builtin: bool = False
-    commands: list[str] = field(default_factory=list)
-    command_errors: list[str] = field(default_factory=list)
+    commands: list[str] | None = None  # None until ``register_commands`` ran (``ggen-mcp plugins`` runs it)
+    command_errors: list[str] | None = None
     traceback: str | None = field(default=None, repr=False)
 
     def to_dict(self, *, verbose: bool = False) -> dict[str, Any]:
@@ -83,6 +83,9 @@ class PluginRecord:
         data = asdict(self)
         if not verbose:
             data.pop("traceback")
+        for key in ("commands", "command_errors"):
+            if data[key] is None:
+                data.pop(key)
         return data
 
     @property
@@ -550,11 +553,13 @@ class PluginHost:
 
         A failing plugin's commands are all dropped. A command that would replace (or remove) a built-in
         or another plugin's command is refused and the one already there stays; both owners are named, on
-        the plugin's record (``command_errors``) and in the returned lines. First-party packs add theirs
-        first, so a third-party pack cannot take a first-party command by sorting before it.
+        the plugin's record (``commands``, ``command_errors``) and in the returned lines. First-party packs
+        add theirs first, so a third-party pack cannot take a first-party command by sorting before it.
         """
         holders = {name: "the built-in command line of ggen-mcp" for name in cli.commands}
         failures: list[str] = []
+        for each in self.records:
+            each.commands, each.command_errors = [], []
         for impl in self._command_impls():
             record = self.record(impl.plugin_name) or PluginRecord(name=impl.plugin_name)
             before = dict(cli.commands)
@@ -563,13 +568,12 @@ class PluginHost:
             except Exception as exc:
                 cli.commands.clear()
                 cli.commands.update(before)
-                failure = f"plugin {impl.plugin_name!r} could not add commands: {type(exc).__name__}: {exc}"
-                record.command_errors.append(failure)
-                failures.append(failure)
-                continue
-            refused = self._refuse_replaced_commands(cli, before, holders, record)
+                refused = [f"plugin {impl.plugin_name!r} could not add commands: {type(exc).__name__}: {exc}"]
+            else:
+                refused = self._refuse_replaced_commands(cli, before, holders, self._owner(record))
+            record.commands = sorted(cli.commands.keys() - before.keys())
+            record.command_errors = refused
             failures += refused
-            record.command_errors += refused
         return failures
 
     def _command_impls(self) -> list[Any]:
@@ -580,10 +584,11 @@ class PluginHost:
         in_load_order = self.pm.hook.ggen_register_commands.get_hookimpls()
         return sorted(in_load_order, key=third_party)
 
+    @staticmethod
     def _refuse_replaced_commands(
-        self, cli: click.Group, before: dict[str, click.Command], holders: dict[str, str], record: PluginRecord
+        cli: click.Group, before: dict[str, click.Command], holders: dict[str, str], claimant: str
     ) -> list[str]:
-        claimant = self._owner(record)
+        """Put back every command the plugin replaced or removed; the refusals, naming both owners."""
         refused = []
         for name, command in before.items():
             if cli.commands.get(name) is not command:
@@ -591,5 +596,4 @@ class PluginHost:
                 refused.append(command_problem(name, claimant, holders[name]))
         for name in cli.commands.keys() - before.keys():
             holders[name] = claimant
-            record.commands.append(name)
         return refused

@@ -18,6 +18,7 @@ import anyio
 import importlib_metadata
 import pluggy
 import structlog
+from importlib_metadata import EntryPoint
 
 from ggen_mcp_core import hookspecs
 from ggen_mcp_core.config import Settings
@@ -30,6 +31,7 @@ from ggen_mcp_core.registration import (
     command_problem,
     handler_problem,
     is_first_party,
+    normalized_distribution,
     owner,
     reserved_prefix_problem,
 )
@@ -126,6 +128,10 @@ def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
     return plugins
 
 
+def _distribution(entry_point: EntryPoint) -> str | None:
+    return normalized_distribution(entry_point.dist.name if entry_point.dist else None)
+
+
 def _split(value: str | None) -> set[str]:
     return {part.strip() for part in (value or "").split(",") if part.strip()}
 
@@ -174,8 +180,11 @@ class PluginHost:
         if self._builtins:
             for name, plugin in builtin_plugins(self.settings):
                 self.add_module(plugin, name=name, builtin=True, distribution="ggen-mcp")
-        for entry_point in self._discover():
+        discovered, refused = self._discover()
+        for entry_point in discovered:
             self._load_entry_point(entry_point)
+        for entry_point, kept in refused:
+            self._refuse_entry_point(entry_point, kept)
         self._apply_visibility()
         if report:
             self._report()
@@ -183,14 +192,44 @@ class PluginHost:
         self.ready = True
         return self.records
 
-    def _discover(self) -> list[importlib_metadata.EntryPoint]:
+    def _discover(self) -> tuple[list[EntryPoint], list[tuple[EntryPoint, EntryPoint]]]:
+        """The entry points to load, by name; and those refused because another distribution has the name
+        (each with the one kept: a first-party pack keeps its name, otherwise the first found does)."""
         found = self._entry_points
         if found is None:
             found = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
-        unique: dict[str, importlib_metadata.EntryPoint] = {}
+        unique: dict[str, EntryPoint] = {}
+        refused: list[tuple[EntryPoint, EntryPoint]] = []
         for entry_point in found:
-            unique.setdefault(entry_point.name, entry_point)
-        return [unique[name] for name in sorted(unique)]
+            kept = unique.setdefault(entry_point.name, entry_point)
+            if kept is entry_point or _distribution(kept) == _distribution(entry_point):
+                continue  # the same distribution seen twice on sys.path
+            if is_first_party(_distribution(entry_point)) and not is_first_party(_distribution(kept)):
+                unique[entry_point.name], entry_point, kept = entry_point, kept, entry_point
+            refused.append((entry_point, kept))
+        return [unique[name] for name in sorted(unique)], refused
+
+    def _refuse_entry_point(self, entry_point: EntryPoint, kept: EntryPoint) -> None:
+        """Report an entry point whose name another distribution's plugin has (after every plugin loaded, so
+        ``record(name)`` finds the one that loaded)."""
+        record = PluginRecord(
+            name=entry_point.name,
+            distribution=entry_point.dist.name if entry_point.dist else None,
+            version=entry_point.dist.version if entry_point.dist else None,
+            module=entry_point.value,
+        )
+        self.records.append(record)
+        reason = self._selected(record)
+        if reason:
+            record.status, record.error = "disabled", reason
+            return
+        holder = owner(kept.name, kept.dist.name if kept.dist else None)
+        self._fail(
+            record,
+            "failed_register",
+            f"{owner(record.name, record.distribution)} is refused: {holder} has the same entry-point name "
+            f"(group {ENTRY_POINT_GROUP}), which stays; rename the entry point",
+        )
 
     def _selected(self, record: PluginRecord) -> str | None:
         """Why this plugin is disabled, or None when it should load."""

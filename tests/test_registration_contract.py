@@ -199,6 +199,33 @@ def test_first_party_prefix_is_refused_to_a_pack_that_loads_later(fixture_site: 
     assert host.tools["graph_query"].plugin == "graph"
 
 
+@pytest.mark.parametrize("where", ["first", "last"])
+@pytest.mark.anyio
+async def test_an_entry_point_named_like_a_first_party_pack_is_refused(
+    monkeypatch: pytest.MonkeyPatch, ggen_workspace: Path, ggen_client: Any, where: str
+) -> None:
+    """A third-party distribution naming its entry point "graph": the first-party graph pack loads wherever
+    the squatter sits on sys.path (found before or after it), and the squatter is reported, naming both."""
+    squat = str(FIXTURE_SITE.parent / "squat")
+    monkeypatch.setattr(sys, "path", [squat, *sys.path] if where == "first" else [*sys.path, squat])
+    host = load(ggen_workspace, "graph")
+    graphs = [r for r in host.records if r.name == "graph"]
+    assert [(r.distribution, r.status) for r in graphs] == [
+        ("ggen-graph", "loaded"),
+        ("ggen_fixture_graphsquat", "failed_register"),
+    ]
+    assert graphs[1].error == (
+        "plugin 'graph' (distribution ggen_fixture_graphsquat) is refused: plugin 'graph' (distribution ggen-graph) "
+        "has the same entry-point name (group ggen_mcp.plugins), which stays; rename the entry point"
+    )
+    assert host.record("graph") is graphs[0]
+    assert "squat_hello" not in host.tools
+    async with ggen_client(host, mode="legacy") as client:
+        result = await client.call_tool("graph_query", {"sparql": "ASK { ?s ?p ?o }"})
+        assert not result.is_error, tool_text(result)
+    sys.modules.pop("ggen_fixture_graphsquat.plugin", None)
+
+
 @pytest.mark.parametrize(
     ("name", "owner"),
     [

@@ -34,6 +34,7 @@ from ggen_mcp_core.registration import (
     normalized_distribution,
     owner,
     reserved_prefix_problem,
+    reserved_uri_problem,
 )
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.tools import ToolSpec, check_tool
@@ -366,7 +367,9 @@ class PluginHost:
             if sync:
                 problems.append(sync)
         for resource in registration.resources:
-            problems += self._claim_problems("resource", resource.uri, record, reserved=False)
+            problems += self._claim_problems("resource", resource.uri, record)
+        for template in registration.templates:
+            problems += self._claim_problems("resource template", template.uri_template, record)
         for prompt in registration.prompts:
             problems += self._claim_problems("prompt", prompt.name, record)
             if not prompt.description.strip():
@@ -377,14 +380,15 @@ class PluginHost:
     def _owner(self, record: PluginRecord) -> str:
         return owner(record.name, record.distribution)
 
-    def _claim_problems(self, kind: str, name: str, record: PluginRecord, *, reserved: bool = True) -> list[str]:
-        """A name under a first-party prefix from another distribution, or one already taken (both owners
-        named). The prefix rule does not depend on load order: the intruder fails, never the owner."""
+    def _claim_problems(self, kind: str, name: str, record: PluginRecord) -> list[str]:
+        """A name under a first-party prefix (a URI under ``ggen://``) from another distribution, or one
+        already taken (both owners named). The reserved rules do not depend on load order: the intruder
+        fails, never the owner."""
         problems = []
-        if reserved:
-            intrusion = reserved_prefix_problem(kind, name, record.name, record.distribution)
-            if intrusion:
-                problems.append(intrusion)
+        reserved = reserved_uri_problem if kind.startswith("resource") else reserved_prefix_problem
+        intrusion = reserved(kind, name, record.name, record.distribution)
+        if intrusion:
+            problems.append(intrusion)
         holder = self._owners.get((kind, name))
         if holder is not None:
             problems.append(collision_problem(kind, name, self._owner(record), holder))
@@ -400,6 +404,8 @@ class PluginHost:
             self.resources[resource.uri] = resource
             self._owners["resource", resource.uri] = holder
         self.resource_templates.extend(registration.templates)
+        for template in registration.templates:
+            self._owners["resource template", template.uri_template] = holder
         for prompt in registration.prompts:
             self.prompts[prompt.name] = prompt
             self._owners["prompt", prompt.name] = holder

@@ -5,6 +5,7 @@
 - the first-party prefixes (DESIGN.md section 10) belong to their distributions: a tool or prompt under
   ``graph_`` from any distribution but ``ggen-graph`` is refused, whatever the load order, so an intruder
   can never push the owner out;
+- resource URIs under ``ggen://`` belong to the host and the first-party packs, for the same reason;
 - a collision names both owners;
 - a pack's CLI command may not replace a built-in command or another pack's command.
 """
@@ -26,6 +27,8 @@ RESERVED_PREFIXES: Mapping[str, str] = {
     "ai_": "ggen-ai",
 }
 FIRST_PARTY_DISTRIBUTIONS = frozenset(RESERVED_PREFIXES.values())
+RESERVED_URI_PREFIX = "ggen://"  # resources of the host (ggen-mcp) and the first-party packs
+HOST_DISTRIBUTION = "ggen-mcp"
 SYNC_HANDLER_HINT = "handlers are `async def`; run blocking work with ctx.run_sync"
 
 
@@ -73,6 +76,17 @@ def reserved_prefix_problem(kind: str, name: str, plugin: str, distribution: str
                 f"{kind} {name!r} of {owner(plugin, distribution)} uses the prefix {prefix!r}, reserved for the "
                 f"first-party distribution {owning}; choose a prefix of your own"
             )
+    return None
+
+
+def reserved_uri_problem(kind: str, uri: str, plugin: str, distribution: str | None) -> str | None:
+    """Why ``plugin`` may not register a resource (or template) under ``ggen://``, or None."""
+    allowed = FIRST_PARTY_DISTRIBUTIONS | {HOST_DISTRIBUTION}
+    if uri.startswith(RESERVED_URI_PREFIX) and normalized_distribution(distribution) not in allowed:
+        return (
+            f"{kind} {uri!r} of {owner(plugin, distribution)} uses {RESERVED_URI_PREFIX}, reserved for ggen-mcp and "
+            "its first-party packs; choose a scheme of your own"
+        )
     return None
 
 

@@ -170,7 +170,9 @@ async def test_first_party_prefix_is_refused_to_a_pack_that_loads_first(
     assert intruder.status == "failed_register"
     assert intruder.error == (
         "PluginRegistrationError: tool 'graph_query' of plugin 'agraph' (distribution ggen_fixture_agraph) "
-        "uses the prefix 'graph_', reserved for the first-party distribution ggen-graph; choose a prefix of your own"
+        "uses the prefix 'graph_', reserved for the first-party distribution ggen-graph; choose a prefix of your own; "
+        "resource 'ggen://graphs' of plugin 'agraph' (distribution ggen_fixture_agraph) uses ggen://, reserved for "
+        "ggen-mcp and its first-party packs; choose a scheme of your own"
     )
     assert graph.status == "loaded", graph.error
     assert host.tools["graph_query"].plugin == "graph"
@@ -179,6 +181,8 @@ async def test_first_party_prefix_is_refused_to_a_pack_that_loads_first(
         result = await client.call_tool("graph_query", {"sparql": "ASK { ?s ?p ?o }"})
         assert not result.is_error, tool_text(result)
         assert "hijacked" not in tool_text(result)
+        listed = (await client.read_resource("ggen://graphs")).contents[0]
+        assert listed.text.strip() and "hijacked" not in listed.text, "the graph pack serves ggen://graphs"
 
 
 def test_first_party_prefix_is_refused_to_a_pack_that_loads_later(fixture_site: Path, ggen_workspace: Path) -> None:
@@ -193,6 +197,10 @@ def test_first_party_prefix_is_refused_to_a_pack_that_loads_later(fixture_site: 
     )
     assert (
         "tool 'graph_query' of plugin 'zgraph' (distribution none: added in-process) is already registered by "
+        "plugin 'graph' (distribution ggen-graph)"
+    ) in error
+    assert (
+        "resource 'ggen://graphs' of plugin 'zgraph' (distribution none: added in-process) is already registered by "
         "plugin 'graph' (distribution ggen-graph)"
     ) in error
     assert host.record("graph").status == "loaded"  # type: ignore[union-attr]

@@ -318,8 +318,10 @@ def plugins(ctx: click.Context, as_json: bool, show_all: bool, verbose: bool) ->
             click.echo(f"    error: {record['error']}")
         if record["tools"]:
             click.echo(f"    tools: {', '.join(record['tools'])}")
+        if record.get("commands"):
+            click.echo(f"    commands: {', '.join(record['commands'])}")
         for refusal in record.get("command_errors", []):
-            click.echo(f"    command refused: {refusal}")
+            click.echo(f"    command error: {refusal}")
         if verbose and record.get("traceback"):
             click.echo("    " + record["traceback"].rstrip().replace("\n", "\n    "))
 

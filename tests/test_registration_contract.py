@@ -315,7 +315,7 @@ def test_pack_command_cannot_shadow_a_builtin_or_a_first_party_command(env: dict
     ]
     assert records["market"]["commands"] == ["market"] and records["market"]["command_errors"] == []
     text = run(env, "plugins").stdout
-    assert "command refused: command 'serve' of plugin 'ashadow'" in text
+    assert "    commands: ashadow-ok\n    command error: command 'serve' of plugin 'ashadow'" in text
 
 
 # -- plugins --json --verbose, config ----------------------------------------------------------------------------

@@ -19,7 +19,17 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ggen_mcp_core.config import ConfigError, Settings
-    from ggen_mcp_core.errors import PathOutsideWorkspace, PathTooLong, PluginUnavailable, ProtectedPath, ToolError
+    from ggen_mcp_core.errors import (
+        FileTooLarge,
+        NotARegularFile,
+        PathOutsideWorkspace,
+        PathTooLong,
+        PluginRegistrationError,
+        PluginUnavailable,
+        ProtectedPath,
+        ToolError,
+        WorkspaceError,
+    )
     from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
     from ggen_mcp_core.hookspecs import hookimpl
     from ggen_mcp_core.principal import Principal
@@ -30,7 +40,11 @@ if TYPE_CHECKING:
 _MODULE_OF = {
     "ConfigError": "config",
     "Settings": "config",
+    "FileTooLarge": "errors",
+    "NotARegularFile": "errors",
     "PathOutsideWorkspace": "errors",
+    "PluginRegistrationError": "errors",
+    "WorkspaceError": "errors",
     "PathTooLong": "errors",
     "ProtectedPath": "errors",
     "PluginUnavailable": "errors",
@@ -67,9 +81,12 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConfigError",
+    "FileTooLarge",
     "LifecycleEvent",
+    "NotARegularFile",
     "PathOutsideWorkspace",
     "PathTooLong",
+    "PluginRegistrationError",
     "PluginUnavailable",
     "Principal",
     "PromptArgument",
@@ -85,6 +102,7 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "Workspace",
+    "WorkspaceError",
     "__version__",
     "atomic_write",
     "hookimpl",

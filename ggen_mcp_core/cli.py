@@ -299,11 +299,13 @@ def _serve_metrics(http: HttpSettings) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--all", "show_all", is_flag=True, help="Include the core's built-in plugins.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show the captured traceback of each failed plugin.")
 @click.pass_context
-def plugins(ctx: click.Context, as_json: bool, show_all: bool) -> None:
-    """List plugins with their status, hooks, tools and errors."""
+def plugins(ctx: click.Context, as_json: bool, show_all: bool, verbose: bool) -> None:
+    """List plugins with their status, hooks, tools, commands and errors."""
     host = load_host(ctx)
-    records = host.plugin_dicts(include_builtin=show_all)
+    host.register_commands(click.Group(commands=builtin_commands()))  # fills each record's commands
+    records = host.plugin_dicts(include_builtin=show_all, verbose=verbose)
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
@@ -316,6 +318,12 @@ def plugins(ctx: click.Context, as_json: bool, show_all: bool) -> None:
             click.echo(f"    error: {record['error']}")
         if record["tools"]:
             click.echo(f"    tools: {', '.join(record['tools'])}")
+        if record.get("commands"):
+            click.echo(f"    commands: {', '.join(record['commands'])}")
+        for refusal in record.get("command_errors", []):
+            click.echo(f"    command error: {refusal}")
+        if verbose and record.get("traceback"):
+            click.echo("    " + record["traceback"].rstrip().replace("\n", "\n    "))
 
 
 @cli.command()
@@ -364,7 +372,10 @@ def config(ctx: click.Context, markdown: bool) -> None:
         return
     effective = host.settings.model_dump(mode="json")
     for name, model in host.settings_sections().items():
-        effective[name] = host.settings.section(name, model).model_dump(mode="json")
+        try:
+            effective[name] = host.settings.section(name, model).model_dump(mode="json")
+        except ConfigError as exc:
+            _die(str(exc))
     click.echo(json.dumps(effective, indent=2))
 
 
@@ -436,13 +447,19 @@ def _add_plugin_commands() -> None:
         click.echo(f"ggen-mcp: {failure}", err=True)
 
 
-CORE_COMMANDS = frozenset({"serve", "plugins", "tools", "call", "config", "auth"})
+def builtin_commands() -> dict[str, click.Command]:
+    """The commands this module defines (every one a plugin command may not replace), whatever plugins added."""
+    return {
+        name: command
+        for name, command in cli.commands.items()
+        if getattr(command.callback, "__module__", None) == __name__
+    }
 
 
 def main() -> None:
     """Console-script entry point."""
     configure_logging()
-    if not CORE_COMMANDS & set(sys.argv[1:2]) and not {"--version", "-V"} & set(sys.argv[1:]):
+    if not builtin_commands().keys() & set(sys.argv[1:2]) and not {"--version", "-V"} & set(sys.argv[1:]):
         _add_plugin_commands()
     cli(prog_name="ggen-mcp")
 

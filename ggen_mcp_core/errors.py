@@ -16,8 +16,25 @@ class PluginUnavailable(Exception):
     """Raise at import time when an optional dependency is missing: the plugin is marked ``unavailable``."""
 
 
-class PathOutsideWorkspace(ToolError):
+class PluginRegistrationError(Exception):
+    """A plugin broke the registration contract (docs/plugins.md, "What registration refuses"): the loader
+    marks it ``failed_register`` with this message. Not a :class:`ToolError`: no client call is involved."""
+
+
+class WorkspaceError(ToolError):
+    """The workspace refused a path or a file; catch this for every refusal below."""
+
+
+class PathOutsideWorkspace(WorkspaceError):
     """A path that resolves outside the workspace, or is otherwise not allowed."""
+
+
+class FileTooLarge(WorkspaceError):
+    """A file over the size limit the reader gave; the message names the size and the limit."""
+
+
+class NotARegularFile(WorkspaceError):
+    """A path that exists but is not a regular file (a folder, a device, a FIFO) where a file was needed."""
 
 
 class ProtectedPath(ToolError):

@@ -34,11 +34,14 @@ def ggen_register_tools(config: Settings) -> Iterable[ToolSpec] | None:
     """Return the tools this plugin adds.
 
     :param config: the server's settings; read your own section with ``config.section(name, Model)``.
-    :returns: a list of :class:`ToolSpec`; every name starts with a prefix the plugin owns.
+    :returns: a list of :class:`ToolSpec`; every name starts with a prefix the plugin owns, never a
+        first-party one (``graph_``, ``template_``, ``project_``, ``market_``, ``hook_``, ``ai_``) unless the
+        plugin is that distribution; every handler is ``async def``.
 
     Called once per plugin at start-up, alone for that plugin. Failure policy: an exception, or any
-    invalid tool (bad name, empty description, duplicate, invalid schema) unloads that plugin whole
-    with status ``failed_register``; the other plugins load.
+    invalid tool (bad name, empty description, duplicate, invalid schema, sync handler, a first-party
+    prefix) unloads that plugin whole with status ``failed_register`` and a ``PluginRegistrationError``
+    naming the tool (and both owners for a conflict); the other plugins load.
 
     Example::
 
@@ -217,7 +220,9 @@ def ggen_register_commands(cli: click.Group) -> None:
     :param cli: the root ``click`` group; add commands or groups to it.
 
     Called when the command line starts. Failure policy: a failure drops that plugin's commands only
-    and prints one line to stderr.
+    and prints one line to stderr. A command that would replace a built-in command (``serve``, ``config``,
+    ...) or another plugin's command is refused, the one already there stays, and one stderr line (and
+    ``command_errors`` in ``ggen-mcp plugins --json``) names both owners.
 
     Example::
 

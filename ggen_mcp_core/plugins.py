@@ -18,13 +18,24 @@ import anyio
 import importlib_metadata
 import pluggy
 import structlog
+from importlib_metadata import EntryPoint
 
 from ggen_mcp_core import hookspecs
 from ggen_mcp_core.config import Settings
-from ggen_mcp_core.errors import PluginUnavailable, ToolError
+from ggen_mcp_core.errors import PluginRegistrationError, PluginUnavailable, ToolError
 from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.ratelimit import RateLimiter
+from ggen_mcp_core.registration import (
+    collision_problem,
+    command_problem,
+    handler_problem,
+    is_first_party,
+    normalized_distribution,
+    owner,
+    reserved_prefix_problem,
+    reserved_uri_problem,
+)
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.tools import ToolSpec, check_tool
 from ggen_mcp_core.workspace import Workspace
@@ -63,12 +74,21 @@ class PluginRecord:
     resources: list[str] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
     builtin: bool = False
+    commands: list[str] | None = None  # None until ``register_commands`` ran (``ggen-mcp plugins`` runs it)
+    command_errors: list[str] | None = None
     traceback: str | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form shown by ``ggen-mcp plugins --json``, ``ggen://plugins`` and ``/readyz``."""
+    def to_dict(self, *, verbose: bool = False) -> dict[str, Any]:
+        """The JSON form shown by ``ggen-mcp plugins --json``, ``ggen://plugins`` and ``/readyz``.
+
+        :param verbose: include ``traceback``, the captured traceback of a failure (``plugins --json --verbose``).
+        """
         data = asdict(self)
-        data.pop("traceback")
+        if not verbose:
+            data.pop("traceback")
+        for key in ("commands", "command_errors"):
+            if data[key] is None:
+                data.pop(key)
         return data
 
     @property
@@ -109,6 +129,10 @@ def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
     return plugins
 
 
+def _distribution(entry_point: EntryPoint) -> str | None:
+    return normalized_distribution(entry_point.dist.name if entry_point.dist else None)
+
+
 def _split(value: str | None) -> set[str]:
     return {part.strip() for part in (value or "").split(",") if part.strip()}
 
@@ -133,6 +157,7 @@ class PluginHost:
         self.resources: dict[str, ResourceSpec] = {}
         self.resource_templates: list[ResourceTemplateSpec] = []
         self.prompts: dict[str, PromptSpec] = {}
+        self._owners: dict[tuple[str, str], str] = {}  # (kind, name) -> the plugin that registered it
         self.ready = False
         self.client_log_level = "info"
         self.subscription_bus: Any = None
@@ -156,8 +181,11 @@ class PluginHost:
         if self._builtins:
             for name, plugin in builtin_plugins(self.settings):
                 self.add_module(plugin, name=name, builtin=True, distribution="ggen-mcp")
-        for entry_point in self._discover():
+        discovered, refused = self._discover()
+        for entry_point in discovered:
             self._load_entry_point(entry_point)
+        for entry_point, kept in refused:
+            self._refuse_entry_point(entry_point, kept)
         self._apply_visibility()
         if report:
             self._report()
@@ -165,14 +193,44 @@ class PluginHost:
         self.ready = True
         return self.records
 
-    def _discover(self) -> list[importlib_metadata.EntryPoint]:
+    def _discover(self) -> tuple[list[EntryPoint], list[tuple[EntryPoint, EntryPoint]]]:
+        """The entry points to load, by name; and those refused because another distribution has the name
+        (each with the one kept: a first-party pack keeps its name, otherwise the first found does)."""
         found = self._entry_points
         if found is None:
             found = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
-        unique: dict[str, importlib_metadata.EntryPoint] = {}
+        unique: dict[str, EntryPoint] = {}
+        refused: list[tuple[EntryPoint, EntryPoint]] = []
         for entry_point in found:
-            unique.setdefault(entry_point.name, entry_point)
-        return [unique[name] for name in sorted(unique)]
+            kept = unique.setdefault(entry_point.name, entry_point)
+            if kept is entry_point or _distribution(kept) == _distribution(entry_point):
+                continue  # the same distribution seen twice on sys.path
+            if is_first_party(_distribution(entry_point)) and not is_first_party(_distribution(kept)):
+                unique[entry_point.name], entry_point, kept = entry_point, kept, entry_point
+            refused.append((entry_point, kept))
+        return [unique[name] for name in sorted(unique)], refused
+
+    def _refuse_entry_point(self, entry_point: EntryPoint, kept: EntryPoint) -> None:
+        """Report an entry point whose name another distribution's plugin has (after every plugin loaded, so
+        ``record(name)`` finds the one that loaded)."""
+        record = PluginRecord(
+            name=entry_point.name,
+            distribution=entry_point.dist.name if entry_point.dist else None,
+            version=entry_point.dist.version if entry_point.dist else None,
+            module=entry_point.value,
+        )
+        self.records.append(record)
+        reason = self._selected(record)
+        if reason:
+            record.status, record.error = "disabled", reason
+            return
+        holder = owner(kept.name, kept.dist.name if kept.dist else None)
+        self._fail(
+            record,
+            "failed_register",
+            f"{owner(record.name, record.distribution)} is refused: {holder} has the same entry-point name "
+            f"(group {ENTRY_POINT_GROUP}), which stays; rename the entry point",
+        )
 
     def _selected(self, record: PluginRecord) -> str | None:
         """Why this plugin is disabled, or None when it should load."""
@@ -240,7 +298,7 @@ class PluginHost:
             self.pm.register(module, name=record.name)
             self._check_hookimpls(record.name, module)
             registration = self._collect(record.name, module)
-            self._validate(record.name, module, registration)
+            self._validate(record, module, registration)
         except Exception as exc:
             self._unregister(record.name)
             self._fail(record, "failed_register", exc)
@@ -261,9 +319,11 @@ class PluginHost:
                 if impl.plugin is not plugin:
                     continue
                 if impl.hookwrapper or impl.wrapper:
-                    raise ToolError(f"hook wrapper {impl.function.__name__} is not supported")
+                    raise PluginRegistrationError(f"hook wrapper {impl.function.__name__} is not supported")
                 if impl_caller.spec is None and not impl.optionalhook:
-                    raise ToolError(f"hookimpl {impl_caller.name} has no hookspec (misspelled hook name?)")
+                    raise PluginRegistrationError(
+                        f"hookimpl {impl_caller.name} has no hookspec (misspelled hook name?)"
+                    )
 
     def _impl_for(self, hook_name: str, module: object) -> Any:
         caller = getattr(self.pm.hook, hook_name)
@@ -289,38 +349,66 @@ class PluginHost:
                 elif isinstance(item, PromptSpec) and hook_name == "ggen_register_prompts":
                     registration.prompts.append(item.with_plugin(name))
                 else:
-                    raise ToolError(f"{hook_name} returned {type(item).__name__}, which it may not")
+                    raise PluginRegistrationError(f"{hook_name} returned {type(item).__name__}, which it may not")
         return registration
 
-    def _validate(self, name: str, module: object, registration: _Registration) -> None:
-        prefixes: Sequence[str] = getattr(module, "TOOL_PREFIXES", (f"{name}_",))
+    def _validate(self, record: PluginRecord, module: object, registration: _Registration) -> None:
+        """Every problem of this plugin's registration at once (docs/plugins.md, "What registration refuses")."""
+        prefixes: Sequence[str] = getattr(module, "TOOL_PREFIXES", (f"{record.name}_",))
         problems: list[str] = []
         seen: set[str] = set()
         for spec in registration.tools:
             problems += check_tool(spec, prefixes)
-            if spec.name in self.tools or spec.name in self.hidden_tools or spec.name in seen:
-                problems.append(f"tool {spec.name!r} is already registered")
+            problems += self._claim_problems("tool", spec.name, record)
+            if spec.name in seen:
+                problems.append(f"tool {spec.name!r} is registered twice by {self._owner(record)}")
             seen.add(spec.name)
+            sync = handler_problem(spec.name, spec.handler)
+            if sync:
+                problems.append(sync)
         for resource in registration.resources:
-            if resource.uri in self.resources:
-                problems.append(f"resource {resource.uri!r} is already registered")
+            problems += self._claim_problems("resource", resource.uri, record)
+        for template in registration.templates:
+            problems += self._claim_problems("resource template", template.uri_template, record)
         for prompt in registration.prompts:
-            if prompt.name in self.prompts:
-                problems.append(f"prompt {prompt.name!r} is already registered")
+            problems += self._claim_problems("prompt", prompt.name, record)
             if not prompt.description.strip():
                 problems.append(f"prompt {prompt.name!r} has an empty description")
         if problems:
-            raise ToolError("; ".join(problems))
+            raise PluginRegistrationError("; ".join(problems))
+
+    def _owner(self, record: PluginRecord) -> str:
+        return owner(record.name, record.distribution)
+
+    def _claim_problems(self, kind: str, name: str, record: PluginRecord) -> list[str]:
+        """A name under a first-party prefix (a URI under ``ggen://``) from another distribution, or one
+        already taken (both owners named). The reserved rules do not depend on load order: the intruder
+        fails, never the owner."""
+        problems = []
+        reserved = reserved_uri_problem if kind.startswith("resource") else reserved_prefix_problem
+        intrusion = reserved(kind, name, record.name, record.distribution)
+        if intrusion:
+            problems.append(intrusion)
+        holder = self._owners.get((kind, name))
+        if holder is not None:
+            problems.append(collision_problem(kind, name, self._owner(record), holder))
+        return problems
 
     def _commit(self, record: PluginRecord, module: object, registration: _Registration) -> None:
         self._modules[record.name] = module
+        holder = self._owner(record)
         for spec in registration.tools:
             self.tools[spec.name] = spec
+            self._owners["tool", spec.name] = holder
         for resource in registration.resources:
             self.resources[resource.uri] = resource
+            self._owners["resource", resource.uri] = holder
         self.resource_templates.extend(registration.templates)
+        for template in registration.templates:
+            self._owners["resource template", template.uri_template] = holder
         for prompt in registration.prompts:
             self.prompts[prompt.name] = prompt
+            self._owners["prompt", prompt.name] = holder
         plugin = self.pm.get_plugin(record.name)
         record.hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
         record.tools = [t.name for t in registration.tools]
@@ -370,8 +458,8 @@ class PluginHost:
     def record(self, name: str) -> PluginRecord | None:
         return next((r for r in self.records if r.name == name), None)
 
-    def plugin_dicts(self, *, include_builtin: bool = True) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.records if include_builtin or not r.builtin]
+    def plugin_dicts(self, *, include_builtin: bool = True, verbose: bool = False) -> list[dict[str, Any]]:
+        return [r.to_dict(verbose=verbose) for r in self.records if include_builtin or not r.builtin]
 
     def find_template(self, uri: str) -> tuple[ResourceTemplateSpec, dict[str, str]] | None:
         for template in self.resource_templates:
@@ -506,14 +594,51 @@ class PluginHost:
         return None
 
     def register_commands(self, cli: click.Group) -> list[str]:
-        """Let each plugin add subcommands; a failing plugin's commands are dropped. Returns failures."""
-        failures = []
-        for impl in self._impls("ggen_register_commands"):
+        """Let each plugin add subcommands to ``cli`` (holding the built-in commands); returns the failures.
+
+        A failing plugin's commands are all dropped. A command that would replace (or remove) a built-in
+        or another plugin's command is refused and the one already there stays; both owners are named, on
+        the plugin's record (``commands``, ``command_errors``) and in the returned lines. First-party packs
+        add theirs first, so a third-party pack cannot take a first-party command by sorting before it.
+        """
+        holders = {name: "the built-in command line of ggen-mcp" for name in cli.commands}
+        failures: list[str] = []
+        for each in self.records:
+            each.commands, each.command_errors = [], []
+        for impl in self._command_impls():
+            record = self.record(impl.plugin_name) or PluginRecord(name=impl.plugin_name)
             before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as exc:
                 cli.commands.clear()
                 cli.commands.update(before)
-                failures.append(f"plugin {impl.plugin_name!r} could not add commands: {type(exc).__name__}: {exc}")
+                refused = [f"plugin {impl.plugin_name!r} could not add commands: {type(exc).__name__}: {exc}"]
+            else:
+                refused = self._refuse_replaced_commands(cli, before, holders, self._owner(record))
+            record.commands = sorted(cli.commands.keys() - before.keys())
+            record.command_errors = refused
+            failures += refused
         return failures
+
+    def _command_impls(self) -> list[Any]:
+        def third_party(impl: Any) -> bool:
+            record = self.record(impl.plugin_name)
+            return not is_first_party(record.distribution if record else None)
+
+        in_load_order = self.pm.hook.ggen_register_commands.get_hookimpls()
+        return sorted(in_load_order, key=third_party)
+
+    @staticmethod
+    def _refuse_replaced_commands(
+        cli: click.Group, before: dict[str, click.Command], holders: dict[str, str], claimant: str
+    ) -> list[str]:
+        """Put back every command the plugin replaced or removed; the refusals, naming both owners."""
+        refused = []
+        for name, command in before.items():
+            if cli.commands.get(name) is not command:
+                cli.commands[name] = command
+                refused.append(command_problem(name, claimant, holders[name]))
+        for name in cli.commands.keys() - before.keys():
+            holders[name] = claimant
+        return refused

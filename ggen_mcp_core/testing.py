@@ -9,13 +9,14 @@ Installed with ``ggen-mcp`` (entry point ``pytest11``), so its fixtures are avai
   speaking 2025-11-25 (``"legacy"``) or 2026-07-28 (``"auto"``).
 
 :class:`ToolFamilyConformance` is a base class every pack's tests subclass: it checks the rules every pack
-must keep (prefixed unique names, non-empty descriptions, valid schemas, honest annotations, no heavy
-imports when the plugin module is imported).
+must keep (prefixed unique names, non-empty descriptions, valid schemas, honest annotations, ``async def``
+handlers, no heavy imports when the plugin module is imported).
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import subprocess
 import sys
@@ -151,6 +152,21 @@ class ToolFamilyConformance:
             if spec.read_only:
                 assert annotations.destructive_hint is False, spec.name
             assert spec.timeout is None or spec.timeout > 0
+
+    def test_handlers_are_coroutine_functions(self, conformance_host: PluginHost) -> None:
+        """Asked of the plugin's own ``ggen_register_tools``, so it names the handler even when the loader
+        refused the plugin for it."""
+        import importlib
+
+        from ggen_mcp_core.registration import handler_problem
+
+        module = importlib.import_module(_entry_point_module(self.plugin))
+        register = getattr(module, "ggen_register_tools", None)
+        if register is None:
+            return
+        specs = register(**dict.fromkeys(inspect.signature(register).parameters, conformance_host.settings))
+        problems = [handler_problem(spec.name, spec.handler) for spec in specs or []]
+        assert not [p for p in problems if p], "; ".join(p for p in problems if p)
 
     def test_no_heavy_imports_at_plugin_import(self) -> None:
         if not self.heavy_modules:

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from ggen_mcp_core.errors import PathOutsideWorkspace, PathTooLong, ProtectedPath
+from ggen_mcp_core.errors import FileTooLarge, NotARegularFile, PathOutsideWorkspace, PathTooLong, ProtectedPath
 from ggen_mcp_core.write_policy import LOCKFILE, STATE_DIR, WritePolicy
 
 if TYPE_CHECKING:
@@ -126,13 +126,17 @@ class Workspace:
     # -- reading ---------------------------------------------------------------------------------------
 
     def read_bytes(self, path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
-        """Read a file inside the workspace, refusing files larger than ``max_bytes``."""
+        """Read a file inside the workspace, refusing files larger than ``max_bytes``.
+
+        Raises :class:`PathOutsideWorkspace`, :class:`NotARegularFile` or :class:`FileTooLarge` (all
+        :class:`WorkspaceError`).
+        """
         real = self.resolve(path, must_exist=True)
         if not real.is_file():
-            raise PathOutsideWorkspace(f"{os.fspath(path)!r} is not a regular file")
+            raise NotARegularFile(f"{os.fspath(path)!r} is not a regular file")
         size = real.stat().st_size
         if size > max_bytes:
-            raise PathOutsideWorkspace(f"{os.fspath(path)!r} is {size} bytes; the limit is {max_bytes}")
+            raise FileTooLarge(f"{os.fspath(path)!r} is {size} bytes; the limit is {max_bytes}")
         return real.read_bytes()
 
     def read_text(self, path: str | os.PathLike[str], *, max_bytes: int) -> str:
@@ -183,7 +187,7 @@ class Workspace:
         """
         real = self.resolve_for_write(path)
         if real.is_dir():
-            raise PathOutsideWorkspace(f"{os.fspath(path)!r} is a directory")
+            raise NotARegularFile(f"{os.fspath(path)!r} is a directory")
         self.make_dirs(real.parent)
         # The parent may have been created through a link just now: check again.
         real = self.resolve_for_write(path)

@@ -69,6 +69,7 @@ def test_record_carries_distribution_version_hooks_and_tools(fixture_site: Path,
     assert data["resources"] == ["demo://hello", "demo://items/{id}"]
     assert data["prompts"] == ["demo_explain"]
     assert "traceback" not in data
+    assert "commands" not in data, "unknown until register_commands ran (`ggen-mcp plugins` runs it)"
 
 
 def test_allowlist_and_disable(fixture_site: Path, ggen_workspace: Path) -> None:
@@ -96,12 +97,23 @@ def test_strict_mode_and_required_plugins(fixture_site: Path, ggen_workspace: Pa
 
 
 def test_duplicate_tool_names_across_plugins(fixture_site: Path, ggen_workspace: Path) -> None:
-    import importlib
+    """A second copy of the demo plugin (a distinct module object, so the host's own check decides)."""
+    import importlib.util
 
     host = load(ggen_workspace, load_plugins="demo")
-    again = host.add_module(importlib.import_module("ggen_fixture_demo.plugin"), name="demo-copy")
+    spec = importlib.util.spec_from_file_location(
+        "ggen_fixture_demo_copy", fixture_site / "ggen_fixture_demo/plugin.py"
+    )
+    assert spec is not None and spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    again = host.add_module(copy, name="demo-copy")
     assert again.status == "failed_register"
-    assert "already registered" in (again.error or "")
+    error = again.error or ""
+    assert error.startswith("PluginRegistrationError: tool 'demo_echo' of plugin 'demo-copy'"), error
+    assert "is already registered by plugin 'demo' (distribution ggen_fixture_demo)" in error
+    assert "prompt 'demo_explain' of plugin 'demo-copy'" in error
+    assert "resource 'demo://hello' of plugin 'demo-copy'" in error
 
 
 def test_read_only_and_toolsets_hide_tools(fixture_site: Path, ggen_workspace: Path) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ggen_mcp_core import PathOutsideWorkspace, PathTooLong, ProtectedPath, Workspace
+from ggen_mcp_core import (
+    FileTooLarge,
+    NotARegularFile,
+    PathOutsideWorkspace,
+    PathTooLong,
+    ProtectedPath,
+    Workspace,
+    WorkspaceError,
+)
 from ggen_mcp_core.workspace import atomic_write
 
 
@@ -83,10 +91,23 @@ def test_must_exist(ws: Workspace) -> None:
 def test_read_caps_size(ws: Workspace) -> None:
     (ws.root / "big").write_bytes(b"x" * 100)
     assert ws.read_bytes("big", max_bytes=100) == b"x" * 100
-    with pytest.raises(PathOutsideWorkspace, match="limit is 10"):
+    with pytest.raises(FileTooLarge, match="'big' is 100 bytes; the limit is 10"):
         ws.read_bytes("big", max_bytes=10)
-    with pytest.raises(PathOutsideWorkspace, match="not a regular file"):
+    with pytest.raises(NotARegularFile, match="'src' is not a regular file"):
         ws.read_text("src", max_bytes=10)
+
+
+def test_file_refusals_are_workspace_errors_not_outside_the_workspace(ws: Workspace) -> None:
+    """A file too large or not a regular file is its own kind of refusal: one `except WorkspaceError` catches
+    every workspace refusal, and none of them claims the path left the workspace."""
+    (ws.root / "big").write_bytes(b"x" * 100)
+    for call in (lambda: ws.read_bytes("big", max_bytes=10), lambda: ws.read_text("src", max_bytes=10)):
+        with pytest.raises(WorkspaceError) as caught:
+            call()
+        assert not isinstance(caught.value, PathOutsideWorkspace)
+    with pytest.raises(WorkspaceError) as caught:
+        ws.read_bytes("../escape", max_bytes=10)
+    assert isinstance(caught.value, PathOutsideWorkspace)
 
 
 def test_write_atomic_creates_parents_and_keeps_mode(ws: Workspace) -> None:
@@ -100,7 +121,7 @@ def test_write_atomic_creates_parents_and_keeps_mode(ws: Workspace) -> None:
 
 
 def test_write_atomic_refuses_directories(ws: Workspace) -> None:
-    with pytest.raises(PathOutsideWorkspace, match="is a directory"):
+    with pytest.raises(NotARegularFile, match="is a directory"):
         ws.write_atomic("src", "x")
 
 

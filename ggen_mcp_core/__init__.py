@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ggen_mcp_core.config import ConfigError, Settings
+    from ggen_mcp_core.config import CommaList, ConfigError, Settings
     from ggen_mcp_core.errors import PathOutsideWorkspace, PathTooLong, PluginUnavailable, ProtectedPath, ToolError
     from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
     from ggen_mcp_core.hookspecs import hookimpl
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.workspace import Workspace, atomic_write
 
 _MODULE_OF = {
+    "CommaList": "config",
     "ConfigError": "config",
     "Settings": "config",
     "PathOutsideWorkspace": "errors",
@@ -66,6 +67,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CommaList",
     "ConfigError",
     "LifecycleEvent",
     "PathOutsideWorkspace",

@@ -15,7 +15,7 @@ from ggen_mcp_core.auth import load_api_keys
 from ggen_mcp_core.config import ConfigError, Settings, reference_markdown
 from ggen_mcp_core.headergate import host_allowed, split_authority
 
-# Sections of the packs, as each pack reads them (ctx.settings.section(name, Model)). Packs that declare
+# Sections of the packs, as each declares them (SETTINGS_SECTION = (name, Model), validated by the host). Packs that declare
 # SETTINGS_SECTION in their plugin module are found through it as well.
 PACK_SECTIONS = {
     "graph": "ggen_graph.settings:GraphSettings",

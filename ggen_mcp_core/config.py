@@ -66,19 +66,19 @@ class HttpSettings(BaseModel):
     path: str = Field(default="/mcp", description="Path of the MCP endpoint.")
     stateless: bool = Field(default=False, description="No sessions: for replicas behind a load balancer.")
     json_response: bool = Field(default=False, description="Plain JSON replies instead of SSE (drops progress).")
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: CommaList = Field(
         default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
         description="Host header allowlist (DNS-rebinding protection), exact: `host:*` matches `host:` and port "
         "digits, `host:8000` that port, a bare `host` a Host header without a port.",
     )
-    allowed_origins: list[str] = Field(
+    allowed_origins: CommaList = Field(
         default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         description="Origin header allowlist; a request without Origin is allowed.",
     )
     dns_rebinding_protection: bool = Field(
         default=True, description="Validate Host and Origin headers on every route (exact host and port)."
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: CommaList = Field(
         default_factory=list,
         description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: the "
         "socket peer is the client (anonymous rate limits, audit).",
@@ -129,7 +129,7 @@ class AuthSettings(BaseModel):
         description="This server's public MCP URL, for RFC 9728 metadata and 401 challenges (default: built from "
         "http.host, http.port and http.path; never from the request).",
     )
-    authorization_servers: list[str] = Field(
+    authorization_servers: CommaList = Field(
         default_factory=list, description="Issuers clients get tokens from (RFC 9728 `authorization_servers`)."
     )
     default_allow: bool = Field(

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ggen_mcp_core.config import CommaList, ConfigError, Settings
+    from ggen_mcp_core.comma_list import CommaList
+    from ggen_mcp_core.config import ConfigError, Settings
     from ggen_mcp_core.errors import PathOutsideWorkspace, PathTooLong, PluginUnavailable, ProtectedPath, ToolError
     from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
     from ggen_mcp_core.hookspecs import hookimpl
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.workspace import Workspace, atomic_write
 
 _MODULE_OF = {
-    "CommaList": "config",
+    "CommaList": "comma_list",
     "ConfigError": "config",
     "Settings": "config",
     "PathOutsideWorkspace": "errors",

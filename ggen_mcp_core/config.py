@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -27,6 +27,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from ggen_mcp_core.auth import ApiKey, AuthMode, JwtSettings
+from ggen_mcp_core.comma_list import CommaList
 from ggen_mcp_core.secret_settings import FILE_SUFFIX, SecretFileError, resolve_secret_files, secret_fields
 
 ENV_PREFIX = "GGEN_MCP_"
@@ -36,24 +37,6 @@ _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ggen
 
 class ConfigError(Exception):
     """A setting is invalid; the message names it."""
-
-
-def _comma_or_json_list(value: Any) -> Any:
-    """``a, b`` -> ``["a", "b"]``; ``["a", "b"]`` (JSON, the pydantic-settings convention) as written."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not a JSON list ({exc.msg} at character {exc.pos})") from None
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_or_json_list)]
-"""A list setting written as a TOML/JSON list, a JSON list in one environment variable
-(``GGEN_MCP_HOOKS__ALLOWED_COMMANDS='["ruff", "pytest"]'``) or a comma list (``ruff,pytest``)."""
 
 
 class HttpSettings(BaseModel):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from ggen_mcp_core.comma_list import CommaList
     from ggen_mcp_core.config import ConfigError, Settings
     from ggen_mcp_core.errors import (
         FileTooLarge,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.workspace import Workspace, atomic_write
 
 _MODULE_OF = {
+    "CommaList": "comma_list",
     "ConfigError": "config",
     "Settings": "config",
     "FileTooLarge": "errors",
@@ -80,6 +82,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CommaList",
     "ConfigError",
     "FileTooLarge",
     "LifecycleEvent",

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ggen_mcp_core.comma_list import CommaList
 from ggen_mcp_core.netpolicy import is_loopback_host
 from ggen_mcp_core.principal import Principal
 
@@ -42,7 +43,9 @@ class JwtSettings(BaseModel):
     audience: str | None = Field(default=None, description="Required `aud`: this server's resource URL.")
     jwks_url: str | None = Field(default=None, description="JWKS endpoint of the authorization server.")
     public_key_file: Path | None = Field(default=None, description="PEM public key instead of a JWKS URL.")
-    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], description="Accepted algorithms.")
+    algorithms: CommaList = Field(
+        default_factory=lambda: ["RS256", "ES256"], description="Accepted algorithms (comma or JSON list)."
+    )
     leeway: float = Field(default=30.0, ge=0, le=600, description="Clock skew tolerated, in seconds.")
     timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds to wait for the JWKS endpoint.")
 

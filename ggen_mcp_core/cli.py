@@ -370,6 +370,10 @@ def config(ctx: click.Context, markdown: bool) -> None:
     if markdown:
         click.echo(reference_markdown(host.settings_sections()), nl=False)
         return
+    for plugin, error in sorted(host.settings_errors.items()):
+        click.echo(f"ggen-mcp: plugin {plugin}: {error}", err=True)
+    if host.settings_errors:
+        sys.exit(EXIT_USAGE)
     effective = host.settings.model_dump(mode="json")
     for name, model in host.settings_sections().items():
         try:

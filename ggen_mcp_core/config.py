@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import json
 import math
 import os
 import tomllib
@@ -26,6 +27,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from ggen_mcp_core.auth import ApiKey, AuthMode, JwtSettings
+from ggen_mcp_core.comma_list import CommaList
 from ggen_mcp_core.secret_settings import FILE_SUFFIX, SecretFileError, resolve_secret_files, secret_fields
 
 ENV_PREFIX = "GGEN_MCP_"
@@ -47,19 +49,19 @@ class HttpSettings(BaseModel):
     path: str = Field(default="/mcp", description="Path of the MCP endpoint.")
     stateless: bool = Field(default=False, description="No sessions: for replicas behind a load balancer.")
     json_response: bool = Field(default=False, description="Plain JSON replies instead of SSE (drops progress).")
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: CommaList = Field(
         default_factory=lambda: ["127.0.0.1:*", "localhost:*", "[::1]:*"],
         description="Host header allowlist (DNS-rebinding protection), exact: `host:*` matches `host:` and port "
         "digits, `host:8000` that port, a bare `host` a Host header without a port.",
     )
-    allowed_origins: list[str] = Field(
+    allowed_origins: CommaList = Field(
         default_factory=lambda: ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         description="Origin header allowlist; a request without Origin is allowed.",
     )
     dns_rebinding_protection: bool = Field(
         default=True, description="Validate Host and Origin headers on every route (exact host and port)."
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: CommaList = Field(
         default_factory=list,
         description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: the "
         "socket peer is the client (anonymous rate limits, audit).",
@@ -110,7 +112,7 @@ class AuthSettings(BaseModel):
         description="This server's public MCP URL, for RFC 9728 metadata and 401 challenges (default: built from "
         "http.host, http.port and http.path; never from the request).",
     )
-    authorization_servers: list[str] = Field(
+    authorization_servers: CommaList = Field(
         default_factory=list, description="Issuers clients get tokens from (RFC 9728 `authorization_servers`)."
     )
     default_allow: bool = Field(
@@ -180,7 +182,7 @@ class Settings(BaseSettings):
     )
 
     workspace: Path = Field(default=Path("."), description="Directory that holds the user's files and `.ggen/`.")
-    protected_paths: Annotated[list[str], NoDecode] = Field(
+    protected_paths: CommaList = Field(
         default_factory=list,
         description="Workspace-relative paths (files or folders) no tool may write, on top of the built-in "
         "`.git/`, `.ggen/` and `ggen.lock` (comma list or JSON list; compared case-insensitively).",
@@ -190,16 +192,19 @@ class Settings(BaseSettings):
     tool_timeout: float = Field(default=60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
     max_concurrent_calls: int = Field(default=64, gt=0, description="Tool calls running at once, server-wide.")
     read_only: bool = Field(default=False, description="Unregister every tool that writes.")
-    toolsets: Annotated[list[str] | None, NoDecode] = Field(
-        default=None, description="Only these tool families (e.g. graph,template)."
+    toolsets: Annotated[CommaList | None, NoDecode] = Field(
+        default=None, description="Only these tool families (comma or JSON list, e.g. graph,template)."
     )
-    load_plugins: str | None = Field(
-        default=None, description="Comma list of plugins to load: unset loads all, empty loads none."
+    load_plugins: Annotated[CommaList | None, NoDecode] = Field(
+        default=None, description="Plugins to load (comma or JSON list): unset loads all, empty loads none."
     )
-    disable_plugins: str = Field(default="", description="Comma list of plugins never to load (`*` for all).")
+    disable_plugins: CommaList = Field(
+        default_factory=list, description="Plugins never to load (comma or JSON list; `*` for all)."
+    )
     strict_plugins: bool = Field(default=False, description="Exit when any plugin fails to load.")
-    required_plugins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Plugins that must load, else the server refuses to start."
+    required_plugins: CommaList = Field(
+        default_factory=list,
+        description="Plugins that must load, else the server refuses to start (comma or JSON list).",
     )
     http: HttpSettings = Field(default_factory=lambda: HttpSettings(), description="HTTP transport.")
     auth: AuthSettings = Field(default_factory=lambda: AuthSettings(), description="Authentication.")
@@ -207,43 +212,12 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=lambda: LimitsSettings(), description="Caps.")
     audit: AuditSettings = Field(default_factory=lambda: AuditSettings(), description="Audit log.")
 
-    @field_validator("toolsets", mode="before")
-    @classmethod
-    def _split_toolsets(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("protected_paths", mode="before")
-    @classmethod
-    def _split_protected(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                import json
-
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
-
     @field_validator("protected_paths")
     @classmethod
     def _check_protected(cls, value: list[str]) -> list[str]:
         from ggen_mcp_core.write_policy import normalize_setting
 
         return normalize_setting(value)
-
-    @field_validator("required_plugins", mode="before")
-    @classmethod
-    def _split_required(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                import json
-
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
 
     @classmethod
     def settings_customise_sources(
@@ -335,12 +309,17 @@ def _check_toml(path: Path) -> None:
 
 
 def _one_line(exc: ValidationError, prefix: str | None = None) -> str:
+    """``invalid setting <key>: <problem>``; a pack's key also names its environment variable, e.g.
+    ``template.max_templates (GGEN_MCP_TEMPLATE__MAX_TEMPLATES): Input should be greater than 0``."""
     parts = []
     for error in exc.errors():
         location = ".".join(str(p) for p in error["loc"])
         if prefix:
+            keys = [prefix, *(str(p) for p in error["loc"] if isinstance(p, str))]
             location = f"{prefix}.{location}" if location else prefix
-        parts.append(f"{location}: {error['msg']}")
+            if len(keys) > 1:
+                location += f" ({ENV_PREFIX}{'__'.join(keys).upper()})"
+        parts.append(f"{location}: {error['msg'].removeprefix('Value error, ')}")
     return "invalid setting " + "; ".join(parts)
 
 
@@ -378,8 +357,6 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
 
 
 def _toml_value(value: Any) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Path):

@@ -30,10 +30,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def ggen_register_tools(config: Settings) -> Iterable[ToolSpec] | None:
+def ggen_register_tools(config: Settings, settings: Any) -> Iterable[ToolSpec] | None:
     """Return the tools this plugin adds.
 
-    :param config: the server's settings; read your own section with ``config.section(name, Model)``.
+    :param config: the server's settings.
+    :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
+        when it declares none).
     :returns: a list of :class:`ToolSpec`; every name starts with a prefix the plugin owns, never a
         first-party one (``graph_``, ``template_``, ``project_``, ``market_``, ``hook_``, ``ai_``) unless the
         plugin is that distribution; every handler is ``async def``.
@@ -53,10 +55,12 @@ def ggen_register_tools(config: Settings) -> Iterable[ToolSpec] | None:
 
 
 @hookspec
-def ggen_register_resources(config: Settings) -> Iterable[ResourceSpec | ResourceTemplateSpec] | None:
+def ggen_register_resources(config: Settings, settings: Any) -> Iterable[ResourceSpec | ResourceTemplateSpec] | None:
     """Return the resources and resource templates this plugin serves.
 
     :param config: the server's settings.
+    :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
+        when it declares none).
     :returns: a list of :class:`ResourceSpec` (fixed URI) and :class:`ResourceTemplateSpec` (RFC 6570).
 
     Called once per plugin at start-up. Failure policy: as ``ggen_register_tools`` (the plugin is unloaded).
@@ -71,10 +75,12 @@ def ggen_register_resources(config: Settings) -> Iterable[ResourceSpec | Resourc
 
 
 @hookspec
-def ggen_register_prompts(config: Settings) -> Iterable[PromptSpec] | None:
+def ggen_register_prompts(config: Settings, settings: Any) -> Iterable[PromptSpec] | None:
     """Return the prompts this plugin offers.
 
     :param config: the server's settings.
+    :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
+        when it declares none).
     :returns: a list of :class:`PromptSpec`.
 
     Called once per plugin at start-up. Failure policy: as ``ggen_register_tools`` (the plugin is unloaded).
@@ -97,7 +103,7 @@ def ggen_validate_input(
 
     :param tool: the tool being called.
     :param arguments: the arguments, already valid against the tool's input model (as a dict).
-    :param context: the call's context (principal, workspace, settings).
+    :param context: the call's context (principal, workspace); ``context.settings`` is this plugin's own.
     :returns: a list of human-readable problems; any problem refuses the call with ``isError``.
 
     Called for every tool call after the host's own schema validation, before the handler.
@@ -178,7 +184,8 @@ def ggen_lifecycle(event: LifecycleEvent, context: ToolContext) -> Awaitable[Non
 
     :param event: ``event.name`` is ``pre_gen``, ``post_gen``, ``pre_apply`` or ``post_apply``;
         ``event.template``, ``event.files`` and ``event.data`` carry the details.
-    :param context: the context of the tool call that is generating.
+    :param context: the context of the tool call that is generating (principal, workspace);
+        ``context.settings`` is this plugin's own settings, not the generating tool's.
 
     Emitted by the template pack through ``context.hook(...)``; the hook pack listens. Failure policy:
     an exception aborts the generation and the tool returns ``isError`` naming the hook.
@@ -235,10 +242,12 @@ def ggen_register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def ggen_readiness(config: Settings) -> str | Awaitable[str | None] | None:
+def ggen_readiness(config: Settings, settings: Any) -> str | Awaitable[str | None] | None:
     """Return why this plugin cannot serve yet (e.g. "graph store did not open"), or None when it can.
 
     :param config: the server's settings.
+    :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
+        when it declares none).
     :returns: a short reason, None, or an awaitable of either.
 
     Called by ``/readyz`` (keep it quick: a few seconds at most; never gate on a remote dependency whose
@@ -254,10 +263,12 @@ def ggen_readiness(config: Settings) -> str | Awaitable[str | None] | None:
 
 
 @hookspec
-def ggen_shutdown(config: Settings) -> Awaitable[None] | None:
+def ggen_shutdown(config: Settings, settings: Any) -> Awaitable[None] | None:
     """Release what this plugin holds (worker processes, connections, files) as the server stops.
 
     :param config: the server's settings.
+    :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
+        when it declares none).
 
     Called once when the HTTP server finishes draining, when a stdio session ends, and after ``ggen-mcp
     call``. Failure policy: an exception is logged and the other plugins still shut down.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,9 +19,10 @@ import importlib_metadata
 import pluggy
 import structlog
 from importlib_metadata import EntryPoint
+from pydantic import BaseModel
 
 from ggen_mcp_core import hookspecs
-from ggen_mcp_core.config import Settings
+from ggen_mcp_core.config import ConfigError, Settings
 from ggen_mcp_core.errors import PluginRegistrationError, PluginUnavailable, ToolError
 from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
 from ggen_mcp_core.principal import Principal
@@ -133,10 +134,6 @@ def _distribution(entry_point: EntryPoint) -> str | None:
     return normalized_distribution(entry_point.dist.name if entry_point.dist else None)
 
 
-def _split(value: str | None) -> set[str]:
-    return {part.strip() for part in (value or "").split(",") if part.strip()}
-
-
 class PluginHost:
     """The plugin manager, the registries built from it, and the hook calls the server makes."""
 
@@ -166,6 +163,9 @@ class PluginHost:
         self._entry_points = entry_points
         self._builtins = builtins
         self._modules: dict[str, object] = {}
+        self._sections: dict[str, tuple[str, type[BaseModel]]] = {}  # plugin -> its declared section and model
+        self._pack_settings: dict[str, BaseModel] = {}  # plugin -> its validated section
+        self.settings_errors: dict[str, str] = {}  # plugin -> why its section is invalid
         self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
         self.rate_limiter: RateLimiter | None = (
             RateLimiter(self.settings.rate_limit) if self.settings.rate_limit.enabled else None
@@ -235,10 +235,10 @@ class PluginHost:
     def _selected(self, record: PluginRecord) -> str | None:
         """Why this plugin is disabled, or None when it should load."""
         names = {record.name, record.distribution or ""}
-        disabled = _split(self.settings.disable_plugins)
+        disabled = set(self.settings.disable_plugins)
         if "*" in disabled or names & disabled:
             return "disabled by GGEN_MCP_DISABLE_PLUGINS"
-        if self.settings.load_plugins is not None and not names & _split(self.settings.load_plugins):
+        if self.settings.load_plugins is not None and not names & set(self.settings.load_plugins):
             return "not listed in GGEN_MCP_LOAD_PLUGINS"
         return None
 
@@ -297,13 +297,45 @@ class PluginHost:
         try:
             self.pm.register(module, name=record.name)
             self._check_hookimpls(record.name, module)
-            registration = self._collect(record.name, module)
+            pack_settings = self._validated_settings(record.name, module)
+            registration = self._collect(record.name, module, pack_settings)
             self._validate(record, module, registration)
         except Exception as exc:
             self._unregister(record.name)
             self._fail(record, "failed_register", exc)
             return
+        if pack_settings is not None:
+            self._pack_settings[record.name] = pack_settings
         self._commit(record, module, registration)
+
+    def _validated_settings(self, name: str, module: object) -> BaseModel | None:
+        """The plugin's section, validated against the model it declares as ``SETTINGS_SECTION``.
+
+        :raises ConfigError: naming the bad key and its environment variable (the plugin is not loaded).
+        """
+        declared = getattr(module, "SETTINGS_SECTION", None)
+        if declared is None:
+            return None
+        if not (
+            isinstance(declared, tuple)
+            and len(declared) == 2
+            and isinstance(declared[0], str)
+            and declared[0]
+            and isinstance(declared[1], type)
+            and issubclass(declared[1], BaseModel)
+        ):
+            raise ToolError("SETTINGS_SECTION must be (section name, pydantic model class)")
+        section: str = declared[0]
+        model: type[BaseModel] = declared[1]
+        owner = next((p for p, (s, _) in self._sections.items() if s == section and p in self._pack_settings), None)
+        if owner is not None:
+            raise ToolError(f"settings section {section!r} is already declared by plugin {owner!r}")
+        self._sections[name] = (section, model)
+        try:
+            return self.settings.section(section, model)
+        except ConfigError as exc:
+            self.settings_errors[name] = str(exc)
+            raise
 
     def _unregister(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)
@@ -332,13 +364,14 @@ class PluginHost:
                 return impl
         return None
 
-    def _collect(self, name: str, module: object) -> _Registration:
+    def _collect(self, name: str, module: object, pack_settings: BaseModel | None) -> _Registration:
         registration = _Registration()
+        arguments = {"config": self.settings, "settings": pack_settings}
         for hook_name in REGISTRATION_HOOKS:
             impl = self._impl_for(hook_name, module)
             if impl is None:
                 continue
-            items = impl.function(**{arg: self.settings for arg in impl.argnames}) or []
+            items = impl.function(**{arg: arguments[arg] for arg in impl.argnames}) or []
             for item in items:
                 if isinstance(item, ToolSpec) and hook_name == "ggen_register_tools":
                     registration.tools.append(item.with_plugin(name))
@@ -468,14 +501,32 @@ class PluginHost:
                 return template, variables
         return None
 
-    def settings_sections(self) -> dict[str, Any]:
-        """Each loaded plugin's settings model, from its module's ``SETTINGS_SECTION = (name, Model)``."""
-        sections: dict[str, Any] = {}
-        for module in self._modules.values():
-            declared = getattr(module, "SETTINGS_SECTION", None)
-            if declared is not None:
-                sections[declared[0]] = declared[1]
-        return sections
+    def settings_sections(self) -> dict[str, type[BaseModel]]:
+        """The settings model of every plugin that declared one (``SETTINGS_SECTION = (name, Model)``), by
+        section name: loaded plugins, and those that failed to register (for docs and secret handling)."""
+        return dict(self._sections.values())
+
+    def pack_settings(self, plugin: str) -> Any:
+        """The validated settings of loaded plugin ``plugin`` (None when it declares none).
+
+        Handlers read their own pack's as ``ctx.settings``; this is for a pack that uses another pack's
+        engine (the template pack reads the graph pack's store settings).
+
+        :raises ToolError: when that plugin is not loaded (the caller's client sees why).
+        """
+        record = self.record(plugin)
+        if record is None or record.status != "loaded":
+            raise ToolError(f"this needs the {plugin} plugin, which is not loaded (see `ggen-mcp plugins`)")
+        return self._pack_settings.get(plugin)
+
+    def own_settings(self, plugin: str) -> Any:
+        """What ``ctx.settings`` is for plugin ``plugin``'s code: its validated section, or None."""
+        return self._pack_settings.get(plugin)
+
+    def context_for(self, plugin: str, context: ToolContext) -> ToolContext:
+        """``context`` as plugin ``plugin``'s code sees it: ``settings`` is that plugin's own section."""
+        own = self.own_settings(plugin)
+        return context if context.settings is own else replace(context, settings=own)
 
     def set_client_log_level(self, session: Any, level: str) -> None:
         """``logging/setLevel`` for one client connection (others keep theirs)."""
@@ -498,6 +549,11 @@ class PluginHost:
 
     def _impls(self, hook_name: str) -> list[Any]:
         return list(reversed(getattr(self.pm.hook, hook_name).get_hookimpls()))
+
+    def _settings_arguments(self, impl: Any) -> dict[str, Any]:
+        """``config`` (the server's settings) and ``settings`` (the plugin's own section), as asked for."""
+        arguments = {"config": self.settings, "settings": self.own_settings(impl.plugin_name)}
+        return {arg: arguments[arg] for arg in impl.argnames}
 
     async def authenticate(self, request: RequestInfo) -> Principal:
         """First non-None principal from ``ggen_authenticate``; anonymous otherwise. Fails closed."""
@@ -528,7 +584,7 @@ class PluginHost:
         """Problems from every ``ggen_validate_input``; a raising validator is itself a problem."""
         problems: list[str] = []
         for impl in self._impls("ggen_validate_input"):
-            kwargs = {"tool": tool, "arguments": arguments, "context": context}
+            kwargs = {"tool": tool, "arguments": arguments, "context": self.context_for(impl.plugin_name, context)}
             try:
                 found = await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
             except Exception as exc:
@@ -551,7 +607,7 @@ class PluginHost:
         from ggen_mcp_core.observability import LIFECYCLE_EVENTS
 
         for impl in self._impls("ggen_lifecycle"):
-            kwargs = {"event": event, "context": context}
+            kwargs = {"event": event, "context": self.context_for(impl.plugin_name, context)}
             try:
                 await maybe_await(impl.function(**{a: kwargs[a] for a in impl.argnames}))
             except Exception as exc:
@@ -565,7 +621,7 @@ class PluginHost:
         problems: dict[str, str] = {}
         for impl in self._impls("ggen_readiness"):
             try:
-                reason = await maybe_await(impl.function(**{a: self.settings for a in impl.argnames}))
+                reason = await maybe_await(impl.function(**self._settings_arguments(impl)))
             except Exception as exc:
                 log.warning("readiness check failed", plugin=impl.plugin_name, error=f"{type(exc).__name__}: {exc}")
                 reason = f"readiness check failed ({type(exc).__name__})"
@@ -577,7 +633,7 @@ class PluginHost:
         """Let every plugin release its resources; failures are logged, the others still run."""
         for impl in self._impls("ggen_shutdown"):
             try:
-                await maybe_await(impl.function(**{a: self.settings for a in impl.argnames}))
+                await maybe_await(impl.function(**self._settings_arguments(impl)))
             except Exception:
                 log.exception("plugin shutdown failed", plugin=impl.plugin_name)
 

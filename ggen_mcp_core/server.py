@@ -127,12 +127,12 @@ class Handlers:
         resource = self.host.resources.get(uri)
         try:
             if resource is not None:
-                value = await maybe_await(resource.reader(context))
+                value = await maybe_await(resource.reader(self.host.context_for(resource.plugin, context)))
                 return types.ReadResourceResult(contents=resource_contents(uri, value, resource.mime_type))
             found = self.host.find_template(uri)
             if found is not None:
                 template, variables = found
-                value = await maybe_await(template.reader(context, **variables))
+                value = await maybe_await(template.reader(self.host.context_for(template.plugin, context), **variables))
                 return types.ReadResourceResult(contents=resource_contents(uri, value, template.mime_type))
         except MCPError:
             raise
@@ -172,7 +172,9 @@ class Handlers:
         if missing:
             raise MCPError(code=types.INVALID_PARAMS, message=f"prompt {prompt.name} needs: {', '.join(missing)}")
         principal = await self._principal(ctx)
-        context = make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
+        context = self.host.context_for(
+            prompt.plugin, make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
+        )
         import inspect
 
         takes_ctx = len(inspect.signature(prompt.render).parameters) > 1

@@ -7,11 +7,12 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ValidationError
+from typing_extensions import TypeVar as DefaultedTypeVar
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import LifecycleEvent, LifecycleName
@@ -20,13 +21,13 @@ if TYPE_CHECKING:
     import mcp.types as types
     import structlog
 
-    from ggen_mcp_core.config import Settings
     from ggen_mcp_core.plugins import PluginHost
     from ggen_mcp_core.principal import Principal
     from ggen_mcp_core.result_budget import ResultRefused
     from ggen_mcp_core.workspace import Workspace
 
 T = TypeVar("T")
+SettingsT = DefaultedTypeVar("SettingsT", default=Any)
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 Handler = Callable[[Any, "ToolContext"], Awaitable[Any]]
@@ -307,16 +308,18 @@ def error_result(message: str) -> types.CallToolResult:
 
 
 @dataclass
-class ToolContext:
+class ToolContext(Generic[SettingsT]):
     """What a handler gets besides its arguments.
 
-    ``workspace`` (sandboxed paths, atomic writes), ``settings``, ``principal``, ``log`` (structlog bound
-    to the call), ``progress()``, ``client_log()``, ``hook()`` for lifecycle events, ``run_sync()`` for
-    blocking work, and ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
+    ``workspace`` (sandboxed paths, atomic writes), ``settings`` (the validated ``SETTINGS_SECTION`` model of
+    the pack whose code runs; None when it declares none; annotate ``ctx: ToolContext[MySettings]``; the
+    server's own settings are ``host.settings``), ``principal``, ``log`` (structlog bound to the call),
+    ``progress()``, ``client_log()``, ``hook()`` for lifecycle events, ``run_sync()`` for blocking work, and
+    ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
     """
 
     host: PluginHost
-    settings: Settings
+    settings: SettingsT
     workspace: Workspace
     principal: Principal
     log: structlog.typing.FilteringBoundLogger
@@ -325,6 +328,10 @@ class ToolContext:
     session: Any = None
     mcp_context: Any = None
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tool is not None and self.settings is self.host.settings:  # given the server's: the pack's
+            self.settings = self.host.own_settings(self.tool.plugin)
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Report progress to the client (a no-op when it asked for none)."""

@@ -81,11 +81,12 @@ def test_invalid_settings_name_the_key(kwargs: dict[str, object], message: str) 
 
 def test_invalid_plugin_section_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GGEN_MCP_HOOKS__TIMEOUT", "never")
-    with pytest.raises(ConfigError, match=r"hooks\.timeout: Input should be a valid number"):
+    expected = r"hooks\.timeout \(GGEN_MCP_HOOKS__TIMEOUT\): Input should be a valid number"
+    with pytest.raises(ConfigError, match=expected):
         Settings.load().section("hooks", HooksSettings)
     monkeypatch.delenv("GGEN_MCP_HOOKS__TIMEOUT")
     monkeypatch.setenv("GGEN_MCP_HOOKS__TYPO", "1")
-    with pytest.raises(ConfigError, match=r"hooks\.typo: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"hooks\.typo \(GGEN_MCP_HOOKS__TYPO\): Extra inputs are not permitted"):
         Settings.load().section("hooks", HooksSettings)
 
 

@@ -107,6 +107,9 @@ def test_duplicate_tool_names_across_plugins(fixture_site: Path, ggen_workspace:
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
+    # One settings section has one owner (tests/test_pack_settings.py): the copy gets its own, the tools are
+    # what is under test here.
+    copy.SETTINGS_SECTION = ("demo_copy", copy.SETTINGS_SECTION[1])
     again = host.add_module(copy, name="demo-copy")
     assert again.status == "failed_register"
     error = again.error or ""

@@ -15,8 +15,8 @@ from ggen_mcp_core.auth import load_api_keys
 from ggen_mcp_core.config import ConfigError, Settings, reference_markdown
 from ggen_mcp_core.headergate import host_allowed, split_authority
 
-# Sections of the packs, as each pack reads them (ctx.settings.section(name, Model)). Packs that declare
-# SETTINGS_SECTION in their plugin module are found through it as well.
+# Sections of the packs, as each declares them (SETTINGS_SECTION = (name, Model) in its plugin module, validated
+# by the host at load). Other packs that declare SETTINGS_SECTION are found through it as well.
 PACK_SECTIONS = {
     "graph": "ggen_graph.settings:GraphSettings",
     "template": "ggen_template.settings:TemplateSettings",

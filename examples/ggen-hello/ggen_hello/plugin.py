@@ -8,7 +8,6 @@ from ggen_mcp_core import (
     PromptArgument,
     PromptSpec,
     ResourceSpec,
-    Settings,
     ToolContext,
     ToolError,
     ToolSpec,
@@ -25,7 +24,7 @@ class HelloSettings(BaseModel):
     greeting: str = Field("Hello", description="Word the greeting starts with.")
 
 
-SETTINGS_SECTION = ("hello", HelloSettings)
+SETTINGS_SECTION = ("hello", HelloSettings)  # the host validates it at load; handlers get it as ctx.settings
 
 
 class GreetInput(BaseModel):
@@ -39,11 +38,10 @@ class GreetOutput(BaseModel):
     saved_to: str | None = Field(None, description="Workspace-relative path written, if any.")
 
 
-async def greet(args: GreetInput, ctx: ToolContext) -> GreetOutput:
-    settings = ctx.settings.section("hello", HelloSettings)
+async def greet(args: GreetInput, ctx: ToolContext[HelloSettings]) -> GreetOutput:
     if args.name.lower() == "nobody":
         raise ToolError("cannot greet nobody; pass a name")
-    text = f"{settings.greeting}, {args.name}!"
+    text = f"{ctx.settings.greeting}, {args.name}!"
     saved = None
     if args.save_as:
         saved = ctx.workspace.relative(ctx.workspace.write_atomic(args.save_as, text + "\n"))
@@ -52,7 +50,7 @@ async def greet(args: GreetInput, ctx: ToolContext) -> GreetOutput:
 
 
 @hookimpl
-def ggen_register_tools(config: Settings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolSpec]:
     return [
         ToolSpec(
             name="hello_greet",
@@ -68,13 +66,13 @@ def ggen_register_tools(config: Settings) -> list[ToolSpec]:
 
 
 @hookimpl
-def ggen_register_resources(config: Settings) -> list[ResourceSpec]:
+def ggen_register_resources() -> list[ResourceSpec]:
     return [ResourceSpec(uri="hello://about", name="about", description="What this pack is.",
                          reader=lambda ctx: "ggen-hello: the example pack from docs/plugins.md")]
 
 
 @hookimpl
-def ggen_register_prompts(config: Settings) -> list[PromptSpec]:
+def ggen_register_prompts() -> list[PromptSpec]:
     return [PromptSpec(name="hello_welcome", description="Ask the model to welcome someone.",
                        arguments=[PromptArgument(name="name", required=True)],
                        render=lambda args: f"Write a warm one-line welcome for {args['name']}.")]

@@ -10,18 +10,17 @@ SETTINGS_SECTION = ("graph", GraphSettings)
 
 
 @hookimpl
-def ggen_register_tools(config: Settings) -> list[ToolSpec]:
+def ggen_register_tools(settings: GraphSettings) -> list[ToolSpec]:
     """graph_load, graph_query, graph_update, graph_export, graph_validate, graph_stats, graph_list, graph_clear."""
     from ggen_graph.tools import tool_specs
     from ggen_graph.worker_options import configure
 
-    settings = config.section("graph", GraphSettings)
     configure(settings)  # the process-wide workers (template graphs, SHACL) follow these settings
     return tool_specs(settings)
 
 
 @hookimpl
-def ggen_register_resources(config: Settings) -> list[ResourceSpec | ResourceTemplateSpec]:
+def ggen_register_resources() -> list[ResourceSpec | ResourceTemplateSpec]:
     """ggen://graphs and ggen://graphs/{name}."""
     from ggen_graph.resources import resource_specs
 
@@ -29,9 +28,8 @@ def ggen_register_resources(config: Settings) -> list[ResourceSpec | ResourceTem
 
 
 @hookimpl
-async def ggen_readiness(config: Settings) -> str | None:
+async def ggen_readiness(config: Settings, settings: GraphSettings) -> str | None:
     """The embedded store opens (its worker starts and answers); a remote store is not waited for."""
-    settings = config.section("graph", GraphSettings)
     if settings.store != "embedded":
         return None
     from ggen_graph.stores import store_for
@@ -45,7 +43,7 @@ async def ggen_readiness(config: Settings) -> str | None:
 
 
 @hookimpl
-def ggen_shutdown(config: Settings) -> None:
+def ggen_shutdown() -> None:
     """Stop the store worker processes (they flush and exit)."""
     from ggen_graph.stores import close_all
 

@@ -11,6 +11,7 @@ from urllib.parse import quote, unquote
 from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 DEFAULT = "default"
@@ -33,16 +34,16 @@ async def read_graphs(ctx: ToolContext) -> str:
     return json.dumps(document, indent=2)
 
 
-async def read_graph(ctx: ToolContext, name: str) -> str:
+async def read_graph(ctx: ToolContext[GraphSettings], name: str) -> str:
     """One graph as Turtle, cut at ``graph.max_resource_bytes`` (a comment says so)."""
-    from ggen_graph.tools.common import graph_settings, open_store
+    from ggen_graph.tools.common import open_store
     from ggen_graph.tools.export import cut_at_statement
 
     iri = unquote(name)
     graph = None if iri == DEFAULT else iri
     if graph is not None and ":" not in graph:
         raise ToolError(f"{iri!r} is not a graph IRI; use `default` or a URL-encoded IRI")
-    cap = graph_settings(ctx).max_resource_bytes
+    cap = ctx.settings.max_resource_bytes
     dumped = await open_store(ctx).export(format="turtle", max_bytes=cap, graph=graph)
     text: bytes = dumped["data"]
     if dumped["total_bytes"] > cap:

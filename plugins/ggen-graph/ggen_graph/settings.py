@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from ggen_mcp_core import CommaList
+
 MiB = 1024 * 1024
 
 
@@ -102,8 +104,9 @@ class GraphSettings(BaseModel):
         "max_sparql_nesting); longer texts that need the parse are refused.",
     )
     allow_service: bool = Field(default=False, description="Let graph_query use SERVICE (federation).")
-    service_allowlist: list[str] = Field(
-        default_factory=list, description="With allow_service: the only SERVICE endpoints allowed (empty = any)."
+    service_allowlist: CommaList = Field(
+        default_factory=list,
+        description="With allow_service: the only SERVICE endpoints allowed (comma or JSON list; empty = any).",
     )
 
     @model_validator(mode="after")

@@ -79,7 +79,7 @@ def check_allowed(program: str, executable: str, settings: HookSettings, workspa
         allowed = ", ".join(settings.allowed_commands) or "(none)"
         raise ToolError(
             f"{program!r} is not in hooks.allowed_commands ({allowed}); an operator can add it "
-            "(GGEN_MCP_HOOKS__ALLOWED_COMMANDS, comma-separated names or globs)"
+            "(GGEN_MCP_HOOKS__ALLOWED_COMMANDS: a comma list or a JSON list of names or globs)"
         )
 
 

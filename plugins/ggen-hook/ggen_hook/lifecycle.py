@@ -18,12 +18,12 @@ from pathlib import Path
 
 from ggen_hook.execute import EventContext, failure_summary, run_command
 from ggen_hook.models import HookRecord
-from ggen_hook.settings import HookSettings, hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
 from ggen_mcp_core import LifecycleEvent, ToolContext, ToolError
 
 
-async def on_lifecycle(event: LifecycleEvent, ctx: ToolContext) -> None:
+async def on_lifecycle(event: LifecycleEvent, ctx: ToolContext[HookSettings]) -> None:
     """Run every enabled hook of this event whose ``match`` fits the template, in registration order."""
     hooks_file = ctx.workspace.root / HOOKS_FILE
     if not hooks_file.exists() and not hooks_file.is_symlink():
@@ -40,7 +40,7 @@ async def on_lifecycle(event: LifecycleEvent, ctx: ToolContext) -> None:
     matching = [hook for hook in hooks if _matches(hook, event)]
     if not matching:
         return
-    settings = hook_settings(ctx)
+    settings = ctx.settings
     context = EventContext(event=event.name, template=event.template, output=_output(event, ctx), files=event.files)
     failures = []
     for record in matching:

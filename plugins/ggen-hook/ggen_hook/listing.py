@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_hook.execute import effective_timeout
 from ggen_hook.models import EventName, HookInfo
-from ggen_hook.settings import hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext
 
@@ -27,9 +27,9 @@ class ListOutput(BaseModel):
     commands_allowed: bool = Field(description="Whether this server runs hook commands (hooks.allow_commands).")
 
 
-async def hook_list(args: ListInput, ctx: ToolContext) -> ListOutput:
+async def hook_list(args: ListInput, ctx: ToolContext[HookSettings]) -> ListOutput:
     """List the hooks of .ggen/hooks.toml, optionally of one event."""
-    settings = hook_settings(ctx)
+    settings = ctx.settings
     hooks = (await ctx.run_sync(read_hooks, ctx.workspace)).require_valid()
     selected = [hook for hook in hooks if args.event is None or hook.event == args.event]
     infos = [HookInfo.of(hook, effective_timeout(hook, settings)) for hook in selected]

@@ -23,7 +23,7 @@ from ggen_hook.models import (
     now_iso,
 )
 from ggen_hook.regenerate import GENERATE_TOOL
-from ggen_hook.settings import HookSettings, hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.store import locked, read_hooks, read_raw_entries, write_hooks, write_raw_entries
 from ggen_mcp_core import ToolContext, ToolError, Workspace
 
@@ -125,9 +125,9 @@ class RemoveOutput(BaseModel):
     git_hook: str | None = Field(description="The .git/hooks script our block was taken out of, if any.")
 
 
-async def hook_register(args: RegisterInput, ctx: ToolContext) -> RegisterOutput:
+async def hook_register(args: RegisterInput, ctx: ToolContext[HookSettings]) -> RegisterOutput:
     """Validate, store in .ggen/hooks.toml and, for git events, install the .git/hooks block."""
-    settings = hook_settings(ctx)
+    settings = ctx.settings
     if args.command is not None:
         split_command(args.command)
     if args.timeout is not None and args.timeout > settings.max_timeout:

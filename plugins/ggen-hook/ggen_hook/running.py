@@ -17,7 +17,7 @@ from ggen_hook.execute import (
 )
 from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import generation_arguments, regenerate
-from ggen_hook.settings import HookSettings, hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext, ToolError
 
@@ -61,9 +61,9 @@ class RunOutput(BaseModel):
     )
 
 
-async def hook_run(args: RunInput, ctx: ToolContext) -> RunOutput:
+async def hook_run(args: RunInput, ctx: ToolContext[HookSettings]) -> RunOutput:
     """Run the named hook with its event's environment; refused when commands are not allowed."""
-    settings = hook_settings(ctx)
+    settings = ctx.settings
     record = await _find(args.name, ctx)
     if not record.enabled:
         raise ToolError(f"hook {record.name!r} is disabled; register it again with enabled=true to run it")

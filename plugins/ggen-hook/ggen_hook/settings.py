@@ -6,11 +6,9 @@ TOML: a ``[hooks]`` table in the file given with ``--config``.
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from ggen_mcp_core import Settings, ToolContext
+from ggen_mcp_core import CommaList
 
 SECTION = "hooks"
 ALLOW_SETTING = "hooks.allow_commands (environment GGEN_MCP_HOOKS__ALLOW_COMMANDS=true)"
@@ -24,12 +22,12 @@ class HookSettings(BaseModel):
     allow_commands: bool = Field(
         False, description="Let registered hook commands run. Off: hooks are stored but never run."
     )
-    allowed_commands: list[str] = Field(
+    allowed_commands: CommaList = Field(
         default_factory=lambda: ["*"],
         description=(
             "Executables hooks may run once commands are allowed: bare names or globs matched against the "
             "command's first word (`ruff`, `python3*`), globs with a `/` matched against the resolved path "
-            "(`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any."
+            "(`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any. A comma list or a JSON list."
         ),
     )
     default_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds a hook runs when it sets none.")
@@ -40,7 +38,7 @@ class HookSettings(BaseModel):
     max_output_bytes: int = Field(
         65536, ge=1024, le=16 * 1024 * 1024, description="Bytes of stdout and of stderr kept (the tail)."
     )
-    pass_env: list[str] = Field(
+    pass_env: CommaList = Field(
         default_factory=list,
         description="Extra environment variable names passed to hooks besides PATH, HOME and LANG.",
     )
@@ -51,21 +49,8 @@ class HookSettings(BaseModel):
     limit_memory_mb: int = Field(0, ge=0, description="RLIMIT_AS of a hook process in MiB (address space); 0 = none.")
     limit_open_files: int = Field(1024, ge=0, description="RLIMIT_NOFILE of a hook process; 0 = unchanged.")
 
-    @field_validator("allowed_commands", "pass_env", mode="before")
-    @classmethod
-    def _split_commas(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @model_validator(mode="after")
     def _timeouts_consistent(self) -> HookSettings:
         if self.default_timeout > self.max_timeout:
             raise ValueError("default_timeout must not exceed max_timeout")
         return self
-
-
-def hook_settings(source: ToolContext | Settings) -> HookSettings:
-    """The ``[hooks]`` section of a call's (or the server's) settings."""
-    settings = source if isinstance(source, Settings) else source.settings
-    return settings.section(SECTION, HookSettings)

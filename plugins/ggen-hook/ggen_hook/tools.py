@@ -12,17 +12,16 @@ from ggen_hook.registration import (
     hook_remove,
 )
 from ggen_hook.running import RunInput, RunOutput, hook_run
-from ggen_hook.settings import hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.validation import ValidateInput, ValidateOutput, hook_validate
-from ggen_mcp_core import Settings, ToolSpec
+from ggen_mcp_core import ToolSpec
 
 WRITE = ("hook:write",)
 RUN = ("hook:run",)
 
 
-def tool_specs(config: Settings) -> list[ToolSpec]:
+def tool_specs(settings: HookSettings) -> list[ToolSpec]:
     """Every hook tool; ``hook_run``'s deadline covers the longest hook the operator allows."""
-    settings = hook_settings(config)
     run_deadline = settings.max_timeout + settings.kill_grace + 15.0
     return [
         ToolSpec(

@@ -10,7 +10,7 @@ from ggen_hook import githooks
 from ggen_hook.command import check_allowed, resolve_executable, search_path, split_command
 from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import GENERATE_TOOL
-from ggen_hook.settings import HookSettings, hook_settings
+from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
 from ggen_mcp_core import ToolContext, ToolError
 
@@ -43,9 +43,9 @@ class ValidateOutput(BaseModel):
     hooks: list[HookCheck] = Field(description="One verdict per valid entry.")
 
 
-async def hook_validate(args: ValidateInput, ctx: ToolContext) -> ValidateOutput:
+async def hook_validate(args: ValidateInput, ctx: ToolContext[HookSettings]) -> ValidateOutput:
     """Check the hooks file and each hook: executable found, events known, templates resolve."""
-    settings = hook_settings(ctx)
+    settings = ctx.settings
     loaded = await ctx.run_sync(read_hooks, ctx.workspace)
     records = [hook for hook in loaded.hooks if args.name is None or hook.name == args.name]
     if args.name is not None and not records and not loaded.problems:

@@ -16,7 +16,7 @@ from ggen_market.store import Layout
 from ggen_market.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
-    from ggen_mcp_core import ToolContext, Workspace
+    from ggen_mcp_core import Workspace
 
 
 _LOCATED: dict[tuple[str, str, bool], Registry] = {}
@@ -36,10 +36,6 @@ class Market:
         self.layout = Layout(workspace.root)
         self.policy = UrlPolicy(settings.allow_file_urls, frozenset(h.lower() for h in settings.allowed_hosts))
         self._registry: Registry | None = None
-
-    @classmethod
-    def from_context(cls, ctx: ToolContext) -> Market:
-        return cls(ctx.settings.section("market", MarketSettings), ctx.workspace)
 
     def check_layout(self) -> None:
         """Refuse to work when a market directory is a symbolic link (it could lead outside the workspace)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ggen_market.settings import MarketSettings
-from ggen_mcp_core import ResourceSpec, Settings, ToolSpec, hookimpl
+from ggen_mcp_core import ResourceSpec, ToolSpec, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -16,11 +16,10 @@ SETTINGS_SECTION = ("market", MarketSettings)
 
 
 @hookimpl
-def ggen_register_tools(config: Settings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolSpec]:
     """The market tools: search, list, info, recommend, install, remove, update, offline search, cache, sync."""
     from ggen_market.tools import cache, catalog, install, recommend, remove, search, sync, update
 
-    config.section("market", MarketSettings)  # a bad [market] setting fails loading, naming the key
     return [
         *search.TOOLS, *catalog.TOOLS, *recommend.TOOLS, *install.TOOLS, *remove.TOOLS, *update.TOOLS,
         *sync.TOOLS, *cache.TOOLS,
@@ -28,7 +27,7 @@ def ggen_register_tools(config: Settings) -> list[ToolSpec]:
 
 
 @hookimpl
-def ggen_register_resources(config: Settings) -> list[ResourceSpec]:
+def ggen_register_resources() -> list[ResourceSpec]:
     """``ggen://packs`` and ``ggen://market/index``."""
     from ggen_market.resources import read_index, read_packs
 

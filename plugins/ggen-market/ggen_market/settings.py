@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ggen_market.packhash import Limits
+from ggen_mcp_core import CommaList
 
 BUNDLED = "bundled"
 
@@ -23,9 +22,10 @@ class MarketSettings(BaseModel):
         max_length=2048,
     )
     allow_file_urls: bool = Field(False, description="Accept file:// registries, archives and git URLs.")
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: CommaList = Field(
         default_factory=list,
-        description="Host names that may resolve to private addresses (an intranet registry).",
+        description="Host names that may resolve to private addresses (an intranet registry; comma or JSON "
+        "list, compared case-insensitively).",
     )
     registry_token: SecretStr | None = Field(
         None, description="Bearer token sent to the registry's own origin only (private registries)."
@@ -46,13 +46,6 @@ class MarketSettings(BaseModel):
     max_packs_per_install: int = Field(100, gt=0, le=10_000, description="Most packs one install resolves.")
     git_timeout: float = Field(120.0, gt=0, le=3600, description="Deadline for cloning a git_url pack.")
     lock_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for another install.")
-
-    @field_validator("allowed_hosts", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip().lower() for part in value.split(",") if part.strip()]
-        return value
 
     @property
     def limits(self) -> Limits:

@@ -38,19 +38,13 @@ def _settled(value: Any) -> Any:
     return anyio.from_thread.run(wait)
 
 
-def _graph_settings(ctx: ToolContext) -> Any:
-    from ggen_graph.settings import GraphSettings
-
-    return ctx.settings.section("graph", GraphSettings)
-
-
 def store_reader(ctx: ToolContext) -> StoreReader:
     """A function returning a named graph of the workspace store as N-Triples text."""
 
     def read(graph: str) -> str:
         from ggen_graph.stores import store_for
 
-        settings = _graph_settings(ctx)
+        settings = ctx.host.pack_settings("graph")  # the graph pack's validated [graph]
         store = store_for(settings, ctx.workspace.state_dir)
         size = _settled(store.count(graph))
         if size == 0:
@@ -78,7 +72,7 @@ def shape_checker(ctx: ToolContext) -> ShapeChecker:
         from ggen_graph.formats import format_from_name
         from ggen_graph.validator import validator
 
-        settings = _graph_settings(ctx)
+        settings = ctx.host.pack_settings("graph")  # the graph pack's validated [graph]
         try:
             data = graph.graph.ntriples()
         except ToolError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ggen_mcp_core import Settings, ToolContext, ToolSpec, hookimpl
+from ggen_mcp_core import ToolContext, ToolSpec, hookimpl
 from ggen_template import models as m
 from ggen_template.settings import SECTION, TemplateSettings
 
@@ -30,7 +30,7 @@ def _lazy(module: str, function: str) -> Any:
 
 
 @hookimpl
-def ggen_register_tools(config: Settings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolSpec]:
     """The template_* and project_* tools."""
     return [
         ToolSpec(

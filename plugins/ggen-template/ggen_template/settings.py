@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from ggen_mcp_core import Settings
-
 SECTION = "template"
-ALIAS_SECTION = "templates"
 NESTING_CEILING = 40
 """The highest ``max_nesting``: deeper trees overflow Jinja's code generator and Python's compiler."""
 
@@ -57,10 +51,3 @@ class TemplateSettings(BaseModel):
         le=1_000_000,
         description="Plans project_plan keeps in .ggen/plans; older ones are removed as new ones are saved.",
     )
-
-
-def load_settings(config: Settings) -> TemplateSettings:
-    """The ``[template]`` section; ``[templates]`` (the issue's spelling) is read when ``[template]`` is absent."""
-    extra = config.__pydantic_extra__ or {}
-    name = SECTION if SECTION in extra or ALIAS_SECTION not in extra else ALIAS_SECTION
-    return config.section(name, TemplateSettings)

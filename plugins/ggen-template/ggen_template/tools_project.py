@@ -29,11 +29,12 @@ from ggen_template.models import (
     ProjectPlanOutput,
 )
 from ggen_template.plans import build_plan, load_plan, new_plan_id, save_plan
-from ggen_template.service import generator_of, settings_of
+from ggen_template.service import generator_of
 from ggen_template.writer import SetWriter, WriteReport
 
 if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
+    from ggen_template.settings import TemplateSettings
 
 DiffStatus = Literal["added", "modified", "injected", "unchanged", "skipped"]
 
@@ -84,7 +85,7 @@ def _command_warnings(planned: Planned, allowed: bool) -> list[str]:
 # -- project_gen -----------------------------------------------------------------------------------
 
 
-async def project_gen(args: ProjectGenInput, ctx: ToolContext) -> ProjectGenOutput:
+async def project_gen(args: ProjectGenInput, ctx: ToolContext[TemplateSettings]) -> ProjectGenOutput:
     """Render a template or set and write its files, all or nothing."""
     started = time.perf_counter()
     job = Job(args.template, dict(args.vars), args.output, args.seed, args.graph, args.force)
@@ -93,14 +94,14 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext) -> ProjectGenOutp
     warnings = list(planned.warnings)
     await ctx.progress(1, 2, f"rendered {len(prepared.rendered)} templates")
     if args.dry_run:
-        warnings += _command_warnings(planned, settings_of(ctx).allow_shell)
+        warnings += _command_warnings(planned, ctx.settings.allow_shell)
         return ProjectGenOutput(**_planned_result(planned), variables_used=prepared.variables_used(), dry_run=True,
                                 duration_ms=_elapsed_ms(started), warnings=warnings)
     output = ctx.workspace.relative(prepared.root)
     writing = planned.paths(*WRITING)
     data = _event_data("project_gen", output, prepared.variables_used(), planned.actions)
     await ctx.hook("pre_gen", template=args.template, files=writing, data=data)
-    writer = SetWriter(ctx.workspace, settings_of(ctx), output=output)
+    writer = SetWriter(ctx.workspace, ctx.settings, output=output)
     report = await ctx.run_sync(writer.write, planned.actions)
     warnings += report.warnings
     await ctx.progress(2, 2, f"wrote {len(writing)} files")
@@ -113,17 +114,17 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext) -> ProjectGenOutp
 # -- project_plan ----------------------------------------------------------------------------------
 
 
-async def project_plan(args: ProjectPlanInput, ctx: ToolContext) -> ProjectPlanOutput:
+async def project_plan(args: ProjectPlanInput, ctx: ToolContext[TemplateSettings]) -> ProjectPlanOutput:
     """Render and plan without writing the files; save the plan with every content for project_apply."""
     job = Job(args.template, dict(args.vars), args.output, args.seed, args.graph, args.force)
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
     planned = prepared.planned
     plan = build_plan(new_plan_id(), template=args.template, output=ctx.workspace.relative(prepared.root),
                       variables=dict(args.vars), seed=args.seed, graph=args.graph, actions=planned.actions)
-    path = await ctx.run_sync(save_plan, ctx.workspace, plan, settings_of(ctx).max_saved_plans)
+    path = await ctx.run_sync(save_plan, ctx.workspace, plan, ctx.settings.max_saved_plans)
     actions = [PlannedAction(type=a.type, path=a.path, template=a.template, preview=a.preview(), reason=a.reason,
                              sha256=a.sha256, before_sha256=a.before_sha256) for a in planned.actions]
-    warnings = planned.warnings + _command_warnings(planned, settings_of(ctx).allow_shell)
+    warnings = planned.warnings + _command_warnings(planned, ctx.settings.allow_shell)
     return ProjectPlanOutput(plan_id=plan.plan_id, plan_path=path, actions=actions,
                              estimated_files=len(planned.paths(*WRITING)), warnings=warnings)
 
@@ -131,7 +132,7 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext) -> ProjectPlanO
 # -- project_apply ---------------------------------------------------------------------------------
 
 
-async def project_apply(args: ProjectApplyInput, ctx: ToolContext) -> ProjectApplyOutput:
+async def project_apply(args: ProjectApplyInput, ctx: ToolContext[TemplateSettings]) -> ProjectApplyOutput:
     """Write exactly what a saved plan holds; refuse, naming the file, when a target changed since."""
     started = time.perf_counter()
     plan = await ctx.run_sync(load_plan, ctx.workspace, args.plan)
@@ -139,7 +140,7 @@ async def project_apply(args: ProjectApplyInput, ctx: ToolContext) -> ProjectApp
     writing = list(dict.fromkeys(a.path for a in actions if a.type in WRITING))
     data = _event_data("project_apply", plan.output, plan.vars, actions, plan_id=plan.plan_id)
     await ctx.hook("pre_apply", template=plan.template, files=writing, data=data)
-    writer = SetWriter(ctx.workspace, settings_of(ctx), output=plan.output)
+    writer = SetWriter(ctx.workspace, ctx.settings, output=plan.output)
     report = await ctx.run_sync(lambda: writer.write(actions, force=args.force))
     warnings = list(report.warnings)
     await _post_event(ctx, "post_apply", warnings, template=plan.template, files=writing, data=data)
@@ -150,7 +151,7 @@ async def project_apply(args: ProjectApplyInput, ctx: ToolContext) -> ProjectApp
 # -- project_diff ----------------------------------------------------------------------------------
 
 
-async def project_diff(args: ProjectDiffInput, ctx: ToolContext) -> ProjectDiffOutput:
+async def project_diff(args: ProjectDiffInput, ctx: ToolContext[TemplateSettings]) -> ProjectDiffOutput:
     """Unified diffs between what the template would generate in ``target`` and the files there."""
     job = Job(args.template, dict(args.vars), args.target, args.seed, args.graph, force=True)
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
@@ -161,8 +162,8 @@ async def project_diff(args: ProjectDiffInput, ctx: ToolContext) -> ProjectDiffO
                              warnings=prepared.planned.warnings)
 
 
-def _diffs(prepared: Prepared, ctx: ToolContext) -> list[FileDiff]:
-    max_bytes = settings_of(ctx).max_total_bytes
+def _diffs(prepared: Prepared, ctx: ToolContext[TemplateSettings]) -> list[FileDiff]:
+    max_bytes = ctx.settings.max_total_bytes
     final: dict[str, Action] = {}
     kinds: dict[str, str] = {}
     for action in prepared.planned.actions:

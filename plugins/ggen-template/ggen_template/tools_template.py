@@ -26,23 +26,24 @@ from ggen_template.models import (
     TemplateValidateInput,
     TemplateValidateOutput,
 )
-from ggen_template.service import checker_of, generator_of, settings_of
+from ggen_template.service import checker_of, generator_of
 from ggen_template.sources import TEMPLATE_SUFFIXES, locate
 
 if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
+    from ggen_template.settings import TemplateSettings
 
 
 # -- template_create -------------------------------------------------------------------------------
 
 
-async def template_create(args: TemplateCreateInput, ctx: ToolContext) -> TemplateCreateOutput:
+async def template_create(args: TemplateCreateInput, ctx: ToolContext[TemplateSettings]) -> TemplateCreateOutput:
     """Validate a template and save it as ``templates/<name>.tmpl``."""
     return await ctx.run_sync(_create, args, ctx)
 
 
-def _create(args: TemplateCreateInput, ctx: ToolContext) -> TemplateCreateOutput:
-    settings = settings_of(ctx)
+def _create(args: TemplateCreateInput, ctx: ToolContext[TemplateSettings]) -> TemplateCreateOutput:
+    settings = ctx.settings
     name = args.name if args.name.endswith(TEMPLATE_SUFFIXES) else f"{args.name}.tmpl"
     relative = f"{settings.templates_dir.rstrip('/')}/{name}"
     real = ctx.workspace.resolve_for_write(relative)
@@ -86,13 +87,13 @@ def _shown(problem: Problem) -> str:
 # -- template_validate -----------------------------------------------------------------------------
 
 
-async def template_validate(args: TemplateValidateInput, ctx: ToolContext) -> TemplateValidateOutput:
+async def template_validate(args: TemplateValidateInput, ctx: ToolContext[TemplateSettings]) -> TemplateValidateOutput:
     """Check a template (or every template of a set) for everything that would make it fail."""
     return await ctx.run_sync(_validate, args, ctx)
 
 
-def _validate(args: TemplateValidateInput, ctx: ToolContext) -> TemplateValidateOutput:
-    settings = settings_of(ctx)
+def _validate(args: TemplateValidateInput, ctx: ToolContext[TemplateSettings]) -> TemplateValidateOutput:
+    settings = ctx.settings
     checker = checker_of(ctx)
     if args.content is not None:
         reports = [checker.check(args.content, "content", ctx.workspace.root / settings.templates_dir)]
@@ -127,13 +128,13 @@ def _combine(reports: list[TemplateReport]) -> TemplateValidateOutput:
 # -- template_list / template_show -----------------------------------------------------------------
 
 
-async def template_list(args: TemplateListInput, ctx: ToolContext) -> TemplateListOutput:
+async def template_list(args: TemplateListInput, ctx: ToolContext[TemplateSettings]) -> TemplateListOutput:
     """List workspace templates and installed packs' templates with what they need."""
     return await ctx.run_sync(_list, args, ctx)
 
 
-def _list(args: TemplateListInput, ctx: ToolContext) -> TemplateListOutput:
-    settings = settings_of(ctx)
+def _list(args: TemplateListInput, ctx: ToolContext[TemplateSettings]) -> TemplateListOutput:
+    settings = ctx.settings
     checker = checker_of(ctx)
     found: list[TemplateInfo] = [
         catalog.template_info(name, path, "workspace", ctx.workspace, settings, checker)
@@ -149,13 +150,13 @@ def _list(args: TemplateListInput, ctx: ToolContext) -> TemplateListOutput:
     return TemplateListOutput(templates=found, count=len(found))
 
 
-async def template_show(args: TemplateShowInput, ctx: ToolContext) -> TemplateShowOutput:
+async def template_show(args: TemplateShowInput, ctx: ToolContext[TemplateSettings]) -> TemplateShowOutput:
     """Show one template's front matter, body and variables."""
     return await ctx.run_sync(_show, args, ctx)
 
 
-def _show(args: TemplateShowInput, ctx: ToolContext) -> TemplateShowOutput:
-    settings = settings_of(ctx)
+def _show(args: TemplateShowInput, ctx: ToolContext[TemplateSettings]) -> TemplateShowOutput:
+    settings = ctx.settings
     template_set = locate(args.template, ctx.workspace, settings, ctx.host.resolve_template)
     if template_set.is_directory:
         names = ", ".join(s.name for s in template_set.sources[:20])
@@ -166,12 +167,12 @@ def _show(args: TemplateShowInput, ctx: ToolContext) -> TemplateShowOutput:
 # -- template_render -------------------------------------------------------------------------------
 
 
-async def template_render(args: TemplateRenderInput, ctx: ToolContext) -> TemplateRenderOutput:
+async def template_render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> TemplateRenderOutput:
     """Render a template or set with variables and return the files; nothing is written."""
     return await ctx.run_sync(_render, args, ctx)
 
 
-def _render(args: TemplateRenderInput, ctx: ToolContext) -> TemplateRenderOutput:
+def _render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> TemplateRenderOutput:
     job = Job(args.template, dict(args.vars), seed=args.seed, graph=args.graph)
     _, rendered = generator_of(ctx).render(job)
     files, warnings = [], []

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from ggen_graph.settings import GraphSettings
-
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_graph.stores import GraphStore
     from ggen_mcp_core import ToolContext
 
@@ -31,22 +30,22 @@ MiB = 1024 * 1024
 INLINE_GUARD_CHARS = 64 * 1024
 
 
-def graph_settings(ctx: ToolContext) -> GraphSettings:
-    """The ``[graph]`` settings of this server."""
-    return ctx.settings.section("graph", GraphSettings)
+def graph_settings(ctx: ToolContext[GraphSettings]) -> GraphSettings:
+    """``ctx.settings``, for tools/query.py and tools/update.py only until they read it directly (another
+    change is rewriting those two files); new code reads ``ctx.settings``."""
+    return ctx.settings
 
 
-def open_store(ctx: ToolContext) -> GraphStore:
+def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
     """The store of the caller's workspace, opened on first use."""
     from ggen_graph.stores import store_for
 
-    return store_for(graph_settings(ctx), ctx.workspace.state_dir)
+    return store_for(ctx.settings, ctx.workspace.state_dir)
 
 
 def result_budget(ctx: ToolContext) -> int:
-    """The bytes a tool result may take: the host's ``limits.max_result_bytes`` (1 MiB when it has none)."""
-    limits = getattr(ctx.settings, "limits", None)
-    return int(getattr(limits, "max_result_bytes", 1024 * 1024))
+    """The bytes a tool result may take: the host's ``limits.max_result_bytes``."""
+    return ctx.host.settings.limits.max_result_bytes
 
 
 async def guard_sparql(ctx: ToolContext, sparql: str, kind: Literal["query", "update"]) -> None:

@@ -11,13 +11,13 @@ from ggen_graph.tools.common import (
     GraphIri,
     Timer,
     WorkspacePath,
-    graph_settings,
     open_store,
     result_budget,
 )
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 
@@ -52,11 +52,11 @@ class ExportOutput(BaseModel):
     duration_ms: float = Field(description="Wall-clock time of the export.")
 
 
-async def graph_export(args: ExportInput, ctx: ToolContext) -> ExportOutput:
+async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> ExportOutput:
     from ggen_graph.formats import format_from_name
 
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     try:
         fmt = format_from_name(args.format, args.output) if args.format or args.output else "turtle"
     except ValueError as exc:

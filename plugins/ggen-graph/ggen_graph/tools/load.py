@@ -14,12 +14,12 @@ from ggen_graph.tools.common import (
     GraphIri,
     Timer,
     WorkspacePath,
-    graph_settings,
     open_store,
 )
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -67,12 +67,12 @@ class LoadOutput(BaseModel):
     triples_per_second: float = Field(description="triples_added per second of duration.")
 
 
-async def graph_load(args: LoadInput, ctx: ToolContext) -> LoadOutput:
+async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOutput:
     from ggen_graph import prefixes as prefix_module
     from ggen_graph.formats import format_from_name
 
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     path, size = _checked_file(ctx, args.file, settings.max_load_bytes) if args.file else (None, 0)
     try:
         fmt = format_from_name(args.format, args.file) if args.file else format_from_name(args.format or "turtle")

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import GraphIri, Timer, graph_settings, open_store
+from ggen_graph.tools.common import GraphIri, Timer, open_store
 from ggen_graph.tools.graphs import GraphInfo, graph_infos
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class"
@@ -52,9 +53,9 @@ class StatsOutput(BaseModel):
     duration_ms: float = Field(description="Wall-clock time of the statistics.")
 
 
-async def graph_stats(args: StatsInput, ctx: ToolContext) -> StatsOutput:
+async def graph_stats(args: StatsInput, ctx: ToolContext[GraphSettings]) -> StatsOutput:
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     store = open_store(ctx)
     graphs = await graph_infos(ctx, store)
     top = settings.stats_top

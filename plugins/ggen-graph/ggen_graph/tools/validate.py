@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, graph_settings, open_store
+from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, open_store
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 
@@ -61,12 +62,12 @@ class ValidateOutput(BaseModel):
     duration_ms: float = Field(description="Wall-clock time of the validation.")
 
 
-async def graph_validate(args: ValidateInput, ctx: ToolContext) -> ValidateOutput:
+async def graph_validate(args: ValidateInput, ctx: ToolContext[GraphSettings]) -> ValidateOutput:
     from ggen_graph.formats import format_from_name
     from ggen_graph.validator import validator
 
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     try:
         shapes_format = (
             format_from_name(args.shapes_format, args.shapes)

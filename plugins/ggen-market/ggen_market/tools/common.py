@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from ggen_market.index import PackEntry
     from ggen_market.market import Market
+    from ggen_market.settings import MarketSettings
     from ggen_mcp_core import ToolContext
 
 PACK_ID = Field(
@@ -43,8 +44,8 @@ def summary(pack: PackEntry, relevance: float | None = None) -> PackSummary:
     )
 
 
-def market_for(ctx: ToolContext) -> Market:
+def market_for(ctx: ToolContext[MarketSettings]) -> Market:
     """The market service for this call (imports the heavy modules on first use)."""
     from ggen_market.market import Market
 
-    return Market.from_context(ctx)
+    return Market(ctx.settings, ctx.workspace)

@@ -108,8 +108,7 @@ SETTINGS_SECTION = ("demo", DemoSettings)
 
 
 @hookimpl
-def ggen_register_tools(config: Any) -> list[ToolSpec]:
-    settings = config.section("demo", DemoSettings)
+def ggen_register_tools(settings: DemoSettings) -> list[ToolSpec]:
     return [
         ToolSpec(name="demo_echo", title="Echo", description="Echo text back, with progress and a log line.",
                  input_model=EchoIn, output_model=EchoOut, handler=echo, read_only=True, scopes=("demo:read",)),

@@ -50,6 +50,15 @@ class HookSettings(BaseModel):
     )
     limit_memory_mb: int = Field(0, ge=0, description="RLIMIT_AS of a hook process in MiB (address space); 0 = none.")
     limit_open_files: int = Field(1024, ge=0, description="RLIMIT_NOFILE of a hook process; 0 = unchanged.")
+    limit_cpu_seconds: int = Field(
+        0, ge=0, description="RLIMIT_CPU of a hook process in seconds of CPU time (SIGXCPU, then SIGKILL); 0 = none."
+    )
+    limit_processes: int = Field(
+        0,
+        ge=0,
+        description="RLIMIT_NPROC of a hook process: the kernel counts every process of the server's user, so set "
+        "it above what that user already runs; 0 = unchanged.",
+    )
 
     @field_validator("allowed_commands", "pass_env", mode="before")
     @classmethod

@@ -112,7 +112,8 @@ def failure(run: CommandRun, template: str, key: str, timeout: float) -> str | N
         return None
     how = f"was killed by signal {-run.returncode}" if run.returncode is not None and run.returncode < 0 else None
     how = how or f"exited with {run.returncode}"
-    return f"{template}: `{key}` {shown!r} {how}: {run.stderr.strip()[-TAIL_IN_MESSAGES:]}"
+    cut = " (stderr was longer than template.shell_max_output_bytes; its end)" if run.stderr_truncated else ""
+    return f"{template}: `{key}` {shown!r} {how}{cut}: {run.stderr.strip()[-TAIL_IN_MESSAGES:]}"
 
 
 def _text(data: bytes) -> str:

@@ -28,7 +28,7 @@ class HookSettings(BaseModel):
         default_factory=lambda: ["*"],
         description=(
             "Executables hooks may run once commands are allowed: bare names or globs matched against the "
-            "command's first word (`ruff`, `python3*`), globs with a `/` matched against the resolved path "
+            "command's first word (`ruff`, `python3*`), globs with a `/` matched against the executable's real path "
             "(`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any."
         ),
     )

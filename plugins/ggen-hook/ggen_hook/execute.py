@@ -1,4 +1,4 @@
-"""Running one hook's command for one event: the environment it sees and the process it becomes."""
+"""Running one hook's command for one event through the host's command runner: its policy and environment."""
 
 from __future__ import annotations
 

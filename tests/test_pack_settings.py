@@ -195,6 +195,8 @@ def test_every_list_setting_is_found() -> None:
         "hooks.pass_env",
         "market.allowed_hosts",
         "auth.jwt.algorithms",
+        "template.allowed_commands",
+        "template.shell_pass_env",
     } <= set(LIST_KEYS)
 
 

@@ -1,4 +1,4 @@
-"""Running one hook's command for one event: the environment it sees and the process it becomes."""
+"""Running one hook's command for one event through the host's command runner: its policy and environment."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ggen_hook.command import Command, hook_environment, prepare
 from ggen_hook.models import HookRecord
-from ggen_hook.process import HookProcess, Limits, ProcessResult
-from ggen_hook.settings import HookSettings
-from ggen_mcp_core import ToolContext, ToolError
+from ggen_hook.settings import ALLOW_SETTING, HookSettings
+from ggen_mcp_core import ToolContext, ToolError, Workspace
+from ggen_mcp_core.commands import Command, CommandPolicy, check_allowed, prepare, run_command, scrubbed_environment
+from ggen_mcp_core.process_group import CommandResult, Limits
 
+GIT_ENV = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX")
 MIB = 1024 * 1024
 TAIL_IN_MESSAGES = 1500
 
@@ -38,10 +39,43 @@ def effective_timeout(record: HookRecord, settings: HookSettings) -> float:
 def limits_of(settings: HookSettings) -> Limits:
     """The resource limits the operator configured."""
     return Limits(
-        file_size_bytes=settings.limit_file_size_mb * MIB,
+        cpu_seconds=settings.limit_cpu_seconds,
         memory_bytes=settings.limit_memory_mb * MIB,
+        file_size_bytes=settings.limit_file_size_mb * MIB,
         open_files=settings.limit_open_files,
+        processes=settings.limit_processes,
     )
+
+
+def policy_of(settings: HookSettings, timeout: float | None = None) -> CommandPolicy:
+    """The host runner's policy for hook commands: ``hooks.allowed_commands`` and the limits."""
+    return CommandPolicy(
+        allowlist_key="hooks.allowed_commands",
+        allowed=tuple(settings.allowed_commands),
+        timeout=timeout or settings.default_timeout,
+        kill_grace=settings.kill_grace,
+        max_output_bytes=settings.max_output_bytes,
+        limits=limits_of(settings),
+        pass_env=tuple(settings.pass_env),
+    )
+
+
+def check_enabled(settings: HookSettings) -> None:
+    """Refuse while the operator has not turned hook commands on."""
+    if not settings.allow_commands:
+        raise ToolError(f"hook commands are disabled on this server; an operator can enable them with {ALLOW_SETTING}")
+
+
+def check_runnable(program: str, executable: str, settings: HookSettings, workspace: Workspace) -> None:
+    """Refuse unless commands are on and ``program`` matches ``hooks.allowed_commands``."""
+    check_enabled(settings)
+    check_allowed(program, executable, policy_of(settings), workspace)
+
+
+def hook_environment(settings: HookSettings, context: dict[str, str], *, git_event: bool) -> dict[str, str]:
+    """A fresh environment: the host's base allowlist, the operator's extra names (and git's own variables
+    for ``git-*`` events), then the event context."""
+    return scrubbed_environment((*settings.pass_env, *(GIT_ENV if git_event else ())), context)
 
 
 def event_variables(record: HookRecord, event: EventContext, files_json: str) -> dict[str, str]:
@@ -59,17 +93,18 @@ def event_variables(record: HookRecord, event: EventContext, files_json: str) ->
 def plan_command(record: HookRecord, ctx: ToolContext, settings: HookSettings) -> Command:
     """Split, resolve and allow-check the record's command (``ToolError`` when it may not run)."""
     assert record.command is not None
-    return prepare(record.command, settings, ctx.workspace)
+    check_enabled(settings)
+    return prepare(record.command, policy_of(settings), ctx.workspace)
 
 
-async def run_command(
+async def run_hook_command(
     record: HookRecord,
     event: EventContext,
     ctx: ToolContext,
     settings: HookSettings,
     command: Command | None = None,
-) -> ProcessResult:
-    """Run the hook's command now and return how it ended; cancellation kills its process group.
+) -> CommandResult:
+    """Run the hook's command now with the host runner and return how it ended; cancellation kills its group.
 
     :param command: the already planned command (see :func:`plan_command`); planned here when None.
     """
@@ -77,39 +112,11 @@ async def run_command(
     files_json = await ctx.run_sync(_write_files_list, event.files)
     try:
         env = hook_environment(settings, event_variables(record, event, files_json), git_event=record.is_git)
-        process = await ctx.run_sync(_start, command, env, ctx, effective_timeout(record, settings), settings)
-        try:
-            return await ctx.run_sync(process.wait)
-        except BaseException:
-            process.kill()
-            raise
+        policy = policy_of(settings, effective_timeout(record, settings))
+        return await run_command(command, policy, ctx, env=env)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(files_json)
-
-
-def _start(
-    command: Command, env: dict[str, str], ctx: ToolContext, timeout: float, settings: HookSettings
-) -> HookProcess:
-    try:
-        return _spawn(command, env, ctx, timeout, settings)
-    except OSError as exc:
-        raise ToolError(f"could not start {command.argv[0]!r}: {exc.strerror or exc}") from None
-
-
-def _spawn(
-    command: Command, env: dict[str, str], ctx: ToolContext, timeout: float, settings: HookSettings
-) -> HookProcess:
-    return HookProcess(
-        command.executable,
-        command.argv,
-        env=env,
-        cwd=str(ctx.workspace.root),
-        timeout=timeout,
-        max_output_bytes=settings.max_output_bytes,
-        kill_grace=settings.kill_grace,
-        limits=limits_of(settings),
-    )
 
 
 def _write_files_list(files: Sequence[str]) -> str:
@@ -124,12 +131,12 @@ def decode_tail(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def failure_summary(record: HookRecord, result: ProcessResult) -> str:
+def failure_summary(record: HookRecord, result: CommandResult) -> str:
     """``hook 'fmt' (ruff format .) exited with 3: <stderr tail>`` for messages and warnings."""
     if result.timed_out:
         how = f"timed out and was killed (whole process group) after {result.duration:.1f} s"
-    elif result.exit_code is not None and result.exit_code < 0:
-        how = f"was killed by signal {-result.exit_code}"
+    elif result.signal is not None:
+        how = f"was killed by signal {result.signal}"
     else:
         how = f"exited with {result.exit_code}"
     tail = decode_tail(result.stderr[-TAIL_IN_MESSAGES:]).strip() or decode_tail(result.stdout[-300:]).strip()

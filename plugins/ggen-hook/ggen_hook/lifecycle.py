@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from ggen_hook.execute import EventContext, failure_summary, run_command
+from ggen_hook.execute import EventContext, failure_summary, run_hook_command
 from ggen_hook.models import HookRecord
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
@@ -74,7 +74,7 @@ def _output(event: LifecycleEvent, ctx: ToolContext) -> Path:
 async def _run_one(record: HookRecord, context: EventContext, ctx: ToolContext, settings: HookSettings) -> str | None:
     """Run one hook; return why it failed, or None when it exited 0."""
     try:
-        result = await run_command(record, context, ctx, settings)
+        result = await run_hook_command(record, context, ctx, settings)
     except ToolError as exc:
         return f"hook {record.name!r} could not run: {exc}"
     ctx.log.info(

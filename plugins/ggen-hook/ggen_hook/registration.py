@@ -7,7 +7,6 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ggen_hook import githooks
-from ggen_hook.command import split_command
 from ggen_hook.execute import plan_command
 from ggen_hook.models import (
     HOOK_ID_PATTERN,
@@ -26,6 +25,7 @@ from ggen_hook.regenerate import GENERATE_TOOL
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import locked, read_hooks, read_raw_entries, write_hooks, write_raw_entries
 from ggen_mcp_core import ToolContext, ToolError, Workspace
+from ggen_mcp_core.commands import split_command
 
 
 class RegisterInput(BaseModel):

@@ -13,7 +13,7 @@ from ggen_hook.execute import (
     effective_timeout,
     failure_summary,
     plan_command,
-    run_command,
+    run_hook_command,
 )
 from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import generation_arguments, regenerate
@@ -73,7 +73,7 @@ async def hook_run(args: RunInput, ctx: ToolContext[HookSettings]) -> RunOutput:
         return _dry_run_command(record, ctx, settings)
     command = plan_command(record, ctx, settings)
     event = EventContext(event=record.event, template=None, output=ctx.workspace.root)
-    result = await run_command(record, event, ctx, settings, command)
+    result = await run_hook_command(record, event, ctx, settings, command)
     output = _base(record, ctx, settings, dry_run=False).model_copy(
         update={
             "argv": list(command.argv),
@@ -83,8 +83,8 @@ async def hook_run(args: RunInput, ctx: ToolContext[HookSettings]) -> RunOutput:
             "duration_ms": round(result.duration * 1000, 1),
             "stdout": decode_tail(result.stdout),
             "stderr": decode_tail(result.stderr),
-            "stdout_truncated": result.stdout_bytes > len(result.stdout),
-            "stderr_truncated": result.stderr_bytes > len(result.stderr),
+            "stdout_truncated": result.stdout_truncated,
+            "stderr_truncated": result.stderr_truncated,
             "reason": None if result.ok else failure_summary(record, result),
         }
     )

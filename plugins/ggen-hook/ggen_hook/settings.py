@@ -26,8 +26,8 @@ class HookSettings(BaseModel):
         default_factory=lambda: ["*"],
         description=(
             "Executables hooks may run once commands are allowed: bare names or globs matched against the "
-            "command's first word (`ruff`, `python3*`), globs with a `/` matched against the resolved path "
-            "(`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any. A comma list or a JSON list."
+            "command's first word (`ruff`, `python3*`), globs with a `/` matched against the executable's real "
+            "path (`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any. A comma list or a JSON list."
         ),
     )
     default_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds a hook runs when it sets none.")
@@ -48,6 +48,15 @@ class HookSettings(BaseModel):
     )
     limit_memory_mb: int = Field(0, ge=0, description="RLIMIT_AS of a hook process in MiB (address space); 0 = none.")
     limit_open_files: int = Field(1024, ge=0, description="RLIMIT_NOFILE of a hook process; 0 = unchanged.")
+    limit_cpu_seconds: int = Field(
+        0, ge=0, description="RLIMIT_CPU of a hook process in seconds of CPU time (SIGXCPU, then SIGKILL); 0 = none."
+    )
+    limit_processes: int = Field(
+        0,
+        ge=0,
+        description="RLIMIT_NPROC of a hook process: the kernel counts every process of the server's user, so set "
+        "it above what that user already runs; 0 = unchanged.",
+    )
 
     @model_validator(mode="after")
     def _timeouts_consistent(self) -> HookSettings:

@@ -7,12 +7,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_hook import githooks
-from ggen_hook.command import check_allowed, resolve_executable, search_path, split_command
+from ggen_hook.execute import check_runnable
 from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import GENERATE_TOOL
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
 from ggen_mcp_core import ToolContext, ToolError
+from ggen_mcp_core.commands import resolve_executable, search_path, split_command
 
 
 class ValidateInput(BaseModel):
@@ -93,7 +94,7 @@ def _check_command(
         problems.append(str(exc))
         return None
     try:
-        check_allowed(program, executable, settings, ctx.workspace)
+        check_runnable(program, executable, settings, ctx.workspace)
     except ToolError as exc:
         warnings.append(str(exc))
     return executable

@@ -8,5 +8,5 @@ from ggen_mcp_core.testing import ToolFamilyConformance
 class TestHookConformance(ToolFamilyConformance):
     plugin = "hook"
     prefixes = ("hook_",)
-    heavy_modules = ("tomli_w", "ggen_hook.process", "ggen_hook.githooks")
+    heavy_modules = ("tomli_w", "ggen_mcp_core.process_group", "ggen_hook.githooks")
     expected_tools = ("hook_register", "hook_list", "hook_remove", "hook_run", "hook_validate")

@@ -233,6 +233,7 @@ async def test_resource_limits_apply(hooks_host, ggen_client) -> None:
         ("./missing.sh", "does not exist"),
         ("./not-executable.sh", "is not executable"),
         ("/definitely/not/here", "does not exist"),
+        ("/tmp/" + "x" * 300 + "/tool", "cannot look at executable"),  # cannot stat: a clear refusal
     ],
 )
 async def test_bad_executables_are_refused(hooks_host, ggen_client, ggen_workspace, command, message) -> None:

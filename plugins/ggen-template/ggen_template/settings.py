@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggen_mcp_core import CommaList
+
 SECTION = "template"
 NESTING_CEILING = 40
 """The highest ``max_nesting``: deeper trees overflow Jinja's code generator and Python's compiler."""
@@ -18,6 +20,41 @@ class TemplateSettings(BaseModel):
         False, description="Run front-matter `sh_before`/`sh_after` commands (without a shell, with a timeout)."
     )
     shell_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds one `sh_before`/`sh_after` may run.")
+    allowed_commands: CommaList = Field(
+        default_factory=lambda: ["*"],
+        description=(
+            "Executables `sh_before`/`sh_after` may run once template.allow_shell is on: bare names or globs "
+            "matched against the command's first word (`ruff`, `python3*`), globs with a `/` matched against "
+            "the executable's real path (`/usr/bin/*`, `*/scripts/*.sh`); `*` allows any (a comma list or a JSON list)."
+        ),
+    )
+    shell_kill_grace: float = Field(
+        2.0, ge=0, le=60, description="Seconds between SIGTERM and SIGKILL to a timed-out command's process group."
+    )
+    shell_max_output_bytes: int = Field(
+        65536, ge=1024, le=16 * 1024 * 1024, description="Bytes kept of a command's stdout and of its stderr (the end)."
+    )
+    shell_pass_env: CommaList = Field(
+        default_factory=list,
+        description=(
+            "Extra environment variable names passed to commands besides PATH, HOME and LANG (a comma list or a "
+            "JSON list)."
+        ),
+    )
+    shell_limit_cpu_seconds: int = Field(
+        0, ge=0, description="RLIMIT_CPU of a command in seconds of CPU time (SIGXCPU, then SIGKILL); 0 = none."
+    )
+    shell_limit_memory_mb: int = Field(0, ge=0, description="RLIMIT_AS of a command in MiB (address space); 0 = none.")
+    shell_limit_file_size_mb: int = Field(
+        1024, ge=0, description="RLIMIT_FSIZE of a command in MiB (largest file it may write); 0 = none."
+    )
+    shell_limit_open_files: int = Field(1024, ge=0, description="RLIMIT_NOFILE of a command; 0 = unchanged.")
+    shell_limit_processes: int = Field(
+        0,
+        ge=0,
+        description="RLIMIT_NPROC of a command: the kernel counts every process of the server's user, so set it "
+        "above what that user already runs; 0 = unchanged.",
+    )
     render_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one call may spend rendering.")
     max_output_bytes: int = Field(
         8 * 1024 * 1024, gt=0, description="Largest file one template may render (bytes, UTF-8)."

@@ -30,6 +30,7 @@ from ggen_template.models import (
 )
 from ggen_template.plans import build_plan, load_plan, new_plan_id, save_plan
 from ggen_template.service import generator_of
+from ggen_template.shell import command_policy, plan_command
 from ggen_template.writer import SetWriter, WriteReport
 
 if TYPE_CHECKING:
@@ -71,15 +72,31 @@ def _written_result(report: WriteReport) -> dict[str, list[str]]:
             "files_injected": report.injected, "files_skipped": report.skipped}
 
 
-def _command_warnings(planned: Planned, allowed: bool) -> list[str]:
+def _command_warnings(planned: Planned, ctx: ToolContext) -> list[str]:
+    settings = ctx.settings
+    policy = command_policy(settings)
     notes = []
     for action in planned.actions:
         for key in ("sh_before", "sh_after"):
             argv = getattr(action, key)
             if argv and action.type != "skip":
-                state = "would run" if allowed else "is refused (template.allow_shell is off)"
+                state = "would run" if settings.allow_shell else "is refused (template.allow_shell is off)"
+                try:
+                    if settings.allow_shell:
+                        plan_command(argv, policy, ctx.workspace, action.template, key)
+                except ToolError as exc:
+                    state = f"is refused ({exc})"
                 notes.append(f"{action.template}: `{key}` {' '.join(argv)!r} {state}")
     return notes
+
+
+async def _write(ctx: ToolContext, writer: SetWriter, actions: list[Action], *, force: bool = False) -> WriteReport:
+    """Write in a worker thread; a cancelled call (timeout, client) kills a running command and stops the write."""
+    try:
+        return await ctx.run_sync(lambda: writer.write(actions, force=force))
+    except BaseException:
+        writer.stop()
+        raise
 
 
 # -- project_gen -----------------------------------------------------------------------------------
@@ -94,7 +111,7 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext[TemplateSettings])
     warnings = list(planned.warnings)
     await ctx.progress(1, 2, f"rendered {len(prepared.rendered)} templates")
     if args.dry_run:
-        warnings += _command_warnings(planned, ctx.settings.allow_shell)
+        warnings += _command_warnings(planned, ctx)
         return ProjectGenOutput(**_planned_result(planned), variables_used=prepared.variables_used(), dry_run=True,
                                 duration_ms=_elapsed_ms(started), warnings=warnings)
     output = ctx.workspace.relative(prepared.root)
@@ -102,7 +119,7 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext[TemplateSettings])
     data = _event_data("project_gen", output, prepared.variables_used(), planned.actions)
     await ctx.hook("pre_gen", template=args.template, files=writing, data=data)
     writer = SetWriter(ctx.workspace, ctx.settings, output=output)
-    report = await ctx.run_sync(writer.write, planned.actions)
+    report = await _write(ctx, writer, planned.actions)
     warnings += report.warnings
     await ctx.progress(2, 2, f"wrote {len(writing)} files")
     await _post_event(ctx, "post_gen", warnings, template=args.template, files=writing, data=data)
@@ -124,7 +141,7 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext[TemplateSettings
     path = await ctx.run_sync(save_plan, ctx.workspace, plan, ctx.settings.max_saved_plans)
     actions = [PlannedAction(type=a.type, path=a.path, template=a.template, preview=a.preview(), reason=a.reason,
                              sha256=a.sha256, before_sha256=a.before_sha256) for a in planned.actions]
-    warnings = planned.warnings + _command_warnings(planned, ctx.settings.allow_shell)
+    warnings = planned.warnings + _command_warnings(planned, ctx)
     return ProjectPlanOutput(plan_id=plan.plan_id, plan_path=path, actions=actions,
                              estimated_files=len(planned.paths(*WRITING)), warnings=warnings)
 
@@ -141,7 +158,7 @@ async def project_apply(args: ProjectApplyInput, ctx: ToolContext[TemplateSettin
     data = _event_data("project_apply", plan.output, plan.vars, actions, plan_id=plan.plan_id)
     await ctx.hook("pre_apply", template=plan.template, files=writing, data=data)
     writer = SetWriter(ctx.workspace, ctx.settings, output=plan.output)
-    report = await ctx.run_sync(lambda: writer.write(actions, force=args.force))
+    report = await _write(ctx, writer, actions, force=args.force)
     warnings = list(report.warnings)
     await _post_event(ctx, "post_apply", warnings, template=plan.template, files=writing, data=data)
     return ProjectApplyOutput(**_written_result(report), variables_used=plan.vars, dry_run=False,

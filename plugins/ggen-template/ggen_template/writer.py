@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING
 
 from ggen_mcp_core import ProtectedPath, ToolError
 from ggen_template.actions import Action, sha256_bytes
-from ggen_template.shell import CommandRun, refuse_unless_allowed, run_command, scrubbed_environment
+from ggen_template.shell import CommandRun, command_policy, failure, plan_command, refuse_unless_allowed, run_command
 from ggen_template.staging import Staging
 
 if TYPE_CHECKING:
     from ggen_mcp_core import Workspace
+    from ggen_mcp_core.commands import Command
+    from ggen_mcp_core.process_group import GroupProcess
     from ggen_template.settings import TemplateSettings
 
 
@@ -81,6 +83,17 @@ class SetWriter:
         self.report = WriteReport()
         self._created_dirs: list[Path] = []
         self._staging: Staging | None = None
+        self._policy = command_policy(settings)
+        self._planned: dict[tuple[int, str], Command] = {}
+        self._running: GroupProcess | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        """The call was cancelled (thread-safe): kill the running command's group and write nothing more."""
+        self._stopped = True
+        running = self._running
+        if running is not None:
+            running.kill()
 
     def write(self, actions: list[Action], *, force: bool = False) -> WriteReport:
         """Check, run ``sh_before`` commands, stage, commit, run ``sh_after`` commands."""
@@ -93,8 +106,9 @@ class SetWriter:
                 + " (pass force=true to write anyway)"
             )
         self._summarize(actions)
-        self._refuse_commands(actions)
+        self._plan_commands(actions)
         self._commands(actions, "sh_before")
+        self._check_stopped()
         targets = self._targets(actions)
         self._staging = Staging(self.workspace)
         try:
@@ -237,37 +251,42 @@ class SetWriter:
                 folder.rmdir()
         self._created_dirs.clear()
 
-    def _refuse_commands(self, actions: list[Action]) -> None:
-        for action in actions:
+    def _plan_commands(self, actions: list[Action]) -> None:
+        """Refuse, before anything runs, commands while they are off and every one the allowlist refuses."""
+        for index, action in enumerate(actions):
             for key in ("sh_before", "sh_after"):
-                if getattr(action, key) and action.type != "skip":
+                argv = getattr(action, key)
+                if argv and action.type != "skip":
                     refuse_unless_allowed(self.settings.allow_shell, action.template, key)
+                    command = plan_command(argv, self._policy, self.workspace, action.template, key)
+                    self._planned[(index, key)] = command
 
     def _commands(self, actions: list[Action], key: str) -> None:
-        for action in actions:
-            argv = getattr(action, key)
-            if not argv or action.type == "skip":
+        for index, action in enumerate(actions):
+            command = self._planned.get((index, key))
+            if command is None:
                 continue
-            env = scrubbed_environment(
-                {"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path, "GGEN_OUTPUT": self.output}
-            )
-            run = run_command(
-                argv,
-                cwd=self.workspace.root,
-                timeout=self.settings.shell_timeout,
-                env=env,
-                template=action.template,
-                key=key,
-            )
+            self._check_stopped()
+            env = {"GGEN_TEMPLATE": action.template, "GGEN_FILE": action.path, "GGEN_OUTPUT": self.output}
+            try:
+                run = run_command(command, self._policy, self.workspace, env=env, started=self._started)
+            finally:
+                self._running = None
             self.report.commands.append(run)
-            if run.returncode != 0:
-                message = (
-                    f"{action.template}: `{key}` {' '.join(argv)!r} exited with {run.returncode}: "
-                    f"{run.stderr.strip()[-500:]}"
-                )
-                if key == "sh_before":
-                    raise ToolError(f"nothing was written: {message}")
+            message = failure(run, action.template, key, self.settings.shell_timeout)
+            if message is not None and key == "sh_before":
+                raise ToolError(f"nothing was written: {message}")
+            if message is not None:
                 self.report.warnings.append(message)
+
+    def _started(self, process: GroupProcess) -> None:
+        self._running = process
+        if self._stopped:
+            process.kill()
+
+    def _check_stopped(self) -> None:
+        if self._stopped:
+            raise ToolError("nothing more was written: the call was cancelled")
 
 
 def _new_file_mode() -> int:

@@ -8,7 +8,15 @@ from ggen_mcp_core.testing import ToolFamilyConformance
 class TestTemplateConformance(ToolFamilyConformance):
     plugin = "template"
     prefixes = ("template_", "project_")
-    heavy_modules = ("jinja2", "yaml", "pyoxigraph", "inflection", "ggen_graph.engine", "ggen_template.render")
+    heavy_modules = (
+        "jinja2",
+        "yaml",
+        "pyoxigraph",
+        "inflection",
+        "ggen_graph.engine",
+        "ggen_template.render",
+        "ggen_mcp_core.process_group",
+    )
     expected_tools = (
         "template_create", "template_validate", "template_list", "template_show", "template_render",
         "project_gen", "project_plan", "project_apply", "project_diff",

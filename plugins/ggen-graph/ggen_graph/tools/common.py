@@ -30,12 +30,6 @@ MiB = 1024 * 1024
 INLINE_GUARD_CHARS = 64 * 1024
 
 
-def graph_settings(ctx: ToolContext[GraphSettings]) -> GraphSettings:
-    """``ctx.settings``, for tools/query.py and tools/update.py only until they read it directly (another
-    change is rewriting those two files); new code reads ``ctx.settings``."""
-    return ctx.settings
-
-
 def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
     """The store of the caller's workspace, opened on first use."""
     from ggen_graph.stores import store_for
@@ -43,16 +37,16 @@ def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
     return store_for(ctx.settings, ctx.workspace.state_dir)
 
 
-def result_budget(ctx: ToolContext) -> int:
+def result_budget(ctx: ToolContext[GraphSettings]) -> int:
     """The bytes a tool result may take: the host's ``limits.max_result_bytes``."""
     return ctx.host.settings.limits.max_result_bytes
 
 
-async def guard_sparql(ctx: ToolContext, sparql: str, kind: Literal["query", "update"]) -> None:
+async def guard_sparql(ctx: ToolContext[GraphSettings], sparql: str, kind: Literal["query", "update"]) -> None:
     """The SPARQL guard on a tool's text: the prefilter inline, rdflib's verdict (when needed) off the loop."""
     from ggen_graph.sparql_guard import check_read_only_query, check_update, cleared
 
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     remote = settings.store == "sparql"
     short = len(sparql) <= INLINE_GUARD_CHARS  # a long text's prefilter also runs off the event loop
     if short and cleared(sparql, kind, max_nesting=settings.max_sparql_nesting, remote=remote):
@@ -73,11 +67,13 @@ async def guard_sparql(ctx: ToolContext, sparql: str, kind: Literal["query", "up
     await ctx.run_sync(check)
 
 
-async def wrong_kind_refusal(ctx: ToolContext, sparql: str, kind: Literal["query", "update"]) -> str | None:
+async def wrong_kind_refusal(
+    ctx: ToolContext[GraphSettings], sparql: str, kind: Literal["query", "update"]
+) -> str | None:
     """After the engine refused a text's syntax: the clear refusal when it is the other kind (error path)."""
     from ggen_graph.sparql_guard import wrong_kind
 
-    return await ctx.run_sync(partial(wrong_kind, sparql, kind, graph_settings(ctx).guard_parse_bytes))
+    return await ctx.run_sync(partial(wrong_kind, sparql, kind, ctx.settings.guard_parse_bytes))
 
 
 class Timer:

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from ggen_graph.tools.common import (
     GraphIri,
     Timer,
-    graph_settings,
     guard_sparql,
     open_store,
     result_budget,
@@ -20,6 +19,7 @@ from ggen_graph.tools.common import (
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 
@@ -96,12 +96,12 @@ class QueryOutput(BaseModel):
     duration_ms: float = Field(description="Wall-clock time of the query.")
 
 
-async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
+async def graph_query(args: QueryInput, ctx: ToolContext[GraphSettings]) -> QueryOutput:
     from ggen_graph.errors import QueryRefused, QuerySyntaxError
     from ggen_graph.results import ConstructResult, SelectResult
 
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     if len(args.sparql.encode("utf-8")) > settings.max_query_bytes:
         raise ToolError(f"the query is longer than {settings.max_query_bytes} bytes (graph.max_query_bytes)")
     await guard_sparql(ctx, args.sparql, "query")
@@ -144,7 +144,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext) -> QueryOutput:
     return QueryOutput(**common, boolean=bool(result), count=1, truncated=False, duration_ms=timer.ms)
 
 
-async def result_form(ctx: ToolContext, result: Any, sparql: str) -> str:
+async def result_form(ctx: ToolContext[GraphSettings], result: Any, sparql: str) -> str:
     """The query form, from the type of result the engine gave (only triples need a look at the text)."""
     from ggen_graph.results import ConstructResult, SelectResult
     from ggen_graph.sparql_guard import construct_or_describe, first_needle
@@ -155,7 +155,7 @@ async def result_form(ctx: ToolContext, result: Any, sparql: str) -> str:
         return "ASK"
     if first_needle(sparql, ("describe",)) is None:
         return "CONSTRUCT"
-    return await ctx.run_sync(partial(construct_or_describe, sparql, graph_settings(ctx).guard_parse_bytes))
+    return await ctx.run_sync(partial(construct_or_describe, sparql, ctx.settings.guard_parse_bytes))
 
 
 def encoded_size(output: BaseModel) -> int:

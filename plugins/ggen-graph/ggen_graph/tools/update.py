@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import Timer, graph_settings, guard_sparql, open_store, wrong_kind_refusal
+from ggen_graph.tools.common import Timer, guard_sparql, open_store, wrong_kind_refusal
 from ggen_mcp_core import ToolError
 
 if TYPE_CHECKING:
+    from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 
@@ -35,11 +36,11 @@ class UpdateOutput(BaseModel):
     duration_ms: float = Field(description="Wall-clock time of the update.")
 
 
-async def graph_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
+async def graph_update(args: UpdateInput, ctx: ToolContext[GraphSettings]) -> UpdateOutput:
     from ggen_graph.errors import QueryRefused, QuerySyntaxError
 
     timer = Timer()
-    settings = graph_settings(ctx)
+    settings = ctx.settings
     if len(args.sparql.encode("utf-8")) > max(settings.max_query_bytes, settings.max_load_bytes):
         raise ToolError("the update is longer than the server accepts")
     await guard_sparql(ctx, args.sparql, "update")

@@ -1,13 +1,14 @@
-"""Running one hook process: no shell, its own process group, a deadline, capped output, no leftovers.
+"""Running one untrusted process: no shell, its own process group, a deadline, capped output, no leftovers.
 
-The child starts in a new session (so it and everything it spawns share one process group and have no
-controlling terminal). A tiny launcher (``python -I -S -c``) sets resource limits and then ``execv``\\ s the
-program, so the limits apply before any of the hook's own code runs and no ``preexec_fn`` runs in a
-threaded server. stdout and stderr are read as they come and only their last ``max_output_bytes`` are
-kept, so a hook printing gigabytes costs no memory. At the deadline the group gets SIGTERM, then SIGKILL
-after a grace period. When the program exits on its own, whatever it left running in its group is killed
-before the exit status is collected (the leader stays a zombie until then, so its group id cannot be
-reused by an unrelated process).
+This is the lower half of the host's command runner (:mod:`ggen_mcp_core.commands` decides what may run
+and with which environment; this module runs it). The child starts in a new session (so it and everything
+it spawns share one process group and have no controlling terminal). A tiny launcher
+(``python -I -S -c``) sets resource limits and then ``execv``\\ s the program, so the limits apply before
+any of the program's own code runs and no ``preexec_fn`` runs in a threaded server. stdout and stderr are
+read as they come and only their last ``max_output_bytes`` are kept, so a program printing gigabytes costs
+no memory. At the deadline the group gets SIGTERM, then SIGKILL after a grace period. When the program
+exits on its own, whatever it left running in its group is killed before the exit status is collected
+(the leader stays a zombie until then, so its group id cannot be reused by an unrelated process).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ for item in sys.argv[1].split(","):
     limit = int(value)
     if limit <= 0 and name != "CORE":
         continue
-    which = getattr(resource, "RLIMIT_" + name)
+    which = getattr(resource, "RLIMIT_" + name, None)
+    if which is None:
+        continue  # not on this platform
     hard = resource.getrlimit(which)[1]
     limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
     resource.setrlimit(which, (limit, limit))
@@ -51,20 +54,30 @@ except OSError as exc:
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of a hook process (0 = leave unchanged); core dumps are always off."""
+    """Resource limits of a process (0 = leave unchanged); core dumps are always off.
 
-    file_size_bytes: int = 0
+    ``processes`` is ``RLIMIT_NPROC``, which the kernel counts per user, not per process group: it caps
+    how many processes the server's user may have while the command forks, so set it above what the
+    server itself runs.
+    """
+
+    cpu_seconds: int = 0
     memory_bytes: int = 0
+    file_size_bytes: int = 0
     open_files: int = 0
+    processes: int = 0
 
     def encode(self) -> str:
-        """The launcher's argument: ``CORE=0,FSIZE=...,AS=...,NOFILE=...``."""
-        return f"CORE=0,FSIZE={self.file_size_bytes},AS={self.memory_bytes},NOFILE={self.open_files}"
+        """The launcher's argument: ``CORE=0,CPU=...,AS=...,FSIZE=...,NOFILE=...,NPROC=...``."""
+        return (
+            f"CORE=0,CPU={self.cpu_seconds},AS={self.memory_bytes},FSIZE={self.file_size_bytes},"
+            f"NOFILE={self.open_files},NPROC={self.processes}"
+        )
 
 
 @dataclass(frozen=True)
-class ProcessResult:
-    """How a run ended and the tail of what it printed."""
+class CommandResult:
+    """How a run ended and the tail of what it printed (at most the cap of each stream)."""
 
     exit_code: int | None
     timed_out: bool
@@ -79,6 +92,21 @@ class ProcessResult:
     def ok(self) -> bool:
         """Exited by itself with status 0."""
         return self.exit_code == 0 and not self.timed_out and not self.cancelled
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that ended the process, or None when it exited."""
+        return -self.exit_code if self.exit_code is not None and self.exit_code < 0 else None
+
+    @property
+    def stdout_truncated(self) -> bool:
+        """stdout was longer than the cap; only its end is kept."""
+        return self.stdout_bytes > len(self.stdout)
+
+    @property
+    def stderr_truncated(self) -> bool:
+        """stderr was longer than the cap; only its end is kept."""
+        return self.stderr_bytes > len(self.stderr)
 
 
 class _Tail:
@@ -96,8 +124,11 @@ class _Tail:
             del self.data[: len(self.data) - self.cap]
 
 
-class HookProcess:
-    """One started hook process. ``wait()`` blocks (run it in a worker thread); ``kill()`` is thread-safe."""
+class GroupProcess:
+    """One started process, leader of its own group.
+
+    ``wait()`` blocks (run it in a worker thread); ``kill()`` is thread-safe.
+    """
 
     def __init__(
         self,
@@ -144,7 +175,7 @@ class HookProcess:
         if self._pidfd is not None:
             self._selector.register(self._pidfd, selectors.EVENT_READ)
 
-    def wait(self) -> ProcessResult:
+    def wait(self) -> CommandResult:
         """Pump output until the process ends or times out, clean up its group, and report."""
         exited = self._pump(self.started + self.timeout)
         timed_out = not exited and not self._cancelled
@@ -209,7 +240,7 @@ class HookProcess:
         del self._streams[fd]
         stream.close()
 
-    def _finish(self, timed_out: bool) -> ProcessResult:
+    def _finish(self, timed_out: bool) -> CommandResult:
         with self._lock:
             exit_code = self.proc.wait()
             self._reaped = True
@@ -219,7 +250,7 @@ class HookProcess:
         self._selector.close()
         if self._pidfd is not None:
             os.close(self._pidfd)
-        return ProcessResult(
+        return CommandResult(
             exit_code=exit_code,
             timed_out=timed_out,
             duration=duration,

@@ -296,7 +296,7 @@ async def _checked_call(
     busy = await slots.take(host, spec)
     if busy is not None:
         return error_result(busy), "busy"
-    ctx.held_shares = ctx.parent.held_shares if ctx.parent is not None else frozenset()
+    ctx.held_shares = slots.inherited
     if slots.share is not None:
         ctx.held_shares |= {spec.plugin}
     try:
@@ -319,6 +319,7 @@ class _Slots:
 
     share: anyio.CapacityLimiter | None
     pool: anyio.CapacityLimiter | None
+    inherited: frozenset[str] = frozenset()  # plugins whose share slot the caller chain holds
     held: list[anyio.CapacityLimiter] = field(default_factory=list)
 
     async def take(self, host: PluginHost, spec: ToolSpec) -> str | None:
@@ -355,6 +356,7 @@ def _slots_for(host: PluginHost, spec: ToolSpec, ctx: ToolContext) -> _Slots:
     caller chain holds (that would deadlock once every slot is held by a caller waiting for its callee): it
     runs in the chain's pool slot and, when an ancestor holds a slot of the callee's plugin share, in that."""
     share = plugin_shares(host).limiter(spec.plugin)
-    if ctx.parent is None:
+    if ctx.parent is None or ctx.parent.call_id is None:  # a client's call, or one made by a resource reader
         return _Slots(share=share, pool=host.call_limiter)
-    return _Slots(share=None if spec.plugin in ctx.parent.held_shares else share, pool=None)
+    inherited = ctx.parent.held_shares
+    return _Slots(share=None if spec.plugin in inherited else share, pool=None, inherited=inherited)

@@ -9,19 +9,22 @@ import logging
 import re
 import types
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_mcp_core import ToolContext, ToolSpec, hookimpl
 from ggen_mcp_core.builtins.audit import LOGGER_NAME
-from ggen_mcp_core.calls import MAX_CALL_DEPTH, call_tool
+from ggen_mcp_core.calls import MAX_CALL_DEPTH, call_tool, plugin_shares
 from ggen_mcp_core.events import RequestInfo
 from ggen_mcp_core.observability import configure_logging
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.testing import tool_text
+from tests.test_plugin_slots import running, stuck_plugin
 
 pytestmark = pytest.mark.anyio
 CALL_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -216,3 +219,29 @@ async def test_an_internal_error_names_the_call_id_the_log_and_audit_carry(
     result = await call_tool(plugin_host, "raisingtool_explode", {}, request=RequestInfo(transport="stdio"))
     (line,) = audit()
     assert f"the server log has the details under call id {line['call_id']}" in tool_text(result)
+
+
+async def test_a_nested_call_of_another_plugin_takes_a_slot_of_that_plugins_share(
+    fixture_site: Path, ggen_host: Callable[..., PluginHost]
+) -> None:
+    release = anyio.Event()
+    plugin_host = ggen_host(
+        ["demo"],
+        modules={"pipe": pipe_plugin(), "stuck": stuck_plugin("stuck", release)},
+        max_concurrent_calls=4,
+        limits={"queue_timeout": 0.2, "max_concurrent_per_plugin": 1},
+    )
+    request = RequestInfo(transport="stdio")
+    async with anyio.create_task_group() as group:
+        group.start_soon(partial(call_tool, plugin_host, "stuck_wait", {}, request=request))
+        await running(plugin_host, "stuck", 1)
+        busy = await call_tool(plugin_host, "pipe_relay", {"tool": "stuck_wait"}, request=request)
+        release.set()
+    assert busy.is_error
+    assert tool_text(busy) == (
+        "stuck_wait failed: server busy: 1 calls of plugin 'stuck' running (its share: 1 of 4 slots); "
+        "retry stuck_wait shortly"
+    )
+    served = await call_tool(plugin_host, "pipe_relay", {"tool": "stuck_wait"}, request=request)
+    assert not served.is_error and served.structured_content["result"] == "released"
+    assert plugin_shares(plugin_host).in_flight() == {"pipe": 0, "stuck": 0}

@@ -71,7 +71,10 @@ class _Job:
                 return False
             self.abandoned_at = time.monotonic()
         ABANDONED_THREADS.labels(tool=self.tool).inc()
-        self.ctx.abandoned.append(self.name)
+        ctx: ToolContext | None = self.ctx
+        while ctx is not None:  # a caller whose deadline ended a nested call abandoned the thread too
+            ctx.abandoned.append(self.name)
+            ctx = ctx.parent
         self.ctx.log.warning(
             "call ended while its worker thread runs on",
             work=self.name,

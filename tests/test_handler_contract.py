@@ -73,6 +73,9 @@ def contract_plugin() -> types.ModuleType:
         await ctx.run_sync(RELEASE.wait, 30)
         return "released"
 
+    async def calls_threads(args: NoArgs, ctx: ToolContext) -> Any:
+        return await ctx.call_tool("contract_threads", {})
+
     @hookimpl
     def ggen_register_tools(config: Any) -> list[ToolSpec]:
         return [
@@ -97,6 +100,14 @@ def contract_plugin() -> types.ModuleType:
                 output_model=Loose,
                 handler=returns_model,
                 read_only=True,
+            ),
+            ToolSpec(
+                name="contract_calls_threads",
+                description="Call contract_threads with a shorter deadline than its own.",
+                input_model=NoArgs,
+                handler=calls_threads,
+                read_only=True,
+                timeout=0.2,
             ),
             ToolSpec(
                 name="contract_threads",
@@ -227,3 +238,19 @@ async def test_a_timeout_says_the_worker_thread_runs_on_and_gives_the_slot_back(
 async def test_a_timeout_of_async_work_says_it_was_cancelled(fixture_site: Path, ggen_host: Any) -> None:
     result = await call_tool(ggen_host(["demo"]), "demo_slow", {"seconds": 10}, request=LOCAL)
     assert tool_text(result).startswith("demo_slow timed out after 0.5 s and was cancelled")
+
+
+async def test_a_caller_whose_deadline_abandons_a_nested_calls_thread_says_so(
+    host: Callable[..., PluginHost],
+) -> None:
+    RELEASE.clear()
+    plugin_host = host()
+    try:
+        result = await call_tool(plugin_host, "contract_calls_threads", {}, request=LOCAL)
+    finally:
+        RELEASE.set()
+    assert tool_text(result).startswith("contract_calls_threads timed out after 0.2 s; the call was abandoned")
+    assert "(threading.Event.wait) cannot be stopped" in tool_text(result)
+    with anyio.fail_after(10):  # the released thread ends; nothing of this test outlives it
+        while metric("ggen_mcp_abandoned_worker_threads", tool="contract_threads") > 0:
+            await anyio.sleep(0.02)

@@ -296,9 +296,9 @@ async def _checked_call(
     busy = await slots.take(host, spec)
     if busy is not None:
         return error_result(busy), "busy"
-    ctx.held_shares = slots.inherited
+    ctx._held_shares = slots.inherited
     if slots.share is not None:
-        ctx.held_shares |= {spec.plugin}
+        ctx._held_shares |= {spec.plugin}
     try:
         TOOL_IN_FLIGHT.inc()
         with anyio.move_on_after(deadline) as scope:
@@ -358,5 +358,5 @@ def _slots_for(host: PluginHost, spec: ToolSpec, ctx: ToolContext) -> _Slots:
     share = plugin_shares(host).limiter(spec.plugin)
     if ctx.parent is None or ctx.parent.call_id is None:  # a client's call, or one made by a resource reader
         return _Slots(share=share, pool=host.call_limiter)
-    inherited = ctx.parent.held_shares
+    inherited = ctx.parent._held_shares
     return _Slots(share=None if spec.plugin in inherited else share, pool=None, inherited=inherited)

@@ -359,8 +359,8 @@ class ToolContext:
     call_id: str | None = None
     parent: ToolContext | None = field(default=None, repr=False)
     request: RequestInfo | None = field(default=None, repr=False)
-    held_shares: frozenset[str] = field(default=frozenset(), repr=False)
-    abandoned: list[str] = field(default_factory=list, repr=False)
+    _held_shares: frozenset[str] = field(default=frozenset(), repr=False)  # plugins whose share slot the chain holds
+    _abandoned: list[str] = field(default_factory=list, repr=False)  # run_sync work a timeout left running
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     @property

@@ -73,7 +73,7 @@ class _Job:
         ABANDONED_THREADS.labels(tool=self.tool).inc()
         ctx: ToolContext | None = self.ctx
         while ctx is not None:  # a caller whose deadline ended a nested call abandoned the thread too
-            ctx.abandoned.append(self.name)
+            ctx._abandoned.append(self.name)
             ctx = ctx.parent
         self.ctx.log.warning(
             "call ended while its worker thread runs on",
@@ -97,9 +97,9 @@ async def run_abandonable(ctx: ToolContext, func: Callable[..., T], *args: Any) 
 def timeout_message(ctx: ToolContext, tool: str, deadline: float) -> str:
     """What a timed-out call tells its client: stopped (async work was cancelled), or abandoned with a
     thread still running (which work, and what it still holds)."""
-    if not ctx.abandoned:
+    if not ctx._abandoned:
         return f"{tool} timed out after {deadline:g} s and was cancelled; narrow the request or raise tool_timeout"
-    work = ", ".join(sorted(set(ctx.abandoned)))
+    work = ", ".join(sorted(set(ctx._abandoned)))
     return (
         f"{tool} timed out after {deadline:g} s; the call was abandoned, but its worker thread ({work}) cannot "
         "be stopped and keeps running until that function returns: it holds no call slot, but its files, "

@@ -1,7 +1,7 @@
 """The one path every tool call takes: authenticate, authorize, validate, run with a deadline, observe.
 
-The MCP server and the ``ggen-mcp call`` command both come through here, so a script sees exactly what a
-client sees.
+The MCP server, the ``ggen-mcp call`` command and a tool calling another tool (``ctx.call_tool``) all come
+through here, so a script, a client and a pack see exactly the same checks, limits and audit line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -21,11 +22,13 @@ from opentelemetry import propagate, trace
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
+from ggen_mcp_core.loop_monitor import running_call
 from ggen_mcp_core.observability import RATE_LIMITED, TOOL_IN_FLIGHT
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.ratelimit import retry_after_seconds
 from ggen_mcp_core.tools import ToolContext, ToolSpec, error_result, shape_result, validate_arguments
+from ggen_mcp_core.worker_threads import timeout_message
 
 log = structlog.get_logger("ggen_mcp.calls")
 TRACER = trace.get_tracer("ggen_mcp")
@@ -83,9 +86,19 @@ def arguments_digest(arguments: Mapping[str, Any] | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str) -> trace.Span:
-    """An OpenTelemetry span for the call: a child of the current span (the SDK's per-message span), or of
-    the trace context in the HTTP headers (``traceparent``). A no-op unless an SDK is configured."""
+MAX_CALL_DEPTH = 8
+"""How deep ``ctx.call_tool`` may nest (a tool calling a tool calling ...): a loop of calls ends here."""
+
+
+def new_call_id() -> str:
+    """A server-made call id: 32 hex digits, unique across sessions (JSON-RPC ids are not)."""
+    return uuid.uuid4().hex
+
+
+def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str | None, call_id: str) -> trace.Span:
+    """An OpenTelemetry span for the call: a child of the current span (the SDK's per-message span, or the
+    calling tool's span for a nested call), or of the trace context in the HTTP headers (``traceparent``).
+    A no-op unless an SDK is configured."""
     parent = None
     if not trace.get_current_span().get_span_context().is_valid and request.headers:
         parent = propagate.extract(dict(request.headers))
@@ -96,7 +109,8 @@ def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str) -> trace.Sp
         attributes={
             "ggen.tool": spec.name,
             "ggen.plugin": spec.plugin,
-            "ggen.request_id": request_id,
+            "ggen.call_id": call_id,
+            "ggen.request_id": request_id or "",
             "ggen.transport": request.transport,
         },
     )
@@ -110,17 +124,22 @@ def make_context(
     request_id: str | None = None,
     session: Any = None,
     mcp_context: Any = None,
+    call_id: str | None = None,
+    parent: ToolContext | None = None,
+    request: RequestInfo | None = None,
 ) -> ToolContext:
-    """A ToolContext for a tool call or a resource read."""
+    """A ToolContext for a tool call (``call_id`` set, ``parent`` for a nested call) or a resource read."""
     bound = log.bind(
         tool=tool.name if tool else None,
         plugin=tool.plugin if tool else None,
+        call_id=call_id,
+        parent_call_id=parent.call_id if parent is not None else None,
         request_id=request_id,
         principal=principal.name,
     )
     return ToolContext(
         host=host,
-        settings=host.settings,
+        settings=host.own_settings(tool.plugin) if tool is not None else host.settings,
         workspace=host.workspace,
         principal=principal,
         log=bound,
@@ -128,6 +147,9 @@ def make_context(
         request_id=request_id,
         session=session,
         mcp_context=mcp_context,
+        call_id=call_id,
+        parent=parent,
+        request=request,
     )
 
 
@@ -141,21 +163,76 @@ async def call_tool(
     session: Any = None,
     mcp_context: Any = None,
 ) -> types.CallToolResult:
-    """Run one tool call and return its MCP result; raise ``UnknownTool`` for a name we do not serve."""
+    """Run a client's tool call and return its MCP result; raise ``UnknownTool`` for a name we do not serve."""
     spec = host.tools.get(name)
     if spec is None:
         raise UnknownTool(name, host)
-    request_id = request_id or uuid.uuid4().hex
+    origin = _Origin(request=request, request_id=request_id, session=session, mcp_context=mcp_context)
+    return await _pipeline(host, spec, arguments, origin)
+
+
+async def nested_call(parent: ToolContext, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
+    """Run a tool a handler calls through ``ctx.call_tool``: the same pipeline, as the caller's principal.
+
+    :raises ToolError: when there is no such tool, or the calls nest deeper than :data:`MAX_CALL_DEPTH`.
+    """
+    caller = parent.tool.name if parent.tool else "a resource"
+    spec = parent.host.tools.get(name)
+    if spec is None:
+        hidden = parent.host.hidden_tools.get(name)
+        why = f"it is hidden: {hidden}" if hidden else "no loaded pack offers it (see `ggen-mcp plugins`)"
+        raise ToolError(f"{caller} called {name}, which this server does not offer: {why}")
+    if parent.depth + 1 > MAX_CALL_DEPTH:
+        depth = MAX_CALL_DEPTH + 1
+        raise ToolError(f"{caller} called {name} {depth} calls deep; nested calls stop at {MAX_CALL_DEPTH}")
+    origin = _Origin(
+        request=parent.request or RequestInfo(transport="cli"),
+        request_id=parent.request_id,
+        session=parent.session,
+        mcp_context=parent.mcp_context,
+        parent=parent,
+    )
+    return await _pipeline(parent.host, spec, arguments, origin)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a call comes from: the client's request, or (``parent``) the tool call that made it."""
+
+    request: RequestInfo
+    request_id: str | None = None
+    session: Any = None
+    mcp_context: Any = None
+    parent: ToolContext | None = None
+
+
+async def _pipeline(
+    host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, origin: _Origin
+) -> types.CallToolResult:
+    """Authenticate (a nested call keeps its caller's principal), then :func:`_checked_call`, observed."""
+    name, parent = spec.name, origin.parent
+    call_id = new_call_id()
     started = time.perf_counter()
-    principal = Principal.anonymous(request.client_address)
+    principal = parent.principal if parent is not None else Principal.anonymous(origin.request.client_address)
     outcome: Outcome = "ok"
     error_type: str | None = None
     timeout = spec.timeout or host.settings.tool_timeout
-    span = tool_span(spec, request, request_id)
+    span = tool_span(spec, origin.request, origin.request_id, call_id)
     try:
-        principal = request.principal or await host.authenticate(request)
-        ctx = make_context(host, principal, tool=spec, request_id=request_id, session=session, mcp_context=mcp_context)
-        with trace.use_span(span, end_on_exit=False):
+        if parent is None:
+            principal = origin.request.principal or await host.authenticate(origin.request)
+        ctx = make_context(
+            host,
+            principal,
+            tool=spec,
+            request_id=origin.request_id,
+            session=origin.session,
+            mcp_context=origin.mcp_context,
+            call_id=call_id,
+            parent=parent,
+            request=origin.request,
+        )
+        with trace.use_span(span, end_on_exit=False), running_call(ctx):
             result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
         return result
     except ToolError as exc:
@@ -166,14 +243,16 @@ async def call_tool(
         raise
     except Exception as exc:
         outcome, error_type = "error", type(exc).__name__
-        log.exception("tool failed", tool=name, plugin=spec.plugin, request_id=request_id)
+        log.exception("tool failed", tool=name, plugin=spec.plugin, call_id=call_id, request_id=origin.request_id)
         return error_result(
             f"{name} failed with an internal error ({type(exc).__name__}); "
-            f"the server log has the details under request id {request_id}"
+            f"the server log has the details under call id {call_id}"
         )
     finally:
         span.set_attribute("ggen.outcome", outcome)
         span.set_attribute("ggen.principal", principal.name)
+        if parent is not None and parent.call_id:
+            span.set_attribute("ggen.parent_call_id", parent.call_id)
         if error_type:
             span.set_status(trace.StatusCode.ERROR, error_type)
         span.end()
@@ -185,8 +264,10 @@ async def call_tool(
                 duration=time.perf_counter() - started,
                 outcome=outcome,
                 error_type=error_type,
-                request_id=request_id,
+                request_id=origin.request_id,
                 arguments_digest=arguments_digest(arguments),
+                call_id=call_id,
+                parent_call_id=parent.call_id if parent is not None else None,
             )
         )
 
@@ -211,52 +292,71 @@ async def _checked_call(
             wait = retry_after_seconds(decision)
             why = "rate-limit storage unavailable" if decision.degraded else f"rate limit {decision.limit} reached"
             return error_result(f"{why} for {ctx.principal.name}; retry after {wait} s"), "rate_limited"
-    share = plugin_shares(host).limiter(spec.plugin)
-    busy = await _take_slots(host, spec, share)
+    slots = _slots_for(host, spec, ctx)
+    busy = await slots.take(host, spec)
     if busy is not None:
         return error_result(busy), "busy"
+    ctx._held_shares = slots.inherited
+    if slots.share is not None:
+        ctx._held_shares |= {spec.plugin}
     try:
         TOOL_IN_FLIGHT.inc()
         with anyio.move_on_after(deadline) as scope:
             value = await spec.handler(parsed, ctx)
     finally:
         TOOL_IN_FLIGHT.dec()
-        host.call_limiter.release()
-        if share is not None:
-            share.release()
+        slots.release()
     if scope.cancelled_caught:
-        return (
-            error_result(
-                f"{spec.name} timed out after {deadline:g} s and was stopped; narrow the request or raise tool_timeout"
-            ),
-            "timeout",
-        )
-    result = shape_result(spec, value, host.settings.limits.max_result_bytes)
+        return error_result(timeout_message(ctx, spec.name, deadline)), "timeout"
+    result = shape_result(spec, value, host.settings.limits.max_result_bytes, log=ctx.log)
     return result, "error" if result.is_error else "ok"
 
 
-async def _take_slots(host: PluginHost, spec: ToolSpec, share: anyio.CapacityLimiter | None) -> str | None:
-    """Take a slot of the plugin's share, then one of the server-wide pool, waiting at most
-    ``limits.queue_timeout`` in all. None when both are held; else the 'server busy' message, holding neither."""
-    pool = host.call_limiter
-    held: anyio.CapacityLimiter | None = None
-    try:
-        with anyio.move_on_after(host.settings.limits.queue_timeout):
-            if share is not None:
-                await share.acquire()
-                held = share
-            await pool.acquire()
-            return None
-    except BaseException:
-        if held is not None:
-            held.release()
-        raise
-    if share is not None and held is None:
-        shares = plugin_shares(host)
-        return (
-            f"server busy: {int(share.borrowed_tokens)} calls of plugin '{spec.plugin}' running "
-            f"(its share: {shares.share} of {shares.pool} slots); retry {spec.name} shortly"
-        )
-    if held is not None:
-        held.release()
-    return f"server busy: {pool.borrowed_tokens} calls running; retry {spec.name} shortly"
+@dataclass
+class _Slots:
+    """The call slots one call takes: a slot of its plugin's share (unless its caller chain already holds
+    one of that share) and a server-wide slot (unless it is a nested call, which runs in its caller's)."""
+
+    share: anyio.CapacityLimiter | None
+    pool: anyio.CapacityLimiter | None
+    inherited: frozenset[str] = frozenset()  # plugins whose share slot the caller chain holds
+    held: list[anyio.CapacityLimiter] = field(default_factory=list)
+
+    async def take(self, host: PluginHost, spec: ToolSpec) -> str | None:
+        """Take the share's slot, then the pool's, waiting at most ``limits.queue_timeout`` in all. None when
+        all are held; else the 'server busy' message, holding none."""
+        try:
+            with anyio.move_on_after(host.settings.limits.queue_timeout):
+                for limiter in (self.share, self.pool):
+                    if limiter is not None:
+                        await limiter.acquire()
+                        self.held.append(limiter)
+                return None
+        except BaseException:
+            self.release()
+            raise
+        waited_for_share = self.share is not None and not self.held
+        self.release()
+        if waited_for_share and self.share is not None:
+            shares = plugin_shares(host)
+            return (
+                f"server busy: {int(self.share.borrowed_tokens)} calls of plugin '{spec.plugin}' running "
+                f"(its share: {shares.share} of {shares.pool} slots); retry {spec.name} shortly"
+            )
+        pool = host.call_limiter
+        return f"server busy: {pool.borrowed_tokens} calls running; retry {spec.name} shortly"
+
+    def release(self) -> None:
+        while self.held:
+            self.held.pop().release()
+
+
+def _slots_for(host: PluginHost, spec: ToolSpec, ctx: ToolContext) -> _Slots:
+    """A client's call takes its plugin's share and a pool slot. A nested call never waits for a slot its
+    caller chain holds (that would deadlock once every slot is held by a caller waiting for its callee): it
+    runs in the chain's pool slot and, when an ancestor holds a slot of the callee's plugin share, in that."""
+    share = plugin_shares(host).limiter(spec.plugin)
+    if ctx.parent is None or ctx.parent.call_id is None:  # a client's call, or one made by a resource reader
+        return _Slots(share=share, pool=host.call_limiter)
+    inherited = ctx.parent._held_shares
+    return _Slots(share=None if spec.plugin in inherited else share, pool=None, inherited=inherited)

@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field(default="json", description="stderr log format.")
     tool_timeout: float = Field(default=60.0, gt=0, le=3600, description="Seconds a tool call may run by default.")
     max_concurrent_calls: int = Field(default=64, gt=0, description="Tool calls running at once, server-wide.")
+    loop_lag_warning: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="Seconds the event loop may be held (a handler blocking it, e.g. time.sleep in async code) "
+        "before a warning names the tool call holding it; every lag is in ggen_mcp_event_loop_lag_seconds. 0: off.",
+    )
     read_only: bool = Field(default=False, description="Unregister every tool that writes.")
     toolsets: Annotated[CommaList | None, NoDecode] = Field(
         default=None, description="Only these tool families (comma or JSON list, e.g. graph,template)."

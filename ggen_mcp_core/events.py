@@ -36,6 +36,8 @@ class ToolCallEvent:
     error_type: str | None = None
     request_id: str | None = None
     arguments_digest: str | None = None
+    call_id: str | None = None  # made by the server, unique per call (the JSON-RPC id is unique per session)
+    parent_call_id: str | None = None  # the call that made this one through ctx.call_tool
 
 
 @dataclass(frozen=True)

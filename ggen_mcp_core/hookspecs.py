@@ -165,10 +165,13 @@ def ggen_authorize(
 def ggen_on_tool_call(event: ToolCallEvent) -> None:
     """Observe a finished tool call (metrics, audit, tracing); return nothing.
 
-    :param event: tool, plugin, principal, duration, outcome and error type of the call.
+    :param event: tool, plugin, principal, duration, outcome and error type of the call; ``call_id`` (made
+        by the server, unique per call), ``request_id`` (the client's JSON-RPC id, unique only per session)
+        and ``parent_call_id`` (the calling tool's call id when a handler called it through
+        ``ctx.call_tool``, else None).
 
-    Called after every tool call, successful or not. Failure policy: fails open (an exception is
-    logged and ignored; the call's result is unchanged).
+    Called after every tool call, successful or not, nested calls included (each its own event).
+    Failure policy: fails open (an exception is logged and ignored; the call's result is unchanged).
 
     Example::
 

@@ -28,6 +28,25 @@ TOOL_DURATION = Histogram(
     registry=REGISTRY,
 )
 TOOL_IN_FLIGHT = Gauge("ggen_mcp_tool_calls_in_flight", "Tool calls running now.", registry=REGISTRY)
+ABANDONED_THREADS = Gauge(
+    "ggen_mcp_abandoned_worker_threads",
+    "Worker threads still running blocking work (ctx.run_sync) of a call that already ended (timed out or "
+    "cancelled): they hold no call slot, but their thread, memory and open files, until the work returns.",
+    ["tool"],
+    registry=REGISTRY,
+)
+LOOP_LAG = Histogram(
+    "ggen_mcp_event_loop_lag_seconds",
+    "How late the event loop ran a heartbeat callback: time the loop was held by code that did not yield.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+LOOP_BLOCKED = Counter(
+    "ggen_mcp_event_loop_blocked_total",
+    "Times the event loop was held longer than loop_lag_warning, by the innermost tool call running on it.",
+    ["tool"],
+    registry=REGISTRY,
+)
 RATE_LIMITED = Counter("ggen_mcp_rate_limited_total", "Calls refused by the rate limiter.", ["tool"], registry=REGISTRY)
 AUTH_FAILURES = Counter(
     "ggen_mcp_auth_failures_total",

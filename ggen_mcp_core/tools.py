@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import anyio
-import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar as DefaultedTypeVar
 
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     import mcp.types as types
     import structlog
 
+    from ggen_mcp_core.events import RequestInfo
     from ggen_mcp_core.plugins import PluginHost
     from ggen_mcp_core.principal import Principal
     from ggen_mcp_core.result_budget import ResultRefused
@@ -203,19 +203,27 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def shape_result(spec: ToolSpec, value: Any, max_bytes: int | None = None) -> types.CallToolResult:
+def shape_result(
+    spec: ToolSpec, value: Any, max_bytes: int | None = None, log: structlog.typing.FilteringBoundLogger | None = None
+) -> types.CallToolResult:
     """Turn what a handler returned into the MCP result (structured content plus a JSON text block).
 
+    The value must be JSON data (see :mod:`ggen_mcp_core.result_budget`): anything else, a result that does
+    not match the tool's output model, or one pydantic cannot write, is an ``isError`` result naming the tool,
+    the type and where it is, logged (on ``log``, bound to the call) for the pack's author.
     With ``max_bytes`` (``limits.max_result_bytes``) the size is bounded while the result is encoded: a value
-    whose JSON would pass the cap is refused before it is written out (:mod:`ggen_mcp_core.result_budget`),
-    a value within it is dumped once; plain text over the cap is cut to it, flagged as truncated.
+    whose JSON would pass the cap is refused before it is written out, a value within it is dumped once;
+    plain text over the cap is cut to it, flagged as truncated.
     """
     from ggen_mcp_core.result_budget import ResultRefused
 
     try:
         return _shaped(spec, value, max_bytes)
     except ResultRefused as exc:
-        return error_result(_refusal(spec, exc, max_bytes))
+        message = _refusal(spec, exc, max_bytes)
+        if exc.size is None and log is not None:
+            log.error("tool result refused", reason=message, returned=type(value).__name__)
+        return error_result(message)
 
 
 def _shaped(spec: ToolSpec, value: Any, max_bytes: int | None) -> types.CallToolResult:
@@ -223,40 +231,59 @@ def _shaped(spec: ToolSpec, value: Any, max_bytes: int | None) -> types.CallTool
 
     if isinstance(value, types.CallToolResult | ToolResult):
         result = value if isinstance(value, types.CallToolResult) else value.to_mcp()
-        if max_bytes is not None and result.structured_content is not None:
-            _bound(result.structured_content, max_bytes)
+        if result.structured_content is not None:
+            _bound(result.structured_content, max_bytes, model_input=False)
         return cap_result(spec, result, max_bytes) if max_bytes is not None else result
     if isinstance(value, str):
         result = types.CallToolResult(content=[types.TextContent(type="text", text=value)])
         return cap_result(spec, result, max_bytes) if max_bytes is not None else result
-    if max_bytes is not None:
-        _bound(value, max_bytes, unknown_as_str=spec.output_model is None and not isinstance(value, BaseModel))
-    data: Any = value
-    if spec.output_model is not None:
-        model = value if isinstance(value, spec.output_model) else spec.output_model.model_validate(value)
-        data = model.model_dump(mode="json", by_alias=True)
-    elif isinstance(value, BaseModel):
-        data = value.model_dump(mode="json", by_alias=True)
+    _bound(value, max_bytes, model_input=spec.output_model is not None)
+    data = _dumped(spec, value)
     text = _json_text(data, max_bytes)
     structured = data if spec.output_model is not None else None
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
 
-def _bound(value: Any, max_bytes: int, *, unknown_as_str: bool = False) -> None:
+def _bound(value: Any, max_bytes: int | None, *, model_input: bool) -> None:
+    """Bound the size and check the value is JSON data, in one walk (``max_bytes`` None: no size cap)."""
+    import sys
+
     from ggen_mcp_core.result_budget import json_floor
 
-    json_floor(value, max_bytes, unknown_as_str=unknown_as_str)
+    json_floor(value, sys.maxsize if max_bytes is None else max_bytes, strict=True, model_input=model_input)
+
+
+def _dumped(spec: ToolSpec, value: Any) -> Any:
+    """The value as JSON-ready data: through the output model when the tool has one."""
+    import pydantic_core
+
+    from ggen_mcp_core.result_budget import ResultRefused
+
+    model: BaseModel | None = value if isinstance(value, BaseModel) else None
+    if spec.output_model is not None and not isinstance(value, spec.output_model):
+        try:
+            model = spec.output_model.model_validate(value)
+        except ValidationError as exc:
+            name = spec.output_model.__name__
+            raise ResultRefused(f"does not match its output model {name}: {describe_validation_error(exc)}") from None
+    if model is None:
+        return value
+    try:
+        return model.model_dump(mode="json", by_alias=True)
+    except pydantic_core.PydanticSerializationError as exc:
+        raise ResultRefused(f"cannot be written as JSON ({exc})") from None
 
 
 def _json_text(data: Any, max_bytes: int | None) -> str:
     """Indented JSON (as ``json.dumps(indent=2, ensure_ascii=False)`` writes it), encoded once in pydantic's
-    Rust serializer; its byte length is checked against the cap on the bytes themselves."""
+    Rust serializer with no fallback (nothing is written as its ``str()``); its byte length is checked
+    against the cap on the bytes themselves."""
     import pydantic_core
 
     from ggen_mcp_core.result_budget import ResultRefused
 
     try:
-        raw = pydantic_core.to_json(data, indent=2, fallback=str)
+        raw = pydantic_core.to_json(data, indent=2)
     except (pydantic_core.PydanticSerializationError, ValueError) as exc:
         raise ResultRefused(f"cannot be written as JSON ({exc})") from None
     if max_bytes is not None and len(raw) > max_bytes:
@@ -266,7 +293,7 @@ def _json_text(data: Any, max_bytes: int | None) -> str:
 
 def _refusal(spec: ToolSpec, exc: ResultRefused, max_bytes: int | None) -> str:
     if exc.size is None:
-        return f"the result of {spec.name} {exc.reason}"
+        return f"the result of {spec.name} {exc}"
     return (
         f"the result of {spec.name} is {'' if exc.exact else 'at least '}{exc.size} bytes, over the "
         f"{max_bytes}-byte cap (limits.max_result_bytes); ask for less (a smaller limit, a narrower query, "
@@ -313,9 +340,14 @@ class ToolContext(Generic[SettingsT]):
 
     ``workspace`` (sandboxed paths, atomic writes), ``settings`` (the validated ``SETTINGS_SECTION`` model of
     the pack whose code runs; None when it declares none; annotate ``ctx: ToolContext[MySettings]``; the
-    server's own settings are ``host.settings``), ``principal``, ``log`` (structlog bound to the call),
-    ``progress()``, ``client_log()``, ``hook()`` for lifecycle events, ``run_sync()`` for blocking work, and
-    ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
+    server's own settings are ``host.settings``), ``principal``, ``log`` (structlog bound to the call: tool,
+    plugin, call id, request id, principal), ``progress()``, ``client_log()``, ``hook()`` for lifecycle events,
+    ``run_sync()`` for blocking work, ``call_tool()`` to call another tool through the host's call pipeline,
+    and ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
+
+    ``call_id`` is the server-made id of this call (every log and audit line of the call carries it);
+    ``request_id`` the client's JSON-RPC id, which is unique only within one session; ``parent`` the context
+    of the call that made this one through ``call_tool`` (None for a client's call).
     """
 
     host: PluginHost
@@ -327,11 +359,22 @@ class ToolContext(Generic[SettingsT]):
     request_id: str | None = None
     session: Any = None
     mcp_context: Any = None
+    call_id: str | None = None
+    parent: ToolContext | None = field(default=None, repr=False)
+    request: RequestInfo | None = field(default=None, repr=False)
+    _held_shares: frozenset[str] = field(default=frozenset(), repr=False)  # plugins whose share slot the chain holds
+    _abandoned: list[str] = field(default_factory=list, repr=False)  # run_sync work a timeout left running
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.tool is not None and self.settings is self.host.settings:  # given the server's: the pack's
-            self.settings = self.host.own_settings(self.tool.plugin)
+    @property
+    def parent_call_id(self) -> str | None:
+        """The call id of the call that made this one through ``call_tool``; None for a client's call."""
+        return self.parent.call_id if self.parent is not None else None
+
+    @property
+    def depth(self) -> int:
+        """0 for a client's call, 1 for a tool it called through ``call_tool``, and so on."""
+        return 0 if self.parent is None else self.parent.depth + 1
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Report progress to the client (a no-op when it asked for none)."""
@@ -371,6 +414,39 @@ class ToolContext(Generic[SettingsT]):
 
         await notify_list_changed(self, kind)
 
+    async def call_tool(self, name: str, arguments: Mapping[str, Any] | None = None) -> dict[str, Any] | str:
+        """Call another tool through the host's one call pipeline, as this call's principal.
+
+        The nested call is authorized for the same principal and scopes, counts against its rate limit,
+        takes a slot of the callee's plugin share (never one this call already holds: it runs in its
+        caller's server-wide slot), runs under the callee's timeout inside the caller's, gets its own trace
+        span, result cap, call id (``parent_call_id`` = this call's), audit line, metrics and
+        ``ggen_on_tool_call`` event. Nesting deeper than :data:`ggen_mcp_core.calls.MAX_CALL_DEPTH` is refused.
+
+        :returns: the callee's structured result (a dict) when it has an output model, else its text.
+        :raises ToolError: with the callee's error text when its result is ``isError`` (refused, invalid,
+            timed out, failed) or when the tool does not exist.
+        """
+        from ggen_mcp_core.calls import nested_call
+
+        result = await nested_call(self, name, arguments)
+        text = "\n".join(getattr(block, "text", "") or "" for block in result.content)
+        if result.is_error:
+            raise ToolError(f"{name} failed: {text}")
+        if result.structured_content is not None:
+            return dict(result.structured_content)
+        return text
+
     async def run_sync(self, func: Callable[..., T], *args: Any) -> T:
-        """Run blocking work (RDF, rendering, archives) in a worker thread, off the event loop."""
-        return await anyio.to_thread.run_sync(func, *args, abandon_on_cancel=True, limiter=self._limiter)
+        """Run blocking work (RDF, rendering, archives) in a worker thread, off the event loop.
+
+        When the call times out or is cancelled while ``func`` runs, the call ends and gives back its call
+        slot, but a thread cannot be stopped from outside: ``func`` keeps running in it until it returns
+        (its open files, memory and any write it is about to make stay live). The call's timeout message
+        says so, the thread is counted in ``ggen_mcp_abandoned_worker_threads`` until it returns, and the log
+        has a warning when it is abandoned and a line when it finishes. Pass work that checks a deadline or
+        a flag of its own when that matters.
+        """
+        from ggen_mcp_core.worker_threads import run_abandonable
+
+        return await run_abandonable(self, func, *args)

@@ -130,6 +130,8 @@ async def test_audit_log_file_has_one_line_per_call(fixture_site: Path, ggen_hos
     assert set(lines[0]) == {
         "time",
         "event",
+        "call_id",
+        "parent_call_id",
         "request_id",
         "principal",
         "authenticated",

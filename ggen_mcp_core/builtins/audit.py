@@ -1,7 +1,9 @@
 """The audit log: one JSON line per tool call (logger ``ggen_mcp.audit``), optionally to a rotated file.
 
-A line holds: time, request id, principal, tool, plugin, the sha256 of the arguments (never the values),
-outcome, error type and duration. See docs/security.md for what personal data that is and how long it stays.
+A line holds: time, the server's call id (and the parent call's id for a call a tool made through
+``ctx.call_tool``), the client's JSON-RPC request id, principal, tool, plugin, the sha256 of the arguments
+(never the values), outcome, error type and duration. See docs/security.md for what personal data that is
+and how long it stays.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def audit_record(event: ToolCallEvent) -> dict[str, object]:
     return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "event": "tool_call",
+        "call_id": event.call_id,
+        "parent_call_id": event.parent_call_id,
         "request_id": event.request_id,
         "principal": event.principal.name,
         "authenticated": event.principal.authenticated,

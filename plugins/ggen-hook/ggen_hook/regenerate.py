@@ -1,7 +1,10 @@
 """A git hook's other action: regenerate a template through the template pack's ``project_gen``.
 
-The call goes through the same checks a client's call would (authorization for the same principal,
-argument validation, input validators), so a hook cannot do more than its caller could.
+The call goes through the host's one call pipeline (``ctx.call_tool``): authorized for the same principal
+and scopes, rate-limited, in a slot of the template pack's share, under project_gen's timeout, with its own
+trace span, result cap, call id (its ``parent_call_id`` is the ``hook_run`` call's) and audit line, so a
+hook cannot do more than its caller could, and every file it writes is accounted for. A git-started hook
+comes through ``ggen-mcp call hook_run``, the same pipeline.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from typing import Any
 
 from ggen_hook.models import HookRecord
 from ggen_mcp_core import ToolContext, ToolError
-from ggen_mcp_core.calls import make_context
-from ggen_mcp_core.tools import shape_result, validate_arguments
 
 GENERATE_TOOL = "project_gen"
 
@@ -26,29 +27,13 @@ def generation_arguments(record: HookRecord) -> dict[str, Any]:
 
 async def regenerate(record: HookRecord, ctx: ToolContext) -> dict[str, Any]:
     """Run ``project_gen`` for the hook's template and return its structured result."""
-    spec = ctx.host.tools.get(GENERATE_TOOL)
-    if spec is None:
+    if GENERATE_TOOL not in ctx.host.tools:
         raise ToolError(
             f"hook {record.name!r} regenerates {record.template!r} with {GENERATE_TOOL}, which this "
             "server does not offer: the template pack is not loaded (see `ggen-mcp plugins`)"
         )
-    arguments = generation_arguments(record)
-    if not await ctx.host.authorize(ctx.principal, spec, arguments):
-        raise ToolError(f"{ctx.principal.name} is not allowed to call {GENERATE_TOOL}, which hook {record.name!r} runs")
-    parsed = validate_arguments(spec, arguments)
-    problems = await ctx.host.validate_input(spec, parsed.model_dump(mode="json"), ctx)
-    if problems:
-        raise ToolError(f"hook {record.name!r}: invalid arguments for {GENERATE_TOOL}: " + "; ".join(problems))
-    inner = make_context(
-        ctx.host,
-        ctx.principal,
-        tool=spec,
-        request_id=ctx.request_id,
-        session=ctx.session,
-        mcp_context=ctx.mcp_context,
-    )
-    result = shape_result(spec, await spec.handler(parsed, inner))
-    if result.is_error:
-        text = " ".join(getattr(block, "text", "") for block in result.content)
-        raise ToolError(f"hook {record.name!r}: {GENERATE_TOOL} failed: {text}")
-    return dict(result.structured_content or {})
+    try:
+        result = await ctx.call_tool(GENERATE_TOOL, generation_arguments(record))
+    except ToolError as exc:
+        raise ToolError(f"hook {record.name!r}: {exc}") from None
+    return result if isinstance(result, dict) else {"text": result}

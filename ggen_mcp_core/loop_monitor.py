@@ -157,7 +157,7 @@ class running_call:
         self.frame: FrameType | None = None
 
     def __enter__(self) -> None:
-        self.monitor = monitor_for(self.ctx.settings.loop_lag_warning)
+        self.monitor = monitor_for(self.ctx.host.settings.loop_lag_warning)
         if self.monitor is not None:
             self.frame = sys._getframe(1)
             self.monitor.add(self.frame, self.ctx)

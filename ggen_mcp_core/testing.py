@@ -6,7 +6,9 @@ Installed with ``ggen-mcp`` (entry point ``pytest11``), so its fixtures are avai
 - ``ggen_host``: ``ggen_host(plugins=["graph"], **settings)`` returns a loaded :class:`PluginHost` with only
   those entry-point plugins (plus ``modules={"name": module}`` for plugins that are not installed);
 - ``ggen_client``: ``async with ggen_client(host, mode="legacy") as client:`` an in-memory MCP client
-  speaking 2025-11-25 (``"legacy"``) or 2026-07-28 (``"auto"``).
+  speaking 2025-11-25 (``"legacy"``) or 2026-07-28 (``"auto"``);
+- ``ggen_listener``: a TCP socket listening on 127.0.0.1 that nothing may contact: point a ``SERVICE``, a
+  ``LOAD`` or a URL at ``http://127.0.0.1:<port>/`` and assert ``not contacted(ggen_listener)`` afterwards.
 
 :class:`ToolFamilyConformance` is a base class every pack's tests subclass: it checks the rules every pack
 must keep (prefixed unique names, non-empty descriptions, valid schemas, honest annotations, ``async def``
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -92,6 +95,27 @@ def ggen_host(ggen_workspace: Path) -> Callable[..., PluginHost]:
 def ggen_client() -> Callable[..., contextlib.AbstractAsyncContextManager[Any]]:
     """Factory: ``async with ggen_client(host, mode="legacy") as client: ...``."""
     return open_client
+
+
+@pytest.fixture
+def ggen_listener() -> Iterator[socket.socket]:
+    """A TCP socket listening on 127.0.0.1 (a free port) that the code under test must never contact."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def contacted(server: socket.socket) -> bool:
+    """True when something connected to ``server`` (a :func:`ggen_listener`) since the last look."""
+    try:
+        connection, _ = server.accept()
+    except BlockingIOError:
+        return False
+    connection.close()
+    return True
 
 
 def tool_text(result: Any) -> str:

@@ -1,8 +1,8 @@
 """The host's process confinement (ggen_mcp_core.confinement): each network mechanism in a real child process.
 
-The child confines itself, then tries to connect to a socket this test listens on at 127.0.0.1; the test
-asserts the listener was never contacted. ``GGEN_MCP_TEST_ISOLATION_SKIP`` forces the seccomp filter (and
-the fallback) on a machine where namespaces work.
+The child confines itself, then tries to connect to a socket this test listens on at 127.0.0.1
+(``ggen_listener``); the test asserts it was never contacted. ``GGEN_MCP_TEST_ISOLATION_SKIP`` forces the
+seccomp filter (and the fallback) on a machine where namespaces work.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
 from ggen_mcp_core.confinement import SKIP_ENV, socket_filter_program
+from ggen_mcp_core.testing import contacted
 
 CHILD = """
 import json, resource, socket, sys
@@ -41,25 +41,6 @@ print(json.dumps(outcome))
 """
 
 
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def contacted(server: socket.socket) -> bool:
-    try:
-        connection, _ = server.accept()
-    except BlockingIOError:
-        return False
-    connection.close()
-    return True
-
-
 def run_child(server: socket.socket, mode: str, skip: str = "") -> dict[str, object]:
     env = {**os.environ, SKIP_ENV: skip, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     port = str(server.getsockname()[1])
@@ -71,22 +52,22 @@ def run_child(server: socket.socket, mode: str, skip: str = "") -> dict[str, obj
 
 
 @pytest.mark.parametrize(("skip", "mechanism"), [("", "namespace"), ("namespace", "seccomp")])
-def test_a_confined_child_never_reaches_the_listener(listener: socket.socket, skip: str, mechanism: str) -> None:
-    outcome = run_child(listener, "required", skip)
+def test_a_confined_child_never_reaches_the_listener(ggen_listener: socket.socket, skip: str, mechanism: str) -> None:
+    outcome = run_child(ggen_listener, "required", skip)
     assert outcome["mechanism"] == mechanism, outcome
     assert outcome["connect"] in {"Network is unreachable", "Permission denied"}, outcome
     assert outcome["unix"] == "x"  # AF_UNIX (the worker's pipe to the server) still works
     assert outcome["data_limit"] == outcome["rlimit_data"] == 300 * 1024 * 1024
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
-def test_without_any_mechanism_required_refuses_and_warn_reports_none(listener: socket.socket) -> None:
-    refused = run_child(listener, "required", "namespace,seccomp")
+def test_without_any_mechanism_required_refuses_and_warn_reports_none(ggen_listener: socket.socket) -> None:
+    refused = run_child(ggen_listener, "required", "namespace,seccomp")
     assert "test.network_isolation = 'warn'" in str(refused["refused"])
     assert f"skipped by {SKIP_ENV}" in str(refused["refused"])
-    degraded = run_child(listener, "warn", "namespace,seccomp")
+    degraded = run_child(ggen_listener, "warn", "namespace,seccomp")
     assert degraded["mechanism"] == "none" and degraded["connect"] == "connected"
-    assert contacted(listener)  # the control: without confinement the same child does reach it
+    assert contacted(ggen_listener)  # the control: without confinement the same child does reach it
 
 
 def test_the_filter_is_built_for_both_architectures() -> None:

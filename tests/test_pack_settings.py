@@ -216,8 +216,14 @@ def _section_models() -> list[tuple[str, type[BaseModel]]]:
     from ggen_graph.settings import GraphSettings
     from ggen_hook.settings import HookSettings
     from ggen_market.settings import MarketSettings
+    from ggen_template.settings import TemplateSettings
 
-    return [("graph", GraphSettings), ("hooks", HookSettings), ("market", MarketSettings)]
+    return [
+        ("graph", GraphSettings),
+        ("hooks", HookSettings),
+        ("market", MarketSettings),
+        ("template", TemplateSettings),
+    ]
 
 
 @pytest.mark.parametrize("form", ["comma", "json"])

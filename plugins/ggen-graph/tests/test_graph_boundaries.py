@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -13,7 +12,7 @@ import pytest
 from graph_helpers import ntriples
 
 from ggen_mcp_core.confinement import SKIP_ENV
-from ggen_mcp_core.testing import tool_text
+from ggen_mcp_core.testing import contacted, tool_text
 
 pytestmark = pytest.mark.anyio
 
@@ -41,44 +40,25 @@ def billion_laughs(levels: int = 9) -> str:
     )
 
 
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def contacted(server: socket.socket) -> bool:
-    try:
-        connection, _ = server.accept()
-    except BlockingIOError:
-        return False
-    connection.close()
-    return True
-
-
 async def test_service_let_through_by_the_guard_still_reaches_no_host(
-    graph_host: Any, ggen_client: Any, listener: socket.socket
+    graph_host: Any, ggen_client: Any, ggen_listener: socket.socket
 ) -> None:
     """With graph.allow_service the guard passes SERVICE to the engine: the worker's namespace stops it."""
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     async with ggen_client(graph_host(allow_service=True), mode="legacy") as client:
         result = await client.call_tool(
             "graph_query", {"sparql": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"}
         )
         assert result.is_error and "graph workers have no network" in tool_text(result)
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
 async def test_text_that_lexes_around_the_guard_reaches_no_host(
-    graph_host: Any, ggen_client: Any, listener: socket.socket
+    graph_host: Any, ggen_client: Any, ggen_listener: socket.socket
 ) -> None:
     """Issue 12's PN_LOCAL escape (`ex:a\\'b`) hid SERVICE and LOAD from the old guard; whatever the guard
     decides now, the text reaches no host."""
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     hidden_service = (
         "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ?o FILTER(?o != ex:a\\'b) "
         f"SERVICE <{url}> {{ ?x ?y ?z }} FILTER(?z != 'q') }}"
@@ -94,7 +74,7 @@ async def test_text_that_lexes_around_the_guard_reaches_no_host(
         assert queried.is_error, queried.structured_content
         updated = await client.call_tool("graph_update", {"sparql": hidden_load})
         assert updated.is_error, updated.structured_content
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
 async def test_a_bomb_in_one_session_fails_alone(graph_host: Any, ggen_client: Any) -> None:

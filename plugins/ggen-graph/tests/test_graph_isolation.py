@@ -26,6 +26,7 @@ from graph_helpers import ntriples
 
 from ggen_mcp_core import ToolError
 from ggen_mcp_core.confinement import SKIP_ENV
+from ggen_mcp_core.testing import contacted
 
 SQUARE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 1,500 triples: 2.25 M solutions
 # 34 M solutions: seconds, so these reads are still running when the offender (started with them) crashes
@@ -48,25 +49,6 @@ def billion_laughs(levels: int = 9) -> bytes:
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">'
         f'<rdf:Description rdf:about="http://example.org/s"><ex:p>&a{levels};</ex:p></rdf:Description></rdf:RDF>'
     ).encode()
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def contacted(server: socket.socket) -> bool:
-    try:
-        connection, _ = server.accept()
-    except BlockingIOError:
-        return False
-    connection.close()
-    return True
 
 
 @pytest.fixture
@@ -93,14 +75,14 @@ def _fresh_template_worker() -> Iterator[None]:
 @pytest.mark.parametrize(("skip", "mechanism"), [("", "namespace"), ("namespace", "seccomp")])
 def test_service_and_load_never_reach_the_listener(
     worker: Callable[..., WorkerClient],
-    listener: socket.socket,
+    ggen_listener: socket.socket,
     monkeypatch: pytest.MonkeyPatch,
     skip: str,
     mechanism: str,
 ) -> None:
     monkeypatch.setenv(SKIP_ENV, skip)
     client = worker()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     with pytest.raises(ToolError, match="graph workers have no network"):
         client.call(
             "query",
@@ -117,11 +99,11 @@ def test_service_and_load_never_reach_the_listener(
             what="update",
         )
     assert client.isolation["mechanism"] == mechanism
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
-def test_template_graphs_never_reach_the_listener(listener: socket.socket) -> None:
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+def test_template_graphs_never_reach_the_listener(ggen_listener: socket.socket) -> None:
+    url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     client = template_graph_worker()
     client.call("graph_load", {"id": "g", "loads": [], "before": 0}, timeout=30)
     with pytest.raises(ToolError, match="graph workers have no network"):
@@ -137,11 +119,11 @@ def test_template_graphs_never_reach_the_listener(listener: socket.socket) -> No
             timeout=30,
         )
     assert client.isolation["mechanism"] == "namespace"
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
 def test_without_isolation_required_refuses_and_warn_runs_degraded(
-    worker: Callable[..., WorkerClient], listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+    worker: Callable[..., WorkerClient], ggen_listener: socket.socket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SKIP_ENV, "namespace,seccomp")
     with pytest.raises(StoreUnavailable, match=r"graph\.network_isolation = 'warn'"):

@@ -13,6 +13,8 @@ import anyio
 import pytest
 from conftest import call_error, call_ok, write
 
+from ggen_mcp_core.testing import contacted
+
 pytestmark = pytest.mark.anyio
 
 CONCAT_BOMB = (
@@ -22,25 +24,6 @@ CONCAT_BOMB = (
     + " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(40))
     + " }"
 )
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def contacted(server: socket.socket) -> bool:
-    try:
-        connection, _ = server.accept()
-    except BlockingIOError:
-        return False
-    connection.close()
-    return True
 
 
 @pytest.fixture(autouse=True)
@@ -53,9 +36,9 @@ def _fresh_worker() -> Iterator[None]:
 
 
 async def test_sparql_in_a_template_never_reaches_the_listener(
-    ggen_host: Any, ggen_client: Any, workspace: Path, listener: socket.socket
+    ggen_host: Any, ggen_client: Any, workspace: Path, ggen_listener: socket.socket
 ) -> None:
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     # The PN_LOCAL escape that lexed a home-made guard around SERVICE (issue 12, finding 2), in the body's
     # sparql() and in front-matter sparql: whatever the guard decides, the worker has no network.
     escaped = f"SELECT * WHERE {{ ?s ?p ?o FILTER(?o != ex:a\\\\'b) SERVICE <{url}> {{ ?x ?y ?z }} FILTER(?z != 'q') }}"
@@ -89,7 +72,7 @@ async def test_sparql_in_a_template_never_reaches_the_listener(
         for name in ("body", "front"):
             message = await call_error(client, "template_render", {"template": name})
             assert "sparql" in message.lower(), message
-    assert not contacted(listener)
+    assert not contacted(ggen_listener)
 
 
 async def test_a_memory_bomb_fails_its_render_only(ggen_host: Any, ggen_client: Any, workspace: Path) -> None:

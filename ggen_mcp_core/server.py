@@ -19,7 +19,7 @@ from mcp.server.subscriptions import (
     ResourcesListChanged,
     ToolsListChanged,
 )
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.calls import UnknownTool, call_tool, make_context
@@ -251,6 +251,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         on_completion=handlers.complete,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # logging/setLevel is deprecated on 2026-07-28 and still part of 2025-11-25, which the server speaks
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, handlers.set_level)
     return server

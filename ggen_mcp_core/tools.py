@@ -380,8 +380,11 @@ class ToolContext(Generic[SettingsT]):
             return
         import warnings
 
+        from mcp.shared.exceptions import MCPDeprecationWarning
+
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # logging is deprecated on 2026-07-28 and still part of 2025-11-25, where client_log_enabled lets it through
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
             await self.session.send_log_message(
                 level=level,
                 data=data,

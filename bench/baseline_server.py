@@ -3,7 +3,7 @@
 No plugin host, no validation beyond the SDK's, no auth, no limits, no metrics, no audit log: what a minimal
 server written straight on the SDK costs. The store is an in-memory pyoxigraph store bulk-loaded from the same
 generated N-Triples file the ggen-mcp workspace loads with graph_load, and the query runs inline on the event
-loop (an async tool), as in ../shared/reference/perf-anchors.md (server A).
+loop (an async tool): the plainest SDK server that answers the same query.
 
     .venv/bin/python bench/baseline_server.py --port 18500 --data /tmp/x/data.nt [--stateless]
 

@@ -6,7 +6,7 @@ baseline (bench/baseline_server.py) answering the same query.
     .venv/bin/python bench/load.py run --server ggen --loop open --sessions 100 --mode legacy --workload mix
     .venv/bin/python bench/load.py run --server ggen --loop closed --sessions 10 --profile /tmp/ggen.pyspy
 
-Method (../shared/reference/perf-anchors.md): one asyncio process holds one SDK `Client` per simulated session,
+Method: one asyncio process holds one SDK `Client` per simulated session,
 connected one after another 30 ms apart (each lists the tools) before the clock starts. A closed loop calls back
 to back; an open loop fires each session's calls on a fixed staggered schedule whether or not earlier calls
 finished, and measures latency from the scheduled send time. Each run gets fresh server processes; within a

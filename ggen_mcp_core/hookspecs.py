@@ -156,7 +156,7 @@ def ggen_authorize(
 
         @hookimpl
         def ggen_authorize(principal, tool, arguments):
-            if tool.destructive and "admin" not in principal.roles:
+            if tool.destructive and not principal.has_scopes(("admin",)):
                 return False
     """
 

@@ -18,7 +18,6 @@ class Principal:
     name: str
     scopes: frozenset[str] = frozenset()
     authenticated: bool = True
-    roles: frozenset[str] = frozenset()
     claims: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod

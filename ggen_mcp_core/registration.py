@@ -2,8 +2,8 @@
 
 - a tool handler must be a coroutine function (``async def``): a sync handler would pass registration and
   then fail every call;
-- the first-party prefixes (DESIGN.md section 10) belong to their distributions: a tool or prompt under
-  ``graph_`` from any distribution but ``ggen-graph`` is refused, whatever the load order, so an intruder
+- the first-party prefixes (:data:`RESERVED_PREFIXES`) belong to their distributions: a tool or prompt
+  under ``graph_`` from any distribution but ``ggen-graph`` is refused, whatever the load order, so an intruder
   can never push the owner out;
 - resource URIs under ``ggen://`` belong to the host and the first-party packs, for the same reason;
 - a collision names both owners;

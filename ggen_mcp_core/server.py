@@ -19,7 +19,7 @@ from mcp.server.subscriptions import (
     ResourcesListChanged,
     ToolsListChanged,
 )
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.calls import UnknownTool, call_tool, make_context
@@ -68,11 +68,9 @@ def request_info(ctx: ServerRequestContext[Any], transport: str) -> RequestInfo:
 class Handlers:
     """The request handlers, bound to one plugin host."""
 
-    def __init__(self, host: PluginHost, transport: str, bus: InMemorySubscriptionBus) -> None:
+    def __init__(self, host: PluginHost, transport: str) -> None:
         self.host = host
         self.transport = transport
-        self.bus = bus
-        self.subscriptions: set[str] = set()
 
     async def _principal(self, ctx: ServerRequestContext[Any]) -> Any:
         info = request_info(ctx, self.transport)
@@ -147,13 +145,11 @@ class Handlers:
         uri = str(params.uri)
         if uri not in self.host.resources and self.host.find_template(uri) is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}", data={"uri": uri})
-        self.subscriptions.add(uri)
         return types.EmptyResult()
 
     async def unsubscribe(
         self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        self.subscriptions.discard(str(params.uri))
         return types.EmptyResult()
 
     async def list_prompts(
@@ -234,7 +230,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
     """The MCP server for a loaded plugin host."""
     bus = InMemorySubscriptionBus()
     host.subscription_bus = bus
-    handlers = Handlers(host, transport, bus)
+    handlers = Handlers(host, transport)
     server = GgenServer(
         "ggen-mcp",
         version=__version__,
@@ -255,6 +251,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         on_completion=handlers.complete,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # logging/setLevel is deprecated on 2026-07-28 and still part of 2025-11-25, which the server speaks
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, handlers.set_level)
     return server

@@ -188,8 +188,9 @@ class ToolFamilyConformance:
         register = getattr(module, "ggen_register_tools", None)
         if register is None:
             return
-        given = {"config": conformance_host.settings, "settings": conformance_host.own_settings(self.plugin)}
-        specs = register(**{name: given[name] for name in inspect.signature(register).parameters})
+        # the arguments the loader passes: the host's settings as ``config``, the pack's own as ``settings``
+        offered = {"config": conformance_host.settings, "settings": conformance_host.own_settings(self.plugin)}
+        specs = register(**{name: offered[name] for name in inspect.signature(register).parameters})
         problems = [handler_problem(spec.name, spec.handler) for spec in specs or []]
         assert not [p for p in problems if p], "; ".join(p for p in problems if p)
 

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-import anyio
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar as DefaultedTypeVar
 
@@ -84,11 +83,6 @@ class ToolSpec:
     scopes: tuple[str, ...] = ()
     plugin: str = ""
     meta: Mapping[str, Any] | None = None
-
-    @property
-    def family(self) -> str:
-        """The toolset a tool belongs to: its plugin's name."""
-        return self.plugin
 
     def with_plugin(self, plugin: str) -> ToolSpec:
         """A copy stamped with the plugin that registered it."""
@@ -364,7 +358,6 @@ class ToolContext(Generic[SettingsT]):
     request: RequestInfo | None = field(default=None, repr=False)
     _held_shares: frozenset[str] = field(default=frozenset(), repr=False)  # plugins whose share slot the chain holds
     _abandoned: list[str] = field(default_factory=list, repr=False)  # run_sync work a timeout left running
-    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     @property
     def parent_call_id(self) -> str | None:
@@ -387,8 +380,11 @@ class ToolContext(Generic[SettingsT]):
             return
         import warnings
 
+        from mcp.shared.exceptions import MCPDeprecationWarning
+
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # logging is deprecated on 2026-07-28 and still part of 2025-11-25, where client_log_enabled lets it through
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
             await self.session.send_log_message(
                 level=level,
                 data=data,

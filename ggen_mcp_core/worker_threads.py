@@ -88,7 +88,7 @@ async def run_abandonable(ctx: ToolContext, func: Callable[..., T], *args: Any) 
     """``func(*args)`` in a worker thread; if the call is cancelled first, record that the thread runs on."""
     job = _Job(ctx, func)
     try:
-        return await anyio.to_thread.run_sync(job.run, func, *args, abandon_on_cancel=True, limiter=ctx._limiter)
+        return await anyio.to_thread.run_sync(job.run, func, *args, abandon_on_cancel=True)
     except anyio.get_cancelled_exc_class():
         job.abandon()
         raise

@@ -1,4 +1,4 @@
-"""A hostile template in the workspace cannot stall template_list or /healthz (issue 12, finding 3).
+"""A hostile template in the workspace cannot stall template_list or /healthz.
 
 On 06631f7 a workspace holding one YAML alias bomb made template_list never answer and froze /healthz for
 48 s: the listing's result was expanded to 24 GB on the event loop. Here uvicorn serves the real app on

@@ -1,5 +1,4 @@
-"""Results are size-checked while they are encoded (issue 12, finding 3: "every result is size-checked while it
-is built, not after").
+"""Every result is size-checked while it is encoded, not after it is built.
 
 A tool whose value holds the same list many times (what a YAML alias bomb gives a handler) is small in memory
 and enormous as JSON: it must be refused naming ``limits.max_result_bytes`` without being written out, and a

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,15 @@ def loaded(venv: Path, workspace: Path) -> set[str]:
 def test_wheels_built(wheelhouse: Path) -> None:
     names = sorted(p.name.split("-")[0] for p in wheelhouse.glob("*.whl"))
     assert names == ["ggen_graph", "ggen_hello", "ggen_hook", "ggen_market", "ggen_mcp", "ggen_template"]
+
+
+@pytest.mark.parametrize("package", ["ggen_mcp_core", "ggen_graph", "ggen_template", "ggen_market", "ggen_hook"])
+def test_wheel_ships_py_typed(wheelhouse: Path, package: str) -> None:
+    """Each distribution is marked typed (PEP 561), so mypy checks code that imports it against its hints."""
+    project = "ggen_mcp" if package == "ggen_mcp_core" else package
+    (wheel,) = wheelhouse.glob(f"{project}-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert f"{package}/py.typed" in archive.namelist()
 
 
 def test_market_extra_installs_host_and_market_only(tmp_path: Path, wheelhouse: Path) -> None:

@@ -1,5 +1,5 @@
 """One write policy, in the host: every writer of every pack refuses .git/, .ggen/, ggen.lock and the operator's
-protected_paths, over real MCP sessions on real files (issue 12, findings 1, 4 and the path part of 9)."""
+protected_paths, over real MCP sessions on real files."""
 
 from __future__ import annotations
 

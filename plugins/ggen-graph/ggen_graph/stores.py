@@ -106,6 +106,7 @@ class EmbeddedStore:
         typed: bool = True,
     ) -> Any:
         seconds = self.settings.query_timeout
+        prefixes = self.prefixes.read()
         kwargs = {
             "typed": typed,
             "sparql": sparql,
@@ -113,9 +114,9 @@ class EmbeddedStore:
             "timeout": seconds,
             "graph": graph,
             "bindings": bindings,
-            "prefixes": self.prefixes.read(),
+            "prefixes": prefixes,
         }
-        key = (sparql, limit, graph, typed, _frozen(bindings), _frozen(kwargs["prefixes"]))
+        key = (sparql, limit, graph, typed, _frozen(bindings), _frozen(prefixes))
         cached = self.results.get(key)
         if cached is not None:
             return cached

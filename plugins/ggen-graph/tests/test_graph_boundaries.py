@@ -56,7 +56,7 @@ async def test_service_let_through_by_the_guard_still_reaches_no_host(
 async def test_text_that_lexes_around_the_guard_reaches_no_host(
     graph_host: Any, ggen_client: Any, ggen_listener: socket.socket
 ) -> None:
-    """Issue 12's PN_LOCAL escape (`ex:a\\'b`) hid SERVICE and LOAD from the old guard; whatever the guard
+    """The PN_LOCAL escape (`ex:a\\'b`) hid SERVICE and LOAD from the old guard; whatever the guard
     decides now, the text reaches no host."""
     url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
     hidden_service = (

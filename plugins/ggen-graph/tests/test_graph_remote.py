@@ -207,7 +207,7 @@ async def test_auth_header_reaches_the_endpoint(graph_host, ggen_client) -> None
 
 
 async def test_remote_texts_pass_the_sparql_guard(remote, ggen_client) -> None:
-    """A remote store has only the guard: issue 12's payloads, and an update sent as a query, are refused."""
+    """A remote store has only the guard: the known bypass payloads, and an update sent as a query, are refused."""
     payload = "SELECT * WHERE { ex:a\\'b ?p ?o . SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
     async with ggen_client(remote(), mode="legacy") as client:
         await call(client, "graph_load", content=TURTLE, format="turtle")

@@ -1,4 +1,4 @@
-"""The SPARQL guard: the prefilter's soundness argument, the nesting bound, and issue 12's payloads over MCP."""
+"""The SPARQL guard: the prefilter's soundness argument, the nesting bound, and the known bypass payloads over MCP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A hook with commands allowed cannot read the server's secrets from /proc (issue 12, finding 5).
+"""A hook with commands allowed cannot read the server's secrets from /proc.
 
 The server runs over stdio as an unprivileged process (every capability dropped) with secrets in its
 environment; a hook registered and run over the MCP session reads ``/proc/$PPID/environ`` (the server) and every other

@@ -1,4 +1,4 @@
-"""Front matter: splitting a template file, and the keys it may hold (ggen.md section 2.2).
+"""Front matter: splitting a template file, and the keys it may hold (the keys ggen templates use).
 
 A template file is optional YAML between a first line ``---`` and the next ``---`` line, then a Jinja2
 body. The YAML is rendered with the variables before it is parsed (so ``to: src/{{ name | snake }}.py``

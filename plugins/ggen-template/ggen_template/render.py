@@ -1,6 +1,6 @@
 """Rendering templates: front matter first, then the template's graph and queries, then the body.
 
-The order follows ggen's pipeline (ggen.md section 2.3), with the caller's variables winning over the
+The order follows ggen's own render pipeline, with the caller's variables winning over the
 front matter's defaults:
 
 1. the front matter is rendered with the caller's variables (and the defaults it declares) and parsed;

@@ -2,7 +2,7 @@
 
 :class:`TemplateSandbox` is an ``ImmutableSandboxedEnvironment`` (Jinja2 >= 3.1.6: no ``__class__`` walks,
 no ``str.format`` or ``|attr`` escapes, no mutation of lists and dicts) with ``StrictUndefined``, plus
-what the sandbox alone does not give (production.md section 7):
+what the sandbox alone does not give against a hostile template:
 
 - a **deadline**: every loop iteration, every call and every output chunk checks the clock, so a
   ``{% for %}`` nest that emits nothing still stops (:class:`RenderGuard`);

@@ -1,6 +1,6 @@
-"""Bounded expansion (issue 12, findings 3 and 9): YAML alias bombs, container blow-ups and deep nesting.
+"""Bounded expansion: YAML alias bombs, container blow-ups and deep nesting.
 
-Each payload of the issue goes through an MCP session and must end in a clear error naming its limit:
+Each payload goes through an MCP session and must end in a clear error naming its limit:
 the 650-byte alias bomb in front-matter ``vars`` (through every tool that reads front matter), the 300 MB
 ``| string`` of a repeated list, and 5,000 nested parentheses. Property tests then check the limits are
 exact: YAML within the expansion budget loads exactly as ``yaml.safe_load`` does and past it is refused while

@@ -1,4 +1,4 @@
-"""ggen's filters (ggen.md section 2.5): the predecessor's examples are test cases."""
+"""ggen's filters: the examples from ggen's own filter documentation are test cases."""
 
 from __future__ import annotations
 

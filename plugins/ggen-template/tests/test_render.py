@@ -13,7 +13,7 @@ async def render(client, template: str, **arguments) -> dict:
 
 
 async def test_worked_example_of_the_predecessor(template_host, ggen_client, module_workspace) -> None:
-    """ggen.md section 2.6: greet.tmpl with rdf_inline, a sparql() loop over full IRIs and local()."""
+    """ggen's greet.tmpl example: rdf_inline, a sparql() loop over full IRIs and local()."""
     write(module_workspace, "templates/greet.tmpl", """
         ---
         to: src/{{ name | snake }}.rs

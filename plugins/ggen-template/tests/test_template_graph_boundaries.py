@@ -39,7 +39,7 @@ async def test_sparql_in_a_template_never_reaches_the_listener(
     ggen_host: Any, ggen_client: Any, workspace: Path, ggen_listener: socket.socket
 ) -> None:
     url = f"http://127.0.0.1:{ggen_listener.getsockname()[1]}/sparql"
-    # The PN_LOCAL escape that lexed a home-made guard around SERVICE (issue 12, finding 2), in the body's
+    # The PN_LOCAL escape that lexed a home-made guard around SERVICE, in the body's
     # sparql() and in front-matter sparql: whatever the guard decides, the worker has no network.
     escaped = f"SELECT * WHERE {{ ?s ?p ?o FILTER(?o != ex:a\\\\'b) SERVICE <{url}> {{ ?x ?y ?z }} FILTER(?z != 'q') }}"
     write(

@@ -1,4 +1,4 @@
-"""Issue 12's SPARQL guard payload in templates: front-matter ``sparql:`` and ``sparql()`` in the body."""
+"""The SPARQL guard's bypass payloads in templates: front-matter ``sparql:`` and ``sparql()`` in the body."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import warnings
 from typing import Any
 
 import mcp.types as types
-from mcp.shared.exceptions import MCPError, NoBackChannelError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError, NoBackChannelError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_conformance_fixture.content_tools import NoArguments, fixture_tool
@@ -122,7 +122,8 @@ async def sampling(args: SamplingArguments, ctx: ToolContext) -> str:
     message = types.SamplingMessage(role="user", content=types.TextContent(type="text", text=args.prompt))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # sampling is deprecated on 2026-07-28, still valid on 2025-11-25
+            # sampling is deprecated on 2026-07-28, still valid on 2025-11-25
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
             result = await session.create_message(
                 [message], max_tokens=SAMPLING_MAX_TOKENS, related_request_id=ctx.request_id
             )

@@ -30,7 +30,8 @@ test: install
 	ulimit -v $(TEST_ADDRESS_SPACE_KB) && $(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check ggen_mcp_core plugins tests bench
+	$(BIN)/ruff check ggen_mcp_core plugins tests bench examples
+	$(BIN)/ruff format --check ggen_mcp_core plugins tests bench examples
 	$(BIN)/mypy
 
 conformance: install

@@ -38,8 +38,14 @@ def stuck_plugin(name: str, release: anyio.Event) -> types.ModuleType:
     @hookimpl
     def ggen_register_tools(config: Any) -> list[ToolSpec]:
         return [
-            ToolSpec(name=f"{name}_wait", description="Wait until released.", input_model=NoArgs, handler=wait,
-                     read_only=True, timeout=10)
+            ToolSpec(
+                name=f"{name}_wait",
+                description="Wait until released.",
+                input_model=NoArgs,
+                handler=wait,
+                read_only=True,
+                timeout=10,
+            )
         ]
 
     module.ggen_register_tools = ggen_register_tools  # type: ignore[attr-defined]
@@ -116,7 +122,10 @@ async def test_one_plugin_holds_at_most_its_share_and_the_others_are_served(
 async def test_an_explicit_share(fixture_site: Any, ggen_host: Callable[..., PluginHost]) -> None:
     release = anyio.Event()
     host = host_with(
-        ggen_host, release, ["stuck"], max_concurrent_calls=4,
+        ggen_host,
+        release,
+        ["stuck"],
+        max_concurrent_calls=4,
         limits={"queue_timeout": 0.2, "max_concurrent_per_plugin": 3},
     )
     async with anyio.create_task_group() as group:
@@ -135,7 +144,10 @@ async def test_no_share_when_disabled(fixture_site: Any, ggen_host: Callable[...
     """0, or the whole pool: one plugin may take every slot again (the behaviour before the share)."""
     release = anyio.Event()
     host = host_with(
-        ggen_host, release, ["stuck"], max_concurrent_calls=3,
+        ggen_host,
+        release,
+        ["stuck"],
+        max_concurrent_calls=3,
         limits={"queue_timeout": 0.2, "max_concurrent_per_plugin": setting},
     )
     async with anyio.create_task_group() as group:
@@ -155,7 +167,10 @@ async def test_a_share_slot_is_given_back_when_the_pool_stays_full_or_the_wait_i
 ) -> None:
     release = anyio.Event()
     host = host_with(
-        ggen_host, release, ["one", "two"], max_concurrent_calls=2,
+        ggen_host,
+        release,
+        ["one", "two"],
+        max_concurrent_calls=2,
         limits={"queue_timeout": 0.2, "max_concurrent_per_plugin": 1},
     )
     async with anyio.create_task_group() as group:

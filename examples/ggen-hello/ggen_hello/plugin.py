@@ -67,12 +67,23 @@ def ggen_register_tools() -> list[ToolSpec]:
 
 @hookimpl
 def ggen_register_resources() -> list[ResourceSpec]:
-    return [ResourceSpec(uri="hello://about", name="about", description="What this pack is.",
-                         reader=lambda ctx: "ggen-hello: the example pack from docs/plugins.md")]
+    return [
+        ResourceSpec(
+            uri="hello://about",
+            name="about",
+            description="What this pack is.",
+            reader=lambda ctx: "ggen-hello: the example pack from docs/plugins.md",
+        )
+    ]
 
 
 @hookimpl
 def ggen_register_prompts() -> list[PromptSpec]:
-    return [PromptSpec(name="hello_welcome", description="Ask the model to welcome someone.",
-                       arguments=[PromptArgument(name="name", required=True)],
-                       render=lambda args: f"Write a warm one-line welcome for {args['name']}.")]
+    return [
+        PromptSpec(
+            name="hello_welcome",
+            description="Ask the model to welcome someone.",
+            arguments=[PromptArgument(name="name", required=True)],
+            render=lambda args: f"Write a warm one-line welcome for {args['name']}.",
+        )
+    ]

@@ -81,9 +81,7 @@ def collect_triples(
     return ConstructResult(text, len(lines), truncated)
 
 
-def collect(
-    result: Any, limit: int, deadline: float | None = None, timeout: float = 0.0, typed: bool = True
-) -> Any:
+def collect(result: Any, limit: int, deadline: float | None = None, timeout: float = 0.0, typed: bool = True) -> Any:
     """A ``SelectResult``, ``ConstructResult`` or ``bool`` for any pyoxigraph query result."""
     if isinstance(result, ox.QuerySolutions):
         return collect_select(result, limit, deadline, timeout, typed)

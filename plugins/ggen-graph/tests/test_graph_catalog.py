@@ -61,8 +61,12 @@ async def test_graph_resources(graph_host, ggen_client) -> None:
         assert "ggen://graphs/{name}" in templates
         listing = json.loads((await client.read_resource("ggen://graphs")).contents[0].text)
         encoded = quote("http://example.org/g/1", safe="")
-        assert {"graph": "http://example.org/g/1", "name": "http://example.org/g/1", "triples": 8,
-                "uri": f"ggen://graphs/{encoded}"} in listing["graphs"]
+        assert {
+            "graph": "http://example.org/g/1",
+            "name": "http://example.org/g/1",
+            "triples": 8,
+            "uri": f"ggen://graphs/{encoded}",
+        } in listing["graphs"]
         named = (await client.read_resource(f"ggen://graphs/{encoded}")).contents[0]
         assert named.mime_type == "text/turtle" and "ex:alice" in named.text
         default = (await client.read_resource("ggen://graphs/default")).contents[0].text

@@ -36,8 +36,14 @@ async def test_every_format_by_extension(graph_host, ggen_client, ggen_workspace
     write(ggen_workspace, "data/dave.jsonld", JSONLD)
     write(ggen_workspace, "data/set.trig", TRIG)
     write(ggen_workspace, "data/set.nq", f"<{EX}x> <{EX}p> <{EX}y> <{EX}g3> .\n")
-    expected = {"people.ttl": ("turtle", 8), "more.nt": ("ntriples", 5), "carol.rdf": ("rdfxml", 1),
-                "dave.jsonld": ("jsonld", 1), "set.trig": ("trig", 3), "set.nq": ("nquads", 1)}
+    expected = {
+        "people.ttl": ("turtle", 8),
+        "more.nt": ("ntriples", 5),
+        "carol.rdf": ("rdfxml", 1),
+        "dave.jsonld": ("jsonld", 1),
+        "set.trig": ("trig", 3),
+        "set.nq": ("nquads", 1),
+    }
     async with ggen_client(graph_host(), mode="legacy") as client:
         for name, (fmt, added) in expected.items():
             result = await client.call_tool("graph_load", {"file": f"data/{name}"})

@@ -45,8 +45,16 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     location = tmp_path_factory.mktemp("oxigraph")
     log = (location / "server.log").open("wb")
     process = subprocess.Popen(
-        [oxigraph_binary(), "serve", "--location", str(location / "data"), "--bind", f"127.0.0.1:{port}",
-         "--timeout-s", "5"],
+        [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(location / "data"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout-s",
+            "5",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -79,8 +87,9 @@ def remote(oxigraph: str, graph_host):
     httpx.post(f"{oxigraph}/update", content="DROP ALL", headers={"Content-Type": "application/sparql-update"})
 
     def factory(**settings):
-        return graph_host(store="sparql", query_endpoint=f"{oxigraph}/query", update_endpoint=f"{oxigraph}/update",
-                          **settings)
+        return graph_host(
+            store="sparql", query_endpoint=f"{oxigraph}/query", update_endpoint=f"{oxigraph}/update", **settings
+        )
 
     return factory
 
@@ -105,15 +114,30 @@ async def test_load_query_update_on_oxigraph(remote, ggen_client, ggen_workspace
                 headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
             )
         assert direct.json()["results"]["bindings"][0]["n"]["value"] == "8"
-        rows = await call(client, "graph_query", sparql="SELECT ?s ?n WHERE { ?s ex:name ?n } ORDER BY ?s",
-                          graph="urn:people", typed=True)
+        rows = await call(
+            client,
+            "graph_query",
+            sparql="SELECT ?s ?n WHERE { ?s ex:name ?n } ORDER BY ?s",
+            graph="urn:people",
+            typed=True,
+        )
         assert rows["rows"] == [{"s": f"{EX}alice", "n": "Alice"}, {"s": f"{EX}bob", "n": "Bob"}]
         assert rows["typed_rows"][0]["n"]["language"] == "en"
-        bound = await call(client, "graph_query", sparql="SELECT ?s ?t WHERE { ?s a ?t }", graph="urn:people",
-                           bindings={"t": f"{EX}Company"})
+        bound = await call(
+            client,
+            "graph_query",
+            sparql="SELECT ?s ?t WHERE { ?s a ?t }",
+            graph="urn:people",
+            bindings={"t": f"{EX}Company"},
+        )
         assert bound["rows"] == [{"s": f"{EX}acme", "t": f"{EX}Company"}]
-        hostile = await call(client, "graph_query", sparql="SELECT ?s ?n WHERE { ?s ex:name ?n }",
-                             graph="urn:people", bindings={"n": '"} } ; DROP ALL ; #'})
+        hostile = await call(
+            client,
+            "graph_query",
+            sparql="SELECT ?s ?n WHERE { ?s ex:name ?n }",
+            graph="urn:people",
+            bindings={"n": '"} } ; DROP ALL ; #'},
+        )
         assert hostile["count"] == 0
         assert (await call(client, "graph_query", sparql="ASK { ?s ?p ?o }"))["boolean"] is True
         built = await call(client, "graph_query", sparql="CONSTRUCT WHERE { ?s ex:knows ?o }", graph="urn:people")
@@ -122,8 +146,9 @@ async def test_load_query_update_on_oxigraph(remote, ggen_client, ggen_workspace
         assert capped["count"] == 3 and capped["truncated"] is True
         updated = await call(client, "graph_update", sparql="INSERT DATA { GRAPH <urn:people> { ex:bob ex:age 3 } }")
         assert updated["delta"] == 1 and updated["triples_after"] == 14
-        replaced = await call(client, "graph_load", content="<urn:x> <urn:y> <urn:z> .", graph="urn:people",
-                              replace=True)
+        replaced = await call(
+            client, "graph_load", content="<urn:x> <urn:y> <urn:z> .", graph="urn:people", replace=True
+        )
         assert replaced["graph_size"] == 1
 
 

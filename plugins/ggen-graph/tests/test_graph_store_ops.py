@@ -51,8 +51,13 @@ def test_load_count_graphs_clear(ops: StoreOps, tmp_path: Path) -> None:
 def test_query_update_export(ops: StoreOps) -> None:
     ops.load(format="turtle", data=TURTLE.encode(), graph="urn:people")
     prefixes = {"ex": EX}
-    result = ops.query(sparql="SELECT ?s WHERE { ?s a ex:Person } ORDER BY ?s", limit=1, timeout=5,
-                       graph="urn:people", prefixes=prefixes)
+    result = ops.query(
+        sparql="SELECT ?s WHERE { ?s a ex:Person } ORDER BY ?s",
+        limit=1,
+        timeout=5,
+        graph="urn:people",
+        prefixes=prefixes,
+    )
     assert result.rows == [{"s": f"{EX}alice"}] and result.truncated
     assert ops.query(sparql="ASK { ?s ?p ?o }", limit=1, timeout=5) is False
     with pytest.raises(GraphNotFound):

@@ -260,9 +260,11 @@ def write_archive(source: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -
     files = scan_directory(source, limits)
     if MANIFEST not in {f.path for f in files}:
         raise ArchiveRejected(f"{source} has no {MANIFEST}; it is not a pack")
-    with open(target, "wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        open(target, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for item in sorted(files, key=lambda f: f.path.encode("utf-8")):
             info = tarfile.TarInfo(item.path)
             info.size = item.size

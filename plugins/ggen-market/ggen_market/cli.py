@@ -19,8 +19,9 @@ def add_commands(cli: click.Group) -> None:
     @click.argument("src_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
     @click.option("--base-url", help="Absolute URL the registry will be served from (default: relative URLs).")
-    @click.option("--updated", help="The index's RFC 3339 'updated' stamp (default: newest pack, "
-                  "SOURCE_DATE_EPOCH, or now).")
+    @click.option(
+        "--updated", help="The index's RFC 3339 'updated' stamp (default: newest pack, SOURCE_DATE_EPOCH, or now)."
+    )
     def build_registry_command(src_dir: Path, out_dir: Path, base_url: str | None, updated: str | None) -> None:
         """Build index.json and archives/ from the pack sources under SRC_DIR into OUT_DIR."""
         from ggen_market.builder import build_registry

@@ -33,11 +33,29 @@ def _env(home: Path, allow_file: bool, ceiling: Path) -> dict[str, str]:
 
 
 def _git(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    command = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-               "-c", "submodule.recurse=false", "-c", "protocol.allow=never", *args]
+    command = [
+        "git",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "submodule.recurse=false",
+        "-c",
+        "protocol.allow=never",
+        *args,
+    ]
     try:
-        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-                              check=False, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         raise MarketError("the git command is not installed; it is needed for git_url packs") from None
     except subprocess.TimeoutExpired:
@@ -62,8 +80,20 @@ def fetch_git(url: str, rev: str, destination: Path, *, allow_file: bool, timeou
             done = _git(args, destination, env, timeout)
             if done.returncode != 0:
                 if args[-1] == rev:  # a server that refuses fetching a commit by id: fetch everything
-                    done = _git([*protocol, "fetch", "--quiet", "--no-tags", "--end-of-options", url,
-                                 "+refs/heads/*:refs/remotes/origin/*"], destination, env, timeout)
+                    done = _git(
+                        [
+                            *protocol,
+                            "fetch",
+                            "--quiet",
+                            "--no-tags",
+                            "--end-of-options",
+                            url,
+                            "+refs/heads/*:refs/remotes/origin/*",
+                        ],
+                        destination,
+                        env,
+                        timeout,
+                    )
                 if done.returncode != 0:
                     raise RegistryUnavailable(f"git could not fetch {url}: {done.stderr.strip()[:500]}")
         done = _git(["-c", "advice.detachedHead=false", "checkout", "--quiet", rev, "--"], destination, env, timeout)

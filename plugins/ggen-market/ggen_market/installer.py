@@ -56,13 +56,29 @@ class Planned:
     @classmethod
     def from_step(cls, step: Step, source: str) -> Planned:
         entry = step.entry
-        return cls(step.pack_id, step.version, entry.sha256, source, entry.size, entry.dependency_list(),
-                   step.direct, step.requirement)
+        return cls(
+            step.pack_id,
+            step.version,
+            entry.sha256,
+            source,
+            entry.size,
+            entry.dependency_list(),
+            step.direct,
+            step.requirement,
+        )
 
     @classmethod
     def from_lock(cls, entry: LockEntry, direct: bool) -> Planned:
-        return cls(entry.id, entry.version, entry.sha256, entry.source, None, list(entry.dependencies),
-                   direct, entry.requirement)
+        return cls(
+            entry.id,
+            entry.version,
+            entry.sha256,
+            entry.source,
+            None,
+            list(entry.dependencies),
+            direct,
+            entry.requirement,
+        )
 
 
 @dataclass
@@ -161,7 +177,7 @@ class Installer:
 
     def _copy_local(self, source: str, target: Path, declared: int | None) -> None:
         if source.startswith("bundled:"):
-            path = ensure_bundled(self.layout.cache) / source[len("bundled:"):]
+            path = ensure_bundled(self.layout.cache) / source[len("bundled:") :]
         else:
             check_static(source, self.market.policy, what="archive URL")
             path = Path(url2pathname(urlsplit(source).path))
@@ -198,8 +214,11 @@ class Installer:
         total = float(len(plan) * 2)
         for number, item in enumerate(plan):
             current = lock.get(item.pack_id)
-            if current is not None and (current.version, current.sha256) == (item.version, item.sha256) and \
-                    await anyio.to_thread.run_sync(self.is_intact, current):
+            if (
+                current is not None
+                and (current.version, current.sha256) == (item.version, item.sha256)
+                and await anyio.to_thread.run_sync(self.is_intact, current)
+            ):
                 continue
             await self._report(number, total, f"fetching {item.pack_id} {item.version}")
             archive, scan = await self.obtain(item)
@@ -276,8 +295,9 @@ class Installer:
     @staticmethod
     def _upsert(lock: Lockfile, item: Planned, current: LockEntry | None) -> None:
         requirement = item.requirement if item.direct else (current.requirement if current else None)
-        lock.upsert(LockEntry(item.pack_id, item.version, item.sha256, item.source, sorted(item.dependencies),
-                              requirement))
+        lock.upsert(
+            LockEntry(item.pack_id, item.version, item.sha256, item.source, sorted(item.dependencies), requirement)
+        )
 
     @staticmethod
     def _lock_differs(workspace: Workspace, lock: Lockfile) -> bool:

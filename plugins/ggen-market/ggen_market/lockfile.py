@@ -33,8 +33,10 @@ from ggen_market.semver import VersionError, parse_version
 from ggen_mcp_core import Workspace
 from ggen_mcp_core.workspace import LOCKFILE
 
-HEADER = "# ggen.lock: the template packs installed in this workspace, pinned by sha256.\n" \
-         "# Written by ggen-mcp's market tools; commit it, do not edit it by hand.\n"
+HEADER = (
+    "# ggen.lock: the template packs installed in this workspace, pinned by sha256.\n"
+    "# Written by ggen-mcp's market tools; commit it, do not edit it by hand.\n"
+)
 
 
 @dataclass

@@ -40,8 +40,14 @@ class Market:
     def check_layout(self) -> None:
         """Refuse to work when a market directory is a symbolic link (it could lead outside the workspace)."""
         root = self.workspace.root
-        for path in (self.layout.state, self.layout.packs, self.layout.cache, self.layout.tmp.parent,
-                     self.layout.tmp, self.layout.archives):
+        for path in (
+            self.layout.state,
+            self.layout.packs,
+            self.layout.cache,
+            self.layout.tmp.parent,
+            self.layout.tmp,
+            self.layout.archives,
+        ):
             if path.is_symlink() or (path.exists() and os.path.realpath(path) != str(path)):
                 raise MarketError(f"{path.relative_to(root)} is a symbolic link; refusing to install through it")
 

@@ -21,8 +21,14 @@ def ggen_register_tools() -> list[ToolSpec]:
     from ggen_market.tools import cache, catalog, install, recommend, remove, search, sync, update
 
     return [
-        *search.TOOLS, *catalog.TOOLS, *recommend.TOOLS, *install.TOOLS, *remove.TOOLS, *update.TOOLS,
-        *sync.TOOLS, *cache.TOOLS,
+        *search.TOOLS,
+        *catalog.TOOLS,
+        *recommend.TOOLS,
+        *install.TOOLS,
+        *remove.TOOLS,
+        *update.TOOLS,
+        *sync.TOOLS,
+        *cache.TOOLS,
     ]
 
 
@@ -32,12 +38,22 @@ def ggen_register_resources() -> list[ResourceSpec]:
     from ggen_market.resources import read_index, read_packs
 
     return [
-        ResourceSpec(uri="ggen://packs", name="packs", title="Installed template packs",
-                     description="Packs pinned in ggen.lock with path, integrity and template references.",
-                     mime_type="application/json", reader=read_packs),
-        ResourceSpec(uri="ggen://market/index", name="market-index", title="Cached registry index",
-                     description="The template-pack registry's index.json as cached in this workspace.",
-                     mime_type="application/json", reader=read_index),
+        ResourceSpec(
+            uri="ggen://packs",
+            name="packs",
+            title="Installed template packs",
+            description="Packs pinned in ggen.lock with path, integrity and template references.",
+            mime_type="application/json",
+            reader=read_packs,
+        ),
+        ResourceSpec(
+            uri="ggen://market/index",
+            name="market-index",
+            title="Cached registry index",
+            description="The template-pack registry's index.json as cached in this workspace.",
+            mime_type="application/json",
+            reader=read_index,
+        ),
     ]
 
 

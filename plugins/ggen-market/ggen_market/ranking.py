@@ -119,10 +119,17 @@ def prepare(index: RegistryIndex) -> Prepared:
     words = tuple(sorted(lists))
     ids = [packs[n].id.lower() for n in orders["downloads"]]
     prepared = Prepared(
-        packs, words, tuple(lists[w] for w in words), _SEP.join(words), _starts(words),
-        _SEP.join(ids), _starts(ids),
-        {k: frozenset(v) for k, v in by_category.items()}, {k: frozenset(v) for k, v in by_label.items()},
-        {k: tuple(v) for k, v in exact_names.items()}, orders,
+        packs,
+        words,
+        tuple(lists[w] for w in words),
+        _SEP.join(words),
+        _starts(words),
+        _SEP.join(ids),
+        _starts(ids),
+        {k: frozenset(v) for k, v in by_category.items()},
+        {k: frozenset(v) for k, v in by_label.items()},
+        {k: tuple(v) for k, v in exact_names.items()},
+        orders,
         {key: _places(order) for key, order in orders.items()},
     )
     index.derived["search"] = prepared
@@ -245,8 +252,9 @@ class Matches:
         return totals
 
 
-def match(index: RegistryIndex, query: str, *, category: str | None = None, tag: str | None = None,
-          fuzzy: bool = False) -> Matches:
+def match(
+    index: RegistryIndex, query: str, *, category: str | None = None, tag: str | None = None, fuzzy: bool = False
+) -> Matches:
     """The packs matching ``query`` (all packs when it has no words) and the filters."""
     prepared = prepare(index)
     allowed = _allowed(prepared, category, tag)
@@ -316,7 +324,15 @@ def _in_order(matches: Matches, order: tuple[int, ...], places: tuple[int, ...],
     return found
 
 
-def search(index: RegistryIndex, query: str, *, category: str | None = None, tag: str | None = None,
-           fuzzy: bool = False, sort: Sort = "relevance", limit: int = 10_000) -> list[Hit]:
+def search(
+    index: RegistryIndex,
+    query: str,
+    *,
+    category: str | None = None,
+    tag: str | None = None,
+    fuzzy: bool = False,
+    sort: Sort = "relevance",
+    limit: int = 10_000,
+) -> list[Hit]:
     """:func:`match` then :func:`top`: the hits in order."""
     return top(match(index, query, category=category, tag=tag, fuzzy=fuzzy), sort, limit)

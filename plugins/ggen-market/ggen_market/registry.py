@@ -246,8 +246,9 @@ class IndexStore:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
-        response = await self.client.get(self.registry.index_url, max_bytes=self.settings.max_index_bytes,
-                                         headers=headers)
+        response = await self.client.get(
+            self.registry.index_url, max_bytes=self.settings.max_index_bytes, headers=headers
+        )
         now = time.time()
         if response.status == 304 and previous is not None:
             previous.fetched_at = now

@@ -72,8 +72,8 @@ def resolve(index: RegistryIndex, lock: Lockfile, roots: list[Root], *, max_pack
         pack = index.packs[pack_id]
         version = str(state.chosen[pack_id])
         requested = direct.get(pack_id)
-        requirement = None if requested is None else (
-            requested.record if requested.upgrade else _requirement_text(requested)
+        requirement = (
+            None if requested is None else (requested.record if requested.upgrade else _requirement_text(requested))
         )
         steps.append(Step(pack_id, version, pack.versions[version], requested is not None, requirement))
     return steps
@@ -93,7 +93,7 @@ def _requirement_text(root: Root) -> str:
 
 def _visit(state: _State, pack_id: str) -> None:
     if pack_id in state.visiting:
-        cycle = [*state.visiting[state.visiting.index(pack_id):], pack_id]
+        cycle = [*state.visiting[state.visiting.index(pack_id) :], pack_id]
         raise ResolutionError(f"dependency cycle: {' -> '.join(cycle)}; packs must not depend on themselves")
     if pack_id in state.chosen:
         _check_still_fits(state, pack_id)
@@ -121,7 +121,8 @@ def _pick(state: _State, pack: PackEntry) -> Version:
     constraints = state.constraints.get(pack.id, [])
     exact_pins = {r.exact for r, _ in constraints if r.exact is not None}
     candidates = [
-        v for v in pack.sorted_versions()
+        v
+        for v in pack.sorted_versions()
         if all(r.matches(v) for r, _ in constraints) and (not pack.versions[str(v)].yanked or v in exact_pins)
     ]
     if not constraints:
@@ -143,9 +144,7 @@ def _check_still_fits(state: _State, pack_id: str) -> None:
     version = state.chosen[pack_id]
     for requirement, by in state.constraints.get(pack_id, []):
         if not requirement.matches(version):
-            raise ResolutionError(
-                f"version conflict on {pack_id}: {version} was chosen, but {by} needs {requirement}"
-            )
+            raise ResolutionError(f"version conflict on {pack_id}: {version} was chosen, but {by} needs {requirement}")
 
 
 def _unknown(state: _State, pack_id: str) -> str:

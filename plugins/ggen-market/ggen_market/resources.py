@@ -21,12 +21,14 @@ async def read_packs(ctx: ToolContext) -> str:
     def collect() -> list[dict[str, object]]:
         rows = []
         for entry in read_lockfile(ctx.workspace).packs.values():
-            rows.append({
-                **entry.to_toml(),
-                "path": market.layout.pack_dir(entry.id, entry.version).relative_to(ctx.workspace.root).as_posix(),
-                "intact": installer.is_intact(entry),
-                "templates": installer.templates_of(entry.id, entry.version),
-            })
+            rows.append(
+                {
+                    **entry.to_toml(),
+                    "path": market.layout.pack_dir(entry.id, entry.version).relative_to(ctx.workspace.root).as_posix(),
+                    "intact": installer.is_intact(entry),
+                    "templates": installer.templates_of(entry.id, entry.version),
+                }
+            )
         return rows
 
     return json.dumps({"packs": await ctx.run_sync(collect)}, indent=2)

@@ -21,8 +21,11 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes = b"x", **attrs: object) -
 
 def build(path: Path, members: Callable[[tarfile.TarFile], None], *, manifest: bytes = MANIFEST) -> Path:
     """A ``.tar.gz`` with a valid ``gpack.toml`` plus whatever ``members`` adds."""
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         _add(tar, "gpack.toml", manifest)
         members(tar)
     return path

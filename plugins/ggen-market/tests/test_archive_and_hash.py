@@ -26,7 +26,7 @@ def test_pack_hash_matches_the_documented_shell_pipeline(tmp_path: Path) -> None
     (pack / ".git" / "HEAD").write_text("ignored")
     shell = (
         "find . -type f ! -path './.git/*' -printf '%P\\n' | LC_ALL=C sort "
-        "| while IFS= read -r f; do sha256sum \"$f\"; done | sha256sum"
+        '| while IFS= read -r f; do sha256sum "$f"; done | sha256sum'
     )
     expected = subprocess.run(["bash", "-c", shell], cwd=pack, capture_output=True, text=True, check=True)
     assert hash_directory(pack) == expected.stdout.split()[0]
@@ -122,8 +122,9 @@ def test_manifest_parsing(tmp_path: Path) -> None:
             parse_manifest(bad)
     pack = tmp_path / "p"
     (pack / "t").mkdir(parents=True)
-    (pack / "gpack.toml").write_text('[gpack]\nid = "io.a"\nname = "A"\nversion = "1.0.0"\n'
-                                     '[templates]\npatterns = ["t/*.tmpl", "../*"]\n')
+    (pack / "gpack.toml").write_text(
+        '[gpack]\nid = "io.a"\nname = "A"\nversion = "1.0.0"\n[templates]\npatterns = ["t/*.tmpl", "../*"]\n'
+    )
     (pack / "t" / "x.tmpl").write_text("x")
     (pack / "t" / "link.tmpl").symlink_to(pack / "t" / "x.tmpl")
     files = template_files(pack, read_manifest(pack))
@@ -138,7 +139,9 @@ def test_build_registry_output(tmp_path: Path) -> None:
     write_pack(src, "io.example.b", "0.3.0", dependencies={"io.example.a": "^1.0"})
     index, built = build_registry(src, tmp_path / "out", updated="2026-01-01T00:00:00Z")
     assert [(b.id, b.version) for b in built] == [
-        ("io.example.a", "1.0.0"), ("io.example.a", "1.1.0-rc.1"), ("io.example.b", "0.3.0")
+        ("io.example.a", "1.0.0"),
+        ("io.example.a", "1.1.0-rc.1"),
+        ("io.example.b", "0.3.0"),
     ]
     assert index["packs"]["io.example.a"]["latest_version"] == "1.0.0"  # pre-releases are not "latest"
     entry = index["packs"]["io.example.b"]["versions"]["0.3.0"]
@@ -154,20 +157,45 @@ def test_build_registry_output(tmp_path: Path) -> None:
 
 
 def test_index_keeps_good_packs_and_explains_bad_ones() -> None:
-    good = {"id": "io.ok", "name": "Ok", "latest_version": "1.0.0",
-            "versions": {"1.0.0": {"version": "1.0.0", "url": "a.tar.gz", "size": 1, "sha256": "a" * 64}}}
-    raw = json.dumps({"updated": "x", "packs": {
-        "io.ok": good,
-        "io.bad-sha": {**good, "id": "io.bad-sha",
-                       "versions": {"1.0.0": {**good["versions"]["1.0.0"], "sha256": "zz"}}},
-        "../evil": {**good, "id": "../evil"},
-        "io.mismatch": good,
-        "io.no-size": {**good, "id": "io.no-size", "versions": {"1.0.0": {"version": "1.0.0", "url": "a",
-                                                                          "sha256": "a" * 64}}},
-        "io.short-rev": {**good, "id": "io.short-rev", "versions": {"1.0.0": {
-            "version": "1.0.0", "git_url": "https://h/r.git", "git_rev": "abc", "sha256": "a" * 64}}},
-        "io.no-latest": {**good, "id": "io.no-latest", "latest_version": "2.0.0"},
-    }}).encode()
+    good = {
+        "id": "io.ok",
+        "name": "Ok",
+        "latest_version": "1.0.0",
+        "versions": {"1.0.0": {"version": "1.0.0", "url": "a.tar.gz", "size": 1, "sha256": "a" * 64}},
+    }
+    raw = json.dumps(
+        {
+            "updated": "x",
+            "packs": {
+                "io.ok": good,
+                "io.bad-sha": {
+                    **good,
+                    "id": "io.bad-sha",
+                    "versions": {"1.0.0": {**good["versions"]["1.0.0"], "sha256": "zz"}},
+                },
+                "../evil": {**good, "id": "../evil"},
+                "io.mismatch": good,
+                "io.no-size": {
+                    **good,
+                    "id": "io.no-size",
+                    "versions": {"1.0.0": {"version": "1.0.0", "url": "a", "sha256": "a" * 64}},
+                },
+                "io.short-rev": {
+                    **good,
+                    "id": "io.short-rev",
+                    "versions": {
+                        "1.0.0": {
+                            "version": "1.0.0",
+                            "git_url": "https://h/r.git",
+                            "git_rev": "abc",
+                            "sha256": "a" * 64,
+                        }
+                    },
+                },
+                "io.no-latest": {**good, "id": "io.no-latest", "latest_version": "2.0.0"},
+            },
+        }
+    ).encode()
     index = parse_index(raw)
     assert set(index.packs) == {"io.ok"}
     assert set(index.invalid) == {"io.bad-sha", "../evil", "io.mismatch", "io.no-size", "io.short-rev", "io.no-latest"}

@@ -51,8 +51,15 @@ async def _render_all(workspace: Path) -> None:
             await call(client, "market_install", {"package": pack})
             result = await call(client, "project_gen", {"template": f"{pack}:", "output": "out"})
             assert result["files_created"], pack
-        await call(client, "project_gen", {"template": f"{SQL}:schema.sql.tmpl", "output": "out",
-                                           "vars": {"dialect": "postgres", "module": "schema_pg"}})
+        await call(
+            client,
+            "project_gen",
+            {
+                "template": f"{SQL}:schema.sql.tmpl",
+                "output": "out",
+                "vars": {"dialect": "postgres", "module": "schema_pg"},
+            },
+        )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +85,13 @@ def load_module(path: Path, name: str) -> ModuleType:
 def test_python_dataclasses_and_pydantic_models_work(generated: Path) -> None:
     models = load_module(generated / "models.py", "generated_models")
     author = models.Author(name="Ursula K. Le Guin", birth_date=datetime.date(1929, 10, 21))
-    book = models.Book(isbn="9780441478125", title="The Left Hand of Darkness", written_by=author,
-                       price=decimal.Decimal("9.99"), in_print=True)
+    book = models.Book(
+        isbn="9780441478125",
+        title="The Left Hand of Darkness",
+        written_by=author,
+        price=decimal.Decimal("9.99"),
+        in_print=True,
+    )
     assert dataclasses.asdict(book)["written_by"]["name"] == "Ursula K. Le Guin"
     assert [f.name for f in dataclasses.fields(models.Book)][:3] == ["isbn", "title", "written_by"]
     with pytest.raises(TypeError):
@@ -87,8 +99,14 @@ def test_python_dataclasses_and_pydantic_models_work(generated: Path) -> None:
     assert models.__all__ == ["Author", "Book", "Person", "Publisher"]
 
     schemas = load_module(generated / "schemas.py", "generated_schemas")
-    data = {"isbn": "9780441478125", "title": "The Dispossessed", "writtenBy": {"name": "Le Guin"},
-            "price": "12.50", "publishedAt": "1974-05-01T00:00:00Z", "publishedBy": {"companyName": "Harper"}}
+    data = {
+        "isbn": "9780441478125",
+        "title": "The Dispossessed",
+        "writtenBy": {"name": "Le Guin"},
+        "price": "12.50",
+        "publishedAt": "1974-05-01T00:00:00Z",
+        "publishedBy": {"companyName": "Harper"},
+    }
     model = schemas.Book.model_validate(data)
     assert model.price == decimal.Decimal("12.50") and model.written_by.name == "Le Guin"
     assert schemas.Book.model_validate(model.model_dump(by_alias=True)) == model
@@ -107,8 +125,10 @@ def test_sql_ddl_runs_in_sqlite_and_enforces_the_ontology(generated: Path) -> No
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == {"authors", "books", "people", "publishers"}
         db.execute('INSERT INTO "authors" ("id", "name") VALUES (1, \'Le Guin\')')
-        db.execute('INSERT INTO "books" ("isbn", "title", "written_by_id", "in_print", "price") '
-                   "VALUES ('9780441478125', 'Left Hand', 1, 1, 9.99)")
+        db.execute(
+            'INSERT INTO "books" ("isbn", "title", "written_by_id", "in_print", "price") '
+            "VALUES ('9780441478125', 'Left Hand', 1, 1, 9.99)"
+        )
         for bad in (
             'INSERT INTO "books" ("isbn", "title", "written_by_id") VALUES (\'x\', \'y\', 99)',  # no author 99
             'INSERT INTO "books" ("title", "written_by_id") VALUES (\'y\', 1)',  # isbn is required
@@ -152,11 +172,39 @@ def test_rust_structs_compile(generated: Path, tmp_path: Path) -> None:
     (tmp_path / "main.rs").write_text(RUST_MAIN)
     shutil.copy(generated / "models.rs", tmp_path / "models.rs")
     run = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 300}
-    macro = subprocess.run([rustc, "--edition", "2021", "--crate-type", "proc-macro", "--crate-name", "serde",
-                            "serde.rs", "-o", "libserde.so"], **run)
+    macro = subprocess.run(
+        [
+            rustc,
+            "--edition",
+            "2021",
+            "--crate-type",
+            "proc-macro",
+            "--crate-name",
+            "serde",
+            "serde.rs",
+            "-o",
+            "libserde.so",
+        ],
+        **run,
+    )
     assert macro.returncode == 0, macro.stderr
-    built = subprocess.run([rustc, "--edition", "2021", "-D", "warnings", "-A", "dead_code", "--extern",
-                            "serde=libserde.so", "main.rs", "-o", "check"], **run)
+    built = subprocess.run(
+        [
+            rustc,
+            "--edition",
+            "2021",
+            "-D",
+            "warnings",
+            "-A",
+            "dead_code",
+            "--extern",
+            "serde=libserde.so",
+            "main.rs",
+            "-o",
+            "check",
+        ],
+        **run,
+    )
     assert built.returncode == 0, built.stderr
     assert subprocess.run([str(tmp_path / "check")], **run).returncode == 0
 
@@ -166,12 +214,15 @@ def test_typescript_interfaces_check(generated: Path, tmp_path: Path) -> None:
     assert "export interface Book {" in text and "  writtenBy: Author;" in text and "  pages?: number;" in text
     usage = tmp_path / "use.ts"
     shutil.copy(generated / "models.ts", tmp_path / "models.ts")
-    usage.write_text('import type { Book } from "./models";\n'
-                     'const b: Book = { isbn: "1", title: "t", writtenBy: { name: "n" } };\nexport default b;\n')
+    usage.write_text(
+        'import type { Book } from "./models";\n'
+        'const b: Book = { isbn: "1", title: "t", writtenBy: { name: "n" } };\nexport default b;\n'
+    )
     tsc = shutil.which("tsc")
     if tsc is not None:
-        done = subprocess.run([tsc, "--strict", "--noEmit", "--target", "es2020", str(usage)],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [tsc, "--strict", "--noEmit", "--target", "es2020", str(usage)], capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return
     node = shutil.which("node")
@@ -179,8 +230,9 @@ def test_typescript_interfaces_check(generated: Path, tmp_path: Path) -> None:
     major, minor = (int(p) for p in version.lstrip("v").split(".")[:2]) if version else (0, 0)
     if (major, minor) < (22, 6):
         pytest.skip(f"no TypeScript checker here (tsc absent, node {version.strip() or 'absent'} cannot strip types)")
-    done = subprocess.run([node, "--experimental-strip-types", str(tmp_path / "models.ts")],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [node, "--experimental-strip-types", str(tmp_path / "models.ts")], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -190,15 +242,27 @@ async def test_generating_from_your_own_ontology(ggen_host: Any, ggen_client: An
         await call(client, "graph_load", {"content": MY_ONTOLOGY, "graph": "urn:shop"})
         for pack in (PYTHON, SQL):
             await call(client, "market_install", {"package": pack})
-        await call(client, "project_gen", {"template": f"{PYTHON}:dataclasses.py.tmpl", "graph": "urn:shop",
-                                           "vars": {"example": False, "module": "shop"}})
-        await call(client, "project_gen", {"template": f"{SQL}:schema.sql.tmpl", "graph": "urn:shop",
-                                           "vars": {"example": False, "module": "shop"}})
+        await call(
+            client,
+            "project_gen",
+            {
+                "template": f"{PYTHON}:dataclasses.py.tmpl",
+                "graph": "urn:shop",
+                "vars": {"example": False, "module": "shop"},
+            },
+        )
+        await call(
+            client,
+            "project_gen",
+            {"template": f"{SQL}:schema.sql.tmpl", "graph": "urn:shop", "vars": {"example": False, "module": "shop"}},
+        )
     shop = load_module(ggen_workspace / "shop.py", "generated_shop")
     order = shop.Order(total=decimal.Decimal("3.50"), class_="express")
     line = shop.OrderLine(order=order, quantity=2)
     assert line.order.total == decimal.Decimal("3.50") and shop.__all__ == ["Order", "OrderLine"]
     with sqlite3.connect(":memory:") as db:
         db.executescript((ggen_workspace / "shop.sql").read_text())
-        assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == \
-            {"orders", "order_lines"}
+        assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
+            "orders",
+            "order_lines",
+        }

@@ -38,8 +38,9 @@ async def test_search_info_install_generate_update_remove(
         found = await call(client, "market_search", {"query": "sql"})
         assert found["registry"] == "bundled" and found["stale"] is False
         assert [r["id"] for r in found["results"]] == [SQL]
-        info = await call(client, "market_info", {"package_id": SQL, "health": True, "examples": True,
-                                                  "dependencies": True})
+        info = await call(
+            client, "market_info", {"package_id": SQL, "health": True, "examples": True, "dependencies": True}
+        )
         assert info["templates"] == [f"{SQL}:schema.sql.tmpl"] and info["installed_version"] is None
         assert info["health"]["score"] >= 70 and info["versions"][0]["dependencies"] == {}
         assert any("project_gen" in e for e in info["examples"])
@@ -68,8 +69,9 @@ async def test_search_info_install_generate_update_remove(
             assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {"books"}
 
         updated = await call(client, "market_update", {})
-        assert updated["changes"] == [{"id": SQL, "from_version": "1.0.0", "to_version": "1.0.0",
-                                       "status": "up_to_date", "note": None}]
+        assert updated["changes"] == [
+            {"id": SQL, "from_version": "1.0.0", "to_version": "1.0.0", "status": "up_to_date", "note": None}
+        ]
         removed = await call(client, "market_remove", {"package": SQL})
         assert removed["removed"] == [f"{SQL}@1.0.0"]
         assert not (ggen_workspace / ".ggen" / "packs" / SQL).exists()
@@ -91,8 +93,9 @@ async def test_list_recommend_cache_status_offline_search_and_resources(
         await call(client, "market_install", {"package": "io.ggen.python.models"})
         recommended = await call(client, "market_recommend", {"explain": True})
         assert recommended["based_on"] == ["io.ggen.python.models"]
-        assert recommended["recommendations"] and all(r["id"] != "io.ggen.python.models"
-                                                      for r in recommended["recommendations"])
+        assert recommended["recommendations"] and all(
+            r["id"] != "io.ggen.python.models" for r in recommended["recommendations"]
+        )
         assert all(r["reasons"] for r in recommended["recommendations"])
         by_pack = await call(client, "market_recommend", {"based_on": SQL, "limit": 2})
         assert len(by_pack["recommendations"]) == 2 and by_pack["recommendations"][0]["reasons"] is None
@@ -100,8 +103,9 @@ async def test_list_recommend_cache_status_offline_search_and_resources(
 
         status = await call(client, "market_cache_status", {})
         assert status["package_count"] == 4 and status["category_count"] == 4 and status["is_stale"] is False
-        assert status["cached_packs"] == [{"id": "io.ggen.python.models", "version": "1.0.0",
-                                           "size": status["cached_packs"][0]["size"]}]
+        assert status["cached_packs"] == [
+            {"id": "io.ggen.python.models", "version": "1.0.0", "size": status["cached_packs"][0]["size"]}
+        ]
         assert status["installed_count"] == 1 and status["breaker"] == "closed" and status["total_size"] > 0
         synced = await call(client, "market_sync", {"dry_run": True})
         assert synced["status"] in {"dry_run"} and synced["package_count"] == 4
@@ -110,8 +114,12 @@ async def test_list_recommend_cache_status_offline_search_and_resources(
         assert packs["packs"][0]["id"] == "io.ggen.python.models" and packs["packs"][0]["intact"] is True
         assert "io.ggen.python.models:dataclasses.py.tmpl" in packs["packs"][0]["templates"]
         index = json.loads((await client.read_resource("ggen://market/index")).contents[0].text)
-        assert set(index["packs"]) == {"io.ggen.python.models", "io.ggen.rust.serde", SQL,
-                                       "io.ggen.typescript.interfaces"}
+        assert set(index["packs"]) == {
+            "io.ggen.python.models",
+            "io.ggen.rust.serde",
+            SQL,
+            "io.ggen.typescript.interfaces",
+        }
         assert "not in the registry" in await fail(client, "market_info", {"package_id": "io.ggen.sql.dd"})
         assert "did you mean io.ggen.sql.ddl" in await fail(client, "market_info", {"package_id": "io.ggen.sql.dd"})
 
@@ -130,8 +138,15 @@ async def test_tampered_install_is_restored_and_refs_never_escape(
     assert resolve_template_ref(f"{SQL}:schema.sql.tmpl", ggen_workspace) == template.resolve()
     assert resolve_template_ref(f"{SQL}:templates/schema.sql.tmpl", ggen_workspace) == template.resolve()
     assert resolve_template_ref(f"{SQL}:", ggen_workspace) == template.parent.resolve()
-    for escape in (f"{SQL}:../../../../ggen.lock", f"{SQL}:/etc/passwd", f"{SQL}:graphs/../../gpack.toml",
-                   "../x:y", f"{SQL}:missing.tmpl", "io.not.installed:schema.sql.tmpl", "no-colon"):
+    for escape in (
+        f"{SQL}:../../../../ggen.lock",
+        f"{SQL}:/etc/passwd",
+        f"{SQL}:graphs/../../gpack.toml",
+        "../x:y",
+        f"{SQL}:missing.tmpl",
+        "io.not.installed:schema.sql.tmpl",
+        "no-colon",
+    ):
         assert resolve_template_ref(escape, ggen_workspace) is None, escape
     (template.parent / "leak").symlink_to("/etc")
     assert resolve_template_ref(f"{SQL}:leak/passwd", ggen_workspace) is None
@@ -143,7 +158,8 @@ async def test_bad_arguments_and_settings(ggen_host: Any, ggen_client: Any) -> N
         assert "not a valid pack id" in await fail(client, "market_install", {"package": "a..b"})
         assert "not a version range" in await fail(client, "market_install", {"package": SQL, "version": "banana"})
         assert "no version of io.ggen.sql.ddl satisfies ^2" in await fail(
-            client, "market_install", {"package": SQL, "version": "^2"})
+            client, "market_install", {"package": SQL, "version": "^2"}
+        )
         assert "not in the registry" in await fail(client, "market_install", {"package": "io.nope"})
         assert "limit" in await fail(client, "market_search", {"query": "x", "limit": 1000})
         assert "not installed" in await fail(client, "market_update", {"package": SQL})

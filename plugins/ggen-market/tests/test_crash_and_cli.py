@@ -33,8 +33,9 @@ def _child_install(workspace: str, registry_url: str, package: str) -> None:
     from ggen_mcp_core.testing import make_host
 
     host = make_host(Path(workspace), ["market"], market={"registry_url": registry_url})
-    anyio.run(functools.partial(call_tool, host, "market_install", {"package": package},
-                                request=RequestInfo(transport="cli")))
+    anyio.run(
+        functools.partial(call_tool, host, "market_install", {"package": package}, request=RequestInfo(transport="cli"))
+    )
     os._exit(0)
 
 
@@ -64,9 +65,7 @@ def assert_consistent(workspace: Path) -> dict[str, Any]:
     return lock
 
 
-def test_kill_9_during_download_and_extraction_leaves_a_valid_state(
-    ggen_workspace: Path, make_registry: Any
-) -> None:
+def test_kill_9_during_download_and_extraction_leaves_a_valid_state(ggen_workspace: Path, make_registry: Any) -> None:
     many = {f"t{n}.tmpl": f"template {n}\n" for n in range(400)}
     registry = make_registry([(GOOD, "1.0.0"), (BIG, "1.0.0", {}, {"templates": many})])
     archive_path = f"/archives/{BIG}-1.0.0.tar.gz"
@@ -127,9 +126,19 @@ def test_build_registry_and_hash_commands(tmp_path: Path) -> None:
     add_commands(group)
     write_pack(tmp_path / "src", "io.example.cli", "2.0.0")
     runner = CliRunner()
-    result = runner.invoke(group, ["market", "build-registry", str(tmp_path / "src"), str(tmp_path / "out"),
-                                   "--base-url", "https://packs.example.org/registry/", "--updated",
-                                   "2026-01-01T00:00:00Z"])
+    result = runner.invoke(
+        group,
+        [
+            "market",
+            "build-registry",
+            str(tmp_path / "src"),
+            str(tmp_path / "out"),
+            "--base-url",
+            "https://packs.example.org/registry/",
+            "--updated",
+            "2026-01-01T00:00:00Z",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "io.example.cli 2.0.0  archives/io.example.cli-2.0.0.tar.gz" in result.output
     index = json.loads((tmp_path / "out" / "index.json").read_text())
@@ -156,7 +165,12 @@ def test_the_command_comes_through_the_plugin_hook(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     again, _ = build_registry(SOURCES, tmp_path / "again", updated=BUNDLED_UPDATED)
     assert json.loads((out / "index.json").read_text()) == again  # deterministic: same sources, same index
-    assert (out / "archives" / "io.ggen.sql.ddl-1.0.0.tar.gz").read_bytes() == \
-        (tmp_path / "again" / "archives" / "io.ggen.sql.ddl-1.0.0.tar.gz").read_bytes()
-    assert set(again["packs"]) == {"io.ggen.python.models", "io.ggen.typescript.interfaces", "io.ggen.sql.ddl",
-                                   "io.ggen.rust.serde"}
+    assert (out / "archives" / "io.ggen.sql.ddl-1.0.0.tar.gz").read_bytes() == (
+        tmp_path / "again" / "archives" / "io.ggen.sql.ddl-1.0.0.tar.gz"
+    ).read_bytes()
+    assert set(again["packs"]) == {
+        "io.ggen.python.models",
+        "io.ggen.typescript.interfaces",
+        "io.ggen.sql.ddl",
+        "io.ggen.rust.serde",
+    }

@@ -34,16 +34,18 @@ async def test_file_registry_sees_changes_without_sync(
         (registry.out / "archives" / "io.local.pack-1.1.0.tar.gz").write_bytes(b"changed on disk")
         shutil.rmtree(ggen_workspace / ".ggen" / "packs")
         shutil.rmtree(ggen_workspace / ".ggen" / "cache" / "market" / "archives")
-        assert "is 15 bytes but the registry declares" in await fail(client, "market_install",
-                                                                     {"package": "io.local.pack"})
+        assert "is 15 bytes but the registry declares" in await fail(
+            client, "market_install", {"package": "io.local.pack"}
+        )
 
 
 async def test_a_registry_may_not_change_a_published_version(
     ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any
 ) -> None:
     registry = make_registry([("io.example.stable", "1.0.0")])
-    async with ggen_client(ggen_host(["market"], market={"registry_url": registry.url, "cache_ttl": 0}),
-                           mode="legacy") as client:
+    async with ggen_client(
+        ggen_host(["market"], market={"registry_url": registry.url, "cache_ttl": 0}), mode="legacy"
+    ) as client:
         await call(client, "market_install", {"package": "io.example.stable"})
         lock = (ggen_workspace / "ggen.lock").read_bytes()
         shutil.rmtree(ggen_workspace / ".ggen" / "packs")
@@ -58,8 +60,9 @@ async def test_a_registry_may_not_change_a_published_version(
 async def test_category_sync_and_vanished_packs(
     ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any
 ) -> None:
-    registry = make_registry([("io.a.one", "1.0.0", {}, {"category": "alpha"}),
-                              ("io.b.one", "1.0.0", {}, {"category": "beta"})])
+    registry = make_registry(
+        [("io.a.one", "1.0.0", {}, {"category": "alpha"}), ("io.b.one", "1.0.0", {}, {"category": "beta"})]
+    )
     async with ggen_client(ggen_host(["market"], market={"registry_url": registry.url}), mode="legacy") as client:
         await call(client, "market_install", {"package": "io.b.one"})
         write_pack(registry.src, "io.a.two", "1.0.0", category="alpha")
@@ -74,23 +77,55 @@ async def test_category_sync_and_vanished_packs(
         beta = await call(client, "market_sync", {"category": "beta"})
         assert (beta["added"], beta["removed"]) == (["io.b.two"], ["io.b.one"])
         report = await call(client, "market_update", {})
-        assert report["changes"] == [{"id": "io.b.one", "from_version": "1.0.0", "to_version": "1.0.0",
-                                      "status": "unavailable", "note": "the registry no longer lists this pack"}]
+        assert report["changes"] == [
+            {
+                "id": "io.b.one",
+                "from_version": "1.0.0",
+                "to_version": "1.0.0",
+                "status": "unavailable",
+                "note": "the registry no longer lists this pack",
+            }
+        ]
         recommended = await call(client, "market_recommend", {"category": "beta", "explain": True})
         assert [r["id"] for r in recommended["recommendations"]] == ["io.b.two"]
 
 
 def test_health_and_relatedness_scores() -> None:
-    doc = {"packs": {
-        "io.old": {"id": "io.old", "name": "Old", "latest_version": "0.1.0", "updated": "2020-01-01T00:00:00Z",
-                   "versions": {"0.1.0": {"version": "0.1.0", "git_url": "https://h/r.git", "git_rev": "a" * 40,
-                                          "sha256": "b" * 64}}},
-        "io.new": {"id": "io.new", "name": "New", "latest_version": "2.0.0", "license": "MIT", "downloads": 1000,
-                   "description": "A long enough description of the pack.", "homepage": "https://example.org",
-                   "updated": datetime.now(UTC).isoformat(), "tags": ["x", "y"], "category": "c",
-                   "versions": {"2.0.0": {"version": "2.0.0", "url": "a.tar.gz", "size": 5, "sha256": "c" * 64,
-                                          "templates": ["templates/a.tmpl"], "dependencies": {"io.old": "0.1"}}}},
-    }}
+    doc = {
+        "packs": {
+            "io.old": {
+                "id": "io.old",
+                "name": "Old",
+                "latest_version": "0.1.0",
+                "updated": "2020-01-01T00:00:00Z",
+                "versions": {
+                    "0.1.0": {"version": "0.1.0", "git_url": "https://h/r.git", "git_rev": "a" * 40, "sha256": "b" * 64}
+                },
+            },
+            "io.new": {
+                "id": "io.new",
+                "name": "New",
+                "latest_version": "2.0.0",
+                "license": "MIT",
+                "downloads": 1000,
+                "description": "A long enough description of the pack.",
+                "homepage": "https://example.org",
+                "updated": datetime.now(UTC).isoformat(),
+                "tags": ["x", "y"],
+                "category": "c",
+                "versions": {
+                    "2.0.0": {
+                        "version": "2.0.0",
+                        "url": "a.tar.gz",
+                        "size": 5,
+                        "sha256": "c" * 64,
+                        "templates": ["templates/a.tmpl"],
+                        "dependencies": {"io.old": "0.1"},
+                    }
+                },
+            },
+        }
+    }
     index = parse_index(json.dumps(doc).encode())
     old, new = health_of(index.packs["io.old"]), health_of(index.packs["io.new"])
     assert new.score == 100 and all(r.startswith("+") for r in new.reasons)

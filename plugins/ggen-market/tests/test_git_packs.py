@@ -19,8 +19,9 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "
 def commit_all(repo: Path, message: str) -> str:
     subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True, capture_output=True)
     subprocess.run([*GIT, "commit", "-q", "-m", message], cwd=repo, check=True, capture_output=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def make_repo(tmp_path: Path, pack_id: str) -> tuple[Path, str, str]:
@@ -36,13 +37,21 @@ def make_repo(tmp_path: Path, pack_id: str) -> tuple[Path, str, str]:
 
 def publish_git(registry: Registry, pack_id: str, url: str, rev: str, sha256: str) -> None:
     index = registry.index()
-    index["packs"][pack_id] = {"id": pack_id, "name": pack_id, "latest_version": "1.0.0", "versions": {
-        "1.0.0": {"version": "1.0.0", "git_url": url, "git_rev": rev, "sha256": sha256}}}
+    index["packs"][pack_id] = {
+        "id": pack_id,
+        "name": pack_id,
+        "latest_version": "1.0.0",
+        "versions": {"1.0.0": {"version": "1.0.0", "git_url": url, "git_rev": rev, "sha256": sha256}},
+    }
     registry.save_index(index)
 
 
 async def test_git_packs_install_at_the_pinned_commit_and_are_checked(
-    ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any, tmp_path: Path,
+    ggen_host: Any,
+    ggen_client: Any,
+    ggen_workspace: Path,
+    make_registry: Any,
+    tmp_path: Path,
     fast_settings: dict[str, Any],
 ) -> None:
     registry = make_registry()
@@ -68,8 +77,9 @@ async def test_git_packs_install_at_the_pinned_commit_and_are_checked(
         info = await call(client, "market_info", {"package_id": "io.git.pack"})
         assert info["versions"][0]["source"] == "git"
         lock_bytes = (ggen_workspace / "ggen.lock").read_bytes()
-        assert "pack hash mismatch: the git tree holds" in await fail(client, "market_install",
-                                                                      {"package": "io.git.wronghash"})
+        assert "pack hash mismatch: the git tree holds" in await fail(
+            client, "market_install", {"package": "io.git.wronghash"}
+        )
         assert f"commit {'1' * 40} is not in" in await fail(client, "market_install", {"package": "io.git.norev"})
         assert "only https://" in await fail(client, "market_install", {"package": "io.git.ext"})
         assert "symbolic link" in await fail(client, "market_install", {"package": "io.git.link"})

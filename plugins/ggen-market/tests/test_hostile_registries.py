@@ -24,10 +24,19 @@ def publish(registry: Registry, pack_id: str, archive: Path | None = None, **ent
     name = f"{pack_id}-1.0.0.tar.gz"
     if archive is not None:
         (registry.out / "archives" / name).write_bytes(archive.read_bytes())
-    version = {"version": "1.0.0", "url": f"archives/{name}", "sha256": "0" * 64,
-               "size": archive.stat().st_size if archive is not None else 100, **entry}
-    index["packs"][pack_id] = {"id": pack_id, "name": pack_id, "latest_version": "1.0.0",
-                               "versions": {"1.0.0": version}}
+    version = {
+        "version": "1.0.0",
+        "url": f"archives/{name}",
+        "sha256": "0" * 64,
+        "size": archive.stat().st_size if archive is not None else 100,
+        **entry,
+    }
+    index["packs"][pack_id] = {
+        "id": pack_id,
+        "name": pack_id,
+        "latest_version": "1.0.0",
+        "versions": {"1.0.0": version},
+    }
     registry.save_index(index)
     return f"/archives/{name}"
 
@@ -44,7 +53,11 @@ def honest_archive(tmp_path: Path, pack_id: str, text: str = "hi") -> tuple[Path
 
 
 async def test_every_hostile_registry_fails_cleanly(
-    ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any, fast_settings: dict[str, Any],
+    ggen_host: Any,
+    ggen_client: Any,
+    ggen_workspace: Path,
+    make_registry: Any,
+    fast_settings: dict[str, Any],
     tmp_path: Path,
 ) -> None:
     registry = make_registry([(GOOD, "1.0.0")])
@@ -83,18 +96,30 @@ async def test_every_hostile_registry_fails_cleanly(
     for kind, members in hostile.HOSTILE.items():
         pack_id = "io.evil." + kind.replace(" ", "-")
         publish(registry, pack_id, evil_archive(tmp_path, pack_id, members))
-        case(pack_id, {"zip-slip": "climbs out with '..'", "absolute path": "is absolute",
-                       "duplicate member": "two members"}.get(kind, f"is a {kind}"))
+        case(
+            pack_id,
+            {"zip-slip": "climbs out with '..'", "absolute path": "is absolute", "duplicate member": "two members"}.get(
+                kind, f"is a {kind}"
+            ),
+        )
     publish(registry, "io.evil.many", evil_archive(tmp_path, "io.evil.many", hostile.many_members(40)))
     case("io.evil.many", "more than 30 members")
     publish(registry, "io.evil.bomb", evil_archive(tmp_path, "io.evil.bomb", hostile.huge_member(3_000_000)))
     case("io.evil.bomb", "bytes")
-    for number, target in enumerate(["http://10.0.0.1/x.tar.gz", "https://169.254.169.254/latest/meta-data",
-                                     "https://192.168.1.10/x.tar.gz", "file:///etc/passwd"]):
+    for number, target in enumerate(
+        [
+            "http://10.0.0.1/x.tar.gz",
+            "https://169.254.169.254/latest/meta-data",
+            "https://192.168.1.10/x.tar.gz",
+            "file:///etc/passwd",
+        ]
+    ):
         path = publish(registry, f"io.evil.redirect{number}")
         server.behaviours[path] = Behaviour(status=302, location=target)
-        case(f"io.evil.redirect{number}", "non-loopback" if number == 0 else "file://" if number == 3
-             else "private, link-local or reserved")
+        case(
+            f"io.evil.redirect{number}",
+            "non-loopback" if number == 0 else "file://" if number == 3 else "private, link-local or reserved",
+        )
     archive, digest = honest_archive(tmp_path, "io.other.pack")
     publish(registry, "io.evil.impostor", archive, sha256=digest)
     case("io.evil.impostor", "holds io.other.pack 1.0.0")
@@ -107,8 +132,13 @@ async def test_every_hostile_registry_fails_cleanly(
     index["packs"]["../escape"] = {**index["packs"][GOOD], "id": "../escape"}
     registry.save_index(index)
 
-    settings = {**fast_settings, "registry_url": registry.url, "max_archive_bytes": 200_000, "max_members": 30,
-                "max_unpacked_bytes": 100_000}
+    settings = {
+        **fast_settings,
+        "registry_url": registry.url,
+        "max_archive_bytes": 200_000,
+        "max_members": 30,
+        "max_unpacked_bytes": 100_000,
+    }
     async with ggen_client(ggen_host(["market"], market=settings), mode="legacy") as client:
         await call(client, "market_install", {"package": GOOD})
         lock = (ggen_workspace / "ggen.lock").read_bytes()

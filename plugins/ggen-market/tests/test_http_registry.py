@@ -15,8 +15,10 @@ from test_bundled_workflow import call, fail
 
 pytestmark = pytest.mark.anyio
 BASE, APP = "io.example.base", "io.example.app"
-APP_TEMPLATE = {"hello.tmpl": "---\nto: \"{{ name }}.txt\"\nvariables:\n  - name: name\n    default: hello\n---\n"
-                              "app says hello to {{ name }}\n"}
+APP_TEMPLATE = {
+    "hello.tmpl": '---\nto: "{{ name }}.txt"\nvariables:\n  - name: name\n    default: hello\n---\n'
+    "app says hello to {{ name }}\n"
+}
 
 
 def two_packs(version: str = "1.0.0") -> list[tuple[Any, ...]]:
@@ -40,7 +42,9 @@ async def test_install_with_dependencies_generate_sync_update_and_prune(
 
         installed = await call(client, "market_install", {"package": APP})
         assert [(p["id"], p["dependency"], p["status"]) for p in installed["packs"]] == [
-            (BASE, True, "installed"), (APP, False, "installed")]
+            (BASE, True, "installed"),
+            (APP, False, "installed"),
+        ]
         assert installed["message"] == f"installed {APP} 1.0.0 and 1 dependencies"
         lock = lock_of(ggen_workspace)
         assert lock[APP]["dependencies"] == [f"{BASE}@^1"] and lock[APP]["requirement"] == "*"
@@ -52,8 +56,13 @@ async def test_install_with_dependencies_generate_sync_update_and_prune(
         assert (ggen_workspace / "world.txt").read_text() == "app says hello to world\n"
 
         for pack_id, version in ((BASE, "1.1.0"), (APP, "1.1.0")):
-            write_pack(registry.src, pack_id, version, dependencies={BASE: "^1.1"} if pack_id == APP else None,
-                       templates=APP_TEMPLATE if pack_id == APP else None)
+            write_pack(
+                registry.src,
+                pack_id,
+                version,
+                dependencies={BASE: "^1.1"} if pack_id == APP else None,
+                templates=APP_TEMPLATE if pack_id == APP else None,
+            )
         registry.rebuild()
         dry = await call(client, "market_sync", {"dry_run": True})
         assert dry["status"] == "dry_run" and dry["updated"] == [APP, BASE] and dry["added"] == []
@@ -67,7 +76,9 @@ async def test_install_with_dependencies_generate_sync_update_and_prune(
 
         updated = await call(client, "market_update", {})
         assert {c["id"]: (c["from_version"], c["to_version"], c["status"]) for c in updated["changes"]} == {
-            APP: ("1.0.0", "1.1.0", "updated"), BASE: ("1.0.0", "1.1.0", "updated")}
+            APP: ("1.0.0", "1.1.0", "updated"),
+            BASE: ("1.0.0", "1.1.0", "updated"),
+        }
         lock = lock_of(ggen_workspace)
         assert lock[APP]["version"] == lock[BASE]["version"] == "1.1.0" and lock[APP]["requirement"] == "*"
         assert not (ggen_workspace / ".ggen" / "packs" / APP / "1.0.0").exists()
@@ -86,8 +97,16 @@ async def test_install_with_dependencies_generate_sync_update_and_prune(
 async def test_ranges_pins_and_held_back_updates(
     ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any
 ) -> None:
-    registry = make_registry([(BASE, "1.0.0"), (BASE, "1.0.4"), (BASE, "1.2.0"), (BASE, "2.0.0-rc.1"),
-                              ("io.example.pinned", "1.0.0"), ("io.example.pinned", "1.1.0")])
+    registry = make_registry(
+        [
+            (BASE, "1.0.0"),
+            (BASE, "1.0.4"),
+            (BASE, "1.2.0"),
+            (BASE, "2.0.0-rc.1"),
+            ("io.example.pinned", "1.0.0"),
+            ("io.example.pinned", "1.1.0"),
+        ]
+    )
     host = ggen_host(["market"], market={"registry_url": registry.url})
     async with ggen_client(host, mode="legacy") as client:
         ranged = await call(client, "market_install", {"package": BASE, "version": "~1.0"})
@@ -131,12 +150,15 @@ async def test_registry_down_answers_stale_and_breaker_opens(
         assert "circuit breaker is open" in await fail(client, "market_sync", {})
     from ggen_mcp_core.observability import REGISTRY
 
-    breaker_names = {m.labels["registry"] for f in REGISTRY.collect() if f.name == "ggen_mcp_market_breaker_state"
-                     for m in f.samples}
+    breaker_names = {
+        m.labels["registry"] for f in REGISTRY.collect() if f.name == "ggen_mcp_market_breaker_state" for m in f.samples
+    }
     assert breaker_names == {registry.url.rstrip("/")}
     name = next(iter(breaker_names))
-    state = {s: REGISTRY.get_sample_value("ggen_mcp_market_breaker_state", {"registry": name, "state": s})
-             for s in ("closed", "open", "half_open")}
+    state = {
+        s: REGISTRY.get_sample_value("ggen_mcp_market_breaker_state", {"registry": name, "state": s})
+        for s in ("closed", "open", "half_open")
+    }
     assert state == {"closed": 0.0, "open": 1.0, "half_open": 0.0}, state
     assert (REGISTRY.get_sample_value("ggen_mcp_market_index_cache_total", {"result": "stale"}) or 0) >= 1
 
@@ -178,9 +200,11 @@ async def test_concurrent_installs_share_the_lockfile(
         results[name] = await call(client, "market_install", {"package": package})
 
     # Two servers on one workspace (as two processes would be), each running two installs at once.
-    async with ggen_client(ggen_host(["market"], market=settings), mode="legacy") as first, \
-            ggen_client(ggen_host(["market"], market=settings), mode="legacy") as second, \
-            anyio.create_task_group() as group:
+    async with (
+        ggen_client(ggen_host(["market"], market=settings), mode="legacy") as first,
+        ggen_client(ggen_host(["market"], market=settings), mode="legacy") as second,
+        anyio.create_task_group() as group,
+    ):
         group.start_soon(install, first, "one", "io.example.one")
         group.start_soon(install, second, "two", "io.example.two")
         group.start_soon(install, first, "three-a", "io.example.three")

@@ -10,6 +10,14 @@ class TestMarketConformance(ToolFamilyConformance):
     prefixes = ("market_",)
     heavy_modules = ("httpx", "tarfile", "ggen_market.net", "ggen_market.archive", "ggen_market.market")
     expected_tools = (
-        "market_search", "market_list", "market_info", "market_recommend", "market_install", "market_remove",
-        "market_update", "market_offline_search", "market_cache_status", "market_sync",
+        "market_search",
+        "market_list",
+        "market_info",
+        "market_recommend",
+        "market_install",
+        "market_remove",
+        "market_update",
+        "market_offline_search",
+        "market_cache_status",
+        "market_sync",
     )

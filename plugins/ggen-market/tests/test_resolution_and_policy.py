@@ -28,10 +28,14 @@ def make_index(packs: dict[str, dict[str, dict[str, str]]], **meta: Any) -> Regi
     doc: dict[str, Any] = {"packs": {}}
     for pack_id, versions in packs.items():
         doc["packs"][pack_id] = {
-            "id": pack_id, "name": pack_id.split(".")[-1], "description": f"the {pack_id} pack",
+            "id": pack_id,
+            "name": pack_id.split(".")[-1],
+            "description": f"the {pack_id} pack",
             "latest_version": max(versions, key=lambda v: tuple(int(p) for p in v.split("-")[0].split("."))),
-            "versions": {v: {"version": v, "url": f"{pack_id}-{v}.tar.gz", "size": 10, "sha256": "a" * 64,
-                             "dependencies": deps} for v, deps in versions.items()},
+            "versions": {
+                v: {"version": v, "url": f"{pack_id}-{v}.tar.gz", "size": 10, "sha256": "a" * 64, "dependencies": deps}
+                for v, deps in versions.items()
+            },
             **meta.get(pack_id, {}),
         }
     return parse_index(json.dumps(doc).encode())
@@ -42,11 +46,13 @@ def order(steps: list[Any]) -> list[str]:
 
 
 def test_dependencies_come_first_with_the_best_versions() -> None:
-    index = make_index({
-        "io.app": {"1.0.0": {"io.lib": "^1.1", "io.util": "~0.2"}},
-        "io.lib": {"1.0.0": {}, "1.1.0": {"io.util": ">=0.2.1"}, "1.4.2": {"io.util": ">=0.2.1"}, "2.0.0": {}},
-        "io.util": {"0.2.0": {}, "0.2.5": {}, "0.3.0": {}},
-    })
+    index = make_index(
+        {
+            "io.app": {"1.0.0": {"io.lib": "^1.1", "io.util": "~0.2"}},
+            "io.lib": {"1.0.0": {}, "1.1.0": {"io.util": ">=0.2.1"}, "1.4.2": {"io.util": ">=0.2.1"}, "2.0.0": {}},
+            "io.util": {"0.2.0": {}, "0.2.5": {}, "0.3.0": {}},
+        }
+    )
     steps = resolve(index, Lockfile(), [Root("io.app", None)])
     assert order(steps) == ["io.util@0.2.5", "io.lib@1.4.2", "io.app@1.0.0"]
     assert [s.direct for s in steps] == [False, False, True] and steps[-1].requirement == "*"
@@ -60,16 +66,28 @@ def test_locked_versions_are_kept_when_they_still_fit() -> None:
 
 
 def test_cycles_conflicts_and_unknown_packs_are_errors() -> None:
-    cyclic = make_index({"io.a": {"1.0.0": {"io.b": "1"}}, "io.b": {"1.0.0": {"io.c": "1"}},
-                         "io.c": {"1.0.0": {"io.a": "1"}}})
+    cyclic = make_index(
+        {"io.a": {"1.0.0": {"io.b": "1"}}, "io.b": {"1.0.0": {"io.c": "1"}}, "io.c": {"1.0.0": {"io.a": "1"}}}
+    )
     with pytest.raises(ResolutionError, match=re.escape("cycle: io.a -> io.b -> io.c -> io.a")):
         resolve(cyclic, Lockfile(), [Root("io.a", None)])
-    siblings = make_index({"io.a": {"1.0.0": {"io.x": "^1", "io.b": "1"}}, "io.b": {"1.0.0": {"io.x": "^2"}},
-                           "io.x": {"1.0.0": {}, "2.0.0": {}}})
+    siblings = make_index(
+        {
+            "io.a": {"1.0.0": {"io.x": "^1", "io.b": "1"}},
+            "io.b": {"1.0.0": {"io.x": "^2"}},
+            "io.x": {"1.0.0": {}, "2.0.0": {}},
+        }
+    )
     with pytest.raises(ResolutionError, match=r"no version of io.x satisfies \^1 \(from io.a\), \^2 \(from io.b\)"):
         resolve(siblings, Lockfile(), [Root("io.a", None)])
-    deep = make_index({"io.a": {"1.0.0": {"io.x": "^1", "io.z": "1"}}, "io.z": {"1.0.0": {"io.y": "1"}},
-                       "io.y": {"1.0.0": {"io.x": "^2"}}, "io.x": {"1.0.0": {}, "2.0.0": {}}})
+    deep = make_index(
+        {
+            "io.a": {"1.0.0": {"io.x": "^1", "io.z": "1"}},
+            "io.z": {"1.0.0": {"io.y": "1"}},
+            "io.y": {"1.0.0": {"io.x": "^2"}},
+            "io.x": {"1.0.0": {}, "2.0.0": {}},
+        }
+    )
     with pytest.raises(ResolutionError, match=re.escape("conflict on io.x: 1.0.0 was chosen, but io.y needs ^2")):
         resolve(deep, Lockfile(), [Root("io.a", None)])
     missing = make_index({"io.a": {"1.0.0": {"io.gone": "1"}}, "io.gine": {"1.0.0": {}}})
@@ -82,8 +100,12 @@ def test_cycles_conflicts_and_unknown_packs_are_errors() -> None:
     with pytest.raises(ResolutionError, match=r"io\.y"):
         resolve(held, lock, [Root("io.x", parse_range("2.0.0"))])
     with pytest.raises(ResolutionError, match="more than 1 packs"):
-        resolve(make_index({"io.a": {"1.0.0": {"io.b": "1"}}, "io.b": {"1.0.0": {}}}), Lockfile(),
-                [Root("io.a", None)], max_packs=1)
+        resolve(
+            make_index({"io.a": {"1.0.0": {"io.b": "1"}}, "io.b": {"1.0.0": {}}}),
+            Lockfile(),
+            [Root("io.a", None)],
+            max_packs=1,
+        )
 
 
 def test_yanked_versions_are_skipped_unless_pinned() -> None:
@@ -109,17 +131,23 @@ def test_lockfile_round_trip_and_errors(tmp_path: Path) -> None:
     write_lockfile(workspace, lock)
     assert read_lockfile(workspace).packs["io.c"].source == odd  # every character survives the round trip
     assert again.dependants("io.a") == ["io.b"]
-    for broken, reason in [("packs = [", "not valid TOML"), ('[[packs]]\nid = "io.a"\n', "lacks 'version'"),
-                           ('[[packs]]\nid = "../x"\nversion = "1.0.0"\nsha256 = "x"\n', "not a valid pack id"),
-                           ('[[packs]]\nid = "io.a"\nversion = "1.0.0"\nsha256 = "xyz"\n', "64 hex")]:
+    for broken, reason in [
+        ("packs = [", "not valid TOML"),
+        ('[[packs]]\nid = "io.a"\n', "lacks 'version'"),
+        ('[[packs]]\nid = "../x"\nversion = "1.0.0"\nsha256 = "x"\n', "not a valid pack id"),
+        ('[[packs]]\nid = "io.a"\nversion = "1.0.0"\nsha256 = "xyz"\n', "64 hex"),
+    ]:
         (tmp_path / "ggen.lock").write_text(broken)
         with pytest.raises(MarketError, match=reason):
             read_lockfile(workspace)
 
 
 def test_workspace_lock_excludes_a_second_holder(tmp_path: Path) -> None:
-    with workspace_lock(tmp_path, timeout=1), pytest.raises(MarketError, match="another install"), \
-            workspace_lock(tmp_path, timeout=0.1):
+    with (
+        workspace_lock(tmp_path, timeout=1),
+        pytest.raises(MarketError, match="another install"),
+        workspace_lock(tmp_path, timeout=0.1),
+    ):
         pass
     with workspace_lock(tmp_path, timeout=0.1):
         pass
@@ -183,13 +211,27 @@ def test_breaker_opens_half_opens_and_closes() -> None:
 
 def test_search_matching_ranking_and_sorting() -> None:
     index = make_index(
-        {"io.ggen.python.models": {"1.0.0": {}}, "io.ggen.rust.serde": {"1.0.0": {}},
-         "io.other.pythonic": {"1.0.0": {}}, "io.ggen.sql.ddl": {"1.0.0": {}}},
+        {
+            "io.ggen.python.models": {"1.0.0": {}},
+            "io.ggen.rust.serde": {"1.0.0": {}},
+            "io.other.pythonic": {"1.0.0": {}},
+            "io.ggen.sql.ddl": {"1.0.0": {}},
+        },
         **{
-            "io.ggen.python.models": {"name": "Python models", "tags": ["python", "pydantic"], "downloads": 5,
-                                      "category": "python", "updated": "2026-01-01T00:00:00Z"},
-            "io.other.pythonic": {"name": "Snake helpers", "description": "pythonic helpers", "downloads": 50,
-                                  "category": "python", "updated": "2026-05-01T00:00:00Z"},
+            "io.ggen.python.models": {
+                "name": "Python models",
+                "tags": ["python", "pydantic"],
+                "downloads": 5,
+                "category": "python",
+                "updated": "2026-01-01T00:00:00Z",
+            },
+            "io.other.pythonic": {
+                "name": "Snake helpers",
+                "description": "pythonic helpers",
+                "downloads": 50,
+                "category": "python",
+                "updated": "2026-05-01T00:00:00Z",
+            },
             "io.ggen.rust.serde": {"name": "Rust serde", "tags": ["rust"], "category": "rust"},
             "io.ggen.sql.ddl": {"name": "SQL DDL", "keywords": ["database"], "category": "sql"},
         },
@@ -199,10 +241,14 @@ def test_search_matching_ranking_and_sorting() -> None:
     assert hits[0].relevance > hits[1].relevance
     assert search(index, "python", sort="downloads")[0].pack.id == "io.other.pythonic"
     assert search(index, "python", sort="updated")[0].pack.id == "io.other.pythonic"
-    assert [h.pack.id for h in search(index, "", sort="name", limit=2)] == ["io.ggen.python.models",
-                                                                            "io.ggen.rust.serde"]
-    assert [h.pack.id for h in search(index, "", sort="downloads", limit=2)] == ["io.other.pythonic",
-                                                                                 "io.ggen.python.models"]
+    assert [h.pack.id for h in search(index, "", sort="name", limit=2)] == [
+        "io.ggen.python.models",
+        "io.ggen.rust.serde",
+    ]
+    assert [h.pack.id for h in search(index, "", sort="downloads", limit=2)] == [
+        "io.other.pythonic",
+        "io.ggen.python.models",
+    ]
     assert search(index, "python rust") == []
     assert [h.pack.id for h in search(index, "", category="SQL")] == ["io.ggen.sql.ddl"]
     assert [h.pack.id for h in search(index, "", tag="database")] == ["io.ggen.sql.ddl"]

@@ -8,8 +8,19 @@ from ggen_market.semver import VersionError, parse_range, parse_version
 
 
 def test_version_order_follows_semver() -> None:
-    ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-               "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0"]
+    ordered = [
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.0.1",
+        "1.10.0",
+        "2.0.0",
+    ]
     parsed = [parse_version(v) for v in ordered]
     assert parsed == sorted(reversed(parsed))
     assert parse_version("1.0.0+build.5") == parse_version("1.0.0")
@@ -92,8 +103,9 @@ def test_relative_paths_are_normalised(path: str, normal: str) -> None:
     assert check_relative_path(path) == normal
 
 
-@pytest.mark.parametrize("bad", ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "a\x00b", "a\nb", ".", "./",
-                                 "a/" + "x" * 256])
+@pytest.mark.parametrize(
+    "bad", ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "a\x00b", "a\nb", ".", "./", "a/" + "x" * 256]
+)
 def test_refused_relative_paths(bad: str) -> None:
     with pytest.raises(InvalidName):
         check_relative_path(bad)

@@ -105,15 +105,17 @@ def target_path(workspace: Workspace, root: Path, relative: str, template: str) 
     if "\x00" in relative:
         raise TemplateError("`to` contains a NUL byte", template=template)
     if PurePosixPath(relative).is_absolute() or re.match(r"^[A-Za-z]:[\\/]", relative):
-        raise TemplateError(f"`to` {relative!r} is absolute; give a path relative to the output folder",
-                            template=template)
+        raise TemplateError(
+            f"`to` {relative!r} is absolute; give a path relative to the output folder", template=template
+        )
     try:
         real = workspace.resolve(root / relative)
     except PathOutsideWorkspace as exc:
         raise TemplateError(f"`to` {relative!r}: {exc}", template=template) from None
     if real != root and root not in real.parents:
-        raise TemplateError(f"`to` {relative!r} leaves the output folder {workspace.relative(root)!r}",
-                            template=template)
+        raise TemplateError(
+            f"`to` {relative!r} leaves the output folder {workspace.relative(root)!r}", template=template
+        )
     try:
         workspace.resolve_for_write(root / relative)
     except ProtectedPath as exc:
@@ -191,8 +193,9 @@ class Planner:
         if content == old:
             return Action("skip", rel, name, before_sha256=before, reason="unchanged")
         if not (self.force or fm.force):
-            raise TemplateError(f"{rel} exists; pass force=true to overwrite it (its MANUAL regions are kept)",
-                                template=name)
+            raise TemplateError(
+                f"{rel} exists; pass force=true to overwrite it (its MANUAL regions are kept)", template=name
+            )
         return Action("overwrite", rel, name, content, before, backup=fm.backup)
 
     def _inject(self, item: RenderedFile, real: Path, old: str | None) -> Action:

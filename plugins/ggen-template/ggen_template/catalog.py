@@ -29,8 +29,9 @@ Resolver = Callable[[str], "Path | None"]
 LOCKFILE = "ggen.lock"
 
 
-def describe(text: str, name: str, checker: TemplateChecker, directory: Path) -> tuple[dict[str, Any] | None,
-                                                                                      list[VariableInfo]]:
+def describe(
+    text: str, name: str, checker: TemplateChecker, directory: Path
+) -> tuple[dict[str, Any] | None, list[VariableInfo]]:
     """The raw front matter and the variables (declared first, then the ones only used)."""
     split = split_template(text, name=name)
     raw = _raw_front_matter(split.front_matter, name, YamlBudget.of(checker.settings))
@@ -57,9 +58,12 @@ def _declared(raw: dict[str, Any]) -> list[VariableInfo]:
     for item in raw.get("variables") or []:
         spec = {"name": item} if isinstance(item, str) else item
         if isinstance(spec, dict) and isinstance(spec.get("name"), str):
-            found[spec["name"]] = VariableInfo(name=spec["name"], description=spec.get("description"),
-                                               required=bool(spec.get("required", False)),
-                                               default=spec.get("default"))
+            found[spec["name"]] = VariableInfo(
+                name=spec["name"],
+                description=spec.get("description"),
+                required=bool(spec.get("required", False)),
+                default=spec.get("default"),
+            )
     defaults = raw.get("vars")
     if isinstance(defaults, dict):
         for key, value in defaults.items():
@@ -68,8 +72,14 @@ def _declared(raw: dict[str, Any]) -> list[VariableInfo]:
     return list(found.values())
 
 
-def template_info(source_name: str, path: Path, origin: str, workspace: Workspace, settings: TemplateSettings,
-                  checker: TemplateChecker) -> TemplateInfo:
+def template_info(
+    source_name: str,
+    path: Path,
+    origin: str,
+    workspace: Workspace,
+    settings: TemplateSettings,
+    checker: TemplateChecker,
+) -> TemplateInfo:
     """A listing entry; a template whose front matter does not parse is listed with its error."""
     info = TemplateInfo(name=source_name, path=workspace.relative(path), source=origin)
     try:
@@ -90,8 +100,10 @@ def _read(path: Path, workspace: Workspace, settings: TemplateSettings) -> str:
     """A template file's text, refused past ``template.max_template_bytes`` before it is read."""
     size = path.stat().st_size
     if size > settings.max_template_bytes:
-        raise TemplateError(f"is {size} bytes; the limit is {settings.max_template_bytes} "
-                            "(template.max_template_bytes)", template=workspace.relative(path))
+        raise TemplateError(
+            f"is {size} bytes; the limit is {settings.max_template_bytes} (template.max_template_bytes)",
+            template=workspace.relative(path),
+        )
     try:
         return workspace.read_text(path, max_bytes=settings.max_template_bytes)
     except UnicodeDecodeError:
@@ -135,9 +147,17 @@ def _locked_packs(workspace: Workspace) -> list[tuple[str, str]]:
     packs = data.get("packs")
     if not isinstance(packs, list):
         return []
-    return [(str(p["id"]), str(p["version"])) for p in packs
-            if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("version"), str)
-            and "/" not in p["id"] and ".." not in p["id"] and "/" not in p["version"] and ".." not in p["version"]]
+    return [
+        (str(p["id"]), str(p["version"]))
+        for p in packs
+        if isinstance(p, dict)
+        and isinstance(p.get("id"), str)
+        and isinstance(p.get("version"), str)
+        and "/" not in p["id"]
+        and ".." not in p["id"]
+        and "/" not in p["version"]
+        and ".." not in p["version"]
+    ]
 
 
 def _walk(folder: Path, workspace: Workspace, name_of: Callable[[str], str]) -> Iterator[tuple[str, Path]]:
@@ -161,8 +181,9 @@ def _strip_suffix(relative: str) -> str:
     return relative
 
 
-def show(source: TemplateSource, workspace: Workspace, settings: TemplateSettings,
-         checker: TemplateChecker) -> TemplateShowOutput:
+def show(
+    source: TemplateSource, workspace: Workspace, settings: TemplateSettings, checker: TemplateChecker
+) -> TemplateShowOutput:
     """Front matter, body and variables of one template."""
     text = _read(source.path, workspace, settings)
     split = split_template(text, name=source.name)

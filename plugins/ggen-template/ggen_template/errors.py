@@ -8,8 +8,9 @@ from ggen_mcp_core import ToolError
 class TemplateError(ToolError):
     """A template cannot be used or rendered: ``templates/x.tmpl line 3: 'name' is undefined``."""
 
-    def __init__(self, message: str, template: str | None = None, line: int | None = None, *,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, template: str | None = None, line: int | None = None, *, column: int | None = None
+    ) -> None:
         self.template = template
         self.line = line
         self.column = column

@@ -54,8 +54,9 @@ def split_template(text: str, *, name: str = "template") -> SplitTemplate:
     for index in range(1, len(lines)):
         if _CLOSE.match(lines[index].rstrip("\n")):
             return SplitTemplate("".join(lines[1:index]), "".join(lines[index + 1 :]), 2, index + 2)
-    raise TemplateError("the front matter opened by `---` on line 1 is never closed by a `---` line",
-                        template=name, line=1)
+    raise TemplateError(
+        "the front matter opened by `---` on line 1 is never closed by a `---` line", template=name, line=1
+    )
 
 
 class VariableSpec(BaseModel):
@@ -248,7 +249,6 @@ class YamlBudget:
         return cls(max_expansion=settings.max_yaml_expansion, max_depth=settings.max_nesting)
 
 
-
 def parse_yaml(text: str, *, name: str, first_line: int, budget: YamlBudget) -> dict[str, Any]:
     """Parse front-matter YAML (safe loader) into a mapping; errors name the file line and column.
 
@@ -269,8 +269,9 @@ def parse_yaml(text: str, *, name: str, first_line: int, budget: YamlBudget) -> 
         line = mark.line + first_line if mark else None
         column = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise TemplateError(f"front matter is not valid YAML: {problem}", template=name, line=line,
-                            column=column) from None
+        raise TemplateError(
+            f"front matter is not valid YAML: {problem}", template=name, line=line, column=column
+        ) from None
     except yaml.YAMLError as exc:
         raise TemplateError(f"front matter is not valid YAML: {exc}", template=name) from None
     except RecursionError:  # pure-Python composer only (libyaml stops at 1,000 levels); its state is its own
@@ -280,8 +281,9 @@ def parse_yaml(text: str, *, name: str, first_line: int, budget: YamlBudget) -> 
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise TemplateError(f"front matter must be a mapping of keys, not {type(data).__name__}",
-                            template=name, line=first_line)
+        raise TemplateError(
+            f"front matter must be a mapping of keys, not {type(data).__name__}", template=name, line=first_line
+        )
     return data
 
 
@@ -300,9 +302,12 @@ def check_expansion(root: Any, budget: YamlBudget, *, name: str, first_line: int
         known = sizes.get(id(node))
         if known is not None:
             if known < 0:
-                raise RenderLimitError("front matter has an alias inside the node it refers to (a recursive "
-                                       "anchor), which cannot be expanded", template=name,
-                                       line=node.start_mark.line + first_line)
+                raise RenderLimitError(
+                    "front matter has an alias inside the node it refers to (a recursive "
+                    "anchor), which cannot be expanded",
+                    template=name,
+                    line=node.start_mark.line + first_line,
+                )
             return known
         if depth > budget.max_depth:
             raise _too_deep(budget, name, node.start_mark.line + first_line)
@@ -315,7 +320,9 @@ def check_expansion(root: Any, budget: YamlBudget, *, name: str, first_line: int
                 raise RenderLimitError(
                     f"front matter expands to more than {budget.max_expansion} characters once its aliases are "
                     "written out (template.max_yaml_expansion)",
-                    template=name, line=node.start_mark.line + first_line)
+                    template=name,
+                    line=node.start_mark.line + first_line,
+                )
         sizes[id(node)] = total
         return total
 
@@ -323,8 +330,11 @@ def check_expansion(root: Any, budget: YamlBudget, *, name: str, first_line: int
 
 
 def _too_deep(budget: YamlBudget, name: str, line: int | None) -> RenderLimitError:
-    return RenderLimitError(f"front matter nests deeper than {budget.max_depth} levels of lists and mappings "
-                            f"(template.max_nesting)", template=name, line=line)
+    return RenderLimitError(
+        f"front matter nests deeper than {budget.max_depth} levels of lists and mappings (template.max_nesting)",
+        template=name,
+        line=line,
+    )
 
 
 def key_lines(text: str, first_line: int) -> dict[str, int]:

@@ -58,8 +58,15 @@ def variables_used(rendered: list[RenderedFile]) -> dict[str, Any]:
 class Generator:
     """Renders and plans jobs in one workspace with one set of settings."""
 
-    def __init__(self, workspace: Workspace, settings: TemplateSettings, *, resolver: Resolver | None = None,
-                 store_reader: StoreReader | None = None, shape_checker: ShapeChecker | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: TemplateSettings,
+        *,
+        resolver: Resolver | None = None,
+        store_reader: StoreReader | None = None,
+        shape_checker: ShapeChecker | None = None,
+    ) -> None:
         self.workspace = workspace
         self.settings = settings
         self.resolver = resolver
@@ -69,8 +76,13 @@ class Generator:
     def render(self, job: Job) -> tuple[TemplateSet, list[RenderedFile]]:
         """Locate and render every template of the job."""
         template_set = locate(job.template, self.workspace, self.settings, self.resolver)
-        options = RenderOptions(job.variables, seed=job.seed, graph=job.graph, store_reader=self.store_reader,
-                                shape_checker=self.shape_checker)
+        options = RenderOptions(
+            job.variables,
+            seed=job.seed,
+            graph=job.graph,
+            store_reader=self.store_reader,
+            shape_checker=self.shape_checker,
+        )
         renderer = Renderer(self.workspace, self.settings, options)
         return template_set, renderer.render_set(template_set)
 

@@ -53,8 +53,7 @@ class WorkspaceLoader(BaseLoader):
             return None
         return real, self.workspace.read_text(real, max_bytes=self.max_bytes)
 
-    def load(self, environment: Environment, name: str,
-             globals: MutableMapping[str, Any] | None = None) -> Template:
+    def load(self, environment: Environment, name: str, globals: MutableMapping[str, Any] | None = None) -> Template:
         source, filename, uptodate = self.get_source(environment, name)
         code = CODE_CACHE.compile(environment, source, filename)  # type: ignore[arg-type]
         return environment.template_class.from_code(environment, code, globals or {}, uptodate)

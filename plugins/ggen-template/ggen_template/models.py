@@ -13,9 +13,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TEMPLATE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*$"
 
 TemplateRef = Field(
-    min_length=1, max_length=500,
+    min_length=1,
+    max_length=500,
     description="A template file or folder in the workspace (`templates/api.tmpl`, `templates/api`, or a "
-                "name under `templates/` such as `api`), or an installed pack's `pack-id:path`.",
+    "name under `templates/` such as `api`), or an installed pack's `pack-id:path`.",
 )
 
 
@@ -41,14 +42,17 @@ class _RenderInput(_Input):
         description="Template variables (JSON values); they win over the template's `vars` defaults.",
     )
     graph: str | None = Field(
-        None, min_length=1, max_length=2000,
+        None,
+        min_length=1,
+        max_length=2000,
         description="IRI of a named graph in the workspace store to load into each template's graph "
-                    "(like the front-matter `graph` key).",
+        "(like the front-matter `graph` key).",
     )
     seed: str | None = Field(
-        None, max_length=200,
+        None,
+        max_length=200,
         description="Determinism seed: the same inputs and seed give byte-identical output (overrides "
-                    "the front-matter `determinism`).",
+        "the front-matter `determinism`).",
     )
 
     @field_validator("vars")
@@ -66,15 +70,23 @@ class _RenderInput(_Input):
 
 
 class TemplateCreateInput(_Input):
-    name: str = Field(min_length=1, max_length=200, pattern=TEMPLATE_NAME,
-                      description="Template name; saved as `templates/<name>.tmpl` (folders allowed: `api/model`).")
-    content: str = Field(min_length=1, max_length=1024 * 1024,
-                         description="The whole template: optional YAML front matter between `---` lines, then "
-                                     "the Jinja2 body.")
-    description: str | None = Field(None, max_length=2000,
-                                    description="Added to the front matter as `description` when given.")
-    tags: list[str] = Field(default_factory=list, max_length=50,
-                            description="Added to the front matter as `tags` when given.")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=TEMPLATE_NAME,
+        description="Template name; saved as `templates/<name>.tmpl` (folders allowed: `api/model`).",
+    )
+    content: str = Field(
+        min_length=1,
+        max_length=1024 * 1024,
+        description="The whole template: optional YAML front matter between `---` lines, then the Jinja2 body.",
+    )
+    description: str | None = Field(
+        None, max_length=2000, description="Added to the front matter as `description` when given."
+    )
+    tags: list[str] = Field(
+        default_factory=list, max_length=50, description="Added to the front matter as `tags` when given."
+    )
     force: bool = Field(False, description="Overwrite an existing template of that name.")
 
     @field_validator("tags")
@@ -103,11 +115,15 @@ class TemplateCreateOutput(BaseModel):
 
 
 class TemplateValidateInput(_Input):
-    template: str | None = Field(None, min_length=1, max_length=500,
-                                 description="The template (file, folder or `pack-id:path`) to check.")
-    content: str | None = Field(None, min_length=1, max_length=1024 * 1024,
-                                description="Template text to check instead of a file (relative paths resolve "
-                                            "from `templates/`).")
+    template: str | None = Field(
+        None, min_length=1, max_length=500, description="The template (file, folder or `pack-id:path`) to check."
+    )
+    content: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024 * 1024,
+        description="Template text to check instead of a file (relative paths resolve from `templates/`).",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> TemplateValidateInput:
@@ -123,8 +139,7 @@ class TemplateReport(BaseModel):
     valid: bool = Field(description="No errors.")
     errors: list[Problem] = Field(default_factory=list, description="Problems that make rendering fail.")
     warnings: list[Problem] = Field(default_factory=list, description="Problems worth a look.")
-    variables_detected: list[str] = Field(default_factory=list,
-                                          description="Variables the front matter and body read.")
+    variables_detected: list[str] = Field(default_factory=list, description="Variables the front matter and body read.")
     front_matter: dict[str, Any] | None = Field(None, description="The front matter as parsed (not rendered).")
 
 
@@ -134,8 +149,9 @@ class TemplateValidateOutput(BaseModel):
     warnings: list[Problem] = Field(default_factory=list, description="Warnings of all templates checked.")
     variables_detected: list[str] = Field(default_factory=list, description="Variables used, all templates.")
     front_matter: dict[str, Any] | None = Field(None, description="The front matter (single template).")
-    templates: list[TemplateReport] = Field(default_factory=list,
-                                            description="Findings per template, when `template` is a folder.")
+    templates: list[TemplateReport] = Field(
+        default_factory=list, description="Findings per template, when `template` is a folder."
+    )
 
 
 class VariableInfo(BaseModel):
@@ -207,8 +223,12 @@ class TemplateRenderOutput(BaseModel):
 
 
 class _ProjectInput(_RenderInput):
-    output: str = Field(".", min_length=1, max_length=1000,
-                        description="Folder inside the workspace the `to` paths are relative to (default: the root).")
+    output: str = Field(
+        ".",
+        min_length=1,
+        max_length=1000,
+        description="Folder inside the workspace the `to` paths are relative to (default: the root).",
+    )
 
 
 class ProjectGenInput(_ProjectInput):
@@ -254,8 +274,11 @@ class ProjectPlanOutput(BaseModel):
 
 
 class ProjectApplyInput(_Input):
-    plan: str = Field(min_length=1, max_length=1000,
-                      description="A plan id from project_plan, or the workspace path of a saved plan JSON.")
+    plan: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="A plan id from project_plan, or the workspace path of a saved plan JSON.",
+    )
     force: bool = Field(False, description="Write even when a target changed since the plan was made.")
 
 
@@ -264,8 +287,12 @@ class ProjectApplyOutput(GenerationResult):
 
 
 class ProjectDiffInput(_RenderInput):
-    target: str = Field(".", min_length=1, max_length=1000,
-                        description="Folder the generated files would go to (like project_gen's `output`).")
+    target: str = Field(
+        ".",
+        min_length=1,
+        max_length=1000,
+        description="Folder the generated files would go to (like project_gen's `output`).",
+    )
 
 
 class FileDiff(BaseModel):

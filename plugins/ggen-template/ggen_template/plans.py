@@ -71,10 +71,24 @@ class SavedPlan(BaseModel):
         actions = []
         for saved in self.actions:
             if saved.type != "skip" and (saved.content is None or sha256_text(saved.content) != saved.sha256):
-                raise ToolError(f"plan {self.plan_id}: the content for {saved.path} does not match its sha256; "
-                                "the plan file was changed, make a new plan")
-            actions.append(Action(saved.type, saved.path, saved.template, saved.content, saved.before_sha256,
-                                  saved.reason, saved.snippet, saved.backup, saved.sh_before, saved.sh_after))
+                raise ToolError(
+                    f"plan {self.plan_id}: the content for {saved.path} does not match its sha256; "
+                    "the plan file was changed, make a new plan"
+                )
+            actions.append(
+                Action(
+                    saved.type,
+                    saved.path,
+                    saved.template,
+                    saved.content,
+                    saved.before_sha256,
+                    saved.reason,
+                    saved.snippet,
+                    saved.backup,
+                    saved.sh_before,
+                    saved.sh_after,
+                )
+            )
         return actions
 
 
@@ -83,18 +97,44 @@ def new_plan_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
 
 
-def build_plan(plan_id: str, *, template: str, output: str, variables: dict[str, Any], seed: str | None,
-               graph: str | None, actions: list[Action]) -> SavedPlan:
+def build_plan(
+    plan_id: str,
+    *,
+    template: str,
+    output: str,
+    variables: dict[str, Any],
+    seed: str | None,
+    graph: str | None,
+    actions: list[Action],
+) -> SavedPlan:
     """A plan record for ``actions``."""
     saved = [
-        SavedAction(type=a.type, path=a.path, template=a.template, content=a.content, sha256=a.sha256,
-                    before_sha256=a.before_sha256, reason=a.reason, snippet=a.snippet, backup=a.backup,
-                    sh_before=a.sh_before, sh_after=a.sh_after)
+        SavedAction(
+            type=a.type,
+            path=a.path,
+            template=a.template,
+            content=a.content,
+            sha256=a.sha256,
+            before_sha256=a.before_sha256,
+            reason=a.reason,
+            snippet=a.snippet,
+            backup=a.backup,
+            sh_before=a.sh_before,
+            sh_after=a.sh_after,
+        )
         for a in actions
     ]
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return SavedPlan(plan_id=plan_id, created_at=created, template=template, output=output, vars=variables,
-                     seed=seed, graph=graph, actions=saved)
+    return SavedPlan(
+        plan_id=plan_id,
+        created_at=created,
+        template=template,
+        output=output,
+        vars=variables,
+        seed=seed,
+        graph=graph,
+        actions=saved,
+    )
 
 
 def plan_path(plan_id: str) -> str:

@@ -50,8 +50,10 @@ def find_regions(text: str, *, where: str) -> list[Region]:
     for index, line in enumerate(lines):
         if START in line:
             if open_at is not None:
-                raise TemplateError(f"MANUAL START on line {index + 1} is inside the region opened on line "
-                                    f"{open_at + 1}", template=where)
+                raise TemplateError(
+                    f"MANUAL START on line {index + 1} is inside the region opened on line {open_at + 1}",
+                    template=where,
+                )
             open_at = index
         elif END in line:
             if open_at is None:

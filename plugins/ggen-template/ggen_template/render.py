@@ -81,9 +81,12 @@ class Renderer:
         self.workspace = workspace
         self.settings = settings
         self.options = options
-        self.guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
-                                 max_iterations=settings.max_loop_iterations,
-                                 max_nesting=settings.max_nesting)
+        self.guard = RenderGuard(
+            timeout=settings.render_timeout,
+            max_bytes=settings.max_output_bytes,
+            max_iterations=settings.max_loop_iterations,
+            max_nesting=settings.max_nesting,
+        )
         self.yaml_budget = YamlBudget.of(settings)
         self.rng = random.Random()
         self.total_bytes = 0
@@ -151,8 +154,10 @@ class Renderer:
         content = self._render_body(env, body, body_name, context)
         self.total_bytes += len(content.encode("utf-8"))
         if self.total_bytes > self.settings.max_total_bytes:
-            raise RenderLimitError(f"the rendered files exceed {self.settings.max_total_bytes} bytes together "
-                                   "(template.max_total_bytes)", template=source.name)
+            raise RenderLimitError(
+                f"the rendered files exceed {self.settings.max_total_bytes} bytes together (template.max_total_bytes)",
+                template=source.name,
+            )
         return RenderedFile(source, fm, output, content, variables)
 
     def _read_template(self, path: Path, name: str) -> str:
@@ -179,11 +184,16 @@ class Renderer:
             raise
         except TemplateError:
             lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
-            data = parse_yaml(self._render_text(lenient, raw, name, dict(self.options.variables)),
-                              name=name, first_line=2, budget=self.yaml_budget)
+            data = parse_yaml(
+                self._render_text(lenient, raw, name, dict(self.options.variables)),
+                name=name,
+                first_line=2,
+                budget=self.yaml_budget,
+            )
         found: dict[str, Any] = {}
-        specs = [VariableSpec.model_validate(v) for v in data.get("variables") or []
-                 if isinstance(v, dict) and _is_spec(v)]
+        specs = [
+            VariableSpec.model_validate(v) for v in data.get("variables") or [] if isinstance(v, dict) and _is_spec(v)
+        ]
         found.update({v.name: v.default for v in specs if v.default is not None})
         if isinstance(data.get("vars"), dict):
             found.update({str(k): v for k, v in data["vars"].items()})
@@ -216,8 +226,9 @@ class Renderer:
         named = self.options.graph or None
         if named and self.options.store_reader is not None:
             graph.load_store_graph(self._store_triples(named, source.name), f"workspace graph {named!r}")
-        graph.load_front_matter(source.directory, lambda p: self._read_rdf(p, source.name),
-                                self._store_reader_for(source.name))
+        graph.load_front_matter(
+            source.directory, lambda p: self._read_rdf(p, source.name), self._store_reader_for(source.name)
+        )
         graph.ensure_loaded()
         if fm.shape:
             self._check_shapes(graph, fm, source)
@@ -283,8 +294,9 @@ class Renderer:
             template = env.template_class.from_code(env, code, env.make_globals(None))
             return env.render_chunks(template.generate(context), name)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"syntax error: {exc.message}", template=exc.filename or name,
-                                line=exc.lineno) from None
+            raise TemplateError(
+                f"syntax error: {exc.message}", template=exc.filename or name, line=exc.lineno
+            ) from None
         except TemplateError as exc:
             if exc.line is not None:
                 raise
@@ -297,8 +309,15 @@ class Renderer:
             raise TemplateError("recursion too deep (a macro or include that calls itself?)", template=name) from None
         except ToolError as exc:
             raise TemplateError(str(exc), *_at(exc, name)) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError, OverflowError,
-                jinja2.TemplateError) as exc:
+        except (
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            LookupError,
+            AttributeError,
+            OverflowError,
+            jinja2.TemplateError,
+        ) as exc:
             raise TemplateError(f"{type(exc).__name__}: {exc}", *_at(exc, name)) from None
 
 

@@ -56,10 +56,30 @@ _CODE_CACHE_SIZE = 512
 RANDOM_FUNCTIONS = ("random", "randint", "choice", "shuffle", "uuid")
 GUARD_FILTER = "ggen_loop_guard"
 CONCAT_FILTER = "ggen_concat_guard"
-TEXT_FILTERS = frozenset({
-    "capitalize", "center", "e", "escape", "forceescape", "indent", "lower", "replace", "safe", "string",
-    "striptags", "title", "trim", "truncate", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
-})
+TEXT_FILTERS = frozenset(
+    {
+        "capitalize",
+        "center",
+        "e",
+        "escape",
+        "forceescape",
+        "indent",
+        "lower",
+        "replace",
+        "safe",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "upper",
+        "urlencode",
+        "urlize",
+        "wordcount",
+        "wordwrap",
+        "xmlattr",
+    }
+)
 """Built-in filters that turn their input into text with ``str()`` (ggen's own filters all do too)."""
 _TEXT_RESULTS = frozenset(
     {CONCAT_FILTER, "join", "string", "pprint", "tojson", "format"} | (TEXT_FILTERS - {"wordcount"})
@@ -90,8 +110,7 @@ def _is_text(node: nodes.Expr) -> bool:
 class RenderGuard:
     """The budget of one render: a deadline, a loop-iteration budget and a size cap."""
 
-    def __init__(self, *, timeout: float, max_bytes: int, max_iterations: int,
-                 max_nesting: int = 32) -> None:
+    def __init__(self, *, timeout: float, max_bytes: int, max_iterations: int, max_nesting: int = 32) -> None:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.max_bytes = max_bytes
@@ -140,8 +159,9 @@ class RenderGuard:
         for value in values:
             total += len(value) if isinstance(value, str) else self.text_size(value, what, self.max_bytes - total)
             if total > self.max_bytes:
-                raise RenderLimitError(f"{what} would be more than {self.max_bytes} characters "
-                                       "(template.max_output_bytes)")
+                raise RenderLimitError(
+                    f"{what} would be more than {self.max_bytes} characters (template.max_output_bytes)"
+                )
 
     def text_size(self, value: Any, what: str, budget: int) -> int:
         """A lower bound of the length of ``value``'s text, or :class:`RenderLimitError` once it passes ``budget``."""
@@ -184,8 +204,9 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     # -- parsing: insert the guards ------------------------------------------------------------------
 
-    def _tokenize(self, source: str, name: str | None, filename: str | None = None,
-                  state: str | None = None) -> TokenStream:
+    def _tokenize(
+        self, source: str, name: str | None, filename: str | None = None, state: str | None = None
+    ) -> TokenStream:
         """Jinja's tokens, counted for nesting as the parser reads them (:mod:`ggen_template.nesting`)."""
         return NestingGuard(self.guard.max_nesting, name).wrap(super()._tokenize(source, name, filename, state))
 
@@ -200,8 +221,9 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         _wrap_concats(tree)
         return tree
 
-    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
-                  defer_init: bool = False) -> str:
+    def _generate(
+        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
+    ) -> str:
         try:
             return super()._generate(source, name, filename, defer_init)
         except RecursionError:
@@ -343,8 +365,10 @@ def _wrap_concats(tree: nodes.Node) -> None:
 
 
 def _too_deep(limit: int, name: str | None, what: str) -> RenderLimitError:
-    return RenderLimitError(f"the template nests too deeply for {what}; keep its nesting within {limit} levels "
-                            "(template.max_nesting)", template=name)
+    return RenderLimitError(
+        f"the template nests too deeply for {what}; keep its nesting within {limit} levels (template.max_nesting)",
+        template=name,
+    )
 
 
 def _format_arguments(right: Any) -> Iterable[Any]:
@@ -539,6 +563,7 @@ class CodeCache:
 
 
 CODE_CACHE = CodeCache()
+
 
 def register_row_type(kind: type) -> type:
     """Make ``row.name`` read the item ``name`` first for mappings of this type (SPARQL rows)."""

@@ -21,5 +21,10 @@ def generator_of(ctx: ToolContext[TemplateSettings]) -> Generator:
     """A generator wired to the host's template resolver and, when installed, the graph pack's store."""
     from ggen_template import graphpack
 
-    return Generator(ctx.workspace, ctx.settings, resolver=ctx.host.resolve_template,
-                     store_reader=graphpack.store_reader(ctx), shape_checker=graphpack.shape_checker(ctx))
+    return Generator(
+        ctx.workspace,
+        ctx.settings,
+        resolver=ctx.host.resolve_template,
+        store_reader=graphpack.store_reader(ctx),
+        shape_checker=graphpack.shape_checker(ctx),
+    )

@@ -128,8 +128,7 @@ def _as_set(ref: str, real: Path, workspace: Workspace, settings: TemplateSettin
     if not files:
         raise TemplateError(f"template set {ref!r} holds no *.tmpl or *.j2 templates")
     sources = tuple(
-        TemplateSource(path, _display(_joined(ref, rel), path, workspace, pack), real, rel, pack)
-        for path, rel in files
+        TemplateSource(path, _display(_joined(ref, rel), path, workspace, pack), real, rel, pack) for path, rel in files
     )
     return TemplateSet(ref, real, sources, True)
 
@@ -156,6 +155,7 @@ def _walk(root: Path, workspace: Workspace, settings: TemplateSettings) -> list[
                 raise PathOutsideWorkspace(f"{workspace.relative(path)} links outside the template set")
             found.append((real, path.relative_to(root).as_posix()))
             if len(found) > settings.max_templates:
-                raise TemplateError(f"template set has more than {settings.max_templates} templates "
-                                    "(template.max_templates)")
+                raise TemplateError(
+                    f"template set has more than {settings.max_templates} templates (template.max_templates)"
+                )
     return sorted(found, key=lambda item: item[1])

@@ -47,14 +47,21 @@ def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def _event_data(tool: str, output: str, variables: dict[str, Any], actions: list[Action],
-                **extra: Any) -> dict[str, Any]:
-    return {"tool": tool, "output": output, "variables": variables,
-            "actions": [{"type": a.type, "path": a.path} for a in actions], **extra}
+def _event_data(
+    tool: str, output: str, variables: dict[str, Any], actions: list[Action], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "tool": tool,
+        "output": output,
+        "variables": variables,
+        "actions": [{"type": a.type, "path": a.path} for a in actions],
+        **extra,
+    }
 
 
-async def _post_event(ctx: ToolContext, name: str, warnings: list[str], *, template: str, files: list[str],
-                      data: dict[str, Any]) -> None:
+async def _post_event(
+    ctx: ToolContext, name: str, warnings: list[str], *, template: str, files: list[str], data: dict[str, Any]
+) -> None:
     """Emit a ``post_*`` event; listeners may append to ``data["warnings"]``, and a raise becomes a warning."""
     try:
         await ctx.hook(name, template=template, files=files, data={**data, "warnings": warnings})  # type: ignore[arg-type]
@@ -63,13 +70,21 @@ async def _post_event(ctx: ToolContext, name: str, warnings: list[str], *, templ
 
 
 def _planned_result(planned: Planned) -> dict[str, list[str]]:
-    return {"files_created": planned.paths("create"), "files_modified": planned.paths("overwrite"),
-            "files_injected": planned.paths("inject"), "files_skipped": planned.paths("skip")}
+    return {
+        "files_created": planned.paths("create"),
+        "files_modified": planned.paths("overwrite"),
+        "files_injected": planned.paths("inject"),
+        "files_skipped": planned.paths("skip"),
+    }
 
 
 def _written_result(report: WriteReport) -> dict[str, list[str]]:
-    return {"files_created": report.created, "files_modified": report.modified,
-            "files_injected": report.injected, "files_skipped": report.skipped}
+    return {
+        "files_created": report.created,
+        "files_modified": report.modified,
+        "files_injected": report.injected,
+        "files_skipped": report.skipped,
+    }
 
 
 def _command_warnings(planned: Planned, ctx: ToolContext) -> list[str]:
@@ -112,8 +127,13 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext[TemplateSettings])
     await ctx.progress(1, 2, f"rendered {len(prepared.rendered)} templates")
     if args.dry_run:
         warnings += _command_warnings(planned, ctx)
-        return ProjectGenOutput(**_planned_result(planned), variables_used=prepared.variables_used(), dry_run=True,
-                                duration_ms=_elapsed_ms(started), warnings=warnings)
+        return ProjectGenOutput(
+            **_planned_result(planned),
+            variables_used=prepared.variables_used(),
+            dry_run=True,
+            duration_ms=_elapsed_ms(started),
+            warnings=warnings,
+        )
     output = ctx.workspace.relative(prepared.root)
     writing = planned.paths(*WRITING)
     data = _event_data("project_gen", output, prepared.variables_used(), planned.actions)
@@ -124,8 +144,13 @@ async def project_gen(args: ProjectGenInput, ctx: ToolContext[TemplateSettings])
     await ctx.progress(2, 2, f"wrote {len(writing)} files")
     await _post_event(ctx, "post_gen", warnings, template=args.template, files=writing, data=data)
     ctx.log.info("project generated", template=args.template, files=len(writing))
-    return ProjectGenOutput(**_written_result(report), variables_used=prepared.variables_used(), dry_run=False,
-                            duration_ms=_elapsed_ms(started), warnings=warnings)
+    return ProjectGenOutput(
+        **_written_result(report),
+        variables_used=prepared.variables_used(),
+        dry_run=False,
+        duration_ms=_elapsed_ms(started),
+        warnings=warnings,
+    )
 
 
 # -- project_plan ----------------------------------------------------------------------------------
@@ -136,14 +161,36 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext[TemplateSettings
     job = Job(args.template, dict(args.vars), args.output, args.seed, args.graph, args.force)
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
     planned = prepared.planned
-    plan = build_plan(new_plan_id(), template=args.template, output=ctx.workspace.relative(prepared.root),
-                      variables=dict(args.vars), seed=args.seed, graph=args.graph, actions=planned.actions)
+    plan = build_plan(
+        new_plan_id(),
+        template=args.template,
+        output=ctx.workspace.relative(prepared.root),
+        variables=dict(args.vars),
+        seed=args.seed,
+        graph=args.graph,
+        actions=planned.actions,
+    )
     path = await ctx.run_sync(save_plan, ctx.workspace, plan, ctx.settings.max_saved_plans)
-    actions = [PlannedAction(type=a.type, path=a.path, template=a.template, preview=a.preview(), reason=a.reason,
-                             sha256=a.sha256, before_sha256=a.before_sha256) for a in planned.actions]
+    actions = [
+        PlannedAction(
+            type=a.type,
+            path=a.path,
+            template=a.template,
+            preview=a.preview(),
+            reason=a.reason,
+            sha256=a.sha256,
+            before_sha256=a.before_sha256,
+        )
+        for a in planned.actions
+    ]
     warnings = planned.warnings + _command_warnings(planned, ctx)
-    return ProjectPlanOutput(plan_id=plan.plan_id, plan_path=path, actions=actions,
-                             estimated_files=len(planned.paths(*WRITING)), warnings=warnings)
+    return ProjectPlanOutput(
+        plan_id=plan.plan_id,
+        plan_path=path,
+        actions=actions,
+        estimated_files=len(planned.paths(*WRITING)),
+        warnings=warnings,
+    )
 
 
 # -- project_apply ---------------------------------------------------------------------------------
@@ -161,8 +208,14 @@ async def project_apply(args: ProjectApplyInput, ctx: ToolContext[TemplateSettin
     report = await _write(ctx, writer, actions, force=args.force)
     warnings = list(report.warnings)
     await _post_event(ctx, "post_apply", warnings, template=plan.template, files=writing, data=data)
-    return ProjectApplyOutput(**_written_result(report), variables_used=plan.vars, dry_run=False,
-                              duration_ms=_elapsed_ms(started), warnings=warnings, plan_id=plan.plan_id)
+    return ProjectApplyOutput(
+        **_written_result(report),
+        variables_used=plan.vars,
+        dry_run=False,
+        duration_ms=_elapsed_ms(started),
+        warnings=warnings,
+        plan_id=plan.plan_id,
+    )
 
 
 # -- project_diff ----------------------------------------------------------------------------------
@@ -175,8 +228,9 @@ async def project_diff(args: ProjectDiffInput, ctx: ToolContext[TemplateSettings
     files = await ctx.run_sync(_diffs, prepared, ctx)
     changed = [f for f in files if f.status not in ("unchanged", "skipped")]
     message = f"{len(changed)} of {len(files)} files differ" if changed else "no differences"
-    return ProjectDiffOutput(differences=bool(changed), message=message, files=files,
-                             warnings=prepared.planned.warnings)
+    return ProjectDiffOutput(
+        differences=bool(changed), message=message, files=files, warnings=prepared.planned.warnings
+    )
 
 
 def _diffs(prepared: Prepared, ctx: ToolContext[TemplateSettings]) -> list[FileDiff]:
@@ -195,10 +249,14 @@ def _diffs(prepared: Prepared, ctx: ToolContext[TemplateSettings]) -> list[FileD
             files.append(FileDiff(path=path, status=skipped, diff=""))
             continue
         status: DiffStatus = "modified" if old is not None and kinds[path] == "create" else STATUS[kinds[path]]
-        diff = "".join(difflib.unified_diff((old or "").splitlines(keepends=True),
-                                            (action.content or "").splitlines(keepends=True),
-                                            fromfile=f"a/{path}" if old is not None else "/dev/null",
-                                            tofile=f"b/{path}"))
+        diff = "".join(
+            difflib.unified_diff(
+                (old or "").splitlines(keepends=True),
+                (action.content or "").splitlines(keepends=True),
+                fromfile=f"a/{path}" if old is not None else "/dev/null",
+                tofile=f"b/{path}",
+            )
+        )
         files.append(FileDiff(path=path, status=status if diff else "unchanged", diff=diff))
     return files
 

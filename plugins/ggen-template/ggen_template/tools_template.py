@@ -55,8 +55,13 @@ def _create(args: TemplateCreateInput, ctx: ToolContext[TemplateSettings]) -> Te
     if not report.valid:
         raise ToolError(f"template {relative} was not saved: " + "; ".join(_shown(p) for p in report.errors))
     ctx.workspace.write_atomic(relative, content)
-    return TemplateCreateOutput(path=relative, overwritten=existed, valid=True, warnings=report.warnings,
-                                variables_detected=report.variables_detected)
+    return TemplateCreateOutput(
+        path=relative,
+        overwritten=existed,
+        valid=True,
+        warnings=report.warnings,
+        variables_detected=report.variables_detected,
+    )
 
 
 def with_metadata(content: str, description: str | None, tags: list[str]) -> str:
@@ -74,8 +79,9 @@ def with_metadata(content: str, description: str | None, tags: list[str]) -> str
         return "---\n" + "".join(lines) + "---\n" + content
     for key in added:
         if re.search(rf"^{key}\s*:", split.front_matter, re.MULTILINE):
-            raise ToolError(f"the content's front matter already has `{key}`; pass it there or as the argument, "
-                            "not both")
+            raise ToolError(
+                f"the content's front matter already has `{key}`; pass it there or as the argument, not both"
+            )
     first, _, rest = content.removeprefix("\ufeff").partition("\n")
     return first + "\n" + "".join(lines) + rest
 
@@ -180,7 +186,13 @@ def _render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> Te
         if item.output is None:
             warnings.append(f"{item.source.name} skipped: {item.skip_reason}")
             continue
-        files.append(RenderedFileInfo(path=item.output, template=item.source.name,
-                                      mode="inject" if item.front_matter.inject else "write",
-                                      content=item.content, bytes=len(item.content.encode("utf-8"))))
+        files.append(
+            RenderedFileInfo(
+                path=item.output,
+                template=item.source.name,
+                mode="inject" if item.front_matter.inject else "write",
+                content=item.content,
+                bytes=len(item.content.encode("utf-8")),
+            )
+        )
     return TemplateRenderOutput(files=files, variables_used=variables_used(rendered), warnings=warnings)

@@ -72,9 +72,12 @@ class TemplateChecker:
     def __init__(self, workspace: Workspace, settings: TemplateSettings) -> None:
         self.workspace = workspace
         self.settings = settings
-        self.guard = guard = RenderGuard(timeout=settings.render_timeout, max_bytes=settings.max_output_bytes,
-                                         max_iterations=settings.max_loop_iterations,
-                                         max_nesting=settings.max_nesting)
+        self.guard = guard = RenderGuard(
+            timeout=settings.render_timeout,
+            max_bytes=settings.max_output_bytes,
+            max_iterations=settings.max_loop_iterations,
+            max_nesting=settings.max_nesting,
+        )
         self.yaml_budget = YamlBudget.of(settings)
         self.env = TemplateSandbox(guard)
         self.lenient = TemplateSandbox(guard, undefined=jinja2.ChainableUndefined)
@@ -103,8 +106,9 @@ class TemplateChecker:
 
     # -- front matter ------------------------------------------------------------------------------
 
-    def _front_matter(self, raw: str | None, name: str, directory: Path, found: Findings,
-                      used: dict[str, int]) -> tuple[dict[str, Any] | None, FrontMatter | None]:
+    def _front_matter(
+        self, raw: str | None, name: str, directory: Path, found: Findings, used: dict[str, int]
+    ) -> tuple[dict[str, Any] | None, FrontMatter | None]:
         if raw is None:
             return None, FrontMatter()
         if not self._jinja(pad_lines(raw, 2), name, found, used):
@@ -131,8 +135,9 @@ class TemplateChecker:
         self._front_matter_content(fm, raw_data or {}, directory, found, lines)
         return raw_data, fm
 
-    def _front_matter_content(self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings,
-                              lines: dict[str, int]) -> None:
+    def _front_matter_content(
+        self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings, lines: dict[str, int]
+    ) -> None:
         for key, paths in (("rdf", fm.rdf), ("shape", fm.shape), ("from", [fm.from_] if fm.from_ else [])):
             for index, path in enumerate(paths):
                 if _TEMPLATED.search(str(_raw_item(raw, key, index))):
@@ -221,8 +226,9 @@ class TemplateChecker:
                 used[node.name] = node.lineno
         return True
 
-    def _variables(self, fm: FrontMatter | None, raw: dict[str, Any] | None, used: dict[str, int],
-                   found: Findings) -> None:
+    def _variables(
+        self, fm: FrontMatter | None, raw: dict[str, Any] | None, used: dict[str, int], found: Findings
+    ) -> None:
         if fm is None:
             return
         declared = {v.name for v in fm.variables} | set(fm.vars)
@@ -231,14 +237,23 @@ class TemplateChecker:
         for name in sorted(used, key=lambda n: used[n]):
             if name in declared:
                 continue
-            found.error(f"variable {name!r} is used but neither declared in `variables`, defaulted in `vars`, "
-                        "nor set in the template; declare it (e.g. `variables: [{name: "
-                        f"{name}, required: true}}]`) or give it a default", used[name])
+            found.error(
+                f"variable {name!r} is used but neither declared in `variables`, defaulted in `vars`, "
+                "nor set in the template; declare it (e.g. `variables: [{name: "
+                f"{name}, required: true}}]`) or give it a default",
+                used[name],
+            )
 
 
 def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | None) -> TemplateReport:
-    return TemplateReport(template=name, valid=not found.errors, errors=found.errors, warnings=found.warnings,
-                          variables_detected=used, front_matter=raw)
+    return TemplateReport(
+        template=name,
+        valid=not found.errors,
+        errors=found.errors,
+        warnings=found.warnings,
+        variables_detected=used,
+        front_matter=raw,
+    )
 
 
 def _raw_yaml(raw: str, name: str, budget: YamlBudget) -> dict[str, Any] | None:

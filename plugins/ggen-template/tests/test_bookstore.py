@@ -36,21 +36,38 @@ async def test_bookstore_generates_working_code(ggen_host, ggen_client, workspac
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         report = await call_ok(client, "template_validate", {"template": "bookstore/templates"})
         assert report["valid"], report["errors"]
-        out = await call_ok(client, "project_gen", {"template": "bookstore/templates", "output": "generated",
-                                                    "vars": {"package": "shop"}})
-        assert sorted(out["files_created"]) == ["generated/shop/__init__.py", "generated/shop/models.py",
-                                                "generated/sql/schema.sql", "generated/typescript/models.ts"]
+        out = await call_ok(
+            client,
+            "project_gen",
+            {"template": "bookstore/templates", "output": "generated", "vars": {"package": "shop"}},
+        )
+        assert sorted(out["files_created"]) == [
+            "generated/shop/__init__.py",
+            "generated/shop/models.py",
+            "generated/sql/schema.sql",
+            "generated/typescript/models.ts",
+        ]
         listed = await call_ok(client, "template_list", {})
         assert listed["count"] == 0  # the example lives outside templates/
-        again = await call_ok(client, "project_gen", {"template": "bookstore/templates", "output": "generated",
-                                                      "vars": {"package": "shop"}})
+        again = await call_ok(
+            client,
+            "project_gen",
+            {"template": "bookstore/templates", "output": "generated", "vars": {"package": "shop"}},
+        )
         assert len(again["files_skipped"]) == 4
     generated = workspace / "generated"
 
     models = import_file(generated / "shop" / "models.py", "generated_shop_models")
     author = models.Author(id=1, name="Ursula K. Le Guin", birth_date=datetime.date(1929, 10, 21))
-    book = models.Book(id=7, isbn="9780441478125", title="The Left Hand of Darkness", written_by_id=1,
-                       price=Decimal("9.99"), page_count=304, in_print=True)
+    book = models.Book(
+        id=7,
+        isbn="9780441478125",
+        title="The Left Hand of Darkness",
+        written_by_id=1,
+        price=Decimal("9.99"),
+        page_count=304,
+        in_print=True,
+    )
     review = models.Review(id=3, rating=5, reviews_id=7)
     for instance in (author, book, review, models.Publisher(id=2, name="Ace")):
         wire = json.loads(json.dumps(instance.to_dict()))
@@ -81,13 +98,15 @@ async def test_bookstore_regeneration_keeps_manual_imports(ggen_host, ggen_clien
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         await call_ok(client, "project_gen", {"template": "bookstore/templates"})
         models = workspace / "bookstore" / "models.py"
-        models.write_text(models.read_text().replace("# MANUAL START imports\n",
-                                                     "# MANUAL START imports\nimport json  # mine\n"))
+        models.write_text(
+            models.read_text().replace("# MANUAL START imports\n", "# MANUAL START imports\nimport json  # mine\n")
+        )
         ontology = workspace / "bookstore" / "bookstore.ttl"
         ontology.write_text(ontology.read_text().replace('"Number of pages."', '"Pages, covers excluded."'))
         diff = await call_ok(client, "project_diff", {"template": "bookstore/templates"})
         assert diff["differences"] and {f["path"] for f in diff["files"] if f["status"] == "modified"} == {
-            "typescript/models.ts"}
+            "typescript/models.ts"
+        }
         await call_ok(client, "project_gen", {"template": "bookstore/templates", "force": True})
     assert "import json  # mine\n" in models.read_text()
     assert "/** Pages, covers excluded. */" in (workspace / "typescript" / "models.ts").read_text()

@@ -54,19 +54,44 @@ def test_filter_examples(name: str, value: object, expected: str) -> None:
 
 def test_every_filter_the_issue_names_exists() -> None:
     named = [
-        "camel", "pascal", "snake", "kebab", "class", "title", "sentence", "train", "shouty_snake", "shouty_kebab",
-        "titlecase", "param", "constant", "upper", "lower", "lcfirst", "ucfirst", "pluralize", "singularize",
-        "ordinalize", "deordinalize", "deconstantize", "demodulize", "foreign_key",
+        "camel",
+        "pascal",
+        "snake",
+        "kebab",
+        "class",
+        "title",
+        "sentence",
+        "train",
+        "shouty_snake",
+        "shouty_kebab",
+        "titlecase",
+        "param",
+        "constant",
+        "upper",
+        "lower",
+        "lcfirst",
+        "ucfirst",
+        "pluralize",
+        "singularize",
+        "ordinalize",
+        "deordinalize",
+        "deconstantize",
+        "demodulize",
+        "foreign_key",
     ]
     assert sorted(named) == sorted(GGEN_FILTERS)
 
 
 @pytest.mark.anyio
 async def test_filters_chain_in_a_rendered_template(ggen_host, ggen_client, workspace) -> None:
-    write(workspace, "templates/f.tmpl", """
+    write(
+        workspace,
+        "templates/f.tmpl",
+        """
         {{ "user_profile" | camel }} {{ "UserProfile" | snake | pluralize }} {{ "Message" | foreign_key }}
         {{ "ActiveRecord::Base" | demodulize }} {{ 1 | ordinalize }} {{ name | class }}
-        """)
+        """,
+    )
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         out = await call_ok(client, "template_render", {"template": "f", "vars": {"name": "line_items"}})
     assert out["files"][0]["content"] == "userProfile user_profiles message_id\nBase 1st LineItem\n"

@@ -22,7 +22,10 @@ ex:ClassShape a sh:NodeShape ; sh:targetClass ex:Class ;
 
 
 async def test_named_graph_from_the_store_and_shapes(ggen_host, ggen_client, workspace) -> None:
-    write(workspace, "templates/classes.tmpl", """
+    write(
+        workspace,
+        "templates/classes.tmpl",
+        """
         ---
         to: classes.txt
         graph: urn:test:onto
@@ -31,16 +34,24 @@ async def test_named_graph_from_the_store_and_shapes(ggen_host, ggen_client, wor
           classes: "SELECT ?label WHERE { ?c a ex:Class ; ex:label ?label } ORDER BY ?label"
         ---
         {{ sparql_results.classes | map(attribute='label') | join(',') }}
-        """)
-    write(workspace, "templates/byinput.tmpl", """
+        """,
+    )
+    write(
+        workspace,
+        "templates/byinput.tmpl",
+        """
         ---
         to: count.txt
         sparql: "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
         ---
         {{ sparql_results.default[0].n }}
-        """)
+        """,
+    )
     write(workspace, "shapes/classes.ttl", SHAPES)
-    write(workspace, "templates/shaped.tmpl", """
+    write(
+        workspace,
+        "templates/shaped.tmpl",
+        """
         ---
         to: shaped.txt
         shape: ../shapes/classes.ttl
@@ -48,15 +59,20 @@ async def test_named_graph_from_the_store_and_shapes(ggen_host, ggen_client, wor
         rdf_inline: "<http://example.org/Broken> a <http://example.org/Class> ."
         ---
         never
-        """)
-    write(workspace, "templates/shaped_ok.tmpl", """
+        """,
+    )
+    write(
+        workspace,
+        "templates/shaped_ok.tmpl",
+        """
         ---
         to: shaped_ok.txt
         shape: ../shapes/classes.ttl
         graph: urn:test:onto
         ---
         fine
-        """)
+        """,
+    )
     async with ggen_client(ggen_host(["template", "graph"]), mode="legacy") as client:
         message = await call_error(client, "project_gen", {"template": "classes"})
         assert "urn:test:onto" in message and "graph_load" in message

@@ -97,9 +97,12 @@ def resolver(packs_root: Path) -> types.ModuleType:
 
 async def test_pack_references_resolve_through_the_hook(ggen_host, ggen_client, workspace) -> None:
     packs = workspace / ".ggen" / "packs"
-    write(packs, "io.demo.hello/1.0.0/templates/hello.tmpl",
-          "---\ndescription: Say hello\ntags: [demo]\nto: hello.txt\nvariables: [{name: who, default: world}]\n"
-          "---\n{% include '_part.tmpl' %} {{ who }}\n")
+    write(
+        packs,
+        "io.demo.hello/1.0.0/templates/hello.tmpl",
+        "---\ndescription: Say hello\ntags: [demo]\nto: hello.txt\nvariables: [{name: who, default: world}]\n"
+        "---\n{% include '_part.tmpl' %} {{ who }}\n",
+    )
     write(packs, "io.demo.hello/1.0.0/templates/_part.tmpl", "hello")
     write(workspace, "ggen.lock", '[[packs]]\nid = "io.demo.hello"\nversion = "1.0.0"\nsha256 = "00"\n')
     write(workspace, "templates/local.tmpl", "---\ndescription: Local one\n---\nlocal\n")
@@ -116,13 +119,21 @@ async def test_pack_references_resolve_through_the_hook(ggen_host, ggen_client, 
         assert out["files_created"] == ["dir/hello.txt"]
         listed = await call_ok(client, "template_list", {})
         assert [(t["name"], t["source"]) for t in listed["templates"]] == [
-            ("local", "workspace"), ("io.demo.hello:templates/hello.tmpl", "io.demo.hello")]
+            ("local", "workspace"),
+            ("io.demo.hello:templates/hello.tmpl", "io.demo.hello"),
+        ]
         pack = listed["templates"][1]
         assert pack["description"] == "Say hello" and pack["tags"] == ["demo"]
-        assert pack["variables"][0] == {"name": "who", "description": None, "required": False, "default": "world",
-                                        "declared": True}
+        assert pack["variables"][0] == {
+            "name": "who",
+            "description": None,
+            "required": False,
+            "default": "world",
+            "declared": True,
+        }
         assert [t["name"] for t in (await call_ok(client, "template_list", {"tag": "demo"}))["templates"]] == [
-            "io.demo.hello:templates/hello.tmpl"]
+            "io.demo.hello:templates/hello.tmpl"
+        ]
         assert (await call_ok(client, "template_list", {"include_packs": False}))["count"] == 1
     assert (workspace / "hello.txt").read_text() == "hello world\n"
 
@@ -131,7 +142,7 @@ MARKER = "import json, os, sys; open(sys.argv[1], 'a').write(json.dumps(dict(os.
 
 
 async def test_shell_commands_refused_unless_allowed(ggen_host, ggen_client, workspace) -> None:
-    write(workspace, "templates/sh.tmpl", "---\nto: sh.txt\nsh_after: \"touch marker\"\n---\nx\n")
+    write(workspace, "templates/sh.tmpl", '---\nto: sh.txt\nsh_after: "touch marker"\n---\nx\n')
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         message = await call_error(client, "project_gen", {"template": "sh"})
         assert "template.allow_shell" in message
@@ -140,8 +151,9 @@ async def test_shell_commands_refused_unless_allowed(ggen_host, ggen_client, wor
     assert not (workspace / "sh.txt").exists() and not (workspace / "marker").exists()
 
 
-async def test_shell_commands_run_without_a_shell_with_scrubbed_env(ggen_host, ggen_client, workspace,
-                                                                    monkeypatch) -> None:
+async def test_shell_commands_run_without_a_shell_with_scrubbed_env(
+    ggen_host, ggen_client, workspace, monkeypatch
+) -> None:
     monkeypatch.setenv("GGEN_TEST_SECRET", "s3cret")
     before = json.dumps([sys.executable, "-c", MARKER, "before.log"])
     after = json.dumps([sys.executable, "-c", MARKER, "after.log; rm -rf ~"])
@@ -152,8 +164,16 @@ async def test_shell_commands_run_without_a_shell_with_scrubbed_env(ggen_host, g
     assert out["files_created"] == ["ok.txt"] and out["warnings"] == []
     env = json.loads((workspace / "before.log").read_text())
     assert "GGEN_TEST_SECRET" not in env and env["GGEN_TEMPLATE"] == "templates/ok.tmpl"
-    assert env["GGEN_FILE"] == "ok.txt" and set(env) <= {"PATH", "HOME", "LANG", "LC_ALL", "GGEN_TEMPLATE",
-                                                        "GGEN_FILE", "GGEN_OUTPUT", "LC_CTYPE"}
+    assert env["GGEN_FILE"] == "ok.txt" and set(env) <= {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "GGEN_TEMPLATE",
+        "GGEN_FILE",
+        "GGEN_OUTPUT",
+        "LC_CTYPE",
+    }
     assert (workspace / "after.log; rm -rf ~").exists()  # the metacharacters were one plain argument
 
 
@@ -179,7 +199,7 @@ async def test_shell_failure_and_timeout(ggen_host, ggen_client, workspace) -> N
 async def test_with_the_hook_pack(ggen_host, ggen_client, workspace) -> None:
     """The hook pack listens: a failing pre_gen hook aborts with no file, a failing post_gen hook warns."""
     write(workspace, "templates/h.tmpl", "---\nto: h.txt\n---\nh\n")
-    fail = f"{sys.executable} -c \"import sys; sys.exit(4)\""
+    fail = f'{sys.executable} -c "import sys; sys.exit(4)"'
     files_log = f"{sys.executable} -c \"import os, shutil; shutil.copy(os.environ['GGEN_FILES'], 'files.json')\""
     host = ggen_host(["template", "hook"], hooks={"allow_commands": True, "allowed_commands": ["*"]})
     async with ggen_client(host, mode="legacy") as client:

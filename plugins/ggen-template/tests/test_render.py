@@ -14,7 +14,10 @@ async def render(client, template: str, **arguments) -> dict:
 
 async def test_worked_example_of_the_predecessor(template_host, ggen_client, module_workspace) -> None:
     """ggen's greet.tmpl example: rdf_inline, a sparql() loop over full IRIs and local()."""
-    write(module_workspace, "templates/greet.tmpl", """
+    write(
+        module_workspace,
+        "templates/greet.tmpl",
+        """
         ---
         to: src/{{ name | snake }}.rs
         prefixes:
@@ -25,21 +28,36 @@ async def test_worked_example_of_the_predecessor(template_host, ggen_client, mod
         {% for row in sparql(query="SELECT ?p WHERE { ?p a <http://example.org/Person> }") -%}
         fn {{ local(row.p) | snake }}() {}
         {% endfor -%}
-        """)
+        """,
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         out = await render(client, "greet", vars={"name": "AliceSmith"})
-    assert out["files"] == [{"path": "src/alice_smith.rs", "template": "templates/greet.tmpl", "mode": "write",
-                             "content": "fn alice_smith() {}\n", "bytes": 20}]
+    assert out["files"] == [
+        {
+            "path": "src/alice_smith.rs",
+            "template": "templates/greet.tmpl",
+            "mode": "write",
+            "content": "fn alice_smith() {}\n",
+            "bytes": 20,
+        }
+    ]
 
 
 async def test_named_queries_files_prefixes_and_helpers(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/onto/people.ttl", """
+    write(
+        module_workspace,
+        "templates/onto/people.ttl",
+        """
         @prefix ex: <http://example.org/> .
         @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
         ex:alice a ex:Person ; rdfs:label "Alice" ; ex:age 42 .
         ex:bob a ex:Person ; rdfs:label "Bob"@en .
-        """)
-    write(module_workspace, "templates/people.tmpl", """
+        """,
+    )
+    write(
+        module_workspace,
+        "templates/people.tmpl",
+        """
         ---
         to: people.txt
         prefixes:
@@ -63,7 +81,8 @@ async def test_named_queries_files_prefixes_and_helpers(template_host, ggen_clie
         {% set q = "SELECT ?l WHERE { ex:alice rdfs:label ?l }" -%}
         byname={{ sparql(query="people") | length }} var={{ sparql(query=q, var="l") }}
         missing={{ sparql_first([], 'x') }}|{{ sparql_row(sparql_results.people, 9) }}
-        """)
+        """,
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         out = await render(client, "people")
     assert out["files"][0]["content"] == (
@@ -77,7 +96,10 @@ async def test_named_queries_files_prefixes_and_helpers(template_host, ggen_clie
 
 
 async def test_sparql_string_and_list_forms_and_row_attributes(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/forms.tmpl", """
+    write(
+        module_workspace,
+        "templates/forms.tmpl",
+        """
         ---
         base: http://example.org/
         rdf_inline: "<a> <values> \\"v\\" ; <items> \\"i\\" ."
@@ -86,23 +108,28 @@ async def test_sparql_string_and_list_forms_and_row_attributes(template_host, gg
           - "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
         ---
         {{ sparql_results.query_0[0].values }}{{ sparql_results.query_0[0]['?items'] }}{{ sparql_results.query_1[0].n }}
-        """)
-    write(module_workspace, "templates/single.tmpl", """
+        """,
+    )
+    write(
+        module_workspace,
+        "templates/single.tmpl",
+        """
         ---
         sparql: "SELECT (1 AS ?one) WHERE {}"
         ---
         {{ sparql_results.default[0].one }}
-        """)
+        """,
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         assert (await render(client, "forms"))["files"][0]["content"] == "vi2\n"
         assert (await render(client, "single"))["files"][0]["content"] == "1\n"
 
 
 async def test_rdf_and_sparql_errors_name_the_template(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/badq.tmpl", "---\nsparql:\n  q: \"SELECT ?x WHERE { ?x ?y }\"\n---\nx\n")
-    write(module_workspace, "templates/badttl.tmpl", "---\nrdf_inline: \"<a> <b> .\"\n---\nx\n")
+    write(module_workspace, "templates/badq.tmpl", '---\nsparql:\n  q: "SELECT ?x WHERE { ?x ?y }"\n---\nx\n')
+    write(module_workspace, "templates/badttl.tmpl", '---\nrdf_inline: "<a> <b> ."\n---\nx\n')
     write(module_workspace, "templates/nofile.tmpl", "---\nrdf: missing.ttl\n---\nx\n")
-    write(module_workspace, "templates/update.tmpl", "---\nsparql: \"DELETE WHERE { ?s ?p ?o }\"\n---\nx\n")
+    write(module_workspace, "templates/update.tmpl", '---\nsparql: "DELETE WHERE { ?s ?p ?o }"\n---\nx\n')
     write(module_workspace, "templates/escape_rdf.tmpl", "---\nrdf: ../../../../etc/passwd\n---\nx\n")
     async with ggen_client(template_host, mode="legacy") as client:
         message = await call_error(client, "template_render", {"template": "badq"})
@@ -116,15 +143,19 @@ async def test_rdf_and_sparql_errors_name_the_template(template_host, ggen_clien
 
 
 async def test_missing_variable_names_variable_template_and_line(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/miss.tmpl", """
+    write(
+        module_workspace,
+        "templates/miss.tmpl",
+        """
         ---
         to: out.txt
         ---
         first line
         second {{ present }}
         third {{ absent }}
-        """)
-    write(module_workspace, "templates/missfm.tmpl", "---\nto: \"{{ nowhere }}.txt\"\n---\nx\n")
+        """,
+    )
+    write(module_workspace, "templates/missfm.tmpl", '---\nto: "{{ nowhere }}.txt"\n---\nx\n')
     async with ggen_client(template_host, mode="legacy") as client:
         message = await call_error(client, "template_render", {"template": "miss", "vars": {"present": 1}})
         assert message == "templates/miss.tmpl line 6: 'absent' is undefined"
@@ -133,7 +164,10 @@ async def test_missing_variable_names_variable_template_and_line(template_host, 
 
 
 async def test_variables_precedence_required_and_name(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/vars.tmpl", """
+    write(
+        module_workspace,
+        "templates/vars.tmpl",
+        """
         ---
         to: "{{ module }}/{{ name | snake }}.py"
         vars:
@@ -147,7 +181,8 @@ async def test_variables_precedence_required_and_name(template_host, ggen_client
             default: plain
         ---
         {{ greeting }} {{ Name }} {{ flavour }}
-        """)
+        """,
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         out = await render(client, "vars", vars={"name": "order_line", "greeting": "Hi"})
         assert out["files"][0]["path"] == "pkg/order_line.py"
@@ -171,13 +206,17 @@ async def test_front_matter_key_errors(template_host, ggen_client, module_worksp
 
 
 async def test_determinism_seed(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/rand.tmpl", """
+    write(
+        module_workspace,
+        "templates/rand.tmpl",
+        """
         ---
         determinism: 42
         ---
         {{ random() }} {{ randint(1, 1000000) }} {{ uuid() }} {{ [1, 2, 3, 4, 5, 6, 7, 8] | random }}
         {{ shuffle(range(10)) | join }}
-        """)
+        """,
+    )
     write(module_workspace, "templates/unseeded.tmpl", "{{ random() }}")
     async with ggen_client(template_host, mode="legacy") as client:
         first = (await render(client, "rand"))["files"][0]["content"]
@@ -193,11 +232,15 @@ async def test_from_includes_partials_and_conditional_output(template_host, ggen
     write(module_workspace, "templates/set/_macros.tmpl", "{% macro field(n) %}field {{ n }}{% endmacro %}")
     write(module_workspace, "templates/set/_header.tmpl", "# header for {{ name }}\n")
     write(module_workspace, "templates/set/body.txt", "from file {{ name }}\n")
-    write(module_workspace, "templates/set/a.py.tmpl", """
+    write(
+        module_workspace,
+        "templates/set/a.py.tmpl",
+        """
         {% include "_header.tmpl" %}{% from "_macros.tmpl" import field %}{{ field(name) }}
-        """)
+        """,
+    )
     write(module_workspace, "templates/set/b.tmpl", "---\nto: b.txt\nfrom: body.txt\n---\nignored\n")
-    write(module_workspace, "templates/set/c.tmpl", "---\nto: \"{% if emit %}c.txt{% endif %}\"\n---\nc\n")
+    write(module_workspace, "templates/set/c.tmpl", '---\nto: "{% if emit %}c.txt{% endif %}"\n---\nc\n')
     write(module_workspace, "templates/set/d.tmpl", '{% include "../../etc/passwd" %}')
     async with ggen_client(template_host, mode="legacy") as client:
         arguments = {"template": "templates/set", "vars": {"name": "n", "emit": False}}
@@ -233,8 +276,11 @@ async def test_template_not_found_and_bad_references(template_host, ggen_client,
 
 
 async def test_fail_stops_the_render_with_a_message(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/stop.tmpl",
-          "ok\n{% if dialect not in ['a', 'b'] %}{{ fail('dialect must be a or b') }}{% endif %}")
+    write(
+        module_workspace,
+        "templates/stop.tmpl",
+        "ok\n{% if dialect not in ['a', 'b'] %}{{ fail('dialect must be a or b') }}{% endif %}",
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         message = await call_error(client, "template_render", {"template": "stop", "vars": {"dialect": "c"}})
         assert message == "templates/stop.tmpl line 2: the template stopped: dialect must be a or b"

@@ -58,8 +58,11 @@ async def test_huge_range_fails_cleanly(ggen_host, ggen_client, workspace) -> No
 
 
 async def test_silent_nested_loops_stop_at_the_deadline(ggen_host, ggen_client, workspace) -> None:
-    write(workspace, "templates/spin.tmpl",
-          "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    write(
+        workspace,
+        "templates/spin.tmpl",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    )
     host = ggen_host(["template"], template={"render_timeout": 0.5})
     async with ggen_client(host, mode="legacy") as client:
         started = time.monotonic()
@@ -82,9 +85,9 @@ async def test_loop_iteration_budget(ggen_host, ggen_client, workspace) -> None:
 AMPLIFIERS = {
     "repeat": "{{ 'x' * 10**9 }}",
     "doubling concat": "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}"
-                       "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+    "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
     "doubling plus": "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}"
-                     "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
+    "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
     "power": "{{ 2 ** 100000000 }}",
     "center": "{{ 'a'|center(10**10) }}",
     "ljust": "{{ 'a'.ljust(10**10) }}",

@@ -18,8 +18,15 @@ class TestTemplateConformance(ToolFamilyConformance):
         "ggen_mcp_core.process_group",
     )
     expected_tools = (
-        "template_create", "template_validate", "template_list", "template_show", "template_render",
-        "project_gen", "project_plan", "project_apply", "project_diff",
+        "template_create",
+        "template_validate",
+        "template_list",
+        "template_show",
+        "template_render",
+        "project_gen",
+        "project_plan",
+        "project_apply",
+        "project_diff",
     )
 
 

@@ -21,15 +21,24 @@ class {{ name | pascal }}:
 
 async def test_create_validates_saves_and_refuses_overwrite(ggen_host, ggen_client, workspace) -> None:
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
-        out = await call_ok(client, "template_create", {"name": "model", "content": GOOD,
-                                                        "description": "A model", "tags": ["python", "model"]})
-        assert out == {"path": "templates/model.tmpl", "overwritten": False, "valid": True, "warnings": [],
-                       "variables_detected": ["name"]}
+        out = await call_ok(
+            client,
+            "template_create",
+            {"name": "model", "content": GOOD, "description": "A model", "tags": ["python", "model"]},
+        )
+        assert out == {
+            "path": "templates/model.tmpl",
+            "overwritten": False,
+            "valid": True,
+            "warnings": [],
+            "variables_detected": ["name"],
+        }
         saved = (workspace / "templates/model.tmpl").read_text()
         assert saved.startswith('---\ndescription: "A model"\ntags: ["python", "model"]\nto: src/')
         assert "already exists" in await call_error(client, "template_create", {"name": "model", "content": GOOD})
-        out = await call_ok(client, "template_create", {"name": "model", "content": "plain {{ 1 + 1 }}\n",
-                                                        "force": True})
+        out = await call_ok(
+            client, "template_create", {"name": "model", "content": "plain {{ 1 + 1 }}\n", "force": True}
+        )
         assert out["overwritten"] is True
         out = await call_ok(client, "template_create", {"name": "api/route", "content": "x", "tags": ["web"]})
         assert out["path"] == "templates/api/route.tmpl"
@@ -41,8 +50,9 @@ async def test_create_validates_saves_and_refuses_overwrite(ggen_host, ggen_clie
         assert not (workspace / "templates/bad.tmpl").exists()
         for name in ("../evil", "/abs", "a/../b", ".hidden"):
             assert "name" in await call_error(client, "template_create", {"name": name, "content": "x"})
-        message = await call_error(client, "template_create", {"name": "dup", "content": "---\ntags: [a]\n---\nx",
-                                                                "tags": ["b"]})
+        message = await call_error(
+            client, "template_create", {"name": "dup", "content": "---\ntags: [a]\n---\nx", "tags": ["b"]}
+        )
         assert "already has `tags`" in message
 
 
@@ -86,16 +96,21 @@ unkown: 1
 
 
 async def test_validate_undeclared_variables_and_yaml_errors(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/v/undeclared.tmpl", "---\nto: \"{{ folder }}/x\"\n---\nline\n{{ who }}\n")
-    write(module_workspace, "templates/v/declared.tmpl",
-          "---\nvariables: [name, {name: who, default: me}]\nvars: {folder: f}\n---\n{{ Name }} {{ who }} {{ folder }}"
-          "{% set y = 1 %}{{ y }}{% for r in sparql_results.get('q', []) %}{{ local(r) }}{% endfor %}\n")
+    write(module_workspace, "templates/v/undeclared.tmpl", '---\nto: "{{ folder }}/x"\n---\nline\n{{ who }}\n')
+    write(
+        module_workspace,
+        "templates/v/declared.tmpl",
+        "---\nvariables: [name, {name: who, default: me}]\nvars: {folder: f}\n---\n{{ Name }} {{ who }} {{ folder }}"
+        "{% set y = 1 %}{{ y }}{% for r in sparql_results.get('q', []) %}{{ local(r) }}{% endfor %}\n",
+    )
     write(module_workspace, "templates/v/yaml.tmpl", "---\nto: a\n  bad: indent\n---\nx\n")
     async with ggen_client(template_host, mode="legacy") as client:
         out = await call_ok(client, "template_validate", {"template": "templates/v/undeclared.tmpl"})
         assert not out["valid"] and out["variables_detected"] == ["folder", "who"]
         assert [(e["line"], e["message"][:28]) for e in out["errors"]] == [
-            (2, "variable 'folder' is used bu"), (5, "variable 'who' is used but n")]
+            (2, "variable 'folder' is used bu"),
+            (5, "variable 'who' is used but n"),
+        ]
         out = await call_ok(client, "template_validate", {"template": "templates/v/declared.tmpl"})
         assert out["valid"], out["errors"]
         assert out["front_matter"]["vars"] == {"folder": "f"}
@@ -120,14 +135,20 @@ async def test_validate_checks_include_free_templates_and_from(template_host, gg
 
 
 async def test_show(template_host, ggen_client, module_workspace) -> None:
-    write(module_workspace, "templates/s/show.tmpl",
-          "---\ndescription: Shows\ntags: [a, b]\nto: \"{{ name }}.txt\"\n"
-          "variables:\n  - {name: name, required: true}\nvars: {extra: 1}\n---\n{{ name }} {{ extra }} {{ other }}\n")
+    write(
+        module_workspace,
+        "templates/s/show.tmpl",
+        '---\ndescription: Shows\ntags: [a, b]\nto: "{{ name }}.txt"\n'
+        "variables:\n  - {name: name, required: true}\nvars: {extra: 1}\n---\n{{ name }} {{ extra }} {{ other }}\n",
+    )
     async with ggen_client(template_host, mode="legacy") as client:
         out = await call_ok(client, "template_show", {"template": "templates/s/show.tmpl"})
         assert out["description"] == "Shows" and out["tags"] == ["a", "b"]
         assert out["body"] == "{{ name }} {{ extra }} {{ other }}\n"
         assert out["front_matter"]["to"] == "{{ name }}.txt" and out["front_matter_text"].startswith("description")
         assert [(v["name"], v["required"], v["default"], v["declared"]) for v in out["variables"]] == [
-            ("name", True, None, True), ("extra", False, 1, True), ("other", False, None, False)]
+            ("name", True, None, True),
+            ("extra", False, 1, True),
+            ("other", False, None, False),
+        ]
         assert "template set" in await call_error(client, "template_show", {"template": "templates/s"})

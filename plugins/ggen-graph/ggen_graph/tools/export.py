@@ -72,8 +72,12 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
             raise ToolError(f"the export is {dumped['total_bytes']} bytes, over graph.max_export_file_bytes ({cap})")
         written = await ctx.run_sync(ctx.workspace.write_atomic, target, dumped["data"])
         return ExportOutput(
-            format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
-            output=ctx.workspace.relative(written), duration_ms=timer.ms,
+            format=fmt,
+            graph=args.graph,
+            triples=dumped["triples"],
+            bytes=dumped["total_bytes"],
+            output=ctx.workspace.relative(written),
+            duration_ms=timer.ms,
         )
     # JSON escapes (\n, \t, \") may double the text inside the result: keep it under half the host's cap.
     cap = min(settings.max_export_bytes, max(1024, result_budget(ctx) // 2 - 4096))
@@ -85,13 +89,22 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
         message = (
             f"the {dumped['total_bytes']}-byte export was cut to {len(data)} bytes (the inline cap is {cap} bytes: "
             "graph.max_export_bytes, and half of limits.max_result_bytes)"
-            + ("; the text ends at a statement boundary" if fmt in {"turtle", "ntriples", "nquads", "trig"} else
-               "; it is not a complete document")
+            + (
+                "; the text ends at a statement boundary"
+                if fmt in {"turtle", "ntriples", "nquads", "trig"}
+                else "; it is not a complete document"
+            )
             + ": pass output to write the whole graph to a file"
         )
     return ExportOutput(
-        format=fmt, graph=args.graph, triples=dumped["triples"], bytes=dumped["total_bytes"],
-        content=data.decode("utf-8", "replace"), truncated=truncated, message=message, duration_ms=timer.ms,
+        format=fmt,
+        graph=args.graph,
+        triples=dumped["triples"],
+        bytes=dumped["total_bytes"],
+        content=data.decode("utf-8", "replace"),
+        truncated=truncated,
+        message=message,
+        duration_ms=timer.ms,
     )
 
 

@@ -47,7 +47,7 @@ class ClearInput(BaseModel):
         max_length=2048,
         pattern=f"^default$|{IRI_PATTERN}",
         description="The named graph to remove, or `default` to empty the default graph (required: nothing is "
-        "cleared by accident)."
+        "cleared by accident).",
     )
 
 

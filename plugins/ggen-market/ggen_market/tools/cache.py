@@ -61,8 +61,11 @@ def _status(market: Market, store: IndexStore, installed: int) -> CacheStatusOut
         package_count=len(view.index.packs) if view else 0,
         category_count=len(view.index.categories()) if view else 0,
         total_size=cache_size(market.layout.cache) if market.layout.cache.is_dir() else 0,
-        last_updated=fetched, index_updated=view.index.updated if view else None,
-        is_stale=view is None or view.stale, cached_packs=packs, installed_count=installed,
+        last_updated=fetched,
+        index_updated=view.index.updated if view else None,
+        is_stale=view is None or view.stale,
+        cached_packs=packs,
+        installed_count=installed,
         breaker=market.breaker(store.registry).state,
     )
 
@@ -74,7 +77,10 @@ TOOLS = [
         description="Status of the local market cache: registry, package and category counts of the cached "
         "index, bytes used, when it was last refreshed and whether it is stale, the archives kept for "
         "offline installs, installed pack count and the registry's circuit-breaker state.",
-        input_model=CacheStatusInput, output_model=CacheStatusOutput, handler=market_cache_status,
-        read_only=True, scopes=("market:read",),
+        input_model=CacheStatusInput,
+        output_model=CacheStatusOutput,
+        handler=market_cache_status,
+        read_only=True,
+        scopes=("market:read",),
     ),
 ]

@@ -81,8 +81,12 @@ async def market_list(args: ListInput, ctx: ToolContext) -> ListOutput:
     chosen = top(matches, "name", args.limit)
     installed = set(read_lockfile(ctx.workspace).packs)
     return ListOutput(
-        packs=[summary(h.pack) for h in chosen], total=len(matches), categories=view.index.categories(),
-        installed=sorted(installed & {h.pack.id for h in chosen}), stale=view.stale, note=view.note,
+        packs=[summary(h.pack) for h in chosen],
+        total=len(matches),
+        categories=view.index.categories(),
+        installed=sorted(installed & {h.pack.id for h in chosen}),
+        stale=view.stale,
+        note=view.note,
     )
 
 
@@ -101,14 +105,30 @@ def health_of(pack: PackEntry, now: datetime | None = None) -> Health:
         (15, bool(pack.license), f"license {pack.license}", "no license declared"),
         (10, len(pack.description) >= 20, "has a description", "description missing or very short"),
         (10, bool(pack.repository or pack.homepage), "links its source or homepage", "no repository or homepage"),
-        (15, bool(latest.templates), f"{len(latest.templates)} template(s) in the latest version",
-         "the index lists no templates for the latest version"),
-        (10, not latest.yanked and not latest.parsed.is_prerelease, "latest version is a stable release",
-         "latest version is a pre-release or yanked"),
-        (15, all(v.size is not None or v.git_rev for v in pack.versions.values()),
-         "every version pins its size or commit", "some versions pin neither size nor commit"),
-        (15, age is not None and age <= 365, "updated within the last year",
-         "not updated for over a year (or no date)"),
+        (
+            15,
+            bool(latest.templates),
+            f"{len(latest.templates)} template(s) in the latest version",
+            "the index lists no templates for the latest version",
+        ),
+        (
+            10,
+            not latest.yanked and not latest.parsed.is_prerelease,
+            "latest version is a stable release",
+            "latest version is a pre-release or yanked",
+        ),
+        (
+            15,
+            all(v.size is not None or v.git_rev for v in pack.versions.values()),
+            "every version pins its size or commit",
+            "some versions pin neither size nor commit",
+        ),
+        (
+            15,
+            age is not None and age <= 365,
+            "updated within the last year",
+            "not updated for over a year (or no date)",
+        ),
         (10, (pack.downloads or 0) > 0, f"{pack.downloads} downloads", "no recorded downloads"),
     ]
     score = 0
@@ -145,8 +165,11 @@ async def market_info(args: InfoInput, ctx: ToolContext) -> InfoOutput:
         raise ToolError(f"pack {args.package_id!r} is not in the registry {view.registry.url}{hint}")
     versions = [
         VersionInfo(
-            version=str(v), source=pack.versions[str(v)].kind, size=pack.versions[str(v)].size,
-            sha256=pack.versions[str(v)].sha256, yanked=pack.versions[str(v)].yanked,
+            version=str(v),
+            source=pack.versions[str(v)].kind,
+            size=pack.versions[str(v)].size,
+            sha256=pack.versions[str(v)].sha256,
+            yanked=pack.versions[str(v)].yanked,
             templates=pack.versions[str(v)].templates,
             dependencies=dict(pack.versions[str(v)].dependencies) if args.dependencies else None,
         )
@@ -159,9 +182,17 @@ async def market_info(args: InfoInput, ctx: ToolContext) -> InfoOutput:
         examples = [f'market_install {{"package": "{pack.id}@{pack.latest_version}"}}']
         examples += [f'project_gen {{"template": "{ref}"}}' for ref in refs]
     return InfoOutput(
-        pack=summary(pack), homepage=pack.homepage, repository=pack.repository, keywords=list(pack.keywords),
-        versions=versions, installed_version=locked.version if locked else None, templates=refs,
-        examples=examples, health=health_of(pack) if args.health else None, stale=view.stale, note=view.note,
+        pack=summary(pack),
+        homepage=pack.homepage,
+        repository=pack.repository,
+        keywords=list(pack.keywords),
+        versions=versions,
+        installed_version=locked.version if locked else None,
+        templates=refs,
+        examples=examples,
+        health=health_of(pack) if args.health else None,
+        stale=view.stale,
+        note=view.note,
     )
 
 
@@ -171,8 +202,12 @@ TOOLS = [
         title="List template packs",
         description="List the registry's template packs (optionally one category or tag), sorted by name, "
         "with the pack count per category and which listed packs are installed here.",
-        input_model=ListInput, output_model=ListOutput, handler=market_list,
-        read_only=True, open_world=True, scopes=("market:read",),
+        input_model=ListInput,
+        output_model=ListOutput,
+        handler=market_list,
+        read_only=True,
+        open_world=True,
+        scopes=("market:read",),
     ),
     ToolSpec(
         name="market_info",
@@ -180,7 +215,11 @@ TOOLS = [
         description="Details of one template pack: metadata, every version with its pack hash and templates, "
         "the version installed here, and on request its dependencies, usage examples and a 0-100 health "
         "score with reasons.",
-        input_model=InfoInput, output_model=InfoOutput, handler=market_info,
-        read_only=True, open_world=True, scopes=("market:read",),
+        input_model=InfoInput,
+        output_model=InfoOutput,
+        handler=market_info,
+        read_only=True,
+        open_world=True,
+        scopes=("market:read",),
     ),
 ]

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
 
 PACK_ID = Field(
-    ..., min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    ...,
+    min_length=1,
+    max_length=128,
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
     description="Pack id, e.g. io.ggen.python.models.",
 )
 CATEGORY = Field(None, max_length=100, description="Only packs of this category (case-insensitive), e.g. python.")
@@ -38,9 +41,17 @@ class PackSummary(BaseModel):
 
 def summary(pack: PackEntry, relevance: float | None = None) -> PackSummary:
     return PackSummary(
-        id=pack.id, name=pack.name, description=pack.description, version=pack.latest_version,
-        author=pack.author, category=pack.category, tags=list(pack.tags), downloads=pack.downloads or 0,
-        updated=pack.updated, license=pack.license, relevance=relevance,
+        id=pack.id,
+        name=pack.name,
+        description=pack.description,
+        version=pack.latest_version,
+        author=pack.author,
+        category=pack.category,
+        tags=list(pack.tags),
+        downloads=pack.downloads or 0,
+        updated=pack.updated,
+        license=pack.license,
+        relevance=relevance,
     )
 
 

@@ -18,7 +18,10 @@ class InstallInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     package: str = Field(
-        ..., min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@^~<>=*| ,+-]+$",
+        ...,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._@^~<>=*| ,+-]+$",
         description="Pack id, or id@version (e.g. io.ggen.sql.ddl or io.ggen.sql.ddl@1.0.0).",
     )
     version: str | None = Field(
@@ -65,8 +68,9 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
     current = lock.get(spec.pack_id)
     if current is not None and (spec.requirement is None or spec.requirement.matches(current.version)):
         closure = [e for e in (lock.get(d) for d in current.dependency_ids()) if e is not None]
-        if len(closure) == len(current.dependency_ids()) and \
-                await ctx.run_sync(_all_intact, installer, [current, *closure]):
+        if len(closure) == len(current.dependency_ids()) and await ctx.run_sync(
+            _all_intact, installer, [current, *closure]
+        ):
             wanted = requirement_text(spec.requirement) if spec.requirement is not None else None
             recorded = wanted is not None and await ctx.run_sync(installer.record_requirement, current.id, wanted)
             return _already(installer, current, wanted if recorded else None)
@@ -76,9 +80,14 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
     installed_ids = {p.pack_id for p in committed.installed}
     changed = bool(installed_ids) or committed.lock_written
     packs = [
-        InstalledPack(id=p.pack_id, version=p.version, sha256=p.sha256, source=p.source,
-                      dependency=p.pack_id != spec.pack_id,
-                      status="installed" if p.pack_id in installed_ids else "unchanged")
+        InstalledPack(
+            id=p.pack_id,
+            version=p.version,
+            sha256=p.sha256,
+            source=p.source,
+            dependency=p.pack_id != spec.pack_id,
+            status="installed" if p.pack_id in installed_ids else "unchanged",
+        )
         for p in planned
     ]
     templates = await ctx.run_sync(installer.templates_of, root.pack_id, root.version)
@@ -91,10 +100,15 @@ async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
     if not changed:
         message = f"{root.pack_id} {root.version} is already installed (another install finished first)"
     return InstallOutput(
-        package=root.pack_id, version=root.version, status="installed" if changed else "already_installed",
+        package=root.pack_id,
+        version=root.version,
+        status="installed" if changed else "already_installed",
         message=message,
-        packs=packs, templates=templates, path=market.layout.pack_dir(root.pack_id, root.version)
-        .relative_to(ctx.workspace.root).as_posix(), lockfile="ggen.lock", stale_index=view is None or view.stale,
+        packs=packs,
+        templates=templates,
+        path=market.layout.pack_dir(root.pack_id, root.version).relative_to(ctx.workspace.root).as_posix(),
+        lockfile="ggen.lock",
+        stale_index=view is None or view.stale,
     )
 
 
@@ -107,15 +121,29 @@ def _already(installer: Installer, entry: LockEntry, recorded: str | None) -> In
     path = installer.layout.pack_dir(entry.id, entry.version)
     message = f"{entry.id} {entry.version} is already installed; nothing changed"
     if recorded is not None:
-        message = (f"{entry.id} {entry.version} is already installed and satisfies {recorded}; ggen.lock now "
-                   f"records {recorded}, so market_update moves it to the newest version {recorded} allows")
+        message = (
+            f"{entry.id} {entry.version} is already installed and satisfies {recorded}; ggen.lock now "
+            f"records {recorded}, so market_update moves it to the newest version {recorded} allows"
+        )
     return InstallOutput(
-        package=entry.id, version=entry.version, status="already_installed",
+        package=entry.id,
+        version=entry.version,
+        status="already_installed",
         message=message,
-        packs=[InstalledPack(id=entry.id, version=entry.version, sha256=entry.sha256, source=entry.source,
-                             dependency=False, status="unchanged")],
-        templates=templates, path=path.relative_to(installer.market.workspace.root).as_posix(),
-        lockfile="ggen.lock", stale_index=False,
+        packs=[
+            InstalledPack(
+                id=entry.id,
+                version=entry.version,
+                sha256=entry.sha256,
+                source=entry.source,
+                dependency=False,
+                status="unchanged",
+            )
+        ],
+        templates=templates,
+        path=path.relative_to(installer.market.workspace.root).as_posix(),
+        lockfile="ggen.lock",
+        stale_index=False,
     )
 
 
@@ -127,7 +155,12 @@ TOOLS = [
         "dependencies into .ggen/packs/<id>/<version>/: downloads with size and time limits, verifies the "
         "pinned sha256 before extracting, extracts safely, and pins it in ggen.lock. Returns the template "
         "references <id>:<path> it brings. Installing an installed pack changes nothing and says so.",
-        input_model=InstallInput, output_model=InstallOutput, handler=market_install,
-        idempotent=True, open_world=True, timeout=600, scopes=("market:install",),
+        input_model=InstallInput,
+        output_model=InstallOutput,
+        handler=market_install,
+        idempotent=True,
+        open_world=True,
+        timeout=600,
+        scopes=("market:install",),
     ),
 ]

@@ -110,7 +110,11 @@ TOOLS = [
         title="Recommend template packs",
         description="Recommend template packs related to one pack (based_on) or to the packs installed in "
         "this workspace, by shared tags, category and dependencies, with reasons when explain is set.",
-        input_model=RecommendInput, output_model=RecommendOutput, handler=market_recommend,
-        read_only=True, open_world=True, scopes=("market:read",),
+        input_model=RecommendInput,
+        output_model=RecommendOutput,
+        handler=market_recommend,
+        read_only=True,
+        open_world=True,
+        scopes=("market:read",),
     ),
 ]

@@ -45,7 +45,10 @@ TOOLS = [
         description="Remove an installed template pack: drops its ggen.lock entry and deletes "
         ".ggen/packs/<id>/. Refuses when another installed pack depends on it, or when it is not installed. "
         "With prune, also removes dependencies nothing else needs and the cached archives.",
-        input_model=RemoveInput, output_model=RemoveOutput, handler=market_remove,
-        destructive=True, scopes=("market:install",),
+        input_model=RemoveInput,
+        output_model=RemoveOutput,
+        handler=market_remove,
+        destructive=True,
+        scopes=("market:install",),
     ),
 ]

@@ -39,8 +39,16 @@ class SearchOutput(BaseModel):
     registry: str = Field(description="The registry searched.")
 
 
-async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | None, limit: int, sort: Sort,
-               fuzzy: bool, offline: bool) -> SearchOutput:
+async def _run(
+    ctx: ToolContext,
+    query: str,
+    category: str | None,
+    tag: str | None,
+    limit: int,
+    sort: Sort,
+    fuzzy: bool,
+    offline: bool,
+) -> SearchOutput:
     from ggen_market.ranking import match, prepare, top
 
     market = market_for(ctx)
@@ -54,8 +62,11 @@ async def _run(ctx: ToolContext, query: str, category: str | None, tag: str | No
     matches = match(view.index, query, category=category, tag=tag, fuzzy=fuzzy)
     chosen = top(matches, sort, limit)
     return SearchOutput(
-        results=[summary(h.pack, h.relevance) for h in chosen], total=len(matches), stale=view.stale,
-        note=view.note, registry=view.registry.url,
+        results=[summary(h.pack, h.relevance) for h in chosen],
+        total=len(matches),
+        stale=view.stale,
+        note=view.note,
+        registry=view.registry.url,
     )
 
 
@@ -74,15 +85,22 @@ TOOLS = [
         description="Search the template-pack registry by words, category and tag. Returns packs (id, name, "
         "description, version, author, category, tags, downloads, updated, license, relevance), the total "
         "match count, and stale=true when the registry was unreachable and the cached index answered.",
-        input_model=SearchInput, output_model=SearchOutput, handler=market_search,
-        read_only=True, open_world=True, scopes=("market:read",),
+        input_model=SearchInput,
+        output_model=SearchOutput,
+        handler=market_search,
+        read_only=True,
+        open_world=True,
+        scopes=("market:read",),
     ),
     ToolSpec(
         name="market_offline_search",
         title="Search the cached registry index",
         description="Search template packs in the locally cached registry index only, without any network "
         "request. Fails when no index was ever cached (run market_sync once).",
-        input_model=OfflineSearchInput, output_model=SearchOutput, handler=market_offline_search,
-        read_only=True, scopes=("market:read",),
+        input_model=OfflineSearchInput,
+        output_model=SearchOutput,
+        handler=market_offline_search,
+        read_only=True,
+        scopes=("market:read",),
     ),
 ]

@@ -77,8 +77,16 @@ async def market_sync(args: SyncInput, ctx: ToolContext) -> SyncOutput:
         if not args.dry_run:
             await ctx.run_sync(store.touch, meta)
         status: Literal["updated", "not_modified", "dry_run"] = "dry_run" if args.dry_run else "not_modified"
-        return SyncOutput(registry=store.registry.url, status=status, added=[], updated=[], removed=[],
-                          package_count=count, fetched_at=_stamp(meta.fetched_at), category=args.category)
+        return SyncOutput(
+            registry=store.registry.url,
+            status=status,
+            added=[],
+            updated=[],
+            removed=[],
+            package_count=count,
+            fetched_at=_stamp(meta.fetched_at),
+            category=args.category,
+        )
     new = await ctx.run_sync(parse_index, raw)
     added, updated, removed = diff(old.index if old else None, new, args.category)
     if args.category and old is not None:
@@ -88,8 +96,13 @@ async def market_sync(args: SyncInput, ctx: ToolContext) -> SyncOutput:
     if not args.dry_run:
         await ctx.run_sync(store.write, raw, meta)
     return SyncOutput(
-        registry=store.registry.url, status="dry_run" if args.dry_run else "updated", added=added,
-        updated=updated, removed=removed, package_count=len(new.packs), fetched_at=_stamp(meta.fetched_at),
+        registry=store.registry.url,
+        status="dry_run" if args.dry_run else "updated",
+        added=added,
+        updated=updated,
+        removed=removed,
+        package_count=len(new.packs),
+        fetched_at=_stamp(meta.fetched_at),
         category=args.category,
     )
 
@@ -101,7 +114,11 @@ TOOLS = [
         description="Refresh the locally cached registry index (a conditional request: unchanged indexes "
         "are not downloaded again unless force), optionally for one category only or as a dry run, and "
         "report which packs were added, updated or removed.",
-        input_model=SyncInput, output_model=SyncOutput, handler=market_sync,
-        idempotent=True, open_world=True, scopes=("market:read",),
+        input_model=SyncInput,
+        output_model=SyncOutput,
+        handler=market_sync,
+        idempotent=True,
+        open_world=True,
+        scopes=("market:read",),
     ),
 ]

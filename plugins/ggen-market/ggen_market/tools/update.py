@@ -20,7 +20,9 @@ class UpdateInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     package: str | None = Field(
-        None, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         description="Pack id to update; default: every installed pack.",
     )
 
@@ -56,7 +58,8 @@ async def market_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
         planned, _ = await plan(market, lock, roots)
         await Installer(market, ctx.progress).install(planned)
     return UpdateOutput(
-        changes=[Change(**c) for c in changes], updated=sum(c["status"] == "updated" for c in changes),
+        changes=[Change(**c) for c in changes],
+        updated=sum(c["status"] == "updated" for c in changes),
         stale=view.stale,
     )
 
@@ -68,7 +71,12 @@ TOOLS = [
         description="Update one installed template pack, or all of them, to the newest version allowed by "
         "the range each was installed with and by the packs depending on it. Verifies and pins like "
         "market_install and reports each pack: updated (from -> to), up_to_date, pinned or unavailable.",
-        input_model=UpdateInput, output_model=UpdateOutput, handler=market_update,
-        idempotent=True, open_world=True, timeout=600, scopes=("market:install",),
+        input_model=UpdateInput,
+        output_model=UpdateOutput,
+        handler=market_update,
+        idempotent=True,
+        open_world=True,
+        timeout=600,
+        scopes=("market:install",),
     ),
 ]

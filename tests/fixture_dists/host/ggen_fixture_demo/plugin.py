@@ -110,18 +110,49 @@ SETTINGS_SECTION = ("demo", DemoSettings)
 @hookimpl
 def ggen_register_tools(settings: DemoSettings) -> list[ToolSpec]:
     return [
-        ToolSpec(name="demo_echo", title="Echo", description="Echo text back, with progress and a log line.",
-                 input_model=EchoIn, output_model=EchoOut, handler=echo, read_only=True, scopes=("demo:read",)),
-        ToolSpec(name="demo_write", description="Write a file in the workspace atomically.",
-                 input_model=WriteIn, output_model=WriteOut, handler=write, destructive=True,
-                 scopes=("demo:write",)),
-        ToolSpec(name="demo_slow", description="Sleep, to test timeouts and cancellation.",
-                 input_model=SlowIn, output_model=EchoOut, handler=slow, read_only=True,
-                 timeout=settings.slow_timeout),
-        ToolSpec(name="demo_generate", description="Generate a file, emitting lifecycle events.",
-                 input_model=GenerateIn, output_model=WriteOut, handler=generate),
-        ToolSpec(name="demo_notify", description="Announce that the tool list changed.",
-                 input_model=NoArgs, output_model=EchoOut, handler=reveal, read_only=True),
+        ToolSpec(
+            name="demo_echo",
+            title="Echo",
+            description="Echo text back, with progress and a log line.",
+            input_model=EchoIn,
+            output_model=EchoOut,
+            handler=echo,
+            read_only=True,
+            scopes=("demo:read",),
+        ),
+        ToolSpec(
+            name="demo_write",
+            description="Write a file in the workspace atomically.",
+            input_model=WriteIn,
+            output_model=WriteOut,
+            handler=write,
+            destructive=True,
+            scopes=("demo:write",),
+        ),
+        ToolSpec(
+            name="demo_slow",
+            description="Sleep, to test timeouts and cancellation.",
+            input_model=SlowIn,
+            output_model=EchoOut,
+            handler=slow,
+            read_only=True,
+            timeout=settings.slow_timeout,
+        ),
+        ToolSpec(
+            name="demo_generate",
+            description="Generate a file, emitting lifecycle events.",
+            input_model=GenerateIn,
+            output_model=WriteOut,
+            handler=generate,
+        ),
+        ToolSpec(
+            name="demo_notify",
+            description="Announce that the tool list changed.",
+            input_model=NoArgs,
+            output_model=EchoOut,
+            handler=reveal,
+            read_only=True,
+        ),
     ]
 
 
@@ -141,17 +172,25 @@ def _complete_ids(prefix: str) -> list[str]:
 def ggen_register_resources(config: Any) -> list[ResourceSpec | ResourceTemplateSpec]:
     return [
         ResourceSpec(uri="demo://hello", name="hello", description="A greeting.", reader=_hello),
-        ResourceTemplateSpec(uri_template="demo://items/{id}", name="item", description="One item.",
-                             reader=_item, complete={"id": _complete_ids}),
+        ResourceTemplateSpec(
+            uri_template="demo://items/{id}",
+            name="item",
+            description="One item.",
+            reader=_item,
+            complete={"id": _complete_ids},
+        ),
     ]
 
 
 @hookimpl
 def ggen_register_prompts(config: Any) -> list[PromptSpec]:
     return [
-        PromptSpec(name="demo_explain", description="Explain an item.",
-                   arguments=[PromptArgument(name="item", required=True, complete=_complete_ids)],
-                   render=lambda args: f"Explain item {args['item']}"),
+        PromptSpec(
+            name="demo_explain",
+            description="Explain an item.",
+            arguments=[PromptArgument(name="item", required=True, complete=_complete_ids)],
+            render=lambda args: f"Explain item {args['item']}",
+        ),
     ]
 
 

@@ -17,5 +17,12 @@ async def explode(args: NoArgs, ctx):  # type: ignore[no-untyped-def]
 
 @hookimpl
 def ggen_register_tools(config):  # type: ignore[no-untyped-def]
-    return [ToolSpec(name="raisingtool_explode", description="Raises on every call (test fixture).",
-                     input_model=NoArgs, handler=explode, read_only=True)]
+    return [
+        ToolSpec(
+            name="raisingtool_explode",
+            description="Raises on every call (test fixture).",
+            input_model=NoArgs,
+            handler=explode,
+            read_only=True,
+        )
+    ]

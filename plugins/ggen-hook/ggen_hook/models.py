@@ -79,31 +79,3 @@ def check_action(event: str, command: str | None, template: str | None, match: s
         raise ValueError(f"a {event} hook needs either a command or a template (not both)")
     if match is not None:
         raise ValueError("match filters lifecycle events by template; git-* events have no template to match")
-
-
-class HookInfo(BaseModel):
-    """A hook as the tools report it."""
-
-    hook_id: str = Field(description="Stable identifier.")
-    name: str = Field(description="Unique name.")
-    event: str = Field(description="When it runs.")
-    command: str | None = Field(description="The argument string it runs (split with shlex, no shell).")
-    template: str | None = Field(description="The template a git hook regenerates.")
-    vars: Vars = Field(description="Variables for the regeneration.")
-    output: str | None = Field(description="Output directory of the regeneration.")
-    timeout: float = Field(description="Seconds before the run is killed (the default when it set none).")
-    enabled: bool = Field(description="Whether it runs.")
-    match: str | None = Field(description="Glob on the template reference, or null for every template.")
-    created_at: str = Field(description="When it was registered.")
-    git_hook: str | None = Field(description="The .git/hooks script that calls it, for git events.")
-
-    @classmethod
-    def of(cls, record: HookRecord, timeout: float) -> HookInfo:
-        """The public view of a stored record, with the timeout that applies to it."""
-        from ggen_hook.githooks import git_hook_file
-
-        return cls(
-            **record.model_dump(exclude={"timeout"}),
-            timeout=timeout,
-            git_hook=git_hook_file(record.event) if record.is_git else None,
-        )

@@ -12,7 +12,7 @@ from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import GENERATE_TOOL
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
-from ggen_mcp_core import ToolContext, ToolError
+from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 from ggen_mcp_core.commands import resolve_executable, search_path, split_command
 
 
@@ -141,3 +141,17 @@ def _check_git(record: HookRecord, ctx: ToolContext, problems: list[str], warnin
     config = ctx.workspace.root / ".git" / "config"
     if config.is_file() and "hookspath" in config.read_text(encoding="utf-8", errors="replace").lower():
         warnings.append("core.hooksPath is set in .git/config: git may not run the scripts in .git/hooks")
+
+
+SPEC = ToolSpec(
+    name="hook_validate",
+    title="Validate hooks",
+    input_model=ValidateInput,
+    output_model=ValidateOutput,
+    handler=hook_validate,
+    read_only=True,
+    scopes=("hook:run",),
+    description="Check .ggen/hooks.toml and each hook: the executable exists and is allowed, the "
+    "events are known, templates resolve, git blocks are installed and executable. Returns the "
+    "problems per hook.",
+)

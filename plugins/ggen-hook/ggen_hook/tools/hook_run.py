@@ -19,7 +19,7 @@ from ggen_hook.models import NAME_PATTERN, HookRecord
 from ggen_hook.regenerate import generation_arguments, regenerate
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
-from ggen_mcp_core import ToolContext, ToolError
+from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 
 RunStatus = Literal["ok", "failed", "timed_out", "would_run", "refused"]
 
@@ -152,4 +152,21 @@ async def _run_template(record: HookRecord, args: RunInput, ctx: ToolContext, se
             "generation": generation,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         }
+    )
+
+
+def spec(settings: HookSettings) -> ToolSpec:
+    """``hook_run``'s spec; its deadline covers the longest hook the operator allows."""
+    return ToolSpec(
+        name="hook_run",
+        title="Run a hook now",
+        input_model=RunInput,
+        output_model=RunOutput,
+        handler=hook_run,
+        open_world=True,
+        scopes=("hook:run",),
+        timeout=settings.max_timeout + settings.kill_grace + 15.0,
+        description="Run one hook now in the workspace with a timeout and a scrubbed environment, and "
+        "return its exit code, duration and the tails of stdout and stderr; dry_run shows what would "
+        "run, or why it would be refused. Refused while hooks.allow_commands is off.",
     )

@@ -1,4 +1,4 @@
-"""``hook_register`` and ``hook_remove``: the hooks file and the git scripts, changed together."""
+"""``hook_register``: validate a hook, store it in .ggen/hooks.toml and install its .git/hooks block."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ggen_hook import githooks
 from ggen_hook.execute import plan_command
 from ggen_hook.models import (
-    HOOK_ID_PATTERN,
     MAX_COMMAND,
     MAX_TEMPLATE,
     MAX_VARS,
@@ -23,8 +22,8 @@ from ggen_hook.models import (
 )
 from ggen_hook.regenerate import GENERATE_TOOL
 from ggen_hook.settings import HookSettings
-from ggen_hook.store import locked, read_hooks, read_raw_entries, write_hooks, write_raw_entries
-from ggen_mcp_core import ToolContext, ToolError, Workspace
+from ggen_hook.store import locked, read_hooks, write_hooks
+from ggen_mcp_core import ToolContext, ToolError, ToolSpec, Workspace
 from ggen_mcp_core.commands import split_command
 
 
@@ -98,31 +97,6 @@ class RegisterOutput(BaseModel):
     git_hook: str | None = Field(description="The .git/hooks script that now calls it (git events).")
     will_run: bool = Field(description="Whether this server would run it now (commands allowed, allowlisted).")
     note: str | None = Field(description="Why it would not run now, when it would not.")
-
-
-class RemoveInput(BaseModel):
-    """Arguments of ``hook_remove``: exactly one of ``name`` and ``hook_id``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=128, description="The hook's name.")
-    hook_id: str | None = Field(None, pattern=HOOK_ID_PATTERN, description="The hook's id, `hook_<32 hex>`.")
-
-    @model_validator(mode="after")
-    def _one(self) -> RemoveInput:
-        if (self.name is None) == (self.hook_id is None):
-            raise ValueError("give exactly one of name and hook_id")
-        return self
-
-
-class RemoveOutput(BaseModel):
-    """What ``hook_remove`` removed."""
-
-    hook_id: str | None = Field(description="Its id.")
-    name: str | None = Field(description="Its name.")
-    event: str | None = Field(description="Its event.")
-    status: str = Field(description="`removed`.")
-    git_hook: str | None = Field(description="The .git/hooks script our block was taken out of, if any.")
 
 
 async def hook_register(args: RegisterInput, ctx: ToolContext[HookSettings]) -> RegisterOutput:
@@ -199,35 +173,19 @@ def _why_not_runnable(record: HookRecord, ctx: ToolContext, settings: HookSettin
     return None
 
 
-async def hook_remove(args: RemoveInput, ctx: ToolContext) -> RemoveOutput:
-    """Remove one hook from .ggen/hooks.toml and its block from .git/hooks (nothing else in the script)."""
-    return await ctx.run_sync(_remove, ctx.workspace, args)
-
-
-def _remove(workspace: Workspace, args: RemoveInput) -> RemoveOutput:
-    with locked(workspace):
-        entries = read_raw_entries(workspace)
-        index = _find(entries, args)
-        entry = entries[index]
-        name, event = entry.get("name"), entry.get("event")
-        git_hook = None
-        if isinstance(name, str) and event in githooks.GIT_HOOK_NAMES:
-            git_hook = githooks.uninstall(workspace, str(event), name)
-        write_raw_entries(workspace, entries[:index] + entries[index + 1 :])
-    hook_id = entry.get("hook_id")
-    return RemoveOutput(
-        hook_id=hook_id if isinstance(hook_id, str) else None,
-        name=name if isinstance(name, str) else None,
-        event=event if isinstance(event, str) else None,
-        status="removed",
-        git_hook=git_hook,
-    )
-
-
-def _find(entries: list[dict[str, object]], args: RemoveInput) -> int:
-    key, wanted = ("name", args.name) if args.name is not None else ("hook_id", args.hook_id)
-    for index, entry in enumerate(entries):
-        if entry.get(key) == wanted:
-            return index
-    names = ", ".join(str(entry.get("name")) for entry in entries) or "none"
-    raise ToolError(f"no hook with {key} {wanted!r}; registered hooks: {names}")
+SPEC = ToolSpec(
+    name="hook_register",
+    title="Register a hook",
+    input_model=RegisterInput,
+    output_model=RegisterOutput,
+    handler=hook_register,
+    scopes=("hook:write",),
+    description=(
+        "Register a hook: a command (split with shlex, never run by a shell) to run around "
+        "generation (pre_gen, post_gen, pre_apply, post_apply) or on git events (git-pre-commit, "
+        "git-post-merge, git-post-checkout), or for git events a template to regenerate. Stored in "
+        ".ggen/hooks.toml; git events also get a block in .git/hooks/<hook>. Returns hook_id, name, "
+        "event, status and whether this server would run it now (commands are off unless the "
+        "operator allows them)."
+    ),
+)

@@ -19,8 +19,7 @@ DEFAULT = "default"
 
 async def read_graphs(ctx: ToolContext) -> str:
     """The graph list, with each graph's resource URI."""
-    from ggen_graph.tools.common import open_store
-    from ggen_graph.tools.graphs import graph_infos
+    from ggen_graph.tools.common import graph_infos, open_store
 
     store = open_store(ctx)
     graphs = await graph_infos(ctx, store)

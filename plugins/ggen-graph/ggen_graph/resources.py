@@ -35,8 +35,8 @@ async def read_graphs(ctx: ToolContext) -> str:
 
 async def read_graph(ctx: ToolContext[GraphSettings], name: str) -> str:
     """One graph as Turtle, cut at ``graph.max_resource_bytes`` (a comment says so)."""
+    from ggen_graph.formats import cut_at_statement
     from ggen_graph.tools.common import open_store
-    from ggen_graph.tools.export import cut_at_statement
 
     iri = unquote(name)
     graph = None if iri == DEFAULT else iri

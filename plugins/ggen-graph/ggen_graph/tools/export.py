@@ -54,7 +54,7 @@ class ExportOutput(BaseModel):
 
 
 async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> ExportOutput:
-    from ggen_graph.formats import format_from_name
+    from ggen_graph.formats import cut_at_statement, format_from_name
 
     timer = Timer()
     settings = ctx.settings
@@ -107,18 +107,6 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
         message=message,
         duration_ms=timer.ms,
     )
-
-
-def cut_at_statement(data: bytes, fmt: str) -> bytes:
-    """Cut a prefix of a serialization back to its last complete statement (or line)."""
-    if fmt in {"ntriples", "nquads"}:
-        end = data.rfind(b"\n")
-    elif fmt in {"turtle", "trig"}:
-        end = data.rfind(b" .\n")
-        end = end + 2 if end >= 0 else -1
-    else:
-        end = data.rfind(b"\n")
-    return data[: end + 1] if end >= 0 else b""
 
 
 def spec(settings: GraphSettings) -> ToolSpec:

@@ -1,4 +1,4 @@
-"""RDF serialization formats by name and by file extension."""
+"""RDF serialization formats by name and by file extension, and cutting a serialization at a statement."""
 
 from __future__ import annotations
 
@@ -79,3 +79,15 @@ def rdf_format(name: str) -> ox.RdfFormat:
 def media_type(name: str) -> str:
     """The media type of a format (``text/turtle``...)."""
     return rdf_format(name).media_type
+
+
+def cut_at_statement(data: bytes, fmt: str) -> bytes:
+    """Cut a prefix of a serialization back to its last complete statement (or line)."""
+    if fmt in {"ntriples", "nquads"}:
+        end = data.rfind(b"\n")
+    elif fmt in {"turtle", "trig"}:
+        end = data.rfind(b" .\n")
+        end = end + 2 if end >= 0 else -1
+    else:
+        end = data.rfind(b"\n")
+    return data[: end + 1] if end >= 0 else b""

@@ -19,8 +19,7 @@ DEFAULT = "default"
 
 async def read_graphs(ctx: ToolContext) -> str:
     """The graph list, with each graph's resource URI."""
-    from ggen_graph.tools.common import open_store
-    from ggen_graph.tools.graphs import graph_infos
+    from ggen_graph.tools.common import graph_infos, open_store
 
     store = open_store(ctx)
     graphs = await graph_infos(ctx, store)
@@ -36,8 +35,8 @@ async def read_graphs(ctx: ToolContext) -> str:
 
 async def read_graph(ctx: ToolContext[GraphSettings], name: str) -> str:
     """One graph as Turtle, cut at ``graph.max_resource_bytes`` (a comment says so)."""
+    from ggen_graph.formats import cut_at_statement
     from ggen_graph.tools.common import open_store
-    from ggen_graph.tools.export import cut_at_statement
 
     iri = unquote(name)
     graph = None if iri == DEFAULT else iri

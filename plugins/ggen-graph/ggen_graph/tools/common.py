@@ -1,4 +1,4 @@
-"""What every graph tool shares: settings, the store, argument types and timing."""
+"""What every graph tool shares: settings, the store, scopes, argument types, the graph listing and timing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -28,6 +28,22 @@ WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description=
 
 MiB = 1024 * 1024
 INLINE_GUARD_CHARS = 64 * 1024
+READ = ("graph:read",)
+WRITE = ("graph:write",)
+DEFAULT = "default"
+
+
+class GraphInfo(BaseModel):
+    """One graph of the store."""
+
+    graph: str | None = Field(description="The named graph's IRI; null for the default graph.")
+    name: str = Field(description="`default` or the IRI: what the ggen://graphs/{name} resource takes (URL-encoded).")
+    triples: int = Field(description="Triples in the graph.")
+
+
+def query_timeout(settings: GraphSettings) -> float:
+    """A tool's timeout when it runs queries: a little above the deadline the query keeps itself."""
+    return settings.query_timeout + 5
 
 
 def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
@@ -35,6 +51,12 @@ def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
     from ggen_graph.stores import store_for
 
     return store_for(ctx.settings, ctx.workspace.state_dir)
+
+
+async def graph_infos(ctx: ToolContext[GraphSettings], store: GraphStore) -> list[GraphInfo]:
+    """Every graph with its size."""
+    listed = await store.graphs()
+    return [GraphInfo(graph=name, name=name or DEFAULT, triples=size) for name, size in listed]
 
 
 def result_budget(ctx: ToolContext[GraphSettings]) -> int:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_graph.tools.common import (
+    READ,
     FormatName,
     GraphIri,
     Timer,
@@ -14,7 +15,7 @@ from ggen_graph.tools.common import (
     open_store,
     result_budget,
 )
-from ggen_mcp_core import ToolError
+from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -53,7 +54,7 @@ class ExportOutput(BaseModel):
 
 
 async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> ExportOutput:
-    from ggen_graph.formats import format_from_name
+    from ggen_graph.formats import cut_at_statement, format_from_name
 
     timer = Timer()
     settings = ctx.settings
@@ -108,13 +109,20 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
     )
 
 
-def cut_at_statement(data: bytes, fmt: str) -> bytes:
-    """Cut a prefix of a serialization back to its last complete statement (or line)."""
-    if fmt in {"ntriples", "nquads"}:
-        end = data.rfind(b"\n")
-    elif fmt in {"turtle", "trig"}:
-        end = data.rfind(b" .\n")
-        end = end + 2 if end >= 0 else -1
-    else:
-        end = data.rfind(b"\n")
-    return data[: end + 1] if end >= 0 else b""
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_export's registration."""
+    return ToolSpec(
+        name="graph_export",
+        title="Export a graph",
+        description="Serialize a graph (default graph, a named graph, or the whole dataset as nquads/trig) to a "
+        "workspace file (written atomically, replacing it) or return it inline, cut at a size cap with a "
+        "message when it is larger.",
+        input_model=ExportInput,
+        output_model=ExportOutput,
+        handler=graph_export,
+        destructive=True,
+        idempotent=True,
+        open_world=settings.store == "sparql",
+        timeout=settings.load_timeout + 10,
+        scopes=READ,
+    )

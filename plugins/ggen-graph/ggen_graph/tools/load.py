@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ggen_graph.tools.common import (
     IRI_PATTERN,
+    WRITE,
     FormatName,
     GraphIri,
     Timer,
     WorkspacePath,
     open_store,
 )
-from ggen_mcp_core import ToolError
+from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -119,3 +120,21 @@ def _head(path: Path) -> bytes:
 
     with path.open("rb") as handle:
         return handle.read(SCAN_BYTES)
+
+
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_load's registration."""
+    return ToolSpec(
+        name="graph_load",
+        title="Load RDF",
+        description="Load RDF (turtle, ntriples, nquads, trig, rdfxml, jsonld) from a workspace file or inline "
+        "content into the store's default graph or a named graph; replace=true clears that graph first. "
+        "Returns the triples added, the graph size and the duration.",
+        input_model=LoadInput,
+        output_model=LoadOutput,
+        handler=graph_load,
+        destructive=True,
+        open_world=settings.store == "sparql",
+        timeout=settings.load_timeout + 10,
+        scopes=WRITE,
+    )

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ggen_graph.tools.common import (
+    READ,
     GraphIri,
     Timer,
     guard_sparql,
     open_store,
+    query_timeout,
     result_budget,
     wrong_kind_refusal,
 )
-from ggen_mcp_core import ToolError
+from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -28,6 +30,12 @@ if TYPE_CHECKING:
 # writes for `str | None`) and under 20 ms with objects only. The field descriptions say what the values are.
 ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
 TYPED_ROWS_SCHEMA: dict[str, Any] = {"type": ["array", "null"], "items": {"type": "object"}}
+DESCRIPTION = (
+    "Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE), optionally against one named graph, with "
+    "bindings passed as RDF terms. SELECT returns variables and rows keyed by variable name (IRIs and lexical "
+    "forms; typed=true adds datatype and language), ASK a boolean, CONSTRUCT and DESCRIBE N-Triples. Rows are "
+    "capped (truncated tells); a query ends after %g s. Updates, SERVICE, LOAD and FROM are refused."
+)
 
 
 class QueryInput(BaseModel):
@@ -201,3 +209,20 @@ def fit_triples(output: QueryOutput, budget: int) -> QueryOutput:
         if encoded_size(smaller) <= budget:
             return smaller
     return output.model_copy(update={"ntriples": "", "count": 0, "truncated": True})
+
+
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_query's registration."""
+    return ToolSpec(
+        name="graph_query",
+        title="Query the graph (SPARQL)",
+        description=DESCRIPTION % settings.query_timeout,
+        input_model=QueryInput,
+        output_model=QueryOutput,
+        handler=graph_query,
+        read_only=True,
+        idempotent=True,
+        open_world=settings.store == "sparql" or settings.allow_service,
+        timeout=query_timeout(settings),
+        scopes=READ,
+    )

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import GraphIri, Timer, open_store
-from ggen_graph.tools.graphs import GraphInfo, graph_infos
+from ggen_graph.tools.common import READ, GraphInfo, GraphIri, Timer, graph_infos, open_store, query_timeout
+from ggen_mcp_core import ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -69,4 +69,22 @@ async def graph_stats(args: StatsInput, ctx: ToolContext[GraphSettings]) -> Stat
         predicates=[PredicateCount(iri=str(r["p"]), triples=int(r["n"] or 0)) for r in predicates.rows],
         prefixes=store.prefixes.read(),
         duration_ms=timer.ms,
+    )
+
+
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_stats's registration."""
+    return ToolSpec(
+        name="graph_stats",
+        title="Graph statistics",
+        description="Triples per graph, the classes of a graph with their instance counts, its predicates with "
+        "their usage, and the prefixes known to queries and exports.",
+        input_model=StatsInput,
+        output_model=StatsOutput,
+        handler=graph_stats,
+        read_only=True,
+        idempotent=True,
+        open_world=settings.store == "sparql",
+        timeout=3 * query_timeout(settings),
+        scopes=READ,
     )

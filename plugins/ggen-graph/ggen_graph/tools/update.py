@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggen_graph.tools.common import Timer, guard_sparql, open_store, wrong_kind_refusal
-from ggen_mcp_core import ToolError
+from ggen_graph.tools.common import WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
+from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -54,3 +54,20 @@ async def graph_update(args: UpdateInput, ctx: ToolContext[GraphSettings]) -> Up
         raise
     before, after = outcome["before"], outcome["after"]
     return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)
+
+
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_update's registration."""
+    return ToolSpec(
+        name="graph_update",
+        title="Update the graph (SPARQL UPDATE)",
+        description="Run a SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP, ...) in one "
+        "transaction. Returns the dataset size before and after. LOAD and SERVICE are refused.",
+        input_model=UpdateInput,
+        output_model=UpdateOutput,
+        handler=graph_update,
+        destructive=True,
+        open_world=settings.store == "sparql",
+        timeout=settings.update_timeout + 5,
+        scopes=WRITE,
+    )

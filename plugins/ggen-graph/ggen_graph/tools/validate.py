@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ggen_graph.tools.common import FormatName, GraphIri, Timer, WorkspacePath, open_store
-from ggen_mcp_core import ToolError
+from ggen_graph.tools.common import READ, FormatName, GraphIri, Timer, WorkspacePath, open_store
+from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -107,4 +107,22 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext[GraphSettings]) -
         graph=args.graph,
         triples_checked=dumped["triples"],
         duration_ms=timer.ms,
+    )
+
+
+def spec(settings: GraphSettings) -> ToolSpec:
+    """graph_validate's registration."""
+    return ToolSpec(
+        name="graph_validate",
+        title="Validate a graph with SHACL",
+        description="Validate a graph against SHACL shapes (a workspace file or inline content) with pyshacl. "
+        "Returns conforms and the violations: focus node, path, message, severity and source shape.",
+        input_model=ValidateInput,
+        output_model=ValidateOutput,
+        handler=graph_validate,
+        read_only=True,
+        idempotent=True,
+        open_world=settings.store == "sparql",
+        timeout=settings.validate_timeout + settings.load_timeout,
+        scopes=READ,
     )

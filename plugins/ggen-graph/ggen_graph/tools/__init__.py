@@ -11,8 +11,7 @@ if TYPE_CHECKING:
 
 def tool_specs(settings: GraphSettings) -> list[ToolSpec]:
     """Every graph tool, in the order they are served."""
-    from ggen_graph.tools import clear, export, load, query, stats, update, validate
-    from ggen_graph.tools import list as list_graphs
+    from ggen_graph.tools import clear, export, graph_list, load, query, stats, update, validate
 
     return [
         load.spec(settings),
@@ -21,6 +20,6 @@ def tool_specs(settings: GraphSettings) -> list[ToolSpec]:
         export.spec(settings),
         validate.spec(settings),
         stats.spec(settings),
-        list_graphs.spec(settings),
+        graph_list.spec(settings),
         clear.spec(settings),
     ]

@@ -42,6 +42,7 @@ class ProtectedPath(ToolError):
     or one the operator added with the setting ``protected_paths``); the message names the path and why."""
 
 
-class PathTooLong(PathOutsideWorkspace):
+class PathTooLong(WorkspaceError):
     """A path longer than the file system allows: one component over ``NAME_MAX`` bytes or the whole path
-    over ``PATH_MAX`` bytes; the message names the limit."""
+    over ``PATH_MAX`` bytes; the message names the limit. Not a :class:`PathOutsideWorkspace`: the path may
+    well be inside the workspace."""

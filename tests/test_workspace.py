@@ -176,6 +176,14 @@ def test_paths_over_the_file_system_limits_name_the_limit(ws: Workspace) -> None
     assert ws.resolve("x" * 255) == ws.root / ("x" * 255)
 
 
+def test_a_path_too_long_is_a_workspace_error_not_outside_the_workspace(ws: Workspace) -> None:
+    """A long name inside the workspace did not leave it: `except PathOutsideWorkspace` must not catch it."""
+    with pytest.raises(WorkspaceError) as caught:
+        ws.resolve("x" * 300)
+    assert isinstance(caught.value, PathTooLong)
+    assert not isinstance(caught.value, PathOutsideWorkspace)
+
+
 @pytest.mark.parametrize(
     "path",
     [

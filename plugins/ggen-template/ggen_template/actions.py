@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from ggen_mcp_core import PathOutsideWorkspace, ProtectedPath, ToolError
+from ggen_mcp_core import PathOutsideWorkspace, PathTooLong, ProtectedPath, ToolError
 from ggen_template.errors import TemplateError
 from ggen_template.inject import inject
 from ggen_template.regions import merge_regions
@@ -110,7 +110,7 @@ def target_path(workspace: Workspace, root: Path, relative: str, template: str) 
         )
     try:
         real = workspace.resolve(root / relative)
-    except PathOutsideWorkspace as exc:
+    except (PathOutsideWorkspace, PathTooLong) as exc:
         raise TemplateError(f"`to` {relative!r}: {exc}", template=template) from None
     if real != root and root not in real.parents:
         raise TemplateError(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import click
+
 from ggen_mcp_core import ToolContext, ToolSpec, hookimpl
 from ggen_template import models as m
 from ggen_template.settings import SECTION, TemplateSettings
@@ -137,3 +139,11 @@ def ggen_register_tools() -> list[ToolSpec]:
             scopes=READ,
         ),
     ]
+
+
+@hookimpl
+def ggen_register_commands(cli: click.Group) -> None:
+    """``ggen-mcp pack new NAME``: a third-party pack in the one pack layout, rendered by this pack's engine."""
+    from ggen_template.scaffold import add_commands
+
+    add_commands(cli)

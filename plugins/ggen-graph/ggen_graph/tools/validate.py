@@ -64,7 +64,7 @@ class ValidateOutput(BaseModel):
 
 async def graph_validate(args: ValidateInput, ctx: ToolContext[GraphSettings]) -> ValidateOutput:
     from ggen_graph.formats import format_from_name
-    from ggen_graph.validator import validator
+    from ggen_graph.shacl_worker import validator
 
     timer = Timer()
     settings = ctx.settings

@@ -81,6 +81,10 @@ async def test_every_tool_lives_in_its_own_module(
     assert not misplaced, "\n".join(misplaced)
 
 
+def imports_only(body: list[ast.stmt]) -> bool:
+    return all(isinstance(inner, ast.Import | ast.ImportFrom) for inner in body)
+
+
 def non_hookimpl_definitions(source: str) -> list[str]:
     """What a plugin module defines besides hookimpls, imports, its docstring and the host's constants."""
     found = []
@@ -89,8 +93,7 @@ def non_hookimpl_definitions(source: str) -> list[str]:
             continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             continue
-        type_only = isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-        if type_only and all(isinstance(inner, ast.Import | ast.ImportFrom) for inner in node.body):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" and imports_only(node.body):
             continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if any(ast.unparse(d).split(".")[-1] == "hookimpl" for d in node.decorator_list):

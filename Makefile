@@ -3,10 +3,17 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+UV := $(BIN)/uv
+# uv lives in the project's venv: `make install` creates .venv with the interpreter's own venv module and puts
+# uv into it, never into the system interpreter.
+BOOTSTRAP_UV = test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); test -x $(UV) || $(BIN)/python -m pip install -q uv
 PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The folder `make run` serves (created when missing): never the checkout itself.
+WORKSPACE ?= ./workspace
+# Where `make wheels` puts the wheelhouse of every distribution: the host and each plugins/*/ pack.
+DIST ?= dist
 PYTEST_ARGS ?=
 # The suite runs with the server processes (the pytest process, servers it starts, store workers) under a
 # 2 GiB address-space limit: the memory bombs in the tests must be refused, not survived on a big machine.
@@ -17,14 +24,14 @@ TEST_ADDRESS_SPACE_KB ?= 2097152
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml $(addsuffix /pyproject.toml,$(PACKS))
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
-	$(UV) venv -q --allow-existing -p $(PYTHON) $(VENV)
+	@$(BOOTSTRAP_UV)
 	$(UV) pip install -q -p $(BIN)/python --require-hashes -r requirements.lock
 	$(UV) pip install -q -p $(BIN)/python --no-deps -e . $(addprefix -e ,$(PACKS))
 	@touch $@
 
 run: install
-	$(BIN)/ggen-mcp serve --transport http --host $(HOST) --port $(PORT)
+	mkdir -p "$(WORKSPACE)"
+	$(BIN)/ggen-mcp serve --transport http --host $(HOST) --port $(PORT) --workspace "$(WORKSPACE)"
 
 test: install
 	ulimit -v $(TEST_ADDRESS_SPACE_KB) && $(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
@@ -48,7 +55,7 @@ soak: install
 	$(BIN)/python bench/soak.py --light-client
 
 lock:
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	@$(BOOTSTRAP_UV)
 	$(UV) pip compile -q --universal --generate-hashes --python-version 3.11 --no-header \
 		--no-emit-package ggen-mcp $(addprefix --no-emit-package ,$(notdir $(PACKS))) \
 		requirements.in -o requirements.lock
@@ -58,8 +65,12 @@ lock:
 sbom: install
 	bash scripts/sbom.sh
 
+# One wheel per distribution, built offline with the venv's hatchling (no build isolation, no index).
 wheels: install
-	rm -rf dist && $(UV) build -q --wheel -o dist . $(PACKS)
+	rm -rf "$(DIST)" && mkdir -p "$(DIST)"
+	for project in . plugins/*/; do \
+		$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation --no-index -w "$(DIST)" "$$project" || exit 1; \
+	done
 
 clean:
-	rm -rf $(VENV) dist build .coverage .node .pytest_cache
+	rm -rf $(VENV) $(DIST) build .coverage .node .pytest_cache

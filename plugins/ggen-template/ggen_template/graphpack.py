@@ -70,7 +70,7 @@ def shape_checker(ctx: ToolContext) -> ShapeChecker:
 
     def check(graph: TemplateGraph, shapes: list[Path], template: str) -> None:
         from ggen_graph.formats import format_from_name
-        from ggen_graph.validator import validator
+        from ggen_graph.shacl_worker import validator
 
         settings = ctx.host.pack_settings("graph")  # the graph pack's validated [graph]
         try:

@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 # uv lives in the project's venv: `make install` creates .venv with the interpreter's own venv module and puts
 # uv into it, never into the system interpreter.
-BOOTSTRAP_UV = test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); test -x $(UV) || $(BIN)/python -m pip install -q uv
+BOOTSTRAP_UV = test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); test -x $(UV) || { $(BIN)/python -m pip --version \
+	>/dev/null 2>&1 || $(BIN)/python -m ensurepip -q; $(BIN)/python -m pip install -q uv; }
 PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -26,8 +26,11 @@ EXAMPLE = REPO / "examples" / "ggen-hello"
 pytestmark = pytest.mark.slow
 
 
+OUTER = ("GGEN_MCP_", "PYTHONPATH", "COV_", "MAKE", "MFLAGS")  # this run's settings, paths, coverage, make flags
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "PYTHONPATH", "COV_", "MAKE"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUTER)}
     return {**env, **extra}
 
 

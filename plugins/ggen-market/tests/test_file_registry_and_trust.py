@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from conftest import write_pack
+from ggen_market.health import health_of
 from ggen_market.index import parse_index
-from ggen_market.tools.catalog import health_of
-from ggen_market.tools.recommend import score
+from ggen_market.related import score
 from test_bundled_workflow import call, fail
 
 pytestmark = pytest.mark.anyio
@@ -127,9 +127,10 @@ def test_health_and_relatedness_scores() -> None:
         }
     }
     index = parse_index(json.dumps(doc).encode())
-    old, new = health_of(index.packs["io.old"]), health_of(index.packs["io.new"])
-    assert new.score == 100 and all(r.startswith("+") for r in new.reasons)
-    assert old.score == 25 and "+0 no license declared" in old.reasons
-    assert "+0 not updated for over a year (or no date)" in old.reasons
+    old_score, old_reasons = health_of(index.packs["io.old"])
+    new_score, new_reasons = health_of(index.packs["io.new"])
+    assert new_score == 100 and all(r.startswith("+") for r in new_reasons)
+    assert old_score == 25 and "+0 no license declared" in old_reasons
+    assert "+0 not updated for over a year (or no date)" in old_reasons
     value, reasons = score(index.packs["io.new"], [index.packs["io.old"]])
     assert value > 4 and "dependency relation with io.old" in reasons and any("popular" in r for r in reasons)

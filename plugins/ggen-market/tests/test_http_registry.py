@@ -186,7 +186,7 @@ async def test_offline_reinstall_from_cache_and_lock(
         message = await fail(client, "market_install", {"package": BASE})
         assert "failed after 2 attempt" in message
         assert "no cached index" in await fail(client, "market_search", {"query": "x"})
-        assert "no cached index" in await fail(client, "market_offline_search", {"query": "x"})
+        assert "no cached index" in await fail(client, "market_search", {"query": "x", "offline": True})
 
 
 async def test_concurrent_installs_share_the_lockfile(

@@ -8,7 +8,7 @@ from ggen_mcp_core.testing import ToolFamilyConformance
 class TestMarketConformance(ToolFamilyConformance):
     plugin = "market"
     prefixes = ("market_",)
-    heavy_modules = ("httpx", "tarfile", "ggen_market.net", "ggen_market.archive", "ggen_market.market")
+    heavy_modules = ("httpx", "yaml", "rdflib", "pyoxigraph", "jinja2", "tarfile", "ggen_market.net", "ggen_market.market")
     expected_tools = (
         "market_search",
         "market_list",
@@ -17,7 +17,6 @@ class TestMarketConformance(ToolFamilyConformance):
         "market_install",
         "market_remove",
         "market_update",
-        "market_offline_search",
         "market_cache_status",
         "market_sync",
     )

@@ -3,7 +3,7 @@
 Installing obtains each archive, verifies it, stages it, then commits everything under the file lock:
 
 1. **Obtain**: the cached archive when it still matches the pinned pack hash; else download it (size cap,
-   timeout, retries) or fetch the git commit, into ``.ggen/tmp/market``.
+   timeout, retries) or fetch the git commit, into the cache's ``tmp/``.
 2. **Verify before extracting**: :func:`ggen_market.archive.verify_archive` reads every member, refuses
    unsafe ones and compares the pack hash. Only then is the archive moved into the archive cache.
 3. **Stage**: extract into a fresh directory under ``.ggen/tmp/market`` (hashing again while writing).
@@ -143,7 +143,7 @@ class Installer:
             except (ArchiveRejected, IntegrityError):
                 cached.unlink(missing_ok=True)
         self.layout.ensure()
-        download = self.layout.tmp / f"dl-{uuid.uuid4().hex}.tar.gz"
+        download = self.layout.downloads / f"dl-{uuid.uuid4().hex}.tar.gz"  # beside archives/: one rename
         try:
             await self._fetch(item, download)
             scan = await anyio.to_thread.run_sync(self._verify, download, item)

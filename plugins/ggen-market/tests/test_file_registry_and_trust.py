@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_pack
+from conftest import market_cache, write_pack
 from ggen_market.health import health_of
 from ggen_market.index import parse_index
 from ggen_market.related import score
@@ -33,7 +33,7 @@ async def test_file_registry_sees_changes_without_sync(
         assert (await call(client, "market_update", {}))["updated"] == 1
         (registry.out / "archives" / "io.local.pack-1.1.0.tar.gz").write_bytes(b"changed on disk")
         shutil.rmtree(ggen_workspace / ".ggen" / "packs")
-        shutil.rmtree(ggen_workspace / ".ggen" / "cache" / "market" / "archives")
+        shutil.rmtree(market_cache(ggen_workspace) / "archives")
         assert "is 15 bytes but the registry declares" in await fail(
             client, "market_install", {"package": "io.local.pack"}
         )

@@ -69,10 +69,11 @@ def summary(pack: PackEntry, relevance: float | None = None) -> PackSummary:
 
 
 def market_for(ctx: ToolContext[MarketSettings]) -> Market:
-    """The market service for this call (imports the heavy modules on first use)."""
+    """The market service for this call (imports the heavy modules on first use); its caches live in the
+    host's cache directory, outside the workspace, so read-only tools leave the workspace as it was."""
     from ggen_market.market import Market
 
-    return Market(ctx.settings, ctx.workspace)
+    return Market(ctx.settings, ctx.workspace, ctx.host.settings.resolved_cache_dir() / "market")
 
 
 def page_start(cursor: str | None, total: int) -> int:

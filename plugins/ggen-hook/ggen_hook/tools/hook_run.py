@@ -163,6 +163,7 @@ def spec(settings: HookSettings) -> ToolSpec:
         input_model=RunInput,
         output_model=RunOutput,
         handler=hook_run,
+        destructive=True,  # a command may change or delete anything the server's user can
         open_world=True,
         scopes=("hook:run",),
         timeout=settings.max_timeout + settings.kill_grace + 15.0,

@@ -209,31 +209,41 @@ class Installer:
     # -- install -------------------------------------------------------------------------------------
 
     async def install(self, plan: list[Planned]) -> Committed:
-        """Obtain, verify, stage and commit ``plan`` (dependencies first)."""
+        """Obtain, verify, stage and commit ``plan`` (dependencies first).
+
+        Progress is determinate: one step to fetch and one to extract each pack that is not already in
+        place, and one for the commit; the last report is ``total`` of ``total``.
+        """
         await anyio.to_thread.run_sync(self._prepare)
         lock = await anyio.to_thread.run_sync(read_lockfile, self.market.workspace)
+        todo = [item for item in plan if not await anyio.to_thread.run_sync(self._in_place, lock, item)]
+        total = float(2 * len(todo) + 1)
         work: list[tuple[Planned, Path, ArchiveScan]] = []
-        total = float(len(plan) * 2)
-        for number, item in enumerate(plan):
-            current = lock.get(item.pack_id)
-            if (
-                current is not None
-                and (current.version, current.sha256) == (item.version, item.sha256)
-                and await anyio.to_thread.run_sync(self.is_intact, current)
-            ):
-                continue
+        for number, item in enumerate(todo):
             await self._report(number, total, f"fetching {item.pack_id} {item.version}")
             archive, scan = await self.obtain(item)
             work.append((item, archive, scan))
         staged: list[tuple[Planned, Path]] = []
         try:
             for number, (item, archive, scan) in enumerate(work):
-                await self._report(len(plan) + number, total, f"extracting {item.pack_id} {item.version}")
+                await self._report(len(todo) + number, total, f"extracting {item.pack_id} {item.version}")
                 staged.append((item, await anyio.to_thread.run_sync(self._stage, archive, scan)))
-            return await anyio.to_thread.run_sync(self._commit, plan, staged)
+            await self._report(total - 1, total, "pinning in ggen.lock")
+            committed = await anyio.to_thread.run_sync(self._commit, plan, staged)
         finally:
             for _item, directory in staged:
                 remove_tree(directory.parent)
+        await self._report(total, total, f"{len(committed.installed)} pack(s) installed")
+        return committed
+
+    def _in_place(self, lock: Lockfile, item: Planned) -> bool:
+        """True when ``ggen.lock`` pins exactly ``item`` and its files on disk are intact."""
+        current = lock.get(item.pack_id)
+        return (
+            current is not None
+            and (current.version, current.sha256) == (item.version, item.sha256)
+            and self.is_intact(current)
+        )
 
     async def _report(self, done: float, total: float, message: str) -> None:
         if self.progress is not None:

@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     )
 
     workspace: Path = Field(default=Path("."), description="Directory that holds the user's files and `.ggen/`.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Directory for caches that read-only tools may fill (the market's registry indexes and "
+        "pack archives), kept out of the workspace; unset: `$XDG_CACHE_HOME/ggen-mcp` (else `~/.cache/ggen-mcp`).",
+    )
     protected_paths: CommaList = Field(
         default_factory=list,
         description="Workspace-relative paths (files or folders) no tool may write, on top of the built-in "
@@ -304,6 +309,14 @@ class Settings(BaseSettings):
     def resolved_workspace(self) -> Path:
         """The workspace directory as an absolute path."""
         return self.workspace.expanduser().resolve()
+
+    def resolved_cache_dir(self) -> Path:
+        """The host's cache directory as an absolute real path (``cache_dir``, else the XDG cache home)."""
+        if self.cache_dir is not None:
+            return self.cache_dir.expanduser().resolve()
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+        return (base / "ggen-mcp").resolve()
 
 
 def _check_toml(path: Path) -> None:

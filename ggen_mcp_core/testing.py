@@ -46,11 +46,19 @@ def make_host(
 ) -> PluginHost:
     """A loaded host: the entry-point plugins named in ``plugins`` (None = all installed) plus ``modules``."""
     load = None if plugins is None else ",".join(plugins)
+    settings.setdefault("cache_dir", cache_dir_beside(workspace))
     host = PluginHost(Settings.load(workspace=workspace, load_plugins=load, **settings))
     host.load()
     for name, module in (modules or {}).items():
         host.add_module(module, name=name)
     return host
+
+
+def cache_dir_beside(workspace: Path) -> Path:
+    """The ``cache_dir`` :func:`make_host` gives a test host: beside the workspace (``<workspace>.cache``),
+    so a test never fills the user's cache and never shares one with another test."""
+    path = Path(workspace)
+    return path.parent / f"{path.name}.cache"
 
 
 @contextlib.asynccontextmanager

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from ggen_mcp_core.testing import cache_dir_beside
+
 FIXTURE_SITE = Path(__file__).parent / "fixture_dists" / "host"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,6 +40,7 @@ def subprocess_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
         env["PYTHONPATH"] = os.pathsep.join([str(FIXTURE_SITE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         env["GGEN_MCP_WORKSPACE"] = str(tmp_path / "workspace")
+        env["GGEN_MCP_CACHE_DIR"] = str(cache_dir_beside(tmp_path / "workspace"))  # never the user's cache
         env.update(extra)
         return env
 

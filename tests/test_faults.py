@@ -35,6 +35,7 @@ import httpx
 import psutil
 import pytest
 
+from ggen_mcp_core.testing import cache_dir_beside
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.anyio
@@ -439,7 +440,7 @@ async def test_kill_9_during_market_install_then_restart(
         except Exception as exc:
             outcome["error"] = type(exc).__name__
 
-    downloads = workspace / ".ggen" / "tmp" / "market"
+    downloads = cache_dir_beside(workspace) / "market" / "tmp"  # downloads go beside the archive cache
     async with anyio.create_task_group() as group:
         group.start_soon(install)
         await wait_until(

@@ -1,7 +1,7 @@
 """The registry bundled inside ggen-market, so the server works offline with real packs on day one.
 
 Pack sources ship as package data under ``ggen_market/packs/<id>/``. On first use they are built with
-:func:`ggen_market.builder.build_registry` into ``<workspace>/.ggen/cache/market/bundled-<digest>/``,
+:func:`ggen_market.builder.build_registry` into ``<cache_dir>/market/bundled-<digest>/``,
 where ``<digest>`` is the hash of the sources, so an upgraded ggen-market builds afresh and the archives
 and their sha256 are reproducible (the build is deterministic). No archive is kept in git.
 """

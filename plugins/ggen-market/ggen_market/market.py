@@ -16,6 +16,8 @@ from ggen_market.store import Layout
 from ggen_market.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ggen_mcp_core import Workspace
 
 
@@ -30,26 +32,29 @@ def _exists(path: str) -> bool:
 class Market:
     """Everything a market tool needs, built per call from the context."""
 
-    def __init__(self, settings: MarketSettings, workspace: Workspace) -> None:
+    def __init__(self, settings: MarketSettings, workspace: Workspace, cache: Path) -> None:
+        """:param cache: the market's folder in the host's cache directory (``<cache_dir>/market``)."""
         self.settings = settings
         self.workspace = workspace
-        self.layout = Layout(workspace.root)
+        self.layout = Layout(workspace.root, cache)
         self.policy = UrlPolicy(settings.allow_file_urls, frozenset(h.lower() for h in settings.allowed_hosts))
         self._registry: Registry | None = None
 
     def check_layout(self) -> None:
-        """Refuse to work when a market directory is a symbolic link (it could lead outside the workspace)."""
+        """Refuse to work when a market directory is a symbolic link (it could lead somewhere else)."""
         root = self.workspace.root
         for path in (
             self.layout.state,
             self.layout.packs,
-            self.layout.cache,
             self.layout.tmp.parent,
             self.layout.tmp,
+            self.layout.cache,
             self.layout.archives,
+            self.layout.downloads,
         ):
             if path.is_symlink() or (path.exists() and os.path.realpath(path) != str(path)):
-                raise MarketError(f"{path.relative_to(root)} is a symbolic link; refusing to install through it")
+                shown = path.relative_to(root) if path.is_relative_to(root) else path
+                raise MarketError(f"{shown} is a symbolic link; refusing to install through it")
 
     def registry_sync(self) -> Registry:
         """The registry (builds the bundled one on first use: blocking)."""

@@ -16,20 +16,11 @@ SETTINGS_SECTION = ("market", MarketSettings)
 
 
 @hookimpl
-def ggen_register_tools() -> list[ToolSpec]:
-    """The market tools: search, list, info, recommend, install, remove, update, offline search, cache, sync."""
-    from ggen_market.tools import cache, catalog, install, recommend, remove, search, sync, update
+def ggen_register_tools(settings: MarketSettings) -> list[ToolSpec]:
+    """market_search, _list, _info, _recommend, _install, _remove, _update, _sync, _cache_status."""
+    from ggen_market.tools import tool_specs
 
-    return [
-        *search.TOOLS,
-        *catalog.TOOLS,
-        *recommend.TOOLS,
-        *install.TOOLS,
-        *remove.TOOLS,
-        *update.TOOLS,
-        *sync.TOOLS,
-        *cache.TOOLS,
-    ]
+    return tool_specs(settings)
 
 
 @hookimpl

@@ -1,6 +1,6 @@
-"""Where the registry is, and its index cached in the workspace.
+"""Where the registry is, and its index cached in the host's cache directory (never the workspace).
 
-The cached copy (``.ggen/cache/market/registries/<key>/index.json`` with ``meta.json``: when it was
+The cached copy (``<cache_dir>/market/registries/<key>/index.json`` with ``meta.json``: when it was
 fetched, its ETag and Last-Modified) is what search, list and info read. It is fresh for ``cache_ttl``
 seconds; after that the next read asks the registry again with a conditional request. When the registry
 cannot be reached (down, timing out, breaker open) the cached copy is served with ``stale: true`` and a

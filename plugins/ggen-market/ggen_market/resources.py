@@ -11,9 +11,9 @@ if TYPE_CHECKING:
 
 async def read_packs(ctx: ToolContext) -> str:
     """Every pack pinned in ggen.lock, with its path, intactness and template references."""
-    from ggen_market.installer import Installer
     from ggen_market.lockfile import read_lockfile
     from ggen_market.tools.common import market_for
+    from ggen_market.transactions import Installer
 
     market = market_for(ctx)
     installer = Installer(market)

@@ -1,14 +1,18 @@
-"""Where the market keeps things in a workspace, and how ``pack-id:path`` finds an installed file.
+"""Where the market keeps things, and how ``pack-id:path`` finds an installed file.
 
-::
+In the workspace, only what installing changes::
 
     ggen.lock                                  what is installed (pinned by sha256)
     .ggen/packs/<id>/<version>/                installed packs (moved into place whole, never half-written)
-    .ggen/cache/market/archives/<id>@<version>.tar.gz   verified archives (offline reinstall)
-    .ggen/cache/market/registries/<key>/       the cached index of each registry used
-    .ggen/cache/market/bundled-<digest>/       the bundled registry, built on first use
-    .ggen/tmp/market/                          downloads and staging (cleaned up)
+    .ggen/tmp/market/                          staging of installs (cleaned up)
     .ggen/market.lock                          the file lock installs hold
+
+In the host's cache directory (setting ``cache_dir``), what read-only tools may fill, never the workspace::
+
+    <cache_dir>/market/archives/<id>@<version>.tar.gz   verified archives (offline reinstall)
+    <cache_dir>/market/registries/<key>/       the cached index of each registry used
+    <cache_dir>/market/bundled-<digest>/       the bundled registry, built on first use
+    <cache_dir>/market/tmp/                    downloads (moved into archives/ once verified; cleaned up)
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ STALE_TMP_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Layout:
-    """The market's paths in one workspace."""
+    """The market's paths: in one workspace (``root``) and in the host's cache directory (``cache``)."""
 
     root: Path
+    cache: Path
 
     @property
     def state(self) -> Path:
@@ -41,16 +46,16 @@ class Layout:
         return self.state / "packs"
 
     @property
-    def cache(self) -> Path:
-        return self.state / "cache" / "market"
-
-    @property
     def archives(self) -> Path:
         return self.cache / "archives"
 
     @property
     def tmp(self) -> Path:
         return self.state / "tmp" / "market"
+
+    @property
+    def downloads(self) -> Path:
+        return self.cache / "tmp"
 
     def registry_cache(self, key: str) -> Path:
         return self.cache / "registries" / key
@@ -62,20 +67,21 @@ class Layout:
         return self.archives / f"{pack_id}@{version}.tar.gz"
 
     def ensure(self) -> None:
-        for directory in (self.packs, self.archives, self.tmp):
+        for directory in (self.packs, self.archives, self.tmp, self.downloads):
             directory.mkdir(parents=True, exist_ok=True)
 
     def clean_tmp(self) -> None:
         """Remove leftovers of killed installs (older than an hour, so running ones are left alone)."""
-        if not self.tmp.is_dir():
-            return
         cutoff = time.time() - STALE_TMP_SECONDS
-        for child in self.tmp.iterdir():
-            try:
-                if child.lstat().st_mtime < cutoff:
-                    remove_tree(child)
-            except OSError:
+        for folder in (self.tmp, self.downloads):
+            if not folder.is_dir():
                 continue
+            for child in folder.iterdir():
+                try:
+                    if child.lstat().st_mtime < cutoff:
+                        remove_tree(child)
+                except OSError:
+                    continue
 
 
 def remove_tree(path: Path) -> None:
@@ -119,7 +125,7 @@ def resolve_template_ref(ref: str, workspace_root: Path) -> Path | None:
     version = locked_version(workspace_root, pack_id)
     if version is None or "/" in version or version.startswith("."):
         return None
-    base = Path(os.path.realpath(Layout(workspace_root).pack_dir(pack_id, version)))
+    base = Path(os.path.realpath(workspace_root / STATE_DIR / "packs" / pack_id / version))
     candidates = [base / "templates" / relative, base / relative] if relative else [base / "templates"]
     for candidate in candidates:
         real = Path(os.path.realpath(candidate))

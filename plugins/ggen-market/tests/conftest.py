@@ -21,6 +21,8 @@ import pytest
 from ggen_market.breaker import _BREAKERS
 from ggen_market.builder import build_registry
 
+from ggen_mcp_core.testing import cache_dir_beside
+
 
 @dataclass
 class Behaviour:
@@ -212,12 +214,17 @@ def fast_settings() -> dict[str, Any]:
     return {"read_timeout": 0.5, "connect_timeout": 1.0, "download_timeout": 5.0, "backoff": 0.0, "retries": 2}
 
 
+def market_cache(workspace: Path) -> Path:
+    """The market's folder in the cache directory a test host gets (``make_host``'s ``cache_dir``)."""
+    return cache_dir_beside(workspace) / "market"
+
+
 def snapshot(workspace: Path) -> dict[str, str]:
-    """Every file outside .ggen/cache and .ggen/tmp with its sha256 (what must not change on failure)."""
+    """Every file outside .ggen/tmp with its sha256 (what must not change on failure)."""
     found = {}
     for path in sorted(workspace.rglob("*")):
         relative = path.relative_to(workspace).as_posix()
-        if relative.startswith((".ggen/cache", ".ggen/tmp")) or relative == ".ggen/market.lock" or path.is_dir():
+        if relative.startswith(".ggen/tmp") or relative == ".ggen/market.lock" or path.is_dir():
             continue
         found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found

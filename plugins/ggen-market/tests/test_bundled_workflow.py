@@ -88,7 +88,7 @@ async def test_list_recommend_cache_status_offline_search_and_resources(
         assert listed["total"] == 4 and listed["categories"] == {"python": 1, "rust": 1, "sql": 1, "typescript": 1}
         tagged = await call(client, "market_list", {"tag": "serde"})
         assert [p["id"] for p in tagged["packs"]] == ["io.ggen.rust.serde"]
-        offline = await call(client, "market_offline_search", {"query": "typescript"})
+        offline = await call(client, "market_search", {"query": "typescript", "offline": True})
         assert [r["id"] for r in offline["results"]] == ["io.ggen.typescript.interfaces"]
         await call(client, "market_install", {"package": "io.ggen.python.models"})
         recommended = await call(client, "market_recommend", {"explain": True})

@@ -16,7 +16,7 @@ import anyio
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import Behaviour, wait_for, write_pack
+from conftest import Behaviour, market_cache, wait_for, write_pack
 from ggen_market.builder import build_registry
 from ggen_market.cli import add_commands
 from ggen_market.packhash import hash_directory
@@ -75,10 +75,11 @@ def test_kill_9_during_download_and_extraction_leaves_a_valid_state(ggen_workspa
     anyio.run(_install_in_process, ggen_workspace, settings, GOOD)
     lock_bytes = (ggen_workspace / "ggen.lock").read_bytes()
     tmp = ggen_workspace / ".ggen" / "tmp" / "market"
+    downloads = market_cache(ggen_workspace) / "tmp"
 
     process = start_install(ggen_workspace, registry.url, BIG)
     try:
-        assert wait_for(lambda: any(p.stat().st_size > 0 for p in tmp.glob("dl-*")), timeout=60)
+        assert wait_for(lambda: any(p.stat().st_size > 0 for p in downloads.glob("dl-*")), timeout=60)
     finally:
         kill(process)
     assert (ggen_workspace / "ggen.lock").read_bytes() == lock_bytes
@@ -93,12 +94,14 @@ def test_kill_9_during_download_and_extraction_leaves_a_valid_state(ggen_workspa
         kill(process)
     assert GOOD in assert_consistent(ggen_workspace)
 
-    for leftover in tmp.iterdir():  # as if the kill had happened an hour ago
+    leftovers = [*tmp.iterdir(), *downloads.iterdir()]
+    assert leftovers
+    for leftover in leftovers:  # as if the kill had happened an hour ago
         os.utime(leftover, (time.time() - 7200, time.time() - 7200))
     installed = anyio.run(_install_in_process, ggen_workspace, settings, BIG)
     assert installed["version"] == "1.0.0"
     assert set(assert_consistent(ggen_workspace)) == {GOOD, BIG}
-    assert not list(tmp.iterdir())
+    assert not list(tmp.iterdir()) and not list(downloads.iterdir())
 
 
 async def _install_in_process(workspace: Path, settings: dict[str, Any], package: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_pack
+from conftest import market_cache, write_pack
+from ggen_market.health import health_of
 from ggen_market.index import parse_index
-from ggen_market.tools.catalog import health_of
-from ggen_market.tools.recommend import score
+from ggen_market.related import score
 from test_bundled_workflow import call, fail
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +33,7 @@ async def test_file_registry_sees_changes_without_sync(
         assert (await call(client, "market_update", {}))["updated"] == 1
         (registry.out / "archives" / "io.local.pack-1.1.0.tar.gz").write_bytes(b"changed on disk")
         shutil.rmtree(ggen_workspace / ".ggen" / "packs")
-        shutil.rmtree(ggen_workspace / ".ggen" / "cache" / "market" / "archives")
+        shutil.rmtree(market_cache(ggen_workspace) / "archives")
         assert "is 15 bytes but the registry declares" in await fail(
             client, "market_install", {"package": "io.local.pack"}
         )
@@ -127,9 +127,10 @@ def test_health_and_relatedness_scores() -> None:
         }
     }
     index = parse_index(json.dumps(doc).encode())
-    old, new = health_of(index.packs["io.old"]), health_of(index.packs["io.new"])
-    assert new.score == 100 and all(r.startswith("+") for r in new.reasons)
-    assert old.score == 25 and "+0 no license declared" in old.reasons
-    assert "+0 not updated for over a year (or no date)" in old.reasons
+    old_score, old_reasons = health_of(index.packs["io.old"])
+    new_score, new_reasons = health_of(index.packs["io.new"])
+    assert new_score == 100 and all(r.startswith("+") for r in new_reasons)
+    assert old_score == 25 and "+0 no license declared" in old_reasons
+    assert "+0 not updated for over a year (or no date)" in old_reasons
     value, reasons = score(index.packs["io.new"], [index.packs["io.old"]])
     assert value > 4 and "dependency relation with io.old" in reasons and any("popular" in r for r in reasons)

@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import Behaviour, write_pack
+from conftest import Behaviour, market_cache, write_pack
 from test_bundled_workflow import call, fail
 
 pytestmark = pytest.mark.anyio
@@ -172,7 +172,7 @@ async def test_offline_reinstall_from_cache_and_lock(
         await call(client, "market_install", {"package": APP})
     lock_bytes = (ggen_workspace / "ggen.lock").read_bytes()
     shutil.rmtree(ggen_workspace / ".ggen" / "packs")
-    shutil.rmtree(ggen_workspace / ".ggen" / "cache" / "market" / "registries")  # no index left either
+    shutil.rmtree(market_cache(ggen_workspace) / "registries")  # no index left either
     registry.server.close()
     async with ggen_client(ggen_host(["market"], market=settings), mode="legacy") as client:
         restored = await call(client, "market_install", {"package": APP})
@@ -181,12 +181,12 @@ async def test_offline_reinstall_from_cache_and_lock(
         assert (ggen_workspace / ".ggen" / "packs" / APP / "1.0.0" / "templates" / "hello.tmpl").is_file()
         assert (ggen_workspace / "ggen.lock").read_bytes() == lock_bytes
         shutil.rmtree(ggen_workspace / ".ggen" / "packs" / BASE)
-        for archive in (ggen_workspace / ".ggen" / "cache" / "market" / "archives").glob(f"{BASE}@*"):
+        for archive in (market_cache(ggen_workspace) / "archives").glob(f"{BASE}@*"):
             archive.unlink()
         message = await fail(client, "market_install", {"package": BASE})
         assert "failed after 2 attempt" in message
         assert "no cached index" in await fail(client, "market_search", {"query": "x"})
-        assert "no cached index" in await fail(client, "market_offline_search", {"query": "x"})
+        assert "no cached index" in await fail(client, "market_search", {"query": "x", "offline": True})
 
 
 async def test_concurrent_installs_share_the_lockfile(

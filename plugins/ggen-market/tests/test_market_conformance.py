@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from ggen_mcp_core.testing import ToolFamilyConformance
 
 
 class TestMarketConformance(ToolFamilyConformance):
     plugin = "market"
     prefixes = ("market_",)
-    heavy_modules = ("httpx", "tarfile", "ggen_market.net", "ggen_market.archive", "ggen_market.market")
+    heavy_modules = (
+        "httpx",
+        "yaml",
+        "rdflib",
+        "pyoxigraph",
+        "jinja2",
+        "tarfile",
+        "ggen_market.net",
+        "ggen_market.market",
+    )
     expected_tools = (
         "market_search",
         "market_list",
@@ -17,7 +30,20 @@ class TestMarketConformance(ToolFamilyConformance):
         "market_install",
         "market_remove",
         "market_update",
-        "market_offline_search",
         "market_cache_status",
         "market_sync",
     )
+
+
+def test_building_the_specs_imports_nothing_heavy() -> None:
+    """Registering the tools (what every start-up does) loads no HTTP client, parser or template engine."""
+    code = (
+        "import json, sys\n"
+        "from ggen_market.plugin import ggen_register_tools\n"
+        "from ggen_market.settings import MarketSettings\n"
+        "specs = ggen_register_tools(MarketSettings())\n"
+        "heavy = ('httpx', 'yaml', 'rdflib', 'pyoxigraph', 'jinja2', 'tarfile', 'ggen_market.transactions')\n"
+        "print(json.dumps([len(specs), [m for m in heavy if m in sys.modules]]))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(output.stdout) == [9, []]

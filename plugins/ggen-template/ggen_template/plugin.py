@@ -103,6 +103,7 @@ def ggen_register_tools() -> list[ToolSpec]:
             output_model=m.ProjectGenOutput,
             handler=_lazy("tools_project", "project_gen"),
             destructive=True,
+            open_world=True,  # lifecycle hooks and sh_before/sh_after run commands
             scopes=WRITE,
         ),
         ToolSpec(
@@ -125,6 +126,7 @@ def ggen_register_tools() -> list[ToolSpec]:
             output_model=m.ProjectApplyOutput,
             handler=_lazy("tools_project", "project_apply"),
             destructive=True,
+            open_world=True,  # lifecycle hooks and sh_before/sh_after run commands
             scopes=WRITE,
         ),
         ToolSpec(

@@ -10,6 +10,7 @@ from ggen_hook.models import EventName, HookRecord, Vars
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext, ToolSpec
+from ggen_mcp_core.compact_schema import compact_schema
 
 
 class HookInfo(BaseModel):
@@ -41,9 +42,9 @@ class HookInfo(BaseModel):
 class ListInput(BaseModel):
     """Arguments of ``hook_list``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
-    event: EventName | None = Field(None, description="Only hooks of this event; all when absent.")
+    event: EventName | None = Field(None, description="Only this event.")
 
 
 class ListOutput(BaseModel):
@@ -71,6 +72,5 @@ SPEC = ToolSpec(
     handler=hook_list,
     read_only=True,
     scopes=("hook:run",),
-    description="List the registered hooks in the order they run, optionally for one event, and "
-    "whether this server runs hook commands.",
+    description="List the registered hooks in run order.",
 )

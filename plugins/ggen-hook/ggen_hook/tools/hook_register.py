@@ -25,55 +25,51 @@ from ggen_hook.settings import HookSettings
 from ggen_hook.store import locked, read_hooks, write_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec, Workspace
 from ggen_mcp_core.commands import split_command
+from ggen_mcp_core.compact_schema import compact_schema
 
 
 class RegisterInput(BaseModel):
     """Arguments of ``hook_register``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
-    event: EventName = Field(
-        description="When it runs: pre_gen, post_gen, pre_apply, post_apply (around generation), or "
-        "git-pre-commit, git-post-merge, git-post-checkout (installed into .git/hooks)."
-    )
+    event: EventName = Field(description="When it runs.")
     command: str | None = Field(
         None,
         min_length=1,
         max_length=MAX_COMMAND,
-        description="The program and its arguments, split like a POSIX shell would (quotes work) but never "
-        "run by a shell: `;`, `|`, `$(...)` are plain characters. Example: `ruff format src`.",
+        description="Program and arguments (no shell).",
     )
     template: str | None = Field(
         None,
         min_length=1,
         max_length=MAX_TEMPLATE,
-        description="git-* events only: a template (workspace path or pack-id:path) to regenerate with "
-        "project_gen instead of running a command.",
+        description="git-* only: template to regenerate.",
     )
-    vars: Vars = Field(default_factory=dict, max_length=MAX_VARS, description="Variables for the regeneration.")
+    vars: Vars = Field(default_factory=dict, max_length=MAX_VARS, description="Its vars.")
     output: str | None = Field(
         None,
         min_length=1,
         max_length=1024,
-        description="Output directory of the regeneration (workspace path).",
+        description="Its output folder.",
     )
     name: str | None = Field(
         None,
         pattern=NAME_PATTERN,
-        description="Unique name (letters, digits, `_.-`, up to 64); default `<event>-<8 hex>`.",
+        description="Unique name.",
     )
     timeout: float | None = Field(
         None,
         gt=0,
         le=3600,
-        description="Seconds before the run is killed (default hooks.default_timeout, 30).",
+        description="Seconds.",
     )
-    enabled: bool = Field(True, description="False stores the hook without running it (nor installing git blocks).")
+    enabled: bool = Field(True, description="False: stored, not run.")
     match: str | None = Field(
         None,
         min_length=1,
         max_length=256,
-        description="Lifecycle events only: a glob on the template reference, e.g. `templates/api/*`.",
+        description="Glob on the template.",
     )
 
     @model_validator(mode="after")
@@ -180,12 +176,5 @@ SPEC = ToolSpec(
     output_model=RegisterOutput,
     handler=hook_register,
     scopes=("hook:write",),
-    description=(
-        "Register a hook: a command (split with shlex, never run by a shell) to run around "
-        "generation (pre_gen, post_gen, pre_apply, post_apply) or on git events (git-pre-commit, "
-        "git-post-merge, git-post-checkout), or for git events a template to regenerate. Stored in "
-        ".ggen/hooks.toml; git events also get a block in .git/hooks/<hook>. Returns hook_id, name, "
-        "event, status and whether this server would run it now (commands are off unless the "
-        "operator allows them)."
-    ),
+    description="Register a command for a generation or git event.",
 )

@@ -8,15 +8,16 @@ from ggen_hook import githooks
 from ggen_hook.models import HOOK_ID_PATTERN
 from ggen_hook.store import locked, read_raw_entries, write_raw_entries
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec, Workspace
+from ggen_mcp_core.compact_schema import compact_schema
 
 
 class RemoveInput(BaseModel):
     """Arguments of ``hook_remove``: exactly one of ``name`` and ``hook_id``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
-    name: str | None = Field(None, min_length=1, max_length=128, description="The hook's name.")
-    hook_id: str | None = Field(None, pattern=HOOK_ID_PATTERN, description="The hook's id, `hook_<32 hex>`.")
+    name: str | None = Field(None, min_length=1, max_length=128, description="Hook name.")
+    hook_id: str | None = Field(None, pattern=HOOK_ID_PATTERN, description="Or hook id.")
 
     @model_validator(mode="after")
     def _one(self) -> RemoveInput:
@@ -77,6 +78,5 @@ SPEC = ToolSpec(
     handler=hook_remove,
     destructive=True,
     scopes=("hook:write",),
-    description="Remove a hook by name or hook_id from .ggen/hooks.toml, and its block from "
-    ".git/hooks (the rest of the script is kept). Works on invalid entries too.",
+    description="Remove a hook by name or id.",
 )

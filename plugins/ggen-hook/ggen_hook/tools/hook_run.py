@@ -20,6 +20,7 @@ from ggen_hook.regenerate import generation_arguments, regenerate
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
+from ggen_mcp_core.compact_schema import compact_schema
 
 RunStatus = Literal["ok", "failed", "timed_out", "would_run", "refused"]
 
@@ -27,13 +28,13 @@ RunStatus = Literal["ok", "failed", "timed_out", "would_run", "refused"]
 class RunInput(BaseModel):
     """Arguments of ``hook_run``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
-    name: str = Field(pattern=NAME_PATTERN, description="The hook to run.")
-    dry_run: bool = Field(False, description="Only show what would run (program, arguments, timeout), or why not.")
+    name: str = Field(pattern=NAME_PATTERN, description="Hook name.")
+    dry_run: bool = Field(False, description="Only show what would run.")
     check: bool = Field(
         False,
-        description="Make a failing run an error result (exit 1 from `ggen-mcp call`); git blocks set it.",
+        description="Failure as error result.",
     )
 
 
@@ -163,10 +164,9 @@ def spec(settings: HookSettings) -> ToolSpec:
         input_model=RunInput,
         output_model=RunOutput,
         handler=hook_run,
+        destructive=True,  # a command may change or delete anything the server's user can
         open_world=True,
         scopes=("hook:run",),
         timeout=settings.max_timeout + settings.kill_grace + 15.0,
-        description="Run one hook now in the workspace with a timeout and a scrubbed environment, and "
-        "return its exit code, duration and the tails of stdout and stderr; dry_run shows what would "
-        "run, or why it would be refused. Refused while hooks.allow_commands is off.",
+        description="Run a hook now; returns exit code and output.",
     )

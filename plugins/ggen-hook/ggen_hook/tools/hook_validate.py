@@ -14,14 +14,15 @@ from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 from ggen_mcp_core.commands import resolve_executable, search_path, split_command
+from ggen_mcp_core.compact_schema import compact_schema
 
 
 class ValidateInput(BaseModel):
     """Arguments of ``hook_validate``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
-    name: str | None = Field(None, pattern=NAME_PATTERN, description="Only this hook; all when absent.")
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="Only this hook.")
 
 
 class HookCheck(BaseModel):
@@ -151,7 +152,5 @@ SPEC = ToolSpec(
     handler=hook_validate,
     read_only=True,
     scopes=("hook:run",),
-    description="Check .ggen/hooks.toml and each hook: the executable exists and is allowed, the "
-    "events are known, templates resolve, git blocks are installed and executable. Returns the "
-    "problems per hook.",
+    description="Check the registered hooks.",
 )

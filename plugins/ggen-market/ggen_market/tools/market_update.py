@@ -2,28 +2,26 @@
 
 A pack may move within the range it was installed with (``requirement`` in ggen.lock: ``*`` when none
 was given, ``=1.0.0`` when an exact version was) and within the requirements of the installed packs that
-depend on it. Each pack is reported: updated, up_to_date, pinned (a newer version exists but is not
-allowed) or unavailable (not in the registry).
+depend on it (:func:`ggen_market.planning.assess`). Each pack is reported: updated, up_to_date, pinned (a
+newer version exists but is not allowed) or unavailable (not in the registry).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_market.tools.common import market_for
+from ggen_market.settings import MarketSettings
+from ggen_market.tools.common import INPUT, INSTALL_SCOPES, STALE, market_for
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 
 
 class UpdateInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     package: str | None = Field(
-        None,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="Pack id to update; default: every installed pack.",
+        None, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Pack id; default: all."
     )
 
 
@@ -38,14 +36,13 @@ class Change(BaseModel):
 class UpdateOutput(BaseModel):
     changes: list[Change] = Field(description="One entry per installed pack considered.")
     updated: int = Field(description="How many packs changed version.")
-    stale: bool = Field(description="True when the registry was unreachable and the cached index answered.")
+    stale: bool = STALE
 
 
-async def market_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
-    from ggen_market.installer import Installer
+async def market_update(args: UpdateInput, ctx: ToolContext[MarketSettings]) -> UpdateOutput:
     from ggen_market.lockfile import read_lockfile
-    from ggen_market.planning import plan
-    from ggen_market.updates import assess
+    from ggen_market.planning import assess, plan
+    from ggen_market.transactions import Installer
 
     market = market_for(ctx)
     lock = await ctx.run_sync(read_lockfile, ctx.workspace)
@@ -64,19 +61,17 @@ async def market_update(args: UpdateInput, ctx: ToolContext) -> UpdateOutput:
     )
 
 
-TOOLS = [
-    ToolSpec(
+def spec(settings: MarketSettings) -> ToolSpec:
+    """market_update's registration."""
+    return ToolSpec(
         name="market_update",
         title="Update template packs",
-        description="Update one installed template pack, or all of them, to the newest version allowed by "
-        "the range each was installed with and by the packs depending on it. Verifies and pins like "
-        "market_install and reports each pack: updated (from -> to), up_to_date, pinned or unavailable.",
+        description="Update installed packs within their version ranges.",
         input_model=UpdateInput,
         output_model=UpdateOutput,
         handler=market_update,
         idempotent=True,
         open_world=True,
         timeout=600,
-        scopes=("market:install",),
-    ),
-]
+        scopes=INSTALL_SCOPES,
+    )

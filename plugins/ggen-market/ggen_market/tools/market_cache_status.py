@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_market.tools.common import market_for
+from ggen_market.settings import MarketSettings
+from ggen_market.tools.common import INPUT, READ_SCOPES, market_for
 from ggen_mcp_core import ToolContext, ToolSpec
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class CacheStatusInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
 
 class CachedPack(BaseModel):
@@ -38,7 +39,7 @@ class CacheStatusOutput(BaseModel):
     breaker: str = Field(description="The registry's circuit breaker: closed, open or half_open.")
 
 
-async def market_cache_status(args: CacheStatusInput, ctx: ToolContext) -> CacheStatusOutput:
+async def market_cache_status(args: CacheStatusInput, ctx: ToolContext[MarketSettings]) -> CacheStatusOutput:
     from ggen_market.lockfile import read_lockfile
 
     market = market_for(ctx)
@@ -70,17 +71,15 @@ def _status(market: Market, store: IndexStore, installed: int) -> CacheStatusOut
     )
 
 
-TOOLS = [
-    ToolSpec(
+def spec(settings: MarketSettings) -> ToolSpec:
+    """market_cache_status's registration."""
+    return ToolSpec(
         name="market_cache_status",
         title="Market cache status",
-        description="Status of the local market cache: registry, package and category counts of the cached "
-        "index, bytes used, when it was last refreshed and whether it is stale, the archives kept for "
-        "offline installs, installed pack count and the registry's circuit-breaker state.",
+        description="Market cache contents and freshness.",
         input_model=CacheStatusInput,
         output_model=CacheStatusOutput,
         handler=market_cache_status,
         read_only=True,
-        scopes=("market:read",),
-    ),
-]
+        scopes=READ_SCOPES,
+    )

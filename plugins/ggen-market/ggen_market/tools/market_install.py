@@ -1,32 +1,32 @@
-"""``market_install``: resolve, download, verify, extract and pin a pack and its dependencies."""
+"""``market_install``: resolve, download, verify, extract and pin a pack and its dependencies
+(the transaction itself is :class:`ggen_market.transactions.Installer`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_market.tools.common import market_for
+from ggen_market.settings import MarketSettings
+from ggen_market.tools.common import INPUT, INSTALL_SCOPES, market_for
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 
 if TYPE_CHECKING:
-    from ggen_market.installer import Installer
     from ggen_market.lockfile import LockEntry
+    from ggen_market.transactions import Installer
 
 
 class InstallInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     package: str = Field(
         ...,
         min_length=1,
         max_length=200,
         pattern=r"^[A-Za-z0-9._@^~<>=*| ,+-]+$",
-        description="Pack id, or id@version (e.g. io.ggen.sql.ddl or io.ggen.sql.ddl@1.0.0).",
+        description="id or id@version.",
     )
-    version: str | None = Field(
-        None, max_length=100, description="Exact version (1.2.0) or a semver range (^1.2, ~1.2.3, >=1 <2)."
-    )
+    version: str | None = Field(None, max_length=100, description="Semver range.")
 
 
 class InstalledPack(BaseModel):
@@ -50,13 +50,13 @@ class InstallOutput(BaseModel):
     stale_index: bool = Field(False, description="True when the registry was unreachable and the cache answered.")
 
 
-async def market_install(args: InstallInput, ctx: ToolContext) -> InstallOutput:
+async def market_install(args: InstallInput, ctx: ToolContext[MarketSettings]) -> InstallOutput:
     from ggen_market.errors import MarketError
-    from ggen_market.installer import Installer
     from ggen_market.lockfile import read_lockfile
     from ggen_market.names import InvalidName, parse_spec
     from ggen_market.planning import plan
     from ggen_market.resolver import Root, requirement_text
+    from ggen_market.transactions import Installer
 
     try:
         spec = parse_spec(args.package, args.version)
@@ -147,20 +147,17 @@ def _already(installer: Installer, entry: LockEntry, recorded: str | None) -> In
     )
 
 
-TOOLS = [
-    ToolSpec(
+def spec(settings: MarketSettings) -> ToolSpec:
+    """market_install's registration."""
+    return ToolSpec(
         name="market_install",
         title="Install a template pack",
-        description="Install a template pack (id, id@version, or a semver range in version) and its "
-        "dependencies into .ggen/packs/<id>/<version>/: downloads with size and time limits, verifies the "
-        "pinned sha256 before extracting, extracts safely, and pins it in ggen.lock. Returns the template "
-        "references <id>:<path> it brings. Installing an installed pack changes nothing and says so.",
+        description="Install a pack and its dependencies, pinned in ggen.lock.",
         input_model=InstallInput,
         output_model=InstallOutput,
         handler=market_install,
         idempotent=True,
         open_world=True,
         timeout=600,
-        scopes=("market:install",),
-    ),
-]
+        scopes=INSTALL_SCOPES,
+    )

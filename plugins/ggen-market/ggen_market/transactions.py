@@ -1,7 +1,9 @@
-"""Installing packs: obtain each archive, verify it, stage it, then commit everything under the file lock.
+"""Changing what is installed, as transactions under the workspace's file lock: install and remove.
+
+Installing obtains each archive, verifies it, stages it, then commits everything under the file lock:
 
 1. **Obtain**: the cached archive when it still matches the pinned pack hash; else download it (size cap,
-   timeout, retries) or fetch the git commit, into ``.ggen/tmp/market``.
+   timeout, retries) or fetch the git commit, into the cache's ``tmp/``.
 2. **Verify before extracting**: :func:`ggen_market.archive.verify_archive` reads every member, refuses
    unsafe ones and compares the pack hash. Only then is the archive moved into the archive cache.
 3. **Stage**: extract into a fresh directory under ``.ggen/tmp/market`` (hashing again while writing).
@@ -141,7 +143,7 @@ class Installer:
             except (ArchiveRejected, IntegrityError):
                 cached.unlink(missing_ok=True)
         self.layout.ensure()
-        download = self.layout.tmp / f"dl-{uuid.uuid4().hex}.tar.gz"
+        download = self.layout.downloads / f"dl-{uuid.uuid4().hex}.tar.gz"  # beside archives/: one rename
         try:
             await self._fetch(item, download)
             scan = await anyio.to_thread.run_sync(self._verify, download, item)
@@ -207,31 +209,41 @@ class Installer:
     # -- install -------------------------------------------------------------------------------------
 
     async def install(self, plan: list[Planned]) -> Committed:
-        """Obtain, verify, stage and commit ``plan`` (dependencies first)."""
+        """Obtain, verify, stage and commit ``plan`` (dependencies first).
+
+        Progress is determinate: one step to fetch and one to extract each pack that is not already in
+        place, and one for the commit; the last report is ``total`` of ``total``.
+        """
         await anyio.to_thread.run_sync(self._prepare)
         lock = await anyio.to_thread.run_sync(read_lockfile, self.market.workspace)
+        todo = [item for item in plan if not await anyio.to_thread.run_sync(self._in_place, lock, item)]
+        total = float(2 * len(todo) + 1)
         work: list[tuple[Planned, Path, ArchiveScan]] = []
-        total = float(len(plan) * 2)
-        for number, item in enumerate(plan):
-            current = lock.get(item.pack_id)
-            if (
-                current is not None
-                and (current.version, current.sha256) == (item.version, item.sha256)
-                and await anyio.to_thread.run_sync(self.is_intact, current)
-            ):
-                continue
+        for number, item in enumerate(todo):
             await self._report(number, total, f"fetching {item.pack_id} {item.version}")
             archive, scan = await self.obtain(item)
             work.append((item, archive, scan))
         staged: list[tuple[Planned, Path]] = []
         try:
             for number, (item, archive, scan) in enumerate(work):
-                await self._report(len(plan) + number, total, f"extracting {item.pack_id} {item.version}")
+                await self._report(len(todo) + number, total, f"extracting {item.pack_id} {item.version}")
                 staged.append((item, await anyio.to_thread.run_sync(self._stage, archive, scan)))
-            return await anyio.to_thread.run_sync(self._commit, plan, staged)
+            await self._report(total - 1, total, "pinning in ggen.lock")
+            committed = await anyio.to_thread.run_sync(self._commit, plan, staged)
         finally:
             for _item, directory in staged:
                 remove_tree(directory.parent)
+        await self._report(total, total, f"{len(committed.installed)} pack(s) installed")
+        return committed
+
+    def _in_place(self, lock: Lockfile, item: Planned) -> bool:
+        """True when ``ggen.lock`` pins exactly ``item`` and its files on disk are intact."""
+        current = lock.get(item.pack_id)
+        return (
+            current is not None
+            and (current.version, current.sha256) == (item.version, item.sha256)
+            and self.is_intact(current)
+        )
 
     async def _report(self, done: float, total: float, message: str) -> None:
         if self.progress is not None:
@@ -315,3 +327,41 @@ class Installer:
         os.rename(staged, final)
         if trash is not None:
             remove_tree(trash)
+
+
+def orphans(lock: Lockfile) -> list[str]:
+    """Packs installed only as dependencies that no remaining pack depends on."""
+    return sorted(e.id for e in lock.packs.values() if e.requirement is None and not lock.dependants(e.id))
+
+
+def remove_packs(market: Market, pack_id: str, prune: bool) -> tuple[list[str], list[str], int]:
+    """Remove ``pack_id`` (and, with ``prune``, orphaned dependencies); return removed, pruned, archives."""
+    market.check_layout()
+    layout = market.layout
+    with workspace_lock(layout.state, market.settings.lock_timeout):
+        lock = read_lockfile(market.workspace)
+        entry = lock.get(pack_id)
+        if entry is None:
+            installed = ", ".join(sorted(lock.packs)) or "none"
+            raise MarketError(f"{pack_id} is not installed (installed packs: {installed})")
+        dependants = lock.dependants(pack_id)
+        if dependants:
+            raise MarketError(f"{pack_id} is needed by {', '.join(dependants)}; remove those first")
+        gone = [lock.packs.pop(pack_id)]
+        pruned: list[str] = []
+        while prune and (unused := orphans(lock)):
+            for orphan in unused:
+                gone.append(lock.packs.pop(orphan))
+                pruned.append(f"{orphan}@{gone[-1].version}")
+        write_lockfile(market.workspace, lock)
+        archives = 0
+        for removed in gone:
+            remove_tree(layout.pack_dir(removed.id, removed.version))
+            parent = layout.packs / removed.id
+            if parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+            if prune:
+                for archive in layout.archives.glob(f"{removed.id}@*.tar.gz"):
+                    archive.unlink(missing_ok=True)
+                    archives += 1
+        return [f"{gone[0].id}@{gone[0].version}"], pruned, archives

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_market.tools.common import CATEGORY, market_for
+from ggen_market.settings import MarketSettings
+from ggen_market.tools.common import CATEGORY, INPUT, READ_SCOPES, market_for
 from ggen_mcp_core import ToolContext, ToolSpec
-
-if TYPE_CHECKING:
-    from ggen_market.index import RegistryIndex
 
 
 class SyncInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     category: str | None = CATEGORY
-    force: bool = Field(False, description="Fetch the whole index even when the registry says it is unchanged.")
-    dry_run: bool = Field(False, description="Report what would change without touching the cache.")
+    force: bool = Field(False, description="Refetch if unchanged.")
+    dry_run: bool = Field(False, description="Only report.")
 
 
 class SyncOutput(BaseModel):
@@ -34,39 +31,13 @@ class SyncOutput(BaseModel):
     category: str | None = Field(None, description="The category the sync was limited to.")
 
 
-def _in_category(pack: Any, category: str | None) -> bool:
-    return category is None or (pack.category or "").lower() == category.lower()
-
-
-def diff(old: RegistryIndex | None, new: RegistryIndex, category: str | None) -> tuple[list[str], list[str], list[str]]:
-    """Added, updated and removed pack ids between two indexes (limited to a category when given)."""
-    before = {k: v for k, v in (old.packs if old else {}).items() if _in_category(v, category)}
-    after = {k: v for k, v in new.packs.items() if _in_category(v, category)}
-    added = sorted(set(after) - set(before))
-    removed = sorted(set(before) - set(after))
-    updated = sorted(k for k in set(before) & set(after) if before[k].model_dump() != after[k].model_dump())
-    return added, updated, removed
-
-
-def merge_category(old_raw: bytes, new_raw: bytes, category: str) -> bytes:
-    """The old index with one category's packs replaced by the new index's."""
-    old_doc = json.loads(old_raw)
-    new_doc = json.loads(new_raw)
-
-    def inside(entry: Any) -> bool:
-        return isinstance(entry, dict) and str(entry.get("category") or "").lower() == category.lower()
-
-    packs = {k: v for k, v in old_doc.get("packs", {}).items() if not inside(v)}
-    packs.update({k: v for k, v in new_doc.get("packs", {}).items() if inside(v)})
-    return json.dumps({"updated": new_doc.get("updated"), "packs": packs}, sort_keys=True).encode()
-
-
 def _stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def market_sync(args: SyncInput, ctx: ToolContext) -> SyncOutput:
+async def market_sync(args: SyncInput, ctx: ToolContext[MarketSettings]) -> SyncOutput:
     from ggen_market.index import parse_index
+    from ggen_market.index_changes import diff, merge_category
 
     market = market_for(ctx)
     store = await market.store()
@@ -107,18 +78,16 @@ async def market_sync(args: SyncInput, ctx: ToolContext) -> SyncOutput:
     )
 
 
-TOOLS = [
-    ToolSpec(
+def spec(settings: MarketSettings) -> ToolSpec:
+    """market_sync's registration."""
+    return ToolSpec(
         name="market_sync",
         title="Refresh the cached registry index",
-        description="Refresh the locally cached registry index (a conditional request: unchanged indexes "
-        "are not downloaded again unless force), optionally for one category only or as a dry run, and "
-        "report which packs were added, updated or removed.",
+        description="Refresh the cached registry index.",
         input_model=SyncInput,
         output_model=SyncOutput,
         handler=market_sync,
         idempotent=True,
         open_world=True,
-        scopes=("market:read",),
-    ),
-]
+        scopes=READ_SCOPES,
+    )

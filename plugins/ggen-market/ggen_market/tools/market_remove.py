@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_market.tools.common import PACK_ID, market_for
+from ggen_market.settings import MarketSettings
+from ggen_market.tools.common import INPUT, INSTALL_SCOPES, PACK_ID, market_for
 from ggen_mcp_core import ToolContext, ToolSpec
 
 
 class RemoveInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT
 
     package: str = PACK_ID
-    prune: bool = Field(
-        False,
-        description="Also remove dependencies nothing else needs any more, and the cached archives of every "
-        "removed pack.",
-    )
+    prune: bool = Field(False, description="Also drop unused deps.")
 
 
 class RemoveOutput(BaseModel):
@@ -26,29 +23,25 @@ class RemoveOutput(BaseModel):
     message: str = Field(description="A one-line summary.")
 
 
-async def market_remove(args: RemoveInput, ctx: ToolContext) -> RemoveOutput:
-    from ggen_market.removal import remove_packs
+async def market_remove(args: RemoveInput, ctx: ToolContext[MarketSettings]) -> RemoveOutput:
+    from ggen_market.transactions import remove_packs
 
-    market = market_for(ctx)
-    outcome = await ctx.run_sync(remove_packs, market, args.package, args.prune)
-    removed, pruned, archives = outcome
+    removed, pruned, archives = await ctx.run_sync(remove_packs, market_for(ctx), args.package, args.prune)
     message = f"removed {removed[0]}"
     if pruned:
         message += f" and {len(pruned)} unused dependencies"
     return RemoveOutput(removed=removed, pruned=pruned, archives_deleted=archives, message=message)
 
 
-TOOLS = [
-    ToolSpec(
+def spec(settings: MarketSettings) -> ToolSpec:
+    """market_remove's registration."""
+    return ToolSpec(
         name="market_remove",
         title="Remove a template pack",
-        description="Remove an installed template pack: drops its ggen.lock entry and deletes "
-        ".ggen/packs/<id>/. Refuses when another installed pack depends on it, or when it is not installed. "
-        "With prune, also removes dependencies nothing else needs and the cached archives.",
+        description="Remove an installed pack.",
         input_model=RemoveInput,
         output_model=RemoveOutput,
         handler=market_remove,
         destructive=True,
-        scopes=("market:install",),
-    ),
-]
+        scopes=INSTALL_SCOPES,
+    )

@@ -62,7 +62,7 @@ def defining_file(handler: Any) -> Path:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template", "market"))
+@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template"))
 async def test_every_tool_lives_in_its_own_module(
     ggen_host: Callable[..., PluginHost], ggen_client: Any, plugin: str, dist: str, package: str
 ) -> None:
@@ -136,7 +136,7 @@ def test_the_pair_rule_catches_the_old_market_layout() -> None:
     ]
 
 
-@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template", "market"))
+@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template"))
 def test_no_tool_module_is_paired_with_a_doer_module(plugin: str, dist: str, package: str) -> None:
     pkg_dir = REPO / "plugins" / dist / package
     tools_dir = pkg_dir / "tools"

@@ -38,6 +38,7 @@ from ggen_template.frontmatter import (
     parse_yaml,
     split_template,
 )
+from ggen_template.frontmatter_outline import declared_defaults
 from ggen_template.loader import WorkspaceLoader
 from ggen_template.rdfdata import QueryResult, TemplateGraph, body_functions
 from ggen_template.sandbox import CODE_CACHE, RenderGuard, TemplateSandbox
@@ -179,25 +180,13 @@ class Renderer:
     def _early_defaults(self, raw: str, name: str) -> tuple[dict[str, Any], list[VariableSpec]]:
         """``vars`` and ``variables`` defaults, and required variables, read before the front matter is rendered."""
         try:
-            data = parse_yaml(raw, name=name, first_line=2, budget=self.yaml_budget)
+            return declared_defaults(raw, name=name, budget=self.yaml_budget)
         except RenderLimitError:
             raise
-        except TemplateError:
+        except TemplateError:  # Jinja where YAML cannot hold it unrendered (`to: {{ x }}.py`): render leniently
             lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
-            data = parse_yaml(
-                self._render_text(lenient, raw, name, dict(self.options.variables)),
-                name=name,
-                first_line=2,
-                budget=self.yaml_budget,
-            )
-        found: dict[str, Any] = {}
-        specs = [
-            VariableSpec.model_validate(v) for v in data.get("variables") or [] if isinstance(v, dict) and _is_spec(v)
-        ]
-        found.update({v.name: v.default for v in specs if v.default is not None})
-        if isinstance(data.get("vars"), dict):
-            found.update({str(k): v for k, v in data["vars"].items()})
-        return found, [v for v in specs if v.required]
+            rendered = self._render_text(lenient, raw, name, dict(self.options.variables))
+            return declared_defaults(rendered, name=name, budget=self.yaml_budget)
 
     def _require(self, required: list[VariableSpec], variables: Mapping[str, Any], name: str) -> None:
         missing = [v for v in required if v.name not in variables]
@@ -319,14 +308,6 @@ class Renderer:
             jinja2.TemplateError,
         ) as exc:
             raise TemplateError(f"{type(exc).__name__}: {exc}", *_at(exc, name)) from None
-
-
-def _is_spec(value: dict[str, Any]) -> bool:
-    try:
-        VariableSpec.model_validate(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _at(exc: BaseException, name: str) -> tuple[str, int | None]:

@@ -33,6 +33,7 @@ from ggen_template.frontmatter import (
     unknown_key_message,
     unknown_keys,
 )
+from ggen_template.frontmatter_outline import declared_defaults, parse_outline
 from ggen_template.models import Problem, TemplateReport
 from ggen_template.rdfdata import FUNCTION_NAMES, TemplateGraph
 from ggen_template.sandbox import RANDOM_FUNCTIONS, RenderGuard, TemplateSandbox
@@ -115,7 +116,9 @@ class TemplateChecker:
             return None, None
         raw_data = _raw_yaml(raw, name, self.yaml_budget)
         try:
-            rendered = self.lenient.from_string(raw).render()
+            # rendered with the defaults it declares, as the renderer does when the caller passes no vars
+            defaults = self._defaults(raw, name)
+            rendered = self.lenient.from_string(raw).render(defaults)
             data = parse_yaml(rendered, name=name, first_line=2, budget=self.yaml_budget)
         except TemplateError as exc:
             found.add(exc)
@@ -134,6 +137,17 @@ class TemplateChecker:
             return raw_data, None
         self._front_matter_content(fm, raw_data or {}, directory, found, lines)
         return raw_data, fm
+
+    def _defaults(self, raw: str, name: str) -> dict[str, Any]:
+        """The defaults the front matter declares (what the renderer uses): read as written, or else from a
+        lenient render without variables."""
+        try:
+            return declared_defaults(raw, name=name, budget=self.yaml_budget)[0]
+        except RenderLimitError:
+            raise
+        except TemplateError:
+            rendered = self.lenient.from_string(raw).render()
+            return declared_defaults(rendered, name=name, budget=self.yaml_budget)[0]
 
     def _front_matter_content(
         self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings, lines: dict[str, int]
@@ -258,7 +272,7 @@ def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | N
 
 def _raw_yaml(raw: str, name: str, budget: YamlBudget) -> dict[str, Any] | None:
     try:
-        return parse_yaml(raw, name=name, first_line=2, budget=budget)
+        return parse_outline(raw, name=name, first_line=2, budget=budget)
     except TemplateError:
         return None
 

@@ -103,6 +103,7 @@ class FrontMatter(BaseModel):
     prefixes: dict[str, str] = Field(default_factory=dict)
     rdf_inline: list[str] = Field(default_factory=list)
     rdf: list[str] = Field(default_factory=list)
+    rdf_example: list[str] = Field(default_factory=list)
     sparql: dict[str, str] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     shape: list[str] = Field(default_factory=list)
@@ -122,7 +123,7 @@ class FrontMatter(BaseModel):
             data["sh_before"] = data.pop("sh")
         return data
 
-    @field_validator("rdf_inline", "rdf", "shape", "tags", mode="before")
+    @field_validator("rdf_inline", "rdf", "rdf_example", "shape", "tags", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)

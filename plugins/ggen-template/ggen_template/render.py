@@ -5,7 +5,8 @@ front matter's defaults:
 
 1. the front matter is rendered with the caller's variables (and the defaults it declares) and parsed;
 2. variables = ``variables[].default`` < ``vars`` < the caller's values; required ones must be there;
-3. ``graph``/``rdf``/``rdf_inline`` are loaded, ``shape`` is checked, ``sparql`` queries run;
+3. ``graph``/``rdf``/``rdf_inline`` are loaded (``rdf_example`` only when no graph is given), ``shape``
+   is checked, ``sparql`` queries run;
 4. the body (or the ``from`` file) is rendered in the sandbox with the variables, ``sparql_results``
    and the functions.
 
@@ -216,7 +217,10 @@ class Renderer:
         if named and self.options.store_reader is not None:
             graph.load_store_graph(self._store_triples(named, source.name), f"workspace graph {named!r}")
         graph.load_front_matter(
-            source.directory, lambda p: self._read_rdf(p, source.name), self._store_reader_for(source.name)
+            source.directory,
+            lambda p: self._read_rdf(p, source.name),
+            self._store_reader_for(source.name),
+            graph_given=bool(named),
         )
         graph.ensure_loaded()
         if fm.shape:

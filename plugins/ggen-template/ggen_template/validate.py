@@ -152,7 +152,12 @@ class TemplateChecker:
     def _front_matter_content(
         self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings, lines: dict[str, int]
     ) -> None:
-        for key, paths in (("rdf", fm.rdf), ("shape", fm.shape), ("from", [fm.from_] if fm.from_ else [])):
+        for key, paths in (
+            ("rdf", fm.rdf),
+            ("rdf_example", fm.rdf_example),
+            ("shape", fm.shape),
+            ("from", [fm.from_] if fm.from_ else []),
+        ):
             for index, path in enumerate(paths):
                 if _TEMPLATED.search(str(_raw_item(raw, key, index))):
                     found.warn(f"`{key}` path {path!r} depends on variables; checked at render time", lines.get(key))

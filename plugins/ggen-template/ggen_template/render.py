@@ -288,7 +288,7 @@ class Renderer:
             return env.render_chunks(template.generate(context), name)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
-                f"syntax error: {exc.message}", template=exc.filename or name, line=exc.lineno
+                f"Jinja syntax error: {exc.message}", template=exc.filename or name, line=exc.lineno
             ) from None
         except TemplateError as exc:
             if exc.line is not None:

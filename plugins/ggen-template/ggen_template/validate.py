@@ -21,7 +21,7 @@ from jinja2 import meta, nodes
 from pydantic import ValidationError
 
 from ggen_mcp_core import ToolError
-from ggen_template.errors import RenderLimitError, TemplateError
+from ggen_template.errors import RenderLimitError, TemplateError, undefined_variable
 from ggen_template.frontmatter import (
     FrontMatter,
     YamlBudget,
@@ -256,12 +256,7 @@ class TemplateChecker:
         for name in sorted(used, key=lambda n: used[n]):
             if name in declared:
                 continue
-            found.error(
-                f"variable {name!r} is used but neither declared in `variables`, defaulted in `vars`, "
-                "nor set in the template; declare it (e.g. `variables: [{name: "
-                f"{name}, required: true}}]`) or give it a default",
-                used[name],
-            )
+            found.error(undefined_variable(name), used[name])
 
 
 def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | None) -> TemplateReport:

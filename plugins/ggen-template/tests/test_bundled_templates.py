@@ -31,6 +31,10 @@ def _bundled_templates() -> list[str]:
     return sorted(f"{path.parent.parent.name}:templates/{path.name}" for path in BUNDLED.glob("*/templates/*.tmpl"))
 
 
+def _visible(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+
+
 async def _installed(client: Any) -> None:
     for pack in PACKS:
         await call_ok(client, "market_install", {"package": pack})
@@ -125,7 +129,7 @@ async def test_a_pack_without_a_graph_or_its_example_fails_clearly(workspace: Pa
         for pack in PACKS:
             message = await call_error(client, "project_gen", {"template": f"{pack}:", "vars": {"example": False}})
             assert "the graph has no OWL/RDFS classes: pass `graph`" in message, (pack, message)
-    assert sorted(p.name for p in workspace.iterdir() if not p.name.startswith(".")) == ["ggen.lock"]
+    assert _visible(workspace) == ["ggen.lock"]
 
 
 async def test_the_example_ontology_is_used_only_without_a_graph(workspace: Path) -> None:

@@ -248,9 +248,12 @@ class TemplateChecker:
     def _variables(
         self, fm: FrontMatter | None, raw: dict[str, Any] | None, used: dict[str, int], found: Findings
     ) -> None:
-        if fm is None:
+        if fm is not None:
+            declared = {v.name for v in fm.variables} | set(fm.vars)
+        elif raw is not None:  # the front matter has other errors: what it declares, as written
+            declared = _declared_names(raw)
+        else:
             return
-        declared = {v.name for v in fm.variables} | set(fm.vars)
         if "name" in declared:
             declared.add("Name")
         for name in sorted(used, key=lambda n: used[n]):
@@ -290,3 +293,14 @@ def _raw_query(raw: Any, name: str, index: int) -> Any:
     if isinstance(raw, list):
         return raw[index] if index < len(raw) else ""
     return raw or ""
+
+
+def _declared_names(raw: dict[str, Any]) -> set[str]:
+    names = {str(key) for key in raw.get("vars") or {}} if isinstance(raw.get("vars"), dict) else set()
+    listed = raw.get("variables")
+    for item in listed if isinstance(listed, list) else []:
+        if isinstance(item, str):
+            names.add(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            names.add(item["name"])
+    return names

@@ -110,11 +110,12 @@ def refuse_set_wide_variables(
     for output, items in by_output.items():
         if len(items) < 2:
             continue
-        used = [_to_variables(item, workspace, settings) for item in items]
-        culprits = sorted(set(job.variables) & set.intersection(*used))
+        culprits = set(job.variables)
+        for item in items:
+            culprits &= _to_variables(item, workspace, settings)
         if culprits:
             names = " and ".join(item.source.name for item in items[:2])
-            shown = ", ".join(f"`{name}`" for name in culprits)
+            shown = ", ".join(f"`{name}`" for name in sorted(culprits))
             raise TemplateError(
                 f"{shown} cannot apply to the whole set {job.template!r}: it names the output file of "
                 f"{names}, which would both write {output}; generate one template of the set "

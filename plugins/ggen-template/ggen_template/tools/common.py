@@ -35,7 +35,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TemplateRef = Field(
     min_length=1,
     max_length=500,
-    description="Workspace template file/folder (`templates/api.tmpl`, `api`) or a pack's `pack-id:path`.",
+    description="Template or pack-id:path.",
 )
 
 
@@ -51,21 +51,42 @@ def check_vars(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def compact_schema(schema: dict[str, Any]) -> None:
+    """An input schema as the model sees it, without what repeats the names or costs more than it tells
+    (issue 16's context budget): no titles, no docstring as description, no `additionalProperties: false`,
+    an optional value as its one type (absent is null), no null/false/empty defaults, no length bounds or
+    patterns. The input model still enforces all of them: an unknown argument, a value too long or a bad
+    pattern is an error naming the field and the limit."""
+    schema.pop("title", None)
+    schema.pop("description", None)
+    schema.pop("additionalProperties", None)  # unknown arguments are still refused, each named in the error
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        kinds = prop.get("anyOf")
+        if isinstance(kinds, list) and len(kinds) == 2 and {"type": "null"} in kinds:
+            prop.update(next(kind for kind in kinds if kind != {"type": "null"}))
+            del prop["anyOf"]
+        if "default" in prop and prop["default"] in (None, False, {}, []):
+            del prop["default"]
+        for implied in ("minLength", "maxLength", "maxItems", "pattern"):
+            prop.pop(implied, None)
+        if prop.get("additionalProperties") is True:  # the JSON Schema default
+            del prop["additionalProperties"]
+
+
 class Input(BaseModel):
     """Arguments of a template or project tool: unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
 
 class RenderInput(Input):
     """What renders a template: the reference, variables, a graph and a seed."""
 
     template: str = TemplateRef
-    vars: dict[str, Any] = Field(default_factory=dict, description="Variables; they win over the defaults.")
-    graph: str | None = Field(
-        None, min_length=1, max_length=2000, description="Named graph IRI of the workspace store to render from."
-    )
-    seed: str | None = Field(None, max_length=200, description="Determinism seed: same inputs, same bytes.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Variables.")
+    graph: str | None = Field(None, min_length=1, max_length=2000, description="Store graph IRI.")
+    seed: str | None = Field(None, max_length=200, description="Random seed.")
 
     @field_validator("vars")
     @classmethod
@@ -81,7 +102,7 @@ class RenderInput(Input):
 class ProjectInput(RenderInput):
     """A render whose files go under an output folder."""
 
-    output: str = Field(".", min_length=1, max_length=1000, description="Workspace folder `to` paths start from.")
+    output: str = Field(".", min_length=1, max_length=1000, description="Output folder.")
 
 
 class GenerationResult(BaseModel):

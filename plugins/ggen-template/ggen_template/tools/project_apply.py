@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 class ProjectApplyInput(Input):
     """Arguments of ``project_apply``."""
 
-    plan: str = Field(min_length=1, max_length=1000, description="A plan_id, or a saved plan's workspace path.")
-    force: bool = Field(False, description="Write even when a target changed since the plan was made.")
+    plan: str = Field(min_length=1, max_length=1000, description="plan_id or plan file.")
+    force: bool = Field(False, description="Ignore changes since.")
 
 
 class ProjectApplyOutput(GenerationResult):
@@ -76,8 +76,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="project_apply",
         title="Apply a saved plan",
-        description="Write exactly what a saved plan holds, all or nothing; refuses, naming the file, when a "
-        "target changed since planning unless force.",
+        description="Write the files of a saved plan.",
         input_model=ProjectApplyInput,
         output_model=ProjectApplyOutput,
         handler=project_apply,

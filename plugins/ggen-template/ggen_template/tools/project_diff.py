@@ -23,7 +23,7 @@ STATUS: dict[str, DiffStatus] = {"create": "added", "overwrite": "modified", "in
 class ProjectDiffInput(RenderInput):
     """Arguments of ``project_diff``."""
 
-    target: str = Field(".", min_length=1, max_length=1000, description="Folder the files would go to.")
+    target: str = Field(".", min_length=1, max_length=1000, description="Output folder.")
 
 
 class FileDiff(BaseModel):
@@ -92,8 +92,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="project_diff",
         title="Diff generated files against disk",
-        description="Render a template or set and return unified diffs against the files in target; nothing "
-        "is written.",
+        description="Diff a generation against the disk.",
         input_model=ProjectDiffInput,
         output_model=ProjectDiffOutput,
         handler=project_diff,

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 class ProjectGenInput(ProjectInput):
     """Arguments of ``project_gen``."""
 
-    dry_run: bool = Field(False, description="Report what would be written; write nothing.")
-    force: bool = Field(False, description="Overwrite existing files (MANUAL regions are kept).")
+    dry_run: bool = Field(False, description="Write nothing.")
+    force: bool = Field(False, description="Overwrite files.")
 
 
 class ProjectGenOutput(GenerationResult):
@@ -91,8 +91,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="project_gen",
         title="Generate files from templates",
-        description="Render a template, folder or pack (`pack-id:path`) and write the files under output, all "
-        "or nothing; existing files need force, MANUAL regions are kept. dry_run writes nothing.",
+        description="Render templates and write the files.",
         input_model=ProjectGenInput,
         output_model=ProjectGenOutput,
         handler=project_gen,

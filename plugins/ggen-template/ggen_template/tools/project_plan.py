@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class ProjectPlanInput(ProjectInput):
     """Arguments of ``project_plan``."""
 
-    force: bool = Field(False, description="Plan overwrites of existing files instead of refusing them.")
+    force: bool = Field(False, description="Plan overwrites.")
 
 
 class PlannedAction(BaseModel):
@@ -87,8 +87,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="project_plan",
         title="Plan a generation",
-        description="Render and plan a generation without writing files: saves the plan (every content and "
-        "sha256) and returns plan_id and the actions with previews.",
+        description="Plan a generation for project_apply.",
         input_model=ProjectPlanInput,
         output_model=ProjectPlanOutput,
         handler=project_plan,

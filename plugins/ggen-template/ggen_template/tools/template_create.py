@@ -25,14 +25,12 @@ class TemplateCreateInput(Input):
         min_length=1,
         max_length=200,
         pattern=TEMPLATE_NAME,
-        description="Saved as `templates/<name>.tmpl` (folders allowed: `api/model`).",
+        description="Saved as templates/<name>.tmpl.",
     )
-    content: str = Field(
-        min_length=1, max_length=1024 * 1024, description="Optional YAML front matter in `---` lines, then Jinja2."
-    )
-    description: str | None = Field(None, max_length=2000, description="Added to the front matter.")
-    tags: list[str] = Field(default_factory=list, max_length=50, description="Added to the front matter.")
-    force: bool = Field(False, description="Replace an existing template.")
+    content: str = Field(min_length=1, max_length=1024 * 1024, description="Front matter + Jinja2 body.")
+    description: str | None = Field(None, max_length=2000, description="Its description.")
+    tags: list[str] = Field(default_factory=list, max_length=50, description="Its tags.")
+    force: bool = Field(False, description="Replace existing.")
 
     @field_validator("tags")
     @classmethod
@@ -117,8 +115,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="template_create",
         title="Create a template",
-        description="Validate a template and save it as templates/<name>.tmpl; invalid templates are refused "
-        "with each error and its line.",
+        description="Validate and save a workspace template.",
         input_model=TemplateCreateInput,
         output_model=TemplateCreateOutput,
         handler=template_create,

@@ -21,9 +21,9 @@ PAGE_SIZE = 50
 class TemplateListInput(Input):
     """Arguments of ``template_list``."""
 
-    tag: str | None = Field(None, max_length=100, description="Only templates with this tag.")
-    include_packs: bool = Field(True, description="Also list installed packs' templates.")
-    cursor: str | None = Field(None, max_length=20, description="`next_cursor` of the previous page.")
+    tag: str | None = Field(None, max_length=100, description="Only this tag.")
+    include_packs: bool = Field(True, description="List packs' too.")
+    cursor: str | None = Field(None, max_length=20, description="next_cursor to resume.")
 
 
 class TemplateListOutput(BaseModel):
@@ -88,8 +88,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="template_list",
         title="List templates",
-        description="List workspace and installed packs' templates with description, tags and variables "
-        "(type, default, required), a page at a time.",
+        description="List templates and the variables they take.",
         input_model=TemplateListInput,
         output_model=TemplateListOutput,
         handler=template_list,

@@ -68,8 +68,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="template_render",
         title="Render a template",
-        description="Render a template or set with variables (RDF and SPARQL included) and return each file; "
-        "nothing is written.",
+        description="Render templates; return files, write none.",
         input_model=TemplateRenderInput,
         output_model=TemplateRenderOutput,
         handler=template_render,

@@ -55,7 +55,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="template_show",
         title="Show a template",
-        description="Show one template: front matter (parsed and as written), body and variables.",
+        description="Show a template's front matter, body, variables.",
         input_model=TemplateShowInput,
         output_model=TemplateShowOutput,
         handler=template_show,

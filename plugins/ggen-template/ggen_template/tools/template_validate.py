@@ -18,10 +18,8 @@ if TYPE_CHECKING:
 class TemplateValidateInput(Input):
     """Arguments of ``template_validate``: exactly one of ``template`` and ``content``."""
 
-    template: str | None = Field(None, min_length=1, max_length=500, description="File, folder or `pack-id:path`.")
-    content: str | None = Field(
-        None, min_length=1, max_length=1024 * 1024, description="Template text instead (paths from `templates/`)."
-    )
+    template: str | None = Field(None, min_length=1, max_length=500, description="Template, folder or pack-id:path.")
+    content: str | None = Field(None, min_length=1, max_length=1024 * 1024, description="Template text instead.")
 
     @model_validator(mode="after")
     def _one(self) -> TemplateValidateInput:
@@ -89,8 +87,7 @@ def spec(settings: TemplateSettings) -> ToolSpec:
     return ToolSpec(
         name="template_validate",
         title="Validate a template",
-        description="Check a template, set or text without rendering it: YAML, Jinja, SPARQL and Turtle syntax, "
-        "unknown keys, missing files, undeclared variables; errors and warnings with lines.",
+        description="Check templates without rendering them.",
         input_model=TemplateValidateInput,
         output_model=TemplateValidateOutput,
         handler=template_validate,

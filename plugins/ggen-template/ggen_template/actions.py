@@ -164,6 +164,7 @@ class Planner:
 
     def _plan_one(self, item: RenderedFile) -> None:
         name = item.source.name
+        self.result.warnings.extend(item.notes)
         if item.output is None:
             self.result.warnings.append(f"{name} skipped: {item.skip_reason}")
             return

@@ -63,6 +63,7 @@ class RenderedFile:
     content: str
     variables: dict[str, Any] = field(default_factory=dict)
     skip_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -154,13 +155,19 @@ class Renderer:
         body_name, body = self._body(fm, source, split.padded_body())
         context = {**functions, "sparql_results": results, **variables}
         content = self._render_body(env, body, body_name, context)
+        notes = []
+        if fm.rdf_example and not (self.options.graph or fm.graph):
+            notes.append(
+                f"{source.name}: no `graph` given, so it rendered from its example ontology "
+                f"({', '.join(fm.rdf_example)}); pass `graph` to generate from yours"
+            )
         self.total_bytes += len(content.encode("utf-8"))
         if self.total_bytes > self.settings.max_total_bytes:
             raise RenderLimitError(
                 f"the rendered files exceed {self.settings.max_total_bytes} bytes together (template.max_total_bytes)",
                 template=source.name,
             )
-        return RenderedFile(source, fm, output, content, variables)
+        return RenderedFile(source, fm, output, content, variables, notes=notes)
 
     def _read_template(self, path: Path, name: str) -> str:
         try:

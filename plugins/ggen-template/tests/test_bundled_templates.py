@@ -136,8 +136,15 @@ async def test_the_example_ontology_is_used_only_without_a_graph(workspace: Path
     async with open_client(make_host(workspace, ["market", "template", "graph"]), mode="legacy") as client:
         await call_ok(client, "market_install", {"package": "io.ggen.sql.ddl"})
         await call_ok(client, "graph_load", {"content": SHOP, "graph": "urn:shop"})
-        await call_ok(client, "project_gen", {"template": "io.ggen.sql.ddl:", "graph": "urn:shop", "output": "mine"})
-        await call_ok(client, "project_gen", {"template": "io.ggen.sql.ddl:", "output": "example"})
+        mine = await call_ok(
+            client, "project_gen", {"template": "io.ggen.sql.ddl:", "graph": "urn:shop", "output": "mine"}
+        )
+        assert mine["warnings"] == []
+        example = await call_ok(client, "project_gen", {"template": "io.ggen.sql.ddl:", "output": "example"})
+        assert example["warnings"] == [
+            "io.ggen.sql.ddl:schema.sql.tmpl: no `graph` given, so it rendered from its example "
+            "ontology (graphs/example.ttl); pass `graph` to generate from yours"
+        ]
     mine = (workspace / "mine" / "schema.sql").read_text()
     assert 'CREATE TABLE "orders"' in mine
     assert '"books"' not in mine and '"authors"' not in mine  # the example's classes stay out of the user's

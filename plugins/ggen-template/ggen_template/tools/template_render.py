@@ -48,6 +48,7 @@ def _render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> Te
     _, rendered = generator_of(ctx).render(job)
     files, warnings = [], []
     for item in rendered:
+        warnings += item.notes
         if item.output is None:
             warnings.append(f"{item.source.name} skipped: {item.skip_reason}")
             continue

@@ -23,7 +23,7 @@ import jinja2
 from ggen_template.errors import TemplateError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from ggen_template.frontmatter import VariableSpec, YamlBudget
 
@@ -131,13 +131,32 @@ def top_level_keys(text: str) -> set[str]:
     return set(key_lines(shape, 2))
 
 
-def declared_defaults(text: str, *, name: str, budget: YamlBudget) -> tuple[dict[str, Any], list[VariableSpec]]:
+def declared_defaults(
+    text: str, *, name: str, budget: YamlBudget, fallback: Callable[[str], str] | None = None
+) -> tuple[dict[str, Any], list[VariableSpec]]:
     """The defaults front matter ``text`` declares (``variables[].default``, then ``vars``) and its required
     variables, read before anything is rendered: what the renderer renders the front matter with, and what
-    the validator checks it with."""
-    from ggen_template.frontmatter import VariableSpec
+    the validator checks it with.
 
-    data = parse_outline(text, name=name, budget=budget)
+    Front matter whose Jinja YAML cannot hold unrendered (``to: {{ x }}.py``, unquoted) is read from
+    ``fallback(text)`` (a lenient render) instead; when that does not parse either, the outline's error
+    (with the file's lines) is raised."""
+    from ggen_template.errors import RenderLimitError
+    from ggen_template.frontmatter import VariableSpec, parse_yaml
+
+    try:
+        data = parse_outline(text, name=name, budget=budget)
+    except RenderLimitError:
+        raise
+    except TemplateError as first:
+        if fallback is None:
+            raise
+        try:
+            data = parse_yaml(fallback(text), name=name, first_line=2, budget=budget)
+        except RenderLimitError:
+            raise
+        except TemplateError:
+            raise first from None
     specs = []
     for item in data.get("variables") or []:
         if isinstance(item, dict):

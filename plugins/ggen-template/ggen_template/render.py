@@ -187,14 +187,12 @@ class Renderer:
 
     def _early_defaults(self, raw: str, name: str) -> tuple[dict[str, Any], list[VariableSpec]]:
         """``vars`` and ``variables`` defaults, and required variables, read before the front matter is rendered."""
-        try:
-            return declared_defaults(raw, name=name, budget=self.yaml_budget)
-        except RenderLimitError:
-            raise
-        except TemplateError:  # Jinja where YAML cannot hold it unrendered (`to: {{ x }}.py`): render leniently
-            lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
-            rendered = self._render_text(lenient, raw, name, dict(self.options.variables))
-            return declared_defaults(rendered, name=name, budget=self.yaml_budget)
+        lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
+
+        def rendered(text: str) -> str:  # Jinja where YAML cannot hold it unrendered (`to: {{ x }}.py`)
+            return self._render_text(lenient, text, name, dict(self.options.variables))
+
+        return declared_defaults(raw, name=name, budget=self.yaml_budget, fallback=rendered)
 
     def _require(self, required: list[VariableSpec], variables: Mapping[str, Any], name: str) -> None:
         missing = [v for v in required if v.name not in variables]

@@ -141,13 +141,10 @@ class TemplateChecker:
     def _defaults(self, raw: str, name: str) -> dict[str, Any]:
         """The defaults the front matter declares (what the renderer uses): read as written, or else from a
         lenient render without variables."""
-        try:
-            return declared_defaults(raw, name=name, budget=self.yaml_budget)[0]
-        except RenderLimitError:
-            raise
-        except TemplateError:
-            rendered = self.lenient.from_string(raw).render()
-            return declared_defaults(rendered, name=name, budget=self.yaml_budget)[0]
+        lenient = self.lenient
+        return declared_defaults(
+            raw, name=name, budget=self.yaml_budget, fallback=lambda text: lenient.from_string(text).render()
+        )[0]
 
     def _front_matter_content(
         self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings, lines: dict[str, int]

@@ -166,3 +166,18 @@ async def test_a_variable_that_cannot_apply_to_a_whole_pack_is_refused(workspace
         assert done["files_created"] == ["shop.py"]
         whole = await call_ok(client, "project_gen", {"template": f"{pack}:", "vars": {"example": True}})
         assert sorted(whole["files_created"]) == ["models.py", "schemas.py"]
+
+
+async def test_a_yaml_error_in_templated_front_matter_names_its_file_line(workspace: Path) -> None:
+    text = (
+        "---\nvariables: [{name: flag, default: true}]\n{%- if flag %}\ntags: [a]\n{%- endif %}\n"
+        "{# a comment\n#}\ndescription: [unclosed\n---\nx\n"
+    )
+    write(workspace, "templates/lines.tmpl", text)
+    async with open_client(make_host(workspace, ["template"]), mode="legacy") as client:
+        report = await call_ok(client, "template_validate", {"template": "lines"})
+        message = await call_error(client, "template_render", {"template": "lines"})
+    assert [(e["line"], e["message"]) for e in report["errors"]] == [
+        (9, "front matter is not valid YAML: did not find expected ',' or ']'")
+    ]
+    assert message == "templates/lines.tmpl line 9: front matter is not valid YAML: did not find expected ',' or ']'"

@@ -135,6 +135,6 @@ def _to_variables(item: RenderedFile, workspace: Workspace, settings: TemplateSe
         front_matter = split_template(text, name=item.source.name).front_matter or ""
         to = parse_outline(front_matter, name=item.source.name, budget=YamlBudget.of(settings)).get("to")
         tree = Environment(autoescape=False).parse(str(to or ""))  # noqa: S701 -- parsed, never rendered
-    except (TemplateError, TemplateSyntaxError, UnicodeDecodeError):
+    except (TemplateError, TemplateSyntaxError, UnicodeDecodeError, RecursionError):
         return set()
     return set(meta.find_undeclared_variables(tree))

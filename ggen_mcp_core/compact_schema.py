@@ -3,8 +3,14 @@
 ``model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)`` on an input model drops
 what pydantic adds that tells a model nothing: the generated ``title`` of the model and of each property,
 the model's docstring, the ``{"type": "null"}`` branch and ``default: null`` of an optional argument
-(leaving the argument out means the same), and ``default: false`` of a flag (a flag is off unless given).
-Everything that constrains a value stays.
+(leaving the argument out means the same), ``default: false`` of a flag (a flag is off unless given), an empty ``[]``/``{}`` default, and
+the size caps that guard the server rather than describe the value: ``additionalProperties: false``,
+``minLength``/``maxLength``, ``maxItems``, ``maxProperties``. What gives a value its meaning stays: types,
+``enum``, ``pattern``, ``minimum``/``maximum``, ``required``.
+
+The compact schema therefore accepts everything the input model accepts (a client validating against it
+never refuses a good call); the input model still enforces every cap, and an argument over one, or an unknown
+argument, is an ``isError`` naming the field and the limit.
 """
 
 from __future__ import annotations
@@ -18,14 +24,33 @@ def compact_schema(schema: dict[str, Any]) -> None:
     """Shrink a model's generated JSON Schema in place (pydantic's ``json_schema_extra`` hook)."""
     schema.pop("title", None)
     schema.pop("description", None)
+    if schema.get("additionalProperties") is False:
+        del schema["additionalProperties"]
     for prop in schema.get("properties", {}).values():
         if isinstance(prop, dict):
             _compact_property(prop)
 
 
+_SIZE_CAPS = ("minLength", "maxLength", "maxItems", "maxProperties")
+
+
 def _compact_property(prop: dict[str, Any]) -> None:
     prop.pop("title", None)
+    for cap in _SIZE_CAPS:
+        prop.pop(cap, None)
+    for branch in prop.get("anyOf", ()):
+        if isinstance(branch, dict):
+            for cap in _SIZE_CAPS:
+                branch.pop(cap, None)
+    items = prop.get("items")
+    if isinstance(items, dict):
+        for cap in _SIZE_CAPS:
+            items.pop(cap, None)
     if prop.get("type") == "boolean" and prop.get("default") is False:
+        del prop["default"]
+    if prop.get("additionalProperties") is True:  # JSON Schema's own default
+        del prop["additionalProperties"]
+    if prop.get("default", None) in ({}, []):  # an absent collection argument is empty
         del prop["default"]
     branches = prop.get("anyOf")
     if "default" in prop and prop["default"] is None and isinstance(branches, list):

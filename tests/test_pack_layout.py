@@ -19,7 +19,6 @@ import pytest
 from ggen_mcp_core.plugins import PluginHost
 
 REPO = Path(__file__).resolve().parents[1]
-MOVING = "the pack is being moved to the one pack layout on another branch; delete this mark once it is merged"
 FIRST_PARTY = [
     ("graph", "ggen-graph", "ggen_graph"),
     ("hook", "ggen-hook", "ggen_hook"),
@@ -28,10 +27,9 @@ FIRST_PARTY = [
 ]
 
 
-def packs(*moving: str) -> list[Any]:
-    """The four first-party packs; those in ``moving`` still fail this rule on main (strict xfail, per pack)."""
-    marks = pytest.mark.xfail(strict=True, reason=MOVING)
-    return [pytest.param(*pack, id=pack[0], marks=marks if pack[0] in moving else ()) for pack in FIRST_PARTY]
+def packs() -> list[Any]:
+    """The first-party packs, one test case each."""
+    return [pytest.param(*pack, id=pack[0]) for pack in FIRST_PARTY]
 
 
 # Module-level names plugin.py may bind besides hookimpls: the constants the host reads.
@@ -62,7 +60,7 @@ def defining_file(handler: Any) -> Path:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template"))
+@pytest.mark.parametrize(("plugin", "dist", "package"), packs())
 async def test_every_tool_lives_in_its_own_module(
     ggen_host: Callable[..., PluginHost], ggen_client: Any, plugin: str, dist: str, package: str
 ) -> None:
@@ -109,7 +107,7 @@ def non_hookimpl_definitions(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template"))
+@pytest.mark.parametrize(("plugin", "dist", "package"), packs())
 def test_plugin_py_holds_hookimpls_only(plugin: str, dist: str, package: str) -> None:
     source = (REPO / "plugins" / dist / package / "plugin.py").read_text()
     extra = non_hookimpl_definitions(source)
@@ -136,7 +134,7 @@ def test_the_pair_rule_catches_the_old_market_layout() -> None:
     ]
 
 
-@pytest.mark.parametrize(("plugin", "dist", "package"), packs("template"))
+@pytest.mark.parametrize(("plugin", "dist", "package"), packs())
 def test_no_tool_module_is_paired_with_a_doer_module(plugin: str, dist: str, package: str) -> None:
     pkg_dir = REPO / "plugins" / dist / package
     tools_dir = pkg_dir / "tools"

@@ -25,7 +25,7 @@ from ggen_template.regions import merge_regions
 
 if TYPE_CHECKING:
     from ggen_mcp_core import Workspace
-    from ggen_template.render import RenderedFile
+    from ggen_template.engine import RenderedFile
 
 ActionType = Literal["create", "overwrite", "inject", "skip"]
 PREVIEW_LINES = 20
@@ -164,6 +164,7 @@ class Planner:
 
     def _plan_one(self, item: RenderedFile) -> None:
         name = item.source.name
+        self.result.warnings.extend(item.notes)
         if item.output is None:
             self.result.warnings.append(f"{name} skipped: {item.skip_reason}")
             return

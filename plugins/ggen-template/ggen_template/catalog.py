@@ -1,5 +1,8 @@
 """What templates exist and what they need: ``template_list`` and ``template_show``.
 
+Front matter is read as written, without rendering (:mod:`ggen_template.frontmatter_outline`), so a
+template whose front matter holds ``{% if %}`` still shows its description and variables.
+
 Workspace templates are the ``*.tmpl``/``*.j2`` files under ``templates/`` (partials, ``_name.tmpl``,
 are left out). Installed packs are read from ``ggen.lock`` (``[[packs]]`` id and version) and their
 folder ``.ggen/packs/<id>/<version>/``; a pack template is listed as ``<id>:<path>`` only when the
@@ -16,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from ggen_mcp_core import ToolError
 from ggen_template.errors import RenderLimitError, TemplateError
-from ggen_template.frontmatter import YamlBudget, parse_yaml, split_template
-from ggen_template.models import TemplateInfo, TemplateShowOutput, VariableInfo
+from ggen_template.frontmatter import YamlBudget, split_template
+from ggen_template.frontmatter_outline import parse_outline
+from ggen_template.models import TemplateDetails, TemplateInfo, VariableInfo, json_type
 from ggen_template.sources import TemplateSource, is_template_file
 
 if TYPE_CHECKING:
     from ggen_mcp_core import Workspace
+    from ggen_template.checks import TemplateChecker
     from ggen_template.settings import TemplateSettings
-    from ggen_template.validate import TemplateChecker
 
 Resolver = Callable[[str], "Path | None"]
 LOCKFILE = "ggen.lock"
@@ -46,7 +50,7 @@ def _raw_front_matter(text: str | None, name: str, budget: YamlBudget) -> dict[s
     if not text:
         return None
     try:
-        return parse_yaml(text, name=name, first_line=2, budget=budget)
+        return parse_outline(text, name=name, first_line=2, budget=budget)
     except RenderLimitError:
         raise
     except TemplateError:
@@ -58,9 +62,11 @@ def _declared(raw: dict[str, Any]) -> list[VariableInfo]:
     for item in raw.get("variables") or []:
         spec = {"name": item} if isinstance(item, str) else item
         if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+            declared_type = spec.get("type")
             found[spec["name"]] = VariableInfo(
                 name=spec["name"],
-                description=spec.get("description"),
+                type=declared_type if isinstance(declared_type, str) else json_type(spec.get("default")),
+                description=spec.get("description") if isinstance(spec.get("description"), str) else None,
                 required=bool(spec.get("required", False)),
                 default=spec.get("default"),
             )
@@ -69,6 +75,7 @@ def _declared(raw: dict[str, Any]) -> list[VariableInfo]:
         for key, value in defaults.items():
             info = found.setdefault(str(key), VariableInfo(name=str(key)))
             info.default = value
+            info.type = info.type or json_type(value)
     return list(found.values())
 
 
@@ -181,18 +188,16 @@ def _strip_suffix(relative: str) -> str:
     return relative
 
 
-def show(
+def details(
     source: TemplateSource, workspace: Workspace, settings: TemplateSettings, checker: TemplateChecker
-) -> TemplateShowOutput:
+) -> TemplateDetails:
     """Front matter, body and variables of one template."""
     text = _read(source.path, workspace, settings)
     split = split_template(text, name=source.name)
     raw, variables = describe(text, source.name, checker, source.directory)
     raw = raw or {}
     tags = raw.get("tags")
-    return TemplateShowOutput(
-        template=source.name,
-        path=workspace.relative(source.path),
+    return TemplateDetails(
         front_matter=raw or None,
         front_matter_text=split.front_matter,
         body=split.body,

@@ -23,3 +23,9 @@ class TemplateError(ToolError):
 
 class RenderLimitError(TemplateError):
     """A render went past its deadline, its loop budget or a size cap."""
+
+
+def undefined_variable(name: str) -> str:
+    """What the renderer and the validator both say about a variable that has no value: one message, so a
+    template the validator refuses fails to render with the same words."""
+    return f"{name!r} is undefined: pass it in `vars`, or declare it in `variables` with a default"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -68,6 +68,9 @@ class VariableSpec(BaseModel):
     description: str | None = Field(None, max_length=2000, description="What it is for.")
     required: bool = Field(False, description="The render fails when it is missing and has no default.")
     default: Any = Field(None, description="Value used when the caller gives none.")
+    type: Literal["string", "integer", "number", "boolean", "array", "object"] | None = Field(
+        None, description="The JSON type clients should pass (shown by template_list/template_show)."
+    )
 
 
 def _as_list(value: Any) -> Any:
@@ -100,6 +103,7 @@ class FrontMatter(BaseModel):
     prefixes: dict[str, str] = Field(default_factory=dict)
     rdf_inline: list[str] = Field(default_factory=list)
     rdf: list[str] = Field(default_factory=list)
+    rdf_example: list[str] = Field(default_factory=list)
     sparql: dict[str, str] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     shape: list[str] = Field(default_factory=list)
@@ -119,7 +123,7 @@ class FrontMatter(BaseModel):
             data["sh_before"] = data.pop("sh")
         return data
 
-    @field_validator("rdf_inline", "rdf", "shape", "tags", mode="before")
+    @field_validator("rdf_inline", "rdf", "rdf_example", "shape", "tags", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)

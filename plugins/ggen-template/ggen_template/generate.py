@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ggen_template.actions import Planned, Planner, output_root
-from ggen_template.render import Renderer, RenderOptions, ShapeChecker, StoreReader
+from ggen_template.engine import Renderer, RenderOptions, ShapeChecker, StoreReader
+from ggen_template.errors import TemplateError
 from ggen_template.sources import TemplateSet, locate
 
 if TYPE_CHECKING:
     from ggen_mcp_core import Workspace
-    from ggen_template.render import RenderedFile
+    from ggen_template.engine import RenderedFile
     from ggen_template.settings import TemplateSettings
 
 Resolver = Callable[[str], "Path | None"]
@@ -84,7 +85,10 @@ class Generator:
             shape_checker=self.shape_checker,
         )
         renderer = Renderer(self.workspace, self.settings, options)
-        return template_set, renderer.render_set(template_set)
+        rendered = renderer.render_set(template_set)
+        if template_set.is_directory:
+            refuse_set_wide_variables(job, rendered, self.workspace, self.settings)
+        return template_set, rendered
 
     def prepare(self, job: Job) -> Prepared:
         """Render the job and plan its actions against the files on disk."""
@@ -92,3 +96,45 @@ class Generator:
         template_set, rendered = self.render(job)
         planner = Planner(self.workspace, root, force=job.force, max_bytes=self.settings.max_total_bytes)
         return Prepared(job, template_set, rendered, planner.plan(rendered), root)
+
+
+def refuse_set_wide_variables(
+    job: Job, rendered: list[RenderedFile], workspace: Workspace, settings: TemplateSettings
+) -> None:
+    """Refuse a caller variable that cannot apply to a whole set: one that names the output file of two
+    templates of the set, which would then write the same file (``module`` on a pack of two templates)."""
+    by_output: dict[str, list[RenderedFile]] = {}
+    for item in rendered:
+        if item.output is not None and not item.front_matter.inject:
+            by_output.setdefault(PurePosixPath(item.output).as_posix(), []).append(item)
+    for output, items in by_output.items():
+        if len(items) < 2:
+            continue
+        culprits = set(job.variables)
+        for item in items:
+            culprits &= _to_variables(item, workspace, settings)
+        if culprits:
+            names = " and ".join(item.source.name for item in items[:2])
+            shown = ", ".join(f"`{name}`" for name in sorted(culprits))
+            raise TemplateError(
+                f"{shown} cannot apply to the whole set {job.template!r}: it names the output file of "
+                f"{names}, which would both write {output}; generate one template of the set "
+                f"(e.g. {items[0].source.name!r}) to pass it"
+            )
+
+
+def _to_variables(item: RenderedFile, workspace: Workspace, settings: TemplateSettings) -> set[str]:
+    """The variables the template's ``to`` (as written) reads."""
+    from jinja2 import Environment, TemplateSyntaxError, meta
+
+    from ggen_template.frontmatter import YamlBudget, split_template
+    from ggen_template.frontmatter_outline import parse_outline
+
+    try:
+        text = workspace.read_text(item.source.path, max_bytes=settings.max_template_bytes)
+        front_matter = split_template(text, name=item.source.name).front_matter or ""
+        to = parse_outline(front_matter, name=item.source.name, budget=YamlBudget.of(settings)).get("to")
+        tree = Environment(autoescape=False).parse(str(to or ""))  # noqa: S701 -- parsed, never rendered
+    except (TemplateError, TemplateSyntaxError, UnicodeDecodeError, RecursionError):
+        return set()
+    return set(meta.find_undeclared_variables(tree))

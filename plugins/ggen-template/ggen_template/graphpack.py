@@ -20,8 +20,8 @@ from ggen_template.errors import TemplateError
 
 if TYPE_CHECKING:
     from ggen_mcp_core import ToolContext
+    from ggen_template.engine import ShapeChecker, StoreReader
     from ggen_template.rdfdata import TemplateGraph
-    from ggen_template.render import ShapeChecker, StoreReader
 
 SHOWN_VIOLATIONS = 5
 

@@ -152,13 +152,20 @@ class TemplateGraph:
         return graph
 
     def load_front_matter(
-        self, template_dir: Path, read_file: Callable[[Path], str], store_graph: Callable[[str], str] | None = None
+        self,
+        template_dir: Path,
+        read_file: Callable[[Path], str],
+        store_graph: Callable[[str], str] | None = None,
+        *,
+        graph_given: bool = False,
     ) -> None:
-        """Add ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets."""
+        """Add ``graph`` (from the workspace store), ``rdf`` files, then ``rdf_inline`` snippets; the
+        ``rdf_example`` files only when no graph is given (``graph_given``: the call named one)."""
         fm = self.front_matter
         if fm.graph and store_graph is not None:
             self._add(store_graph(fm.graph), "ntriples", f"workspace graph {fm.graph!r}")
-        for reference in fm.rdf:
+        examples = [] if graph_given or fm.graph else fm.rdf_example
+        for reference in [*fm.rdf, *examples]:
             path = template_dir / reference
             self._add(read_file(path), self._format_of(reference), f"rdf file {reference!r}")
         for index, snippet in enumerate(fm.rdf_inline):

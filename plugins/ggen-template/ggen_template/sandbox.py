@@ -41,7 +41,7 @@ from jinja2.lexer import TokenStream
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext, Macro, markup_join, str_join
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, missing
 
 from ggen_mcp_core.result_budget import ResultRefused, json_floor
 from ggen_template.errors import RenderLimitError
@@ -180,6 +180,18 @@ def _namespace_attributes(namespace: Namespace) -> dict[str, Any]:
     return cast(dict[str, Any], object.__getattribute__(namespace, "_Namespace__attrs"))
 
 
+class VariableUndefined(StrictUndefined):
+    """StrictUndefined whose message for a missing variable is :func:`~ggen_template.errors.undefined_variable`."""
+
+    @property
+    def _undefined_message(self) -> str:
+        if not self._undefined_hint and self._undefined_obj is missing and isinstance(self._undefined_name, str):
+            from ggen_template.errors import undefined_variable
+
+            return undefined_variable(self._undefined_name)
+        return str(StrictUndefined._undefined_message.fget(self))  # type: ignore[attr-defined]
+
+
 class TemplateSandbox(ImmutableSandboxedEnvironment):
     """The sandboxed environment of one render (see the module docstring)."""
 
@@ -187,7 +199,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _OutputCodeGenerator
 
     def __init__(self, guard: RenderGuard, **options: Any) -> None:
-        options.setdefault("undefined", StrictUndefined)
+        options.setdefault("undefined", VariableUndefined)
         options.setdefault("autoescape", False)
         options.setdefault("keep_trailing_newline", True)
         super().__init__(**options)

@@ -1,7 +1,7 @@
 """``ggen-mcp pack new NAME``: a third-party pack in the one pack layout (docs/plugins.md, "Pack layout").
 
 The pack is a template set (``ggen_template/scaffold/``) rendered by this pack's own engine (the
-:class:`~ggen_template.render.Renderer` and its sandbox), then written through the host's write policy
+:class:`~ggen_template.engine.Renderer` and its sandbox), then written through the host's write policy
 (:meth:`ggen_mcp_core.Workspace.write_atomic`, the folder the pack is created in being the workspace).
 Nothing is overwritten: the pack's folder must not exist. A name the host would refuse at registration (a
 first-party prefix, the section of the host or of an installed pack) is refused here, before anything is written.
@@ -21,7 +21,7 @@ import structlog
 from ggen_mcp_core import ToolError, Workspace, __version__
 from ggen_mcp_core.registration import RESERVED_PREFIXES
 from ggen_template.actions import target_path
-from ggen_template.render import Renderer, RenderOptions
+from ggen_template.engine import Renderer, RenderOptions
 from ggen_template.settings import TemplateSettings
 from ggen_template.sources import locate
 

@@ -28,6 +28,8 @@ from ggen_template.shell import CommandRun, command_policy, failure, plan_comman
 from ggen_template.staging import Staging
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ggen_mcp_core import Workspace
     from ggen_mcp_core.commands import Command
     from ggen_mcp_core.process_group import GroupProcess
@@ -76,8 +78,17 @@ def changed_targets(workspace: Workspace, actions: list[Action]) -> list[str]:
 class SetWriter:
     """Applies a list of actions to the workspace, all or nothing."""
 
-    def __init__(self, workspace: Workspace, settings: TemplateSettings, *, output: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: TemplateSettings,
+        *,
+        output: str,
+        on_staged: Callable[[int, int, str], None] | None = None,
+    ) -> None:
+        """``on_staged(done, total, path)`` is called after each file is staged (in the writing thread)."""
         self.workspace = workspace
+        self.on_staged = on_staged
         self.settings = settings
         self.output = output
         self.report = WriteReport()
@@ -170,8 +181,10 @@ class SetWriter:
 
     def _stage(self, targets: list[_Target]) -> None:
         try:
-            for target in targets:
+            for done, target in enumerate(targets, 1):
                 self._stage_one(target)
+                if self.on_staged is not None:
+                    self.on_staged(done, len(targets), target.path)
         except BaseException as exc:
             self._discard(targets)
             if isinstance(exc, ToolError):

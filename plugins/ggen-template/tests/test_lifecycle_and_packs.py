@@ -126,6 +126,7 @@ async def test_pack_references_resolve_through_the_hook(ggen_host, ggen_client, 
         assert pack["description"] == "Say hello" and pack["tags"] == ["demo"]
         assert pack["variables"][0] == {
             "name": "who",
+            "type": "string",
             "description": None,
             "required": False,
             "default": "world",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ggen_template import plans
-from ggen_template.plans import build_plan, new_plan_id, prune_plans, save_plan
+from ggen_template import saved_plans as plans
+from ggen_template.saved_plans import build_plan, new_plan_id, prune_plans, save_plan
 
 from ggen_mcp_core import Workspace
 

@@ -200,7 +200,7 @@ async def test_all_or_nothing(ggen_host, ggen_client, workspace) -> None:
     before = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*"))
     async with ggen_client(ggen_host(["template"]), mode="legacy") as client:
         message = await call_error(client, "project_gen", {"template": "templates/broken"})
-        assert message == "templates/broken/b.tmpl line 4: 'undefined_thing' is undefined"
+        assert message.startswith("templates/broken/b.tmpl line 4: 'undefined_thing' is undefined: pass it in `vars`")
         message = await call_error(client, "project_gen", {"template": "templates/commit"})
         assert "nothing was written" in message and "clash.txt" in message
     after = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*") if ".ggen" not in p.parts)

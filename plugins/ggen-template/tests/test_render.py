@@ -6,6 +6,7 @@ import pytest
 from conftest import call_error, call_ok, write
 
 pytestmark = pytest.mark.anyio
+HINT = ": pass it in `vars`, or declare it in `variables` with a default"
 
 
 async def render(client, template: str, **arguments) -> dict:
@@ -158,9 +159,9 @@ async def test_missing_variable_names_variable_template_and_line(template_host, 
     write(module_workspace, "templates/missfm.tmpl", '---\nto: "{{ nowhere }}.txt"\n---\nx\n')
     async with ggen_client(template_host, mode="legacy") as client:
         message = await call_error(client, "template_render", {"template": "miss", "vars": {"present": 1}})
-        assert message == "templates/miss.tmpl line 6: 'absent' is undefined"
+        assert message == "templates/miss.tmpl line 6: 'absent' is undefined" + HINT
         message = await call_error(client, "template_render", {"template": "missfm"})
-        assert message == "templates/missfm.tmpl line 2: 'nowhere' is undefined"
+        assert message == "templates/missfm.tmpl line 2: 'nowhere' is undefined" + HINT
 
 
 async def test_variables_precedence_required_and_name(template_host, ggen_client, module_workspace) -> None:
@@ -258,7 +259,7 @@ async def test_undefined_in_an_include_names_the_included_file(template_host, gg
     write(module_workspace, "templates/inc/main.tmpl", "top\n{% include '_part.tmpl' %}\n")
     async with ggen_client(template_host, mode="legacy") as client:
         message = await call_error(client, "template_render", {"template": "templates/inc/main.tmpl"})
-    assert message == "templates/inc/_part.tmpl line 2: 'nope' is undefined"
+    assert message == "templates/inc/_part.tmpl line 2: 'nope' is undefined" + HINT
 
 
 async def test_template_not_found_and_bad_references(template_host, ggen_client, module_workspace) -> None:

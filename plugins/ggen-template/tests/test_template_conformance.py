@@ -14,7 +14,7 @@ class TestTemplateConformance(ToolFamilyConformance):
         "pyoxigraph",
         "inflection",
         "ggen_graph.engine",
-        "ggen_template.render",
+        "ggen_template.engine",
         "ggen_mcp_core.process_group",
     )
     expected_tools = (

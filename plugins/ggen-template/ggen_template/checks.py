@@ -21,7 +21,7 @@ from jinja2 import meta, nodes
 from pydantic import ValidationError
 
 from ggen_mcp_core import ToolError
-from ggen_template.errors import RenderLimitError, TemplateError
+from ggen_template.errors import RenderLimitError, TemplateError, undefined_variable
 from ggen_template.frontmatter import (
     FrontMatter,
     YamlBudget,
@@ -33,6 +33,7 @@ from ggen_template.frontmatter import (
     unknown_key_message,
     unknown_keys,
 )
+from ggen_template.frontmatter_outline import declared_defaults, parse_outline
 from ggen_template.models import Problem, TemplateReport
 from ggen_template.rdfdata import FUNCTION_NAMES, TemplateGraph
 from ggen_template.sandbox import RANDOM_FUNCTIONS, RenderGuard, TemplateSandbox
@@ -115,7 +116,9 @@ class TemplateChecker:
             return None, None
         raw_data = _raw_yaml(raw, name, self.yaml_budget)
         try:
-            rendered = self.lenient.from_string(raw).render()
+            # rendered with the defaults it declares, as the renderer does when the caller passes no vars
+            defaults = self._defaults(raw, name)
+            rendered = self.lenient.from_string(raw).render(defaults)
             data = parse_yaml(rendered, name=name, first_line=2, budget=self.yaml_budget)
         except TemplateError as exc:
             found.add(exc)
@@ -135,10 +138,23 @@ class TemplateChecker:
         self._front_matter_content(fm, raw_data or {}, directory, found, lines)
         return raw_data, fm
 
+    def _defaults(self, raw: str, name: str) -> dict[str, Any]:
+        """The defaults the front matter declares (what the renderer uses): read as written, or else from a
+        lenient render without variables."""
+        lenient = self.lenient
+        return declared_defaults(
+            raw, name=name, budget=self.yaml_budget, fallback=lambda text: lenient.from_string(text).render()
+        )[0]
+
     def _front_matter_content(
         self, fm: FrontMatter, raw: dict[str, Any], directory: Path, found: Findings, lines: dict[str, int]
     ) -> None:
-        for key, paths in (("rdf", fm.rdf), ("shape", fm.shape), ("from", [fm.from_] if fm.from_ else [])):
+        for key, paths in (
+            ("rdf", fm.rdf),
+            ("rdf_example", fm.rdf_example),
+            ("shape", fm.shape),
+            ("from", [fm.from_] if fm.from_ else []),
+        ):
             for index, path in enumerate(paths):
                 if _TEMPLATED.search(str(_raw_item(raw, key, index))):
                     found.warn(f"`{key}` path {path!r} depends on variables; checked at render time", lines.get(key))
@@ -229,20 +245,18 @@ class TemplateChecker:
     def _variables(
         self, fm: FrontMatter | None, raw: dict[str, Any] | None, used: dict[str, int], found: Findings
     ) -> None:
-        if fm is None:
+        if fm is not None:
+            declared = {v.name for v in fm.variables} | set(fm.vars)
+        elif raw is not None:  # the front matter has other errors: what it declares, as written
+            declared = _declared_names(raw)
+        else:
             return
-        declared = {v.name for v in fm.variables} | set(fm.vars)
         if "name" in declared:
             declared.add("Name")
         for name in sorted(used, key=lambda n: used[n]):
             if name in declared:
                 continue
-            found.error(
-                f"variable {name!r} is used but neither declared in `variables`, defaulted in `vars`, "
-                "nor set in the template; declare it (e.g. `variables: [{name: "
-                f"{name}, required: true}}]`) or give it a default",
-                used[name],
-            )
+            found.error(undefined_variable(name), used[name])
 
 
 def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | None) -> TemplateReport:
@@ -258,7 +272,7 @@ def _report(name: str, found: Findings, used: list[str], raw: dict[str, Any] | N
 
 def _raw_yaml(raw: str, name: str, budget: YamlBudget) -> dict[str, Any] | None:
     try:
-        return parse_yaml(raw, name=name, first_line=2, budget=budget)
+        return parse_outline(raw, name=name, first_line=2, budget=budget)
     except TemplateError:
         return None
 
@@ -276,3 +290,14 @@ def _raw_query(raw: Any, name: str, index: int) -> Any:
     if isinstance(raw, list):
         return raw[index] if index < len(raw) else ""
     return raw or ""
+
+
+def _declared_names(raw: dict[str, Any]) -> set[str]:
+    names = {str(key) for key in raw.get("vars") or {}} if isinstance(raw.get("vars"), dict) else set()
+    listed = raw.get("variables")
+    for item in listed if isinstance(listed, list) else []:
+        if isinstance(item, str):
+            names.add(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            names.add(item["name"])
+    return names

@@ -5,7 +5,8 @@ front matter's defaults:
 
 1. the front matter is rendered with the caller's variables (and the defaults it declares) and parsed;
 2. variables = ``variables[].default`` < ``vars`` < the caller's values; required ones must be there;
-3. ``graph``/``rdf``/``rdf_inline`` are loaded, ``shape`` is checked, ``sparql`` queries run;
+3. ``graph``/``rdf``/``rdf_inline`` are loaded (``rdf_example`` only when no graph is given), ``shape``
+   is checked, ``sparql`` queries run;
 4. the body (or the ``from`` file) is rendered in the sandbox with the variables, ``sparql_results``
    and the functions.
 
@@ -38,6 +39,7 @@ from ggen_template.frontmatter import (
     parse_yaml,
     split_template,
 )
+from ggen_template.frontmatter_outline import declared_defaults
 from ggen_template.loader import WorkspaceLoader
 from ggen_template.rdfdata import QueryResult, TemplateGraph, body_functions
 from ggen_template.sandbox import CODE_CACHE, RenderGuard, TemplateSandbox
@@ -61,6 +63,7 @@ class RenderedFile:
     content: str
     variables: dict[str, Any] = field(default_factory=dict)
     skip_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,13 +155,19 @@ class Renderer:
         body_name, body = self._body(fm, source, split.padded_body())
         context = {**functions, "sparql_results": results, **variables}
         content = self._render_body(env, body, body_name, context)
+        notes = []
+        if fm.rdf_example and not (self.options.graph or fm.graph):
+            notes.append(
+                f"{source.name}: no `graph` given, so it rendered from its example ontology "
+                f"({', '.join(fm.rdf_example)}); pass `graph` to generate from yours"
+            )
         self.total_bytes += len(content.encode("utf-8"))
         if self.total_bytes > self.settings.max_total_bytes:
             raise RenderLimitError(
                 f"the rendered files exceed {self.settings.max_total_bytes} bytes together (template.max_total_bytes)",
                 template=source.name,
             )
-        return RenderedFile(source, fm, output, content, variables)
+        return RenderedFile(source, fm, output, content, variables, notes=notes)
 
     def _read_template(self, path: Path, name: str) -> str:
         try:
@@ -178,26 +187,12 @@ class Renderer:
 
     def _early_defaults(self, raw: str, name: str) -> tuple[dict[str, Any], list[VariableSpec]]:
         """``vars`` and ``variables`` defaults, and required variables, read before the front matter is rendered."""
-        try:
-            data = parse_yaml(raw, name=name, first_line=2, budget=self.yaml_budget)
-        except RenderLimitError:
-            raise
-        except TemplateError:
-            lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
-            data = parse_yaml(
-                self._render_text(lenient, raw, name, dict(self.options.variables)),
-                name=name,
-                first_line=2,
-                budget=self.yaml_budget,
-            )
-        found: dict[str, Any] = {}
-        specs = [
-            VariableSpec.model_validate(v) for v in data.get("variables") or [] if isinstance(v, dict) and _is_spec(v)
-        ]
-        found.update({v.name: v.default for v in specs if v.default is not None})
-        if isinstance(data.get("vars"), dict):
-            found.update({str(k): v for k, v in data["vars"].items()})
-        return found, [v for v in specs if v.required]
+        lenient = TemplateSandbox(self.guard, undefined=jinja2.ChainableUndefined)
+
+        def rendered(text: str) -> str:  # Jinja where YAML cannot hold it unrendered (`to: {{ x }}.py`)
+            return self._render_text(lenient, text, name, dict(self.options.variables))
+
+        return declared_defaults(raw, name=name, budget=self.yaml_budget, fallback=rendered)
 
     def _require(self, required: list[VariableSpec], variables: Mapping[str, Any], name: str) -> None:
         missing = [v for v in required if v.name not in variables]
@@ -227,7 +222,10 @@ class Renderer:
         if named and self.options.store_reader is not None:
             graph.load_store_graph(self._store_triples(named, source.name), f"workspace graph {named!r}")
         graph.load_front_matter(
-            source.directory, lambda p: self._read_rdf(p, source.name), self._store_reader_for(source.name)
+            source.directory,
+            lambda p: self._read_rdf(p, source.name),
+            self._store_reader_for(source.name),
+            graph_given=bool(named),
         )
         graph.ensure_loaded()
         if fm.shape:
@@ -295,7 +293,7 @@ class Renderer:
             return env.render_chunks(template.generate(context), name)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
-                f"syntax error: {exc.message}", template=exc.filename or name, line=exc.lineno
+                f"Jinja syntax error: {exc.message}", template=exc.filename or name, line=exc.lineno
             ) from None
         except TemplateError as exc:
             if exc.line is not None:
@@ -319,14 +317,6 @@ class Renderer:
             jinja2.TemplateError,
         ) as exc:
             raise TemplateError(f"{type(exc).__name__}: {exc}", *_at(exc, name)) from None
-
-
-def _is_spec(value: dict[str, Any]) -> bool:
-    try:
-        VariableSpec.model_validate(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _at(exc: BaseException, name: str) -> tuple[str, int | None]:

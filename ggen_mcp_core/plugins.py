@@ -44,6 +44,7 @@ from ggen_mcp_core.workspace import Workspace
 if TYPE_CHECKING:
     import click
 
+    from ggen_mcp_core.client_events import ClientEvents
     from ggen_mcp_core.tools import ToolContext
 
 ENTRY_POINT_GROUP = "ggen_mcp.plugins"
@@ -157,7 +158,7 @@ class PluginHost:
         self._owners: dict[tuple[str, str], str] = {}  # (kind, name) -> the plugin that registered it
         self.ready = False
         self.client_log_level = "info"
-        self.subscription_bus: Any = None
+        self.client_events: ClientEvents | None = None  # made by the first server built on this host
         self.draining = False
         self._client_log_levels: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
         self._entry_points = entry_points

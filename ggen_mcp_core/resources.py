@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 ResourceValue = str | bytes | Sequence[Any]  # or mcp.types.TextResourceContents / BlobResourceContents
 Reader = Callable[..., ResourceValue | Awaitable[ResourceValue]]
-Completer = Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
+Completer = Callable[..., Sequence[str] | Awaitable[Sequence[str]]]
+"""Suggests values for ``completion/complete``: ``complete(value)``, ``complete(value, ctx)`` to read live state
+through the plugin's context (the store, the registry, another tool via ``ctx.call_tool``), or
+``complete(value, ctx, arguments)`` with the arguments the client already chose. Returns the matching values."""
 _VARIABLE = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 

@@ -410,6 +410,14 @@ class ToolContext(Generic[SettingsT]):
 
         await notify_list_changed(self, kind)
 
+    async def resource_changed(self, *uris: str) -> None:
+        """Tell clients subscribed to these resource URIs that they changed (``notifications/resources/updated``;
+        2025-11-25 ``resources/subscribe`` and 2026-07-28 ``subscriptions/listen``). Call it after a write
+        succeeded, with every URI whose content it changed; a no-op when no server runs."""
+        events = self.host.client_events
+        if events is not None:
+            await events.resource_changed(*uris)
+
     async def call_tool(self, name: str, arguments: Mapping[str, Any] | None = None) -> dict[str, Any] | str:
         """Call another tool through the host's one call pipeline, as this call's principal.
 

@@ -12,6 +12,7 @@ from ggen_mcp_core.testing import tool_text
 pytestmark = pytest.mark.anyio
 TURTLE = "@prefix ex: <http://example.org/> . ex:a ex:b ex:c ."
 NAMED = "ggen://graphs/urn%3Ax%3Abooks"
+DEFAULT = "ggen://graphs/default"
 
 
 async def call_ok(client: Any, name: str, arguments: dict[str, Any]) -> None:
@@ -54,13 +55,15 @@ async def test_legacy_subscribers_hear_graph_writes(ggen_host: Any, ggen_client:
 
 async def test_listen_streams_hear_graph_writes(ggen_host: Any, ggen_client: Any) -> None:
     host = ggen_host(["graph"])
-    async with ggen_client(host, mode="auto") as client:
-        async with client.listen(resource_subscriptions=[NAMED, "ggen://graphs/default"]) as stream:
-            await call_ok(client, "graph_load", {"content": TURTLE, "graph": "urn:x:books"})
-            with anyio.fail_after(5):
-                first = await stream.__anext__()
-            await call_ok(client, "graph_update", {"sparql": "INSERT DATA { <urn:s> <urn:p> <urn:o> }"})
-            with anyio.fail_after(5):
-                second = {(await stream.__anext__()).uri, (await stream.__anext__()).uri}
+    async with (
+        ggen_client(host, mode="auto") as client,
+        client.listen(resource_subscriptions=[NAMED, DEFAULT]) as stream,
+    ):
+        await call_ok(client, "graph_load", {"content": TURTLE, "graph": "urn:x:books"})
+        with anyio.fail_after(5):
+            first = await stream.__anext__()
+        await call_ok(client, "graph_update", {"sparql": "INSERT DATA { <urn:s> <urn:p> <urn:o> }"})
+        with anyio.fail_after(5):
+            second = {(await stream.__anext__()).uri, (await stream.__anext__()).uri}
     assert first.uri == NAMED
-    assert second == {NAMED, "ggen://graphs/default"}  # an update may touch any graph: each one is announced
+    assert second == {NAMED, DEFAULT}  # an update may touch any graph: each one is announced

@@ -113,13 +113,21 @@ def _connection_of(session: Any) -> object:
 
 def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
     """The core's own behaviours, registered as ordinary plugins; auth misconfiguration is fatal."""
-    from ggen_mcp_core.builtins import audit, authentication, authorization, introspection, metrics
+    from ggen_mcp_core.builtins import (
+        audit,
+        authentication,
+        authorization,
+        introspection,
+        metrics,
+        workflow_prompts,
+    )
     from ggen_mcp_core.config import ConfigError
 
     plugins: list[tuple[str, object]] = [
         ("core-authorization", authorization),
         ("core-metrics", metrics),
         ("core-introspection", introspection),
+        ("core-prompts", workflow_prompts),
     ]
     if settings.audit.enabled:
         plugins.append(("core-audit", audit.AuditPlugin(settings.audit)))

@@ -99,7 +99,12 @@ PromptValue = str | Sequence[Any]  # or mcp.types.PromptMessage
 
 @dataclass(frozen=True)
 class PromptSpec:
-    """A prompt. ``render(arguments)`` (or ``render(arguments, ctx)``) returns text or messages."""
+    """A prompt. ``render(arguments)`` (or ``render(arguments, ctx)``) returns text or messages.
+
+    ``requires`` names the tools the workflow uses: while one of them is not served (its pack is not loaded,
+    hidden by ``--toolsets`` or ``--read-only``), the prompt is not listed and ``prompts/get`` says which.
+    A render may raise ``ToolError`` for a bad argument; the client gets it as an invalid-params error.
+    """
 
     name: str
     description: str
@@ -107,6 +112,7 @@ class PromptSpec:
     arguments: Sequence[PromptArgument] = ()
     title: str | None = None
     plugin: str = ""
+    requires: Sequence[str] = ()
 
     def with_plugin(self, plugin: str) -> PromptSpec:
         return replace(self, plugin=plugin)

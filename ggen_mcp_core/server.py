@@ -21,6 +21,7 @@ from ggen_mcp_core.client_events import ClientEvents, ListKind, SeenConnections
 from ggen_mcp_core.completion import completion_result, find_completer, suggested
 from ggen_mcp_core.events import RequestInfo
 from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.prompts import missing_tools, rendered_prompt
 from ggen_mcp_core.resources import maybe_await, resource_contents
 from ggen_mcp_core.tools import ToolContext
 
@@ -159,7 +160,8 @@ class Handlers:
     async def list_prompts(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=[p.to_mcp() for p in self.host.prompts.values()])
+        served = [p.to_mcp() for p in self.host.prompts.values() if not missing_tools(self.host, p)]
+        return types.ListPromptsResult(prompts=served)
 
     async def get_prompt(
         self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
@@ -167,20 +169,18 @@ class Handlers:
         prompt = self.host.prompts.get(params.name)
         if prompt is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        absent = missing_tools(self.host, prompt)
+        if absent:
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"prompt {prompt.name} needs tools this server does not offer now: {', '.join(absent)}",
+            )
         arguments = dict(params.arguments or {})
         missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
         if missing:
             raise MCPError(code=types.INVALID_PARAMS, message=f"prompt {prompt.name} needs: {', '.join(missing)}")
         context = await self._plugin_context(ctx, prompt.plugin)
-        import inspect
-
-        takes_ctx = len(inspect.signature(prompt.render).parameters) > 1
-        value = await maybe_await(prompt.render(arguments, context) if takes_ctx else prompt.render(arguments))
-        if isinstance(value, str):
-            messages = [types.PromptMessage(role="user", content=types.TextContent(type="text", text=value))]
-        else:
-            messages = list(value)
-        return types.GetPromptResult(description=prompt.description, messages=messages)
+        return await rendered_prompt(prompt, arguments, context)
 
     async def complete(
         self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import click
@@ -92,8 +92,10 @@ async def generate(args: GenerateIn, ctx: ToolContext) -> WriteOut:
 
 class NotifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["tools", "resources", "prompts", "updated"] = Field(
-        "tools", description="Which list changed, or `updated`: demo://hello changed."
+    kind: str = Field(
+        "tools",
+        pattern="^(tools|resources|prompts|updated)$",
+        description="Which list changed, or `updated`: demo://hello changed.",
     )
 
 
@@ -101,7 +103,7 @@ async def reveal(args: NotifyIn, ctx: ToolContext) -> EchoOut:
     if args.kind == "updated":
         await ctx.resource_changed("demo://hello")
     else:
-        await ctx.notify_list_changed(args.kind)
+        await ctx.notify_list_changed(args.kind)  # type: ignore[arg-type]
     return EchoOut(echo=f"{args.kind} changed", principal=ctx.principal.name)
 
 

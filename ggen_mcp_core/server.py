@@ -20,6 +20,7 @@ from ggen_mcp_core.calls import UnknownTool, call_tool, make_context
 from ggen_mcp_core.client_events import ClientEvents, ListKind, SeenConnections
 from ggen_mcp_core.completion import completion_result, find_completer, suggested
 from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.pagination import page
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.prompts import missing_tools, rendered_prompt
 from ggen_mcp_core.resources import maybe_await, resource_contents
@@ -69,6 +70,7 @@ class Handlers:
         self.host = host
         self.transport = transport
         self.events = events
+        self.page_size = host.settings.list_page_size
 
     async def _principal(self, ctx: ServerRequestContext[Any]) -> Any:
         info = request_info(ctx, self.transport)
@@ -88,10 +90,9 @@ class Handlers:
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         principal = await self._principal(ctx)
-        visible = [
-            spec.to_mcp() for spec in self.host.tools.values() if await self.host.authorize(principal, spec, None)
-        ]
-        return types.ListToolsResult(tools=visible)
+        visible = [spec for spec in self.host.tools.values() if await self.host.authorize(principal, spec, None)]
+        shown, after = page(visible, params, self.page_size)
+        return types.ListToolsResult(tools=[spec.to_mcp() for spec in shown], next_cursor=after)
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
@@ -112,12 +113,14 @@ class Handlers:
     async def list_resources(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=[r.to_mcp() for r in self.host.resources.values()])
+        shown, after = page(list(self.host.resources.values()), params, self.page_size)
+        return types.ListResourcesResult(resources=[r.to_mcp() for r in shown], next_cursor=after)
 
     async def list_resource_templates(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(resource_templates=[t.to_mcp() for t in self.host.resource_templates])
+        shown, after = page(self.host.resource_templates, params, self.page_size)
+        return types.ListResourceTemplatesResult(resource_templates=[t.to_mcp() for t in shown], next_cursor=after)
 
     async def read_resource(
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
@@ -160,8 +163,9 @@ class Handlers:
     async def list_prompts(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        served = [p.to_mcp() for p in self.host.prompts.values() if not missing_tools(self.host, p)]
-        return types.ListPromptsResult(prompts=served)
+        served = [p for p in self.host.prompts.values() if not missing_tools(self.host, p)]
+        shown, after = page(served, params, self.page_size)
+        return types.ListPromptsResult(prompts=[p.to_mcp() for p in shown], next_cursor=after)
 
     async def get_prompt(
         self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams

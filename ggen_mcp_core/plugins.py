@@ -39,6 +39,7 @@ from ggen_mcp_core.registration import (
 )
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.tools import ToolSpec, check_tool
+from ggen_mcp_core.toolsets import DISCOVERY_PLUGIN, dormant_reason
 from ggen_mcp_core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -129,6 +130,10 @@ def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
         ("core-introspection", introspection),
         ("core-prompts", workflow_prompts),
     ]
+    if settings.discovery == "dynamic":
+        from ggen_mcp_core.builtins import discovery
+
+        plugins.append(("core-discovery", discovery))
     if settings.audit.enabled:
         plugins.append(("core-audit", audit.AuditPlugin(settings.audit)))
     if settings.auth.mode != "none":
@@ -160,6 +165,7 @@ class PluginHost:
         self.records: list[PluginRecord] = []
         self.tools: dict[str, ToolSpec] = {}
         self.hidden_tools: dict[str, str] = {}
+        self.dormant_tools: dict[str, ToolSpec] = {}  # discovery = dynamic: toolsets not enabled yet
         self.resources: dict[str, ResourceSpec] = {}
         self.resource_templates: list[ResourceTemplateSpec] = []
         self.prompts: dict[str, PromptSpec] = {}
@@ -462,10 +468,15 @@ class PluginHost:
         toolsets = set(self.settings.toolsets or [])
         for name, spec in list(self.tools.items()):
             reason = None
+            if spec.plugin == DISCOVERY_PLUGIN:
+                continue
             if self.settings.read_only and not spec.read_only:
                 reason = "read-only mode"
             elif toolsets and spec.plugin not in toolsets:
                 reason = f"toolset {spec.plugin!r} not enabled"
+            elif self.settings.discovery == "dynamic":
+                self.dormant_tools[name] = spec
+                reason = dormant_reason(spec.plugin)
             if reason:
                 self.hidden_tools[name] = reason
                 del self.tools[name]

@@ -132,7 +132,9 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 @functools.cache
 def _generated_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
+    from ggen_mcp_core.schema_titles import without_generated_titles
+
+    schema = without_generated_titles(model.model_json_schema(), model.__name__)
     schema.setdefault("type", "object")
     return schema
 

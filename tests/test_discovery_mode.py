@@ -88,3 +88,14 @@ async def test_dynamic_discovery_keeps_read_only_and_toolsets(ggen_host: Any, gg
 async def test_all_mode_has_no_discovery_tools(ggen_host: Any) -> None:
     host = ggen_host(["graph"])
     assert not DISCOVERY & set(host.tools) and not host.dormant_tools
+
+
+async def test_discovery_tools_fit_their_context_budget(ggen_host: Any, ggen_client: Any) -> None:
+    """The two tools a dynamic session starts with take <= 600 bytes of the model's context (issue 16)."""
+    import json
+
+    host = ggen_host(["graph"], discovery="dynamic")
+    async with ggen_client(host) as client:
+        tools = (await client.list_tools()).tools
+    seen = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
+    assert len(json.dumps(seen, separators=(",", ":"))) - 2 - (len(seen) - 1) <= 600

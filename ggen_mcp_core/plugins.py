@@ -465,7 +465,18 @@ class PluginHost:
         record.status, record.phase = "loaded", "ready"
 
     def _apply_visibility(self) -> None:
+        """Hide what ``read_only``, ``toolsets`` and ``discovery`` keep from clients.
+
+        :raises ConfigError: when ``toolsets`` names a toolset no loaded pack offers (a typo would serve nothing).
+        """
         toolsets = set(self.settings.toolsets or [])
+        known = sorted({spec.plugin for spec in self.tools.values() if spec.plugin != DISCOVERY_PLUGIN})
+        unknown = sorted(toolsets - set(known))
+        if unknown:
+            raise ConfigError(
+                f"invalid setting toolsets: no toolset {', '.join(map(repr, unknown))}; "
+                f"toolsets: {', '.join(known) or 'none (no pack with tools is loaded)'}"
+            )
         for name, spec in list(self.tools.items()):
             reason = None
             if spec.plugin == DISCOVERY_PLUGIN:

@@ -99,3 +99,20 @@ async def test_discovery_tools_fit_their_context_budget(ggen_host: Any, ggen_cli
         tools = (await client.list_tools()).tools
     seen = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
     assert len(json.dumps(seen, separators=(",", ":"))) - 2 - (len(seen) - 1) <= 600
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_serve_discovery_dynamic_over_stdio(fixture_site: Any, subprocess_env: Any, mode: str) -> None:
+    """`ggen-mcp serve --discovery dynamic`, a real subprocess driven by an SDK stdio client."""
+    import sys
+
+    from mcp import Client, StdioServerParameters
+
+    env = subprocess_env(GGEN_MCP_LOAD_PLUGINS="demo")
+    command = ["-m", "ggen_mcp_core.cli", "serve", "--discovery", "dynamic"]
+    async with Client(StdioServerParameters(command=sys.executable, args=command, env=env), mode=mode) as client:
+        assert await names(client) == DISCOVERY
+        enabled = await client.call_tool("toolset_enable", {"name": "demo"})
+        assert "demo_echo" in enabled.structured_content["enabled"]
+        assert "demo_echo" in await names(client)
+        assert (await client.call_tool("demo_echo", {"text": "x"})).structured_content["echo"] == "x"

@@ -69,9 +69,9 @@ async def render_query(arguments: dict[str, str], ctx: ToolContext[GraphSettings
 
 
 async def render_review(arguments: dict[str, str], ctx: ToolContext[GraphSettings]) -> list[Any]:
-    import mcp.types as types
-
     from urllib.parse import quote
+
+    import mcp.types as types
 
     from ggen_graph.resources import graph_uri, read_graph
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
+from mcp.types import LATEST_PROTOCOL_VERSION
+
 if TYPE_CHECKING:
     from mcp.server.subscriptions import InMemorySubscriptionBus
 
@@ -34,8 +36,6 @@ def connection_of(session: Any) -> Any:
 
 def is_legacy(session: Any) -> bool:
     """Whether the session speaks a handshake era (2025-11-25), where notifications use the connection."""
-    from mcp.types import LATEST_PROTOCOL_VERSION
-
     version = getattr(session, "protocol_version", None)
     return version is not None and version != LATEST_PROTOCOL_VERSION
 

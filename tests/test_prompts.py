@@ -111,3 +111,29 @@ async def test_completions_read_live_state(ggen_host: Any, ggen_client: Any, mod
         assert refs == ["io.ggen.sql.ddl:templates/schema.sql.tmpl"]
         assert await complete(prompt_ref("generate_code"), "template", "", {"pack": "io.ggen.rust.serde"}) == []
         assert await complete(prompt_ref("design_ontology"), "domain", "a") == []  # free text: nothing to offer
+
+
+async def test_a_failing_completer_offers_nothing_and_the_server_keeps_serving(
+    ggen_host: Any, ggen_client: Any
+) -> None:
+    import types as pytypes
+
+    from ggen_mcp_core import PromptArgument, PromptSpec, hookimpl
+
+    def broken(value: str, ctx: Any) -> list[str]:
+        raise RuntimeError("the registry is down")
+
+    module = pytypes.ModuleType("ggen_test_broken_completer")
+
+    @hookimpl
+    def ggen_register_prompts() -> list[PromptSpec]:
+        argument = PromptArgument(name="x", complete=broken)
+        return [PromptSpec(name="brokencompleter_ask", description="Ask.", arguments=[argument], render=str)]
+
+    module.ggen_register_prompts = ggen_register_prompts  # type: ignore[attr-defined]
+    host = ggen_host(["graph"], modules={"brokencompleter": module})
+    async with ggen_client(host) as client:
+        done = await client.complete(prompt_ref("brokencompleter_ask"), {"name": "x", "value": ""})
+        assert done.completion.values == [] and done.completion.total == 0
+        after = await client.complete(prompt_ref("query_graph"), {"name": "graph", "value": "d"})
+        assert after.completion.values == ["default"]

@@ -31,6 +31,9 @@ INSTRUCTIONS = (
     "render templates with template_render and whole projects with project_gen; find template packs "
     "with market_search. The resource ggen://plugins lists which tool families are loaded."
 )
+DYNAMIC_INSTRUCTIONS = (
+    " Tools come in toolsets that start disabled: call toolset_list, then toolset_enable with the toolset you need."
+)
 
 
 class GgenServer(Server[Any]):
@@ -223,7 +226,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         version=__version__,
         title="ggen-mcp",
         description="Graph-driven code generation over MCP",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (DYNAMIC_INSTRUCTIONS if host.settings.discovery == "dynamic" else ""),
         get_tool_input_schema=lambda name: host.tools[name].input_schema() if name in host.tools else None,
         on_list_tools=handlers.list_tools,
         on_call_tool=handlers.call_tool,

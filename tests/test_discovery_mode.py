@@ -47,6 +47,7 @@ async def test_dynamic_discovery(ggen_host: Any, ggen_client: Any, mode: str) ->
 
     async with ggen_client(host, mode=mode, message_handler=on_message) as client:
         assert await names(client) == DISCOVERY
+        assert "call toolset_list, then toolset_enable" in (client.instructions or "")
         with pytest.raises(MCPError, match=r"graph_list \(hidden: toolset 'graph' is not enabled .*toolset_enable"):
             await client.call_tool("graph_list", {})
         listed = (await client.call_tool("toolset_list", {})).structured_content["toolsets"]
@@ -85,9 +86,11 @@ async def test_dynamic_discovery_keeps_read_only_and_toolsets(ggen_host: Any, gg
     assert served == set(dormant)
 
 
-async def test_all_mode_has_no_discovery_tools(ggen_host: Any) -> None:
+async def test_all_mode_has_no_discovery_tools(ggen_host: Any, ggen_client: Any) -> None:
     host = ggen_host(["graph"])
     assert not DISCOVERY & set(host.tools) and not host.dormant_tools
+    async with ggen_client(host) as client:
+        assert "toolset" not in (client.instructions or "")
 
 
 async def test_discovery_tools_fit_their_context_budget(ggen_host: Any, ggen_client: Any) -> None:

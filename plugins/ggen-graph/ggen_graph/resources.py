@@ -64,7 +64,10 @@ async def announce_change(ctx: ToolContext[GraphSettings], graph: str | None, *,
     if every_graph:
         from ggen_graph.tools.common import graph_infos, open_store
 
-        uris += [graph_uri(info.graph) for info in await graph_infos(ctx, open_store(ctx))]
+        try:
+            uris += [graph_uri(info.graph) for info in await graph_infos(ctx, open_store(ctx))]
+        except Exception as exc:  # the write succeeded: a failed listing must not turn it into an error
+            ctx.log.warning("graphs not listed for change notifications", error=f"{type(exc).__name__}: {exc}")
     await ctx.resource_changed(*uris)
 
 

@@ -63,6 +63,9 @@ async def test_review_embeds_the_ontology_and_the_files(ggen_host: Any, ggen_cli
     out = host.workspace.root / "out"
     out.mkdir()
     (out / "models.py").write_text("class Book:\n    title: str\n")
+    secret = host.workspace.root.parent / "secret.txt"
+    secret.write_text("outside")
+    (out / "link.txt").symlink_to(secret)  # a link out of the workspace is never read
     async with ggen_client(host) as client:
         await call_ok(client, "graph_load", {"content": ONTOLOGY, "graph": "urn:x:shop"})
         review = await client.get_prompt("review_against_ontology", {"path": "out", "graph": "urn:x:shop"})

@@ -108,8 +108,11 @@ def _generated_files(ctx: ToolContext[GraphSettings], path: str) -> list[tuple[s
         root = ctx.workspace.resolve(path, must_exist=True)
     except WorkspaceError as exc:
         raise ToolError(f"path: {exc}") from None
-    found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    visible = [p for p in found if ctx.workspace.contains(p) and not ctx.workspace.relative(p).startswith(".")]
+    found = [root] if root.is_file() else sorted(root.rglob("*"))
+    real = [p.resolve() for p in found]  # a link is followed only to a file inside the workspace
+    visible = [
+        p for p in real if ctx.workspace.contains(p) and p.is_file() and not ctx.workspace.relative(p).startswith(".")
+    ]
     if not visible:
         raise ToolError(f"path: no files under {path!r}")
     files = []

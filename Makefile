@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/graph.py
 	$(BIN)/python bench/template.py --classes 1000 --repeat 5
 	$(BIN)/python bench/market.py
+	$(BIN)/python bench/context_cost.py
 	$(BIN)/python bench/load.py --light-client matrix
 
 soak: install

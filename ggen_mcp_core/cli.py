@@ -48,6 +48,8 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
         host.load()
     except PluginLoadError as exc:
         _die(str(exc), code=1)
+    except ConfigError as exc:
+        _die(str(exc))
     return host
 
 
@@ -80,6 +82,11 @@ def cli(workspace: Path | None, config: Path | None, log_level: str | None) -> N
 @click.option("--json-response", is_flag=True, default=None, help="Plain JSON replies instead of SSE.")
 @click.option("--read-only", is_flag=True, default=None, help="Unregister every tool that writes.")
 @click.option("--toolsets", help="Comma list of tool families to serve, e.g. graph,template.")
+@click.option(
+    "--discovery",
+    type=click.Choice(["all", "dynamic"]),
+    help="`dynamic`: start with toolset_list and toolset_enable only (default `all`).",
+)
 @click.option("--allowed-host", "allowed_hosts", multiple=True, help="Host header to accept (repeatable).")
 @click.option("--allowed-origin", "allowed_origins", multiple=True, help="Origin header to accept (repeatable).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="PEM certificate.")
@@ -108,6 +115,7 @@ def serve(
     json_response: bool | None,
     read_only: bool | None,
     toolsets: str | None,
+    discovery: str | None,
     allowed_hosts: tuple[str, ...],
     allowed_origins: tuple[str, ...],
     tls_cert: Path | None,
@@ -132,6 +140,8 @@ def serve(
     }
     http = {key: value for key, value in flags.items() if value is not None}
     overrides: dict[str, Any] = {"read_only": read_only, "toolsets": toolsets, "http": http or None}
+    if discovery is not None:
+        overrides["discovery"] = discovery
     if serve_workspace is not None:
         overrides["workspace"] = serve_workspace
     plugin_host = load_host(ctx, **overrides)

@@ -204,6 +204,18 @@ class Settings(BaseSettings):
         "before a warning names the tool call holding it; every lag is in ggen_mcp_event_loop_lag_seconds. 0: off.",
     )
     read_only: bool = Field(default=False, description="Unregister every tool that writes.")
+    discovery: Literal["all", "dynamic"] = Field(
+        default="all",
+        description="`all` serves every toolset's tools; `dynamic` starts with toolset_list and toolset_enable "
+        "only, and a toolset's tools join tools/list when it is enabled (docs/architecture.md).",
+    )
+    list_page_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Items per page of tools/list, resources/list, resources/templates/list and prompts/list "
+        "(clients follow nextCursor).",
+    )
     toolsets: Annotated[CommaList | None, NoDecode] = Field(
         default=None, description="Only these tool families (comma or JSON list, e.g. graph,template)."
     )

@@ -152,12 +152,25 @@ def configure_logging(level: str = "info", fmt: str = "json", *, stdlib: bool = 
         _configure_stdlib(numeric, renderer, shared)
 
 
+AUDIT_LOGGER = "ggen_mcp.audit"
+
+
+class _StderrFormatter(structlog.stdlib.ProcessorFormatter):
+    """The server log's formatter; an audit line (already one JSON object) is written as it is, not wrapped
+    as the ``event`` string of another JSON object."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == AUDIT_LOGGER:
+            return record.getMessage()
+        return super().format(record)
+
+
 def _configure_stdlib(
     numeric: int, renderer: structlog.typing.Processor, shared: list[structlog.typing.Processor]
 ) -> None:
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _StderrFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 renderer,
@@ -165,6 +178,8 @@ def _configure_stdlib(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         )
     )
+    # the audit logger writes INFO whatever the level (its file keeps every line); on stderr it follows log_level
+    handler.addFilter(lambda record: record.name != AUDIT_LOGGER or record.levelno >= numeric)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)

@@ -39,11 +39,13 @@ from ggen_mcp_core.registration import (
 )
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.tools import ToolSpec, check_tool
+from ggen_mcp_core.toolsets import DISCOVERY_PLUGIN, dormant_reason
 from ggen_mcp_core.workspace import Workspace
 
 if TYPE_CHECKING:
     import click
 
+    from ggen_mcp_core.client_events import ClientEvents
     from ggen_mcp_core.tools import ToolContext
 
 ENTRY_POINT_GROUP = "ggen_mcp.plugins"
@@ -112,14 +114,26 @@ def _connection_of(session: Any) -> object:
 
 def builtin_plugins(settings: Settings) -> list[tuple[str, object]]:
     """The core's own behaviours, registered as ordinary plugins; auth misconfiguration is fatal."""
-    from ggen_mcp_core.builtins import audit, authentication, authorization, introspection, metrics
+    from ggen_mcp_core.builtins import (
+        audit,
+        authentication,
+        authorization,
+        introspection,
+        metrics,
+        workflow_prompts,
+    )
     from ggen_mcp_core.config import ConfigError
 
     plugins: list[tuple[str, object]] = [
         ("core-authorization", authorization),
         ("core-metrics", metrics),
         ("core-introspection", introspection),
+        ("core-prompts", workflow_prompts),
     ]
+    if settings.discovery == "dynamic":
+        from ggen_mcp_core.builtins import discovery
+
+        plugins.append(("core-discovery", discovery))
     if settings.audit.enabled:
         plugins.append(("core-audit", audit.AuditPlugin(settings.audit)))
     if settings.auth.mode != "none":
@@ -151,13 +165,14 @@ class PluginHost:
         self.records: list[PluginRecord] = []
         self.tools: dict[str, ToolSpec] = {}
         self.hidden_tools: dict[str, str] = {}
+        self.dormant_tools: dict[str, ToolSpec] = {}  # discovery = dynamic: toolsets not enabled yet
         self.resources: dict[str, ResourceSpec] = {}
         self.resource_templates: list[ResourceTemplateSpec] = []
         self.prompts: dict[str, PromptSpec] = {}
         self._owners: dict[tuple[str, str], str] = {}  # (kind, name) -> the plugin that registered it
         self.ready = False
         self.client_log_level = "info"
-        self.subscription_bus: Any = None
+        self.client_events: ClientEvents | None = None  # made by the first server built on this host
         self.draining = False
         self._client_log_levels: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
         self._entry_points = entry_points
@@ -450,13 +465,29 @@ class PluginHost:
         record.status, record.phase = "loaded", "ready"
 
     def _apply_visibility(self) -> None:
+        """Hide what ``read_only``, ``toolsets`` and ``discovery`` keep from clients.
+
+        :raises ConfigError: when ``toolsets`` names a toolset no loaded pack offers (a typo would serve nothing).
+        """
         toolsets = set(self.settings.toolsets or [])
+        known = sorted({spec.plugin for spec in self.tools.values() if spec.plugin != DISCOVERY_PLUGIN})
+        unknown = sorted(toolsets - set(known))
+        if unknown:
+            raise ConfigError(
+                f"invalid setting toolsets: no toolset {', '.join(map(repr, unknown))}; "
+                f"toolsets: {', '.join(known) or 'none (no pack with tools is loaded)'}"
+            )
         for name, spec in list(self.tools.items()):
             reason = None
+            if spec.plugin == DISCOVERY_PLUGIN:
+                continue
             if self.settings.read_only and not spec.read_only:
                 reason = "read-only mode"
             elif toolsets and spec.plugin not in toolsets:
                 reason = f"toolset {spec.plugin!r} not enabled"
+            elif self.settings.discovery == "dynamic":
+                self.dormant_tools[name] = spec
+                reason = dormant_reason(spec.plugin)
             if reason:
                 self.hidden_tools[name] = reason
                 del self.tools[name]

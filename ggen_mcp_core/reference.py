@@ -67,6 +67,8 @@ def _type(prop: dict[str, Any], root: dict[str, Any]) -> str:
     if "anyOf" in prop:
         return " \\| ".join(_type(p, root) for p in prop["anyOf"])
     kind = prop.get("type", "any")
+    if isinstance(kind, list):  # `"type": ["array", "null"]`: each type, as anyOf reads
+        return " \\| ".join(_type({**prop, "type": each}, root) for each in kind)
     if kind == "array":
         return f"array of {_type(prop.get('items', {}), root)}"
     return str(kind)

@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 ResourceValue = str | bytes | Sequence[Any]  # or mcp.types.TextResourceContents / BlobResourceContents
 Reader = Callable[..., ResourceValue | Awaitable[ResourceValue]]
-Completer = Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
+Completer = Callable[..., Sequence[str] | Awaitable[Sequence[str]]]
+"""Suggests values for ``completion/complete``: ``complete(value)``, ``complete(value, ctx)`` to read live state
+through the plugin's context (the store, the registry, another tool via ``ctx.call_tool``), or
+``complete(value, ctx, arguments)`` with the arguments the client already chose. Returns the matching values."""
 _VARIABLE = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 
@@ -96,7 +99,12 @@ PromptValue = str | Sequence[Any]  # or mcp.types.PromptMessage
 
 @dataclass(frozen=True)
 class PromptSpec:
-    """A prompt. ``render(arguments)`` (or ``render(arguments, ctx)``) returns text or messages."""
+    """A prompt. ``render(arguments)`` (or ``render(arguments, ctx)``) returns text or messages.
+
+    ``requires`` names the tools the workflow uses: while one of them is not served (its pack is not loaded,
+    hidden by ``--toolsets`` or ``--read-only``), the prompt is not listed and ``prompts/get`` says which.
+    A render may raise ``ToolError`` for a bad argument; the client gets it as an invalid-params error.
+    """
 
     name: str
     description: str
@@ -104,6 +112,7 @@ class PromptSpec:
     arguments: Sequence[PromptArgument] = ()
     title: str | None = None
     plugin: str = ""
+    requires: Sequence[str] = ()
 
     def with_plugin(self, plugin: str) -> PromptSpec:
         return replace(self, plugin=plugin)

@@ -12,27 +12,28 @@ from typing import Any
 import mcp.types as types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.models import InitializationOptions
-from mcp.server.subscriptions import (
-    InMemorySubscriptionBus,
-    ListenHandler,
-    PromptsListChanged,
-    ResourcesListChanged,
-    ToolsListChanged,
-)
+from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.calls import UnknownTool, call_tool, make_context
+from ggen_mcp_core.client_events import ClientEvents, ListKind, SeenConnections
+from ggen_mcp_core.completion import completion_result, find_completer, suggested
 from ggen_mcp_core.events import RequestInfo
+from ggen_mcp_core.pagination import page
 from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.prompts import missing_tools, rendered_prompt
 from ggen_mcp_core.resources import maybe_await, resource_contents
+from ggen_mcp_core.tools import ToolContext
 
 INSTRUCTIONS = (
     "ggen-mcp turns RDF ontologies into code. Load RDF with graph_load, query it with graph_query, "
     "render templates with template_render and whole projects with project_gen; find template packs "
     "with market_search. The resource ggen://plugins lists which tool families are loaded."
 )
-MAX_COMPLETIONS = 100
+DYNAMIC_INSTRUCTIONS = (
+    " Tools come in toolsets that start disabled: call toolset_list, then toolset_enable with the toolset you need."
+)
 
 
 class GgenServer(Server[Any]):
@@ -68,9 +69,11 @@ def request_info(ctx: ServerRequestContext[Any], transport: str) -> RequestInfo:
 class Handlers:
     """The request handlers, bound to one plugin host."""
 
-    def __init__(self, host: PluginHost, transport: str) -> None:
+    def __init__(self, host: PluginHost, transport: str, events: ClientEvents) -> None:
         self.host = host
         self.transport = transport
+        self.events = events
+        self.page_size = host.settings.list_page_size
 
     async def _principal(self, ctx: ServerRequestContext[Any]) -> Any:
         info = request_info(ctx, self.transport)
@@ -81,14 +84,18 @@ class Handlers:
         except Exception as exc:
             raise MCPError(code=types.INVALID_REQUEST, message=f"authentication failed: {type(exc).__name__}") from exc
 
+    async def _plugin_context(self, ctx: ServerRequestContext[Any], plugin: str) -> ToolContext:
+        """The context a plugin's reader, prompt or completer gets: the caller's principal, its own settings."""
+        principal = await self._principal(ctx)
+        return self.host.context_for(plugin, make_context(self.host, principal, session=ctx.session, mcp_context=ctx))
+
     async def list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         principal = await self._principal(ctx)
-        visible = [
-            spec.to_mcp() for spec in self.host.tools.values() if await self.host.authorize(principal, spec, None)
-        ]
-        return types.ListToolsResult(tools=visible)
+        visible = [spec for spec in self.host.tools.values() if await self.host.authorize(principal, spec, None)]
+        shown, after = page(visible, params, self.page_size)
+        return types.ListToolsResult(tools=[spec.to_mcp() for spec in shown], next_cursor=after)
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
@@ -109,12 +116,14 @@ class Handlers:
     async def list_resources(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=[r.to_mcp() for r in self.host.resources.values()])
+        shown, after = page(list(self.host.resources.values()), params, self.page_size)
+        return types.ListResourcesResult(resources=[r.to_mcp() for r in shown], next_cursor=after)
 
     async def list_resource_templates(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(resource_templates=[t.to_mcp() for t in self.host.resource_templates])
+        shown, after = page(self.host.resource_templates, params, self.page_size)
+        return types.ListResourceTemplatesResult(resource_templates=[t.to_mcp() for t in shown], next_cursor=after)
 
     async def read_resource(
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
@@ -145,17 +154,21 @@ class Handlers:
         uri = str(params.uri)
         if uri not in self.host.resources and self.host.find_template(uri) is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}", data={"uri": uri})
+        self.events.subscribe(ctx.session, uri)
         return types.EmptyResult()
 
     async def unsubscribe(
         self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
+        self.events.unsubscribe(ctx.session, str(params.uri))
         return types.EmptyResult()
 
     async def list_prompts(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=[p.to_mcp() for p in self.host.prompts.values()])
+        served = [p for p in self.host.prompts.values() if not missing_tools(self.host, p)]
+        shown, after = page(served, params, self.page_size)
+        return types.ListPromptsResult(prompts=[p.to_mcp() for p in shown], next_cursor=after)
 
     async def get_prompt(
         self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
@@ -163,80 +176,57 @@ class Handlers:
         prompt = self.host.prompts.get(params.name)
         if prompt is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        absent = missing_tools(self.host, prompt)
+        if absent:
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"prompt {prompt.name} needs tools this server does not offer now: {', '.join(absent)}",
+            )
         arguments = dict(params.arguments or {})
         missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
         if missing:
             raise MCPError(code=types.INVALID_PARAMS, message=f"prompt {prompt.name} needs: {', '.join(missing)}")
-        principal = await self._principal(ctx)
-        context = self.host.context_for(
-            prompt.plugin, make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
-        )
-        import inspect
-
-        takes_ctx = len(inspect.signature(prompt.render).parameters) > 1
-        value = await maybe_await(prompt.render(arguments, context) if takes_ctx else prompt.render(arguments))
-        if isinstance(value, str):
-            messages = [types.PromptMessage(role="user", content=types.TextContent(type="text", text=value))]
-        else:
-            messages = list(value)
-        return types.GetPromptResult(description=prompt.description, messages=messages)
+        context = await self._plugin_context(ctx, prompt.plugin)
+        return await rendered_prompt(prompt, arguments, context)
 
     async def complete(
         self, ctx: ServerRequestContext[Any], params: types.CompleteRequestParams
     ) -> types.CompleteResult:
-        completer = None
-        ref = params.ref
-        if isinstance(ref, types.PromptReference):
-            prompt = self.host.prompts.get(ref.name)
-            argument = next((a for a in prompt.arguments if a.name == params.argument.name), None) if prompt else None
-            completer = argument.complete if argument else None
-        else:
-            template = next((t for t in self.host.resource_templates if t.uri_template == ref.uri), None)
-            completer = template.complete.get(params.argument.name) if template else None
-        values: list[str] = []
-        if completer is not None:
-            values = [str(v) for v in await maybe_await(completer(params.argument.value))]
-        return types.CompleteResult(
-            completion=types.Completion(
-                values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
-            )
+        found = find_completer(self.host, params)
+        if found is None:
+            return completion_result([])
+        completer, plugin = found
+        principal = await self._principal(ctx)
+        context = self.host.context_for(
+            plugin, make_context(self.host, principal, session=ctx.session, mcp_context=ctx)
         )
+        chosen = dict(params.context.arguments or {}) if params.context else {}
+        return completion_result(await suggested(completer, params.argument.value, context, chosen))
 
     async def set_level(self, ctx: ServerRequestContext[Any], params: types.SetLevelRequestParams) -> types.EmptyResult:
         self.host.set_client_log_level(ctx.session, params.level)
         return types.EmptyResult()
 
 
-async def notify_list_changed(ctx: Any, kind: str = "tools") -> None:
-    """Tell clients a list changed: the listen bus (2026-07-28) and the session (2025 era)."""
-    bus: InMemorySubscriptionBus = ctx.host.subscription_bus
-    events: dict[str, ToolsListChanged | ResourcesListChanged | PromptsListChanged] = {
-        "tools": ToolsListChanged(),
-        "resources": ResourcesListChanged(),
-        "prompts": PromptsListChanged(),
-    }
-    await bus.publish(events[kind])
-    session = ctx.session
-    if session is not None and session.protocol_version != types.LATEST_PROTOCOL_VERSION:
-        send = {
-            "tools": session.send_tool_list_changed,
-            "resources": session.send_resource_list_changed,
-            "prompts": session.send_prompt_list_changed,
-        }[kind]
-        await send()
+async def notify_list_changed(ctx: Any, kind: ListKind = "tools") -> None:
+    """Tell clients a list changed: listen streams (2026-07-28) and every legacy connection (2025 era)."""
+    events: ClientEvents | None = ctx.host.client_events
+    if events is not None:
+        await events.list_changed(kind)
 
 
 def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
     """The MCP server for a loaded plugin host."""
-    bus = InMemorySubscriptionBus()
-    host.subscription_bus = bus
-    handlers = Handlers(host, transport)
+    if host.client_events is None:  # one per host: every server built on it (tests build several) shares it
+        host.client_events = ClientEvents()
+    events = host.client_events
+    handlers = Handlers(host, transport, events)
     server = GgenServer(
         "ggen-mcp",
         version=__version__,
         title="ggen-mcp",
         description="Graph-driven code generation over MCP",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (DYNAMIC_INSTRUCTIONS if host.settings.discovery == "dynamic" else ""),
         get_tool_input_schema=lambda name: host.tools[name].input_schema() if name in host.tools else None,
         on_list_tools=handlers.list_tools,
         on_call_tool=handlers.call_tool,
@@ -245,7 +235,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         on_read_resource=handlers.read_resource,
         on_subscribe_resource=handlers.subscribe,
         on_unsubscribe_resource=handlers.unsubscribe,
-        on_subscriptions_listen=ListenHandler(bus),
+        on_subscriptions_listen=ListenHandler(events.bus),
         on_list_prompts=handlers.list_prompts,
         on_get_prompt=handlers.get_prompt,
         on_completion=handlers.complete,
@@ -254,4 +244,5 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         # logging/setLevel is deprecated on 2026-07-28 and still part of 2025-11-25, which the server speaks
         warnings.simplefilter("ignore", MCPDeprecationWarning)
         server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, handlers.set_level)
+    server.middleware.append(SeenConnections(events))
     return server

@@ -132,7 +132,9 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 @functools.cache
 def _generated_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
+    from ggen_mcp_core.schema_titles import without_generated_titles
+
+    schema = without_generated_titles(model.model_json_schema(), model.__name__)
     schema.setdefault("type", "object")
     return schema
 
@@ -409,6 +411,14 @@ class ToolContext(Generic[SettingsT]):
         from ggen_mcp_core.server import notify_list_changed
 
         await notify_list_changed(self, kind)
+
+    async def resource_changed(self, *uris: str) -> None:
+        """Tell clients subscribed to these resource URIs that they changed (``notifications/resources/updated``;
+        2025-11-25 ``resources/subscribe`` and 2026-07-28 ``subscriptions/listen``). Call it after a write
+        succeeded, with every URI whose content it changed; a no-op when no server runs."""
+        events = self.host.client_events
+        if events is not None:
+            await events.resource_changed(*uris)
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any] | None = None) -> dict[str, Any] | str:
         """Call another tool through the host's one call pipeline, as this call's principal.

@@ -21,3 +21,13 @@ def test_tools_reference_is_current() -> None:
     assert "### `graph_query`" in generated
     doc = (REPO / "docs" / "tools.md").read_text()
     assert generated in doc, "docs/tools.md is stale: run `ggen-mcp tools --markdown` and paste it under Reference"
+
+
+def test_types_read_as_words() -> None:
+    """A schema's list of types prints as `array of string \\| null`, never as a Python list."""
+    from ggen_mcp_core.reference import _type
+
+    assert _type({"type": ["array", "null"], "items": {"type": "string"}}, {}) == "array of string \\| null"
+    assert _type({"type": ["integer", "null"]}, {}) == "integer \\| null"
+    doc = (REPO / "docs" / "tools.md").read_text()
+    assert "['" not in doc

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from ggen_mcp_core.config import AuditSettings
 from ggen_mcp_core.events import ToolCallEvent
 from ggen_mcp_core.hookspecs import hookimpl
+from ggen_mcp_core.observability import AUDIT_LOGGER
 
-LOGGER_NAME = "ggen_mcp.audit"
+LOGGER_NAME = AUDIT_LOGGER  # on stderr its lines follow log_level (warning and above: none); the file keeps all
 
 
 class AuditPlugin:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ggen_graph.settings import GraphSettings
-from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, Settings, ToolSpec, hookimpl
+from ggen_mcp_core import PromptSpec, ResourceSpec, ResourceTemplateSpec, Settings, ToolSpec, hookimpl
 
 TOOL_PREFIXES = ("graph_",)
 SETTINGS_SECTION = ("graph", GraphSettings)
@@ -25,6 +25,14 @@ def ggen_register_resources() -> list[ResourceSpec | ResourceTemplateSpec]:
     from ggen_graph.resources import resource_specs
 
     return resource_specs()
+
+
+@hookimpl
+def ggen_register_prompts() -> list[PromptSpec]:
+    """design_ontology, query_graph, review_against_ontology."""
+    from ggen_graph.prompts import prompt_specs
+
+    return prompt_specs()
 
 
 @hookimpl

@@ -52,9 +52,38 @@ async def read_graph(ctx: ToolContext[GraphSettings], name: str) -> str:
     return text.decode("utf-8", "replace")
 
 
-async def complete_name(prefix: str) -> list[str]:
-    """Completion of ``{name}``: graph names are only known per workspace, so offer `default`."""
-    return [DEFAULT] if DEFAULT.startswith(prefix) else []
+def graph_uri(graph: str | None) -> str:
+    """The resource URI of a graph (None: the default graph)."""
+    return f"ggen://graphs/{quote(graph or DEFAULT, safe='')}"
+
+
+async def announce_change(ctx: ToolContext[GraphSettings], graph: str | None, *, every_graph: bool = False) -> None:
+    """``notifications/resources/updated`` for ``ggen://graphs`` and the changed graph; for every graph when the
+    change may touch any of them (SPARQL UPDATE, a dataset load)."""
+    uris = ["ggen://graphs", graph_uri(graph)]
+    if every_graph:
+        from ggen_graph.tools.common import graph_infos, open_store
+
+        try:
+            uris += [graph_uri(info.graph) for info in await graph_infos(ctx, open_store(ctx))]
+        except Exception as exc:  # the write succeeded: a failed listing must not turn it into an error
+            ctx.log.warning("graphs not listed for change notifications", error=f"{type(exc).__name__}: {exc}")
+    await ctx.resource_changed(*uris)
+
+
+async def complete_name(prefix: str, ctx: ToolContext[GraphSettings]) -> list[str]:
+    """Completion of ``{name}``: `default` and the URL-encoded IRI of every named graph in the store."""
+    return [name for name in await graph_names(ctx, encoded=True) if name.startswith(prefix)]
+
+
+async def graph_names(ctx: ToolContext[GraphSettings], *, encoded: bool = False) -> list[str]:
+    """`default` and every named graph's IRI (URL-encoded for resource URIs), as the store holds them now."""
+    from ggen_graph.tools.common import graph_infos, open_store
+
+    names = [info.name for info in await graph_infos(ctx, open_store(ctx))]
+    if DEFAULT not in names:
+        names.insert(0, DEFAULT)
+    return [quote(name, safe="") for name in names] if encoded else names
 
 
 def resource_specs() -> list[ResourceSpec | ResourceTemplateSpec]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggen_graph.resources import announce_change
 from ggen_graph.tools.common import DEFAULT, IRI_PATTERN, WRITE, Timer, open_store
 from ggen_mcp_core import ToolSpec
 
@@ -41,6 +42,7 @@ async def graph_clear(args: ClearInput, ctx: ToolContext) -> ClearOutput:
     graph = None if args.graph == DEFAULT else args.graph
     store = open_store(ctx)
     removed = await store.clear(graph=graph)
+    await announce_change(ctx, graph)
     return ClearOutput(graph=graph, triples_removed=removed, duration_ms=timer.ms)
 
 

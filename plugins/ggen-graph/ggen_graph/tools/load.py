@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ggen_graph.resources import announce_change
 from ggen_graph.tools.common import (
     IRI_PATTERN,
     WRITE,
@@ -70,7 +71,7 @@ class LoadOutput(BaseModel):
 
 async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOutput:
     from ggen_graph import prefixes as prefix_module
-    from ggen_graph.formats import format_from_name
+    from ggen_graph.formats import DATASET_FORMATS, format_from_name
 
     timer = Timer()
     settings = ctx.settings
@@ -91,6 +92,7 @@ async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOu
         head, source = data[: prefix_module.SCAN_BYTES], {"data": data, "bulk": False}
     outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
     store.prefixes.add(prefix_module.extract(head, fmt))
+    await announce_change(ctx, args.graph, every_graph=fmt in DATASET_FORMATS)
     elapsed = max(timer.ms, 0.001)
     return LoadOutput(
         triples_added=outcome["triples_added"],

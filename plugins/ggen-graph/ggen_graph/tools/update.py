@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggen_graph.resources import announce_change
 from ggen_graph.tools.common import WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
 from ggen_mcp_core import ToolError, ToolSpec
 
@@ -52,6 +53,7 @@ async def graph_update(args: UpdateInput, ctx: ToolContext[GraphSettings]) -> Up
         if refusal is not None:
             raise QueryRefused(refusal) from None
         raise
+    await announce_change(ctx, None, every_graph=True)
     before, after = outcome["before"], outcome["after"]
     return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)
 

@@ -90,13 +90,21 @@ async def generate(args: GenerateIn, ctx: ToolContext) -> WriteOut:
     return WriteOut(path=ctx.workspace.relative(path), bytes=path.stat().st_size)
 
 
-async def reveal(args: BaseModel, ctx: ToolContext) -> EchoOut:
-    await ctx.notify_list_changed("tools")
-    return EchoOut(echo="list changed", principal=ctx.principal.name)
-
-
-class NoArgs(BaseModel):
+class NotifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    kind: str = Field(
+        "tools",
+        pattern="^(tools|resources|prompts|updated)$",
+        description="Which list changed, or `updated`: demo://hello changed.",
+    )
+
+
+async def reveal(args: NotifyIn, ctx: ToolContext) -> EchoOut:
+    if args.kind == "updated":
+        await ctx.resource_changed("demo://hello")
+    else:
+        await ctx.notify_list_changed(args.kind)  # type: ignore[arg-type]
+    return EchoOut(echo=f"{args.kind} changed", principal=ctx.principal.name)
 
 
 class DemoSettings(BaseModel):
@@ -148,7 +156,7 @@ def ggen_register_tools(settings: DemoSettings) -> list[ToolSpec]:
         ToolSpec(
             name="demo_notify",
             description="Announce that the tool list changed.",
-            input_model=NoArgs,
+            input_model=NotifyIn,
             output_model=EchoOut,
             handler=reveal,
             read_only=True,

@@ -1,12 +1,13 @@
-"""A smaller JSON Schema for a tool's arguments, for packs that opt in (the model reads every byte of it).
+"""A smaller JSON Schema for every tool's arguments (the model reads every byte of ``tools/list``).
 
-``model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)`` on an input model drops
-what pydantic adds that tells a model nothing: the generated ``title`` of the model and of each property,
-the model's docstring, the ``{"type": "null"}`` branch and ``default: null`` of an optional argument
-(leaving the argument out means the same), ``default: false`` of a flag (a flag is off unless given), an empty ``[]``/``{}`` default, and
-the size caps that guard the server rather than describe the value: ``additionalProperties: false``,
+The host applies it to each tool's input model when it publishes ``inputSchema``
+(``ToolSpec.input_schema``); a pack does nothing to get it. It drops what pydantic adds that tells a model
+nothing: the generated ``title`` of the model and of each property, the model's docstring, the
+``{"type": "null"}`` branch and ``default: null`` of an optional argument (leaving the argument out means the
+same), ``default: false`` of a flag (a flag is off unless given), an empty ``[]``/``{}`` default, and the
+size caps that guard the server rather than describe the value: ``additionalProperties: false``,
 ``minLength``/``maxLength``, ``maxItems``, ``maxProperties``. What gives a value its meaning stays: types,
-``enum``, ``pattern``, ``minimum``/``maximum``, ``required``.
+``enum``, ``pattern``, ``minimum``/``maximum``, ``required``, descriptions.
 
 The compact schema therefore accepts everything the input model accepts (a client validating against it
 never refuses a good call); the input model still enforces every cap, and an argument over one, or an unknown
@@ -50,7 +51,7 @@ def _compact_property(prop: dict[str, Any]) -> None:
         del prop["default"]
     if prop.get("additionalProperties") is True:  # JSON Schema's own default
         del prop["additionalProperties"]
-    if prop.get("default", None) in ({}, []):  # an absent collection argument is empty
+    if prop.get("default") in ({}, []):  # an absent collection argument is empty
         del prop["default"]
     branches = prop.get("anyOf")
     if "default" in prop and prop["default"] is None and isinstance(branches, list):

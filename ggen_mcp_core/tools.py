@@ -89,8 +89,8 @@ class ToolSpec:
         return replace(self, plugin=plugin)
 
     def input_schema(self) -> dict[str, Any]:
-        """The JSON Schema of the arguments."""
-        return _schema(self.input_model)
+        """The JSON Schema of the arguments, compacted for the model (:mod:`ggen_mcp_core.compact_schema`)."""
+        return copy.deepcopy(_compact_input_schema(self.input_model))
 
     def output_schema(self) -> dict[str, Any] | None:
         """The JSON Schema of the structured result, when the tool has one."""
@@ -136,6 +136,18 @@ def _generated_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     schema = without_generated_titles(model.model_json_schema(), model.__name__)
     schema.setdefault("type", "object")
+    return schema
+
+
+@functools.cache
+def _compact_input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    from ggen_mcp_core.compact_schema import compact_schema
+
+    schema = copy.deepcopy(_generated_schema(model))
+    compact_schema(schema)
+    for definition in (schema.get("$defs") or {}).values():
+        if isinstance(definition, dict):
+            compact_schema(definition)
     return schema
 
 

@@ -3,19 +3,19 @@ accepts everything the input model accepts; the model still enforces the size ca
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ggen_mcp_core.compact_schema import compact_schema
+from ggen_mcp_core import ToolSpec
 
 
 class Arguments(BaseModel):
     """Arguments of a tool (this docstring is not repeated in the schema)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     query: str = Field(..., max_length=10, description="Words.")
     category: str | None = Field(None, max_length=5, description="Only this category.")
@@ -28,8 +28,17 @@ class Arguments(BaseModel):
     tags: list[str] = Field(default_factory=list, description="Tags.")
 
 
+async def _handler(args: Arguments, ctx: object) -> dict[str, str]:
+    return {}
+
+
+def published() -> dict[str, Any]:
+    """The inputSchema the host publishes for a tool taking ``Arguments`` (every tool's goes this way)."""
+    return ToolSpec(name="demo_tool", description="A demo.", input_model=Arguments, handler=_handler).input_schema()
+
+
 def test_titles_nulls_and_false_defaults_go_constraints_stay() -> None:
-    schema = Arguments.model_json_schema()
+    schema = published()
     assert "title" not in schema and "description" not in schema
     assert all("title" not in prop for prop in schema["properties"].values())
     assert schema["properties"]["category"] == {"description": "Only this category.", "type": "string"}
@@ -53,7 +62,7 @@ def test_titles_nulls_and_false_defaults_go_constraints_stay() -> None:
 
 
 def test_the_compact_schema_accepts_what_the_model_accepts_and_the_model_keeps_the_caps() -> None:
-    validator = Draft202012Validator(Arguments.model_json_schema())
+    validator = Draft202012Validator(published())
     good = [{"query": "a"}, {"query": "a", "category": "py", "size": 3, "fuzzy": True, "sort": "downloads"}]
     for arguments in good:
         Arguments.model_validate(arguments)

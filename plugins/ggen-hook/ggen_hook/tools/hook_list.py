@@ -10,7 +10,6 @@ from ggen_hook.models import EventName, HookRecord, Vars
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext, ToolSpec
-from ggen_mcp_core.compact_schema import compact_schema
 
 
 class HookInfo(BaseModel):
@@ -42,7 +41,7 @@ class HookInfo(BaseModel):
 class ListInput(BaseModel):
     """Arguments of ``hook_list``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     event: EventName | None = Field(None, description="Only this event.")
 

@@ -25,13 +25,12 @@ from ggen_hook.settings import HookSettings
 from ggen_hook.store import locked, read_hooks, write_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec, Workspace
 from ggen_mcp_core.commands import split_command
-from ggen_mcp_core.compact_schema import compact_schema
 
 
 class RegisterInput(BaseModel):
     """Arguments of ``hook_register``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     event: EventName = Field(description="When it runs.")
     command: str | None = Field(

@@ -8,13 +8,12 @@ from ggen_hook import githooks
 from ggen_hook.models import HOOK_ID_PATTERN
 from ggen_hook.store import locked, read_raw_entries, write_raw_entries
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec, Workspace
-from ggen_mcp_core.compact_schema import compact_schema
 
 
 class RemoveInput(BaseModel):
     """Arguments of ``hook_remove``: exactly one of ``name`` and ``hook_id``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=128, description="Hook name.")
     hook_id: str | None = Field(None, pattern=HOOK_ID_PATTERN, description="Or hook id.")

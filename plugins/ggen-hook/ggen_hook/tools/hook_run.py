@@ -20,7 +20,6 @@ from ggen_hook.regenerate import generation_arguments, regenerate
 from ggen_hook.settings import HookSettings
 from ggen_hook.store import read_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
-from ggen_mcp_core.compact_schema import compact_schema
 
 RunStatus = Literal["ok", "failed", "timed_out", "would_run", "refused"]
 
@@ -28,7 +27,7 @@ RunStatus = Literal["ok", "failed", "timed_out", "would_run", "refused"]
 class RunInput(BaseModel):
     """Arguments of ``hook_run``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN, description="Hook name.")
     dry_run: bool = Field(False, description="Only show what would run.")

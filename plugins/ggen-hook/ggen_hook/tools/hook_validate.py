@@ -14,13 +14,12 @@ from ggen_hook.settings import HookSettings
 from ggen_hook.store import HOOKS_FILE, read_hooks
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 from ggen_mcp_core.commands import resolve_executable, search_path, split_command
-from ggen_mcp_core.compact_schema import compact_schema
 
 
 class ValidateInput(BaseModel):
     """Arguments of ``hook_validate``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="Only this hook.")
 

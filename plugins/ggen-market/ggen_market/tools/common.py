@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_mcp_core import ToolError
-from ggen_mcp_core.compact_schema import compact_schema
 
 if TYPE_CHECKING:
     from ggen_market.index import PackEntry
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from ggen_market.settings import MarketSettings
     from ggen_mcp_core import ToolContext
 
-INPUT = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+INPUT = ConfigDict(extra="forbid")
 """The config of every market input model: unknown arguments refused, the schema kept small."""
 
 READ_SCOPES = ("market:read",)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ggen_mcp_core import ToolError
-from ggen_mcp_core.compact_schema import compact_schema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,7 +54,7 @@ def check_vars(value: dict[str, Any]) -> dict[str, Any]:
 class Input(BaseModel):
     """Arguments of a template or project tool: unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
 
 class RenderInput(Input):

@@ -2,7 +2,7 @@
 elicitation (the user), in both protocol eras.
 
 - 2025-11-25 sessions: a ``sampling/createMessage`` / ``elicitation/create`` request on the session's
-  back-channel, answered while the call waits (bounded by ``timeout``).
+  back-channel, answered while the call waits (bounded by ``wait_seconds``).
 - 2026-07-28 requests: the multi-round-trip flow. The call ends with an ``InputRequiredResult`` carrying the
   question and a ``requestState`` (sealed by the SDK's ``RequestStateBoundary``: the client cannot read or
   forge it); the client answers and retries the call, and the handler runs again from the start. Each
@@ -222,10 +222,10 @@ async def sample_via_session(
     params: types.CreateMessageRequestParams,
     *,
     related_request_id: str | None,
-    timeout: float,
+    wait_seconds: float,
     tool: str,
 ) -> types.CreateMessageResult:
-    """A 2025-era ``sampling/createMessage`` on the back-channel, waiting at most ``timeout`` seconds."""
+    """A 2025-era ``sampling/createMessage`` on the back-channel, waiting at most ``wait_seconds``."""
     import warnings
 
     from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -234,7 +234,7 @@ async def sample_via_session(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MCPDeprecationWarning)  # deprecated on 2026-07-28, part of 2025-11-25
         try:
-            with anyio.fail_after(timeout):
+            with anyio.fail_after(wait_seconds):
                 result: types.CreateMessageResult = await session.create_message(
                     params.messages,
                     max_tokens=params.max_tokens,
@@ -245,7 +245,9 @@ async def sample_via_session(
                     related_request_id=related_request_id,
                 )
         except TimeoutError:
-            raise ToolError(f"the client's model did not answer {tool}'s sampling request within {timeout:g} s") from None
+            raise ToolError(
+                f"the client's model did not answer {tool}'s sampling request within {wait_seconds:g} s"
+            ) from None
         except MCPError as exc:
             raise ToolError(f"the client refused {tool}'s sampling request: {exc}") from None
     return result
@@ -257,20 +259,20 @@ async def elicit_via_session(
     schema: dict[str, Any],
     *,
     related_request_id: str | None,
-    timeout: float,
+    wait_seconds: float,
     tool: str,
 ) -> types.ElicitResult:
-    """A 2025-era ``elicitation/create`` (form) on the back-channel, waiting at most ``timeout`` seconds."""
+    """A 2025-era ``elicitation/create`` (form) on the back-channel, waiting at most ``wait_seconds``."""
     from mcp.shared.exceptions import MCPError
 
     _require_back_channel(session, tool, "elicitation")
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(wait_seconds):
             result: types.ElicitResult = await session.elicit_form(
                 message, schema, related_request_id=related_request_id
             )
     except TimeoutError:
-        raise ToolError(f"the user did not answer {tool}'s question within {timeout:g} s") from None
+        raise ToolError(f"the user did not answer {tool}'s question within {wait_seconds:g} s") from None
     except MCPError as exc:
         raise ToolError(f"the client refused {tool}'s elicitation request: {exc}") from None
     return result

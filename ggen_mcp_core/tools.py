@@ -474,17 +474,17 @@ class ToolContext(Generic[SettingsT]):
         system_prompt: str | None = None,
         temperature: float | None = None,
         model_hints: Sequence[str] = (),
-        timeout: float | None = None,
+        wait_seconds: float | None = None,
         max_chars: int | None = None,
     ) -> Sampled:
         """Ask the client's model (MCP sampling) and return its text answer.
 
-        2025-11-25: a ``sampling/createMessage`` request during the call, waiting at most ``timeout`` seconds.
+        2025-11-25: a ``sampling/createMessage`` request during the call, waiting at most ``wait_seconds``.
         2026-07-28: the call ends with an ``InputRequiredResult``; the client answers and retries, and the
         handler runs again from the start, getting this answer from the state (code before a ``sample`` must
         be safe to run again). :raises ClientCapabilityMissing: the client did not declare ``sampling`` (a
-        ``ToolError`` naming it). :raises ToolError: ``max_tokens`` outside 1..32000, no answer in time, or an
-        answer longer than ``max_chars`` characters (default 256 KiB).
+        ``ToolError`` naming it). :raises ToolError: ``max_tokens`` outside 1..32000, no answer within
+        ``wait_seconds`` (2025-11-25; default 120), or an answer longer than ``max_chars`` characters (256 KiB).
         """
         import mcp.types as types
 
@@ -513,7 +513,7 @@ class ToolContext(Generic[SettingsT]):
                 self.session,
                 params,
                 related_request_id=self.request_id,
-                timeout=timeout or cr.DEFAULT_TIMEOUT,
+                wait_seconds=wait_seconds or cr.DEFAULT_TIMEOUT,
                 tool=tool,
             )
         return cr.sampled_from(result, limit, tool)
@@ -523,7 +523,7 @@ class ToolContext(Generic[SettingsT]):
         message: str,
         schema: type[BaseModel] | Mapping[str, Any],
         *,
-        timeout: float | None = None,
+        wait_seconds: float | None = None,
         max_chars: int | None = None,
     ) -> Elicited:
         """Ask the user to fill a form (MCP form elicitation); ``schema`` is a flat pydantic model or a JSON
@@ -548,7 +548,7 @@ class ToolContext(Generic[SettingsT]):
                 message,
                 requested,
                 related_request_id=self.request_id,
-                timeout=timeout or cr.DEFAULT_TIMEOUT,
+                wait_seconds=wait_seconds or cr.DEFAULT_TIMEOUT,
                 tool=tool,
             )
         return cr.elicited_from(result, limit, tool)

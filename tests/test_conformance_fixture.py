@@ -230,7 +230,8 @@ async def test_back_channel_tools_work_in_the_2026_era(fixture_host: PluginHost,
     """On 2026-07-28 the same tools ask through InputRequiredResult rounds (the host's ctx.sample/ctx.elicit)."""
 
     async def sample(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text="42"), model="m")
+        text = types.TextContent(type="text", text="42")
+        return types.CreateMessageResult(role="assistant", content=text, model="m")
 
     async def answer(context: Any, params: types.ElicitRequestFormParams) -> types.ElicitResult:
         return types.ElicitResult(action="accept", content={"username": "ada", "email": "ada@example.org"})
@@ -240,7 +241,8 @@ async def test_back_channel_tools_work_in_the_2026_era(fixture_host: PluginHost,
         sampled = await client.call_tool("test_sampling", {"prompt": "hi"})
         elicited = await client.call_tool("test_elicitation", {"message": "hi"})
     assert tool_text(sampled) == "LLM response: 42"
-    assert tool_text(elicited) == 'User response: action=accept, content={"email": "ada@example.org", "username": "ada"}'
+    expected = 'User response: action=accept, content={"email": "ada@example.org", "username": "ada"}'
+    assert tool_text(elicited) == expected
 
 
 async def test_elicitation_round_trip(fixture_host: PluginHost, ggen_client: Any) -> None:

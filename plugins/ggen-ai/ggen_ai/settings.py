@@ -24,6 +24,9 @@ class AiSettings(BaseModel):
     api_key: SecretStr | None = Field(
         None, description="Key for the server-side model (or api_key_file); never logged nor returned."
     )
+    max_iterations: int = Field(
+        3, ge=1, le=10, description="Model rounds of the ai_generate_* and ai_extend_graph loops (1-10)."
+    )
     max_tokens: int = Field(4000, ge=64, le=32000, description="Most tokens one model answer may use.")
     token_budget: int = Field(
         40000, ge=256, le=1_000_000, description="Most tokens (asked for) all rounds of one AI tool call may use."

@@ -20,7 +20,7 @@ SYSTEM = (
 
 
 class ExtendInput(AiInput):
-    graph_file: str = Field(min_length=1, max_length=1000, description="Turtle file to extend")
+    graph_file: str = Field(min_length=1, max_length=1000, description="RDF file")
     description: str = DESCRIPTION
     output_file: str | None = OUTPUT_FILE
     graph: str | None = GRAPH
@@ -53,7 +53,7 @@ async def ai_extend_graph(args: ExtendInput, ctx: ToolContext[AiSettings]) -> Ex
         return check
 
     outcome = await run_loop(
-        ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=args.max_iterations
+        ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=ctx.settings.max_iterations
     )
     before = int(str(outcome.check.data.get("before", base.data.get("triples_added", 0))))
     added = int(str(outcome.check.data.get("triples_added", 0)))
@@ -83,8 +83,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_extend_graph's registration."""
     return ToolSpec(
         name="ai_extend_graph",
-        description="Model adds classes/properties to a Turtle file; returns only the added triples (a diff), "
-        "checked with the original. Never rewrites existing triples.",
+        description="Extend a Turtle file; returns the added triples.",
         input_model=ExtendInput,
         output_model=ExtendOutput,
         handler=ai_extend_graph,

@@ -47,7 +47,7 @@ async def ai_generate_ontology(args: OntologyInput, ctx: ToolContext[AiSettings]
         return await check_turtle(ctx, text)
 
     outcome = await run_loop(
-        ctx, source, task=task(args), system=SYSTEM, validate=validate, max_iterations=args.max_iterations
+        ctx, source, task=task(args), system=SYSTEM, validate=validate, max_iterations=ctx.settings.max_iterations
     )
     written: str | None = None
     loaded: str | None = None
@@ -74,8 +74,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_ontology's registration."""
     return ToolSpec(
         name="ai_generate_ontology",
-        description="Model writes an OWL ontology in Turtle; parsed and checked (labels, domains, ranges), "
-        "retried with the problems. Loads into `graph`/writes `output_file` only if valid.",
+        description="Ontology (Turtle) from a description, checked until valid.",
         input_model=OntologyInput,
         output_model=OntologyOutput,
         handler=ai_generate_ontology,

@@ -29,7 +29,7 @@ TEMPLATES_SYSTEM = (
 class ProjectInput(AiInput):
     description: str = DESCRIPTION
     name: str = Field(pattern=NAME, description="Project name")
-    language: str = Field("python", max_length=50, description="Target language")
+    language: str = Field("python", max_length=50, description="Language")
     framework: str | None = Field(None, max_length=100, description="Framework")
     output_dir: str = Field(".", min_length=1, max_length=1000, description="Output folder")
 
@@ -78,7 +78,7 @@ async def ai_generate_project(args: ProjectInput, ctx: ToolContext[AiSettings]) 
         return await check_turtle(ctx, text)
 
     ontology = await run_loop(
-        ctx, source, task=task, system=ONTOLOGY_SYSTEM, validate=turtle, max_iterations=args.max_iterations
+        ctx, source, task=task, system=ONTOLOGY_SYSTEM, validate=turtle, max_iterations=ctx.settings.max_iterations
     )
     result: dict[str, Any] = {
         "project_name": args.name,
@@ -113,7 +113,7 @@ async def ai_generate_project(args: ProjectInput, ctx: ToolContext[AiSettings]) 
         task=templates_task,
         system=TEMPLATES_SYSTEM,
         validate=template_set,
-        max_iterations=args.max_iterations,
+        max_iterations=ctx.settings.max_iterations,
     )
     if not templates.report.valid:
         return ProjectOutput(
@@ -143,8 +143,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_project's registration."""
     return ToolSpec(
         name="ai_generate_project",
-        description="Model designs a project: ontology (checked, loaded), templates (checked, saved), then a "
-        "project_plan. Writes no project file: apply the plan_id with project_apply.",
+        description="Ontology, templates and a project_plan from a description.",
         input_model=ProjectInput,
         output_model=ProjectOutput,
         handler=ai_generate_project,

@@ -22,7 +22,7 @@ SYSTEM = (
 
 class SparqlInput(AiInput):
     description: str = DESCRIPTION
-    graph_file: str | None = Field(None, min_length=1, max_length=1000, description="RDF file to query")
+    graph_file: str | None = Field(None, min_length=1, max_length=1000, description="RDF file")
     graph: str | None = GRAPH
     output_file: str | None = OUTPUT_FILE
 
@@ -51,7 +51,7 @@ async def ai_generate_sparql(args: SparqlInput, ctx: ToolContext[AiSettings]) ->
             return await check_sparql(ctx, text, graph)
 
         outcome = await run_loop(
-            ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=args.max_iterations
+            ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=ctx.settings.max_iterations
         )
     finally:
         if scratch is not None:
@@ -72,8 +72,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_sparql's registration."""
     return ToolSpec(
         name="ai_generate_sparql",
-        description="Model writes a SPARQL query for a question about a graph; run read-only, errors and empty "
-        "results (with the schema) fed back until it returns rows.",
+        description="SPARQL for a question; retried until it returns rows.",
         input_model=SparqlInput,
         output_model=SparqlOutput,
         handler=ai_generate_sparql,

@@ -21,9 +21,7 @@ SYSTEM = (
 class TemplateInput(AiInput):
     description: str = DESCRIPTION
     graph: str | None = GRAPH
-    output_file: str | None = Field(
-        None, min_length=1, max_length=200, description="Template name to save (templates/<name>.tmpl)"
-    )
+    output_file: str | None = Field(None, min_length=1, max_length=200, description="Template name")
 
 
 class TemplateOutput(BaseModel):
@@ -53,7 +51,7 @@ async def ai_generate_template(args: TemplateInput, ctx: ToolContext[AiSettings]
         return await check_template(ctx, text)
 
     outcome = await run_loop(
-        ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=args.max_iterations
+        ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=ctx.settings.max_iterations
     )
     saved: str | None = None
     rendered: list[str] = []
@@ -84,8 +82,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_template's registration."""
     return ToolSpec(
         name="ai_generate_template",
-        description="Model writes a ggen template; checked by template_validate and retried. Saved via "
-        "template_create (output_file) only if valid, then rendered against `graph`.",
+        description="Template from a description, validated; saved as output_file.",
         input_model=TemplateInput,
         output_model=TemplateOutput,
         handler=ai_generate_template,

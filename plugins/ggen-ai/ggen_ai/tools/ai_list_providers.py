@@ -79,7 +79,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_list_providers's registration."""
     return ToolSpec(
         name="ai_list_providers",
-        description="Models the ai_* tools can use now: the client's (MCP sampling) and the server-side one.",
+        description="Models for `provider`: client sampling, server model.",
         input_model=ProvidersInput,
         output_model=ProvidersOutput,
         handler=ai_list_providers,

@@ -18,7 +18,8 @@ Kind = Literal["turtle", "sparql", "template", "python", "json"]
 
 class ImproveInput(AiInput):
     content: str = Field(min_length=1, max_length=1024 * 1024, description="Text to check")
-    content_type: Kind = Field("python", description="Validator to use")
+    content_type: Kind = Field("python", description="Validator")
+    max_iterations: int = Field(3, ge=1, le=10, description="Model rounds")
     graph: str | None = GRAPH
 
 
@@ -72,8 +73,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_validate_and_improve's registration."""
     return ToolSpec(
         name="ai_validate_and_improve",
-        description="Validate content (turtle, sparql, template, python, json) with the real checker; if it "
-        "fails, model fixes it round by round. Returns each round's problems.",
+        description="Validate content; if invalid, the model fixes it in rounds.",
         input_model=ImproveInput,
         output_model=ImproveOutput,
         handler=ai_validate_and_improve,

@@ -50,7 +50,7 @@ async def test_seven_tools_with_the_predecessors_names_within_the_budget(
 
 def test_the_predecessors_argument_names_are_accepted(ai_host: Callable[..., PluginHost]) -> None:
     host = ai_host()
-    names = {n for spec in host.tools.values() if spec.plugin == "ai" for n in spec.input_schema()["properties"]}
+    names = {n for spec in host.tools.values() if spec.plugin == "ai" for n in spec.input_model.model_fields}
     wanted = {
         "description",
         "graph_file",

@@ -89,13 +89,24 @@ def _field(result: dict[str, Any] | str, name: str) -> Any:
     return result.get(name)
 
 
+DECLARED = (
+    "SELECT DISTINCT ?x ?k WHERE { { ?x a owl:Class BIND('c' AS ?k) } UNION { ?x a rdfs:Class BIND('c' AS ?k) } "
+    "UNION { ?x a owl:ObjectProperty BIND('p' AS ?k) } UNION { ?x a owl:DatatypeProperty BIND('p' AS ?k) } "
+    "UNION { ?x a rdf:Property BIND('p' AS ?k) } FILTER(isIRI(?x)) } ORDER BY ?x LIMIT 200"
+)
+
+
 async def schema_summary(ctx: ToolContext[Any], graph: str | None) -> str:
-    """The classes and predicates of ``graph``, for the model writing a query against it."""
-    arguments: dict[str, Any] = {"graph": graph} if graph else {}
-    stats = await ctx.call_tool("graph_stats", arguments)
-    classes = ", ".join(str(c["iri"]) for c in _field(stats, "classes")[:30])
-    predicates = ", ".join(str(p["iri"]) for p in _field(stats, "predicates")[:40])
-    return f"classes: {classes or '(none)'}; predicates: {predicates or '(none)'}"
+    """The declared and used classes and predicates of ``graph``, for the model writing a query against it."""
+    scoped: dict[str, Any] = {"graph": graph} if graph else {}
+    stats = await ctx.call_tool("graph_stats", scoped)
+    declared = await ctx.call_tool("graph_query", {"sparql": DECLARED, **scoped})
+    rows = _field(declared, "rows") or []
+    classes = [r["x"] for r in rows if r.get("k") == "c"] + [str(c["iri"]) for c in _field(stats, "classes")]
+    predicates = [r["x"] for r in rows if r.get("k") == "p"] + [str(p["iri"]) for p in _field(stats, "predicates")]
+    unique_classes = ", ".join(list(dict.fromkeys(classes))[:40])
+    unique_predicates = ", ".join(list(dict.fromkeys(predicates))[:60])
+    return f"classes: {unique_classes or '(none)'}; predicates: {unique_predicates or '(none)'}"
 
 
 async def check_sparql(ctx: ToolContext[Any], query: str, graph: str | None) -> Check:

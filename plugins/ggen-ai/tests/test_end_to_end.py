@@ -3,12 +3,12 @@ plan -> apply -> the generated Python imports and its generated tests pass."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from ai_script import BROKEN_TTL, ERAS, EX, VALID_TTL, ScriptedModel, fenced
 
@@ -93,21 +93,15 @@ async def test_description_to_passing_generated_tests(
     assert tests["valid"] and len(tests["loop"]["rounds"]) == 1
     assert sorted(applied["files_created"]) == ["app/shop_models.py", "app/test_shop_models.py"]
     app = ggen_workspace / "app"
-    imported = subprocess.run(
-        [sys.executable, "-c", "import shop_models; print(shop_models.Product.iri)"],
-        cwd=app,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    imported = await anyio.run_process(
+        [sys.executable, "-c", "import shop_models; print(shop_models.Product.iri)"], cwd=app, check=False
     )
-    assert imported.returncode == 0 and imported.stdout.strip() == f"{EX}Product", imported.stderr
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:ggen_mcp", "test_shop_models.py"],
-        cwd=app,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert ran.returncode == 0 and "2 passed" in ran.stdout, ran.stdout + ran.stderr
+    assert imported.returncode == 0 and imported.stdout.decode().strip() == f"{EX}Product", imported.stderr
+    with anyio.fail_after(300):
+        ran = await anyio.run_process(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shop_models.py"],
+            cwd=app,
+            check=False,
+        )
+    out = ran.stdout.decode()
+    assert ran.returncode == 0 and "2 passed" in out, out + ran.stderr.decode()

@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PROJECTS = [
     REPO,
-    *(REPO / "plugins" / f"ggen-{p}" for p in ("graph", "template", "market", "hook")),
+    *(REPO / "plugins" / f"ggen-{p}" for p in ("graph", "template", "market", "hook", "ai")),
     REPO / "examples" / "ggen-hello",
 ]
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def loaded(venv: Path, workspace: Path) -> set[str]:
 
 def test_wheels_built(wheelhouse: Path) -> None:
     names = sorted(p.name.split("-")[0] for p in wheelhouse.glob("*.whl"))
-    assert names == ["ggen_graph", "ggen_hello", "ggen_hook", "ggen_market", "ggen_mcp", "ggen_template"]
+    assert names == ["ggen_ai", "ggen_graph", "ggen_hello", "ggen_hook", "ggen_market", "ggen_mcp", "ggen_template"]
 
 
 @pytest.mark.parametrize("package", ["ggen_mcp_core", "ggen_graph", "ggen_template", "ggen_market", "ggen_hook"])
@@ -96,7 +96,7 @@ def test_host_alone_serves_no_tools_and_says_so(tmp_path: Path, wheelhouse: Path
 
 def test_all_extra_and_the_example_pack(tmp_path: Path, wheelhouse: Path) -> None:
     venv = venv_with(tmp_path, wheelhouse, "ggen-mcp[all]", "ggen-hello")
-    assert loaded(venv, tmp_path) == {"graph", "template", "market", "hook", "hello"}
+    assert loaded(venv, tmp_path) == {"graph", "template", "market", "hook", "ai", "hello"}
     out = ggen(venv, tmp_path, "call", "hello_greet", "--args", '{"name": "Ada", "save_as": "greetings/ada.txt"}')
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout) == {"greeting": "Hello, Ada!", "saved_to": "greetings/ada.txt"}

@@ -188,8 +188,10 @@ def require_elicitation(session: Any, tool: str) -> None:
         )
 
 
-def _require_back_channel(session: Any, tool: str, capability: str) -> None:
-    if not getattr(session, "can_send_request", True):
+def require_back_channel(session: Any, tool: str, capability: str) -> None:
+    """Refuse a 2025-era request on a connection that cannot carry it (stateless HTTP: no session, so the
+    client's capabilities are not known either)."""
+    if session is not None and not uses_input_required(session) and not getattr(session, "can_send_request", True):
         raise ClientCapabilityMissing(
             capability,
             f"{tool} cannot reach the client for {capability}: this connection has no back-channel (stateless "
@@ -230,7 +232,7 @@ async def sample_via_session(
 
     from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-    _require_back_channel(session, tool, "sampling")
+    require_back_channel(session, tool, "sampling")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MCPDeprecationWarning)  # deprecated on 2026-07-28, part of 2025-11-25
         try:
@@ -265,7 +267,7 @@ async def elicit_via_session(
     """A 2025-era ``elicitation/create`` (form) on the back-channel, waiting at most ``wait_seconds``."""
     from mcp.shared.exceptions import MCPError
 
-    _require_back_channel(session, tool, "elicitation")
+    require_back_channel(session, tool, "elicitation")
     try:
         with anyio.fail_after(wait_seconds):
             result: types.ElicitResult = await session.elicit_form(

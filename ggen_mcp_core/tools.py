@@ -493,6 +493,7 @@ class ToolContext(Generic[SettingsT]):
         tool = self.tool.name if self.tool else "this call"
         if not 1 <= max_tokens <= cr.MAX_SAMPLE_TOKENS:
             raise ToolError(f"{tool} asked for {max_tokens} tokens; a sampling request takes 1-{cr.MAX_SAMPLE_TOKENS}")
+        cr.require_back_channel(self.session, tool, "sampling")
         cr.require_sampling(self.session, tool)
         preferences = (
             types.ModelPreferences(hints=[types.ModelHint(name=n) for n in model_hints]) if model_hints else None
@@ -534,6 +535,7 @@ class ToolContext(Generic[SettingsT]):
         from ggen_mcp_core import client_requests as cr
 
         tool = self.tool.name if self.tool else "this call"
+        cr.require_back_channel(self.session, tool, "elicitation")
         cr.require_elicitation(self.session, tool)
         requested = dict(schema) if isinstance(schema, Mapping) else _elicitation_schema(schema)
         limit = max_chars or cr.DEFAULT_MAX_RESPONSE_CHARS

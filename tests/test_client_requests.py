@@ -152,9 +152,7 @@ async def test_client_without_elicitation_gets_an_error_naming_it(host: Any, mod
 async def test_request_state_is_sealed(host: Any) -> None:
     """The 2026-07-28 state a client echoes is opaque and checked: a forged one is refused."""
     async with open_client(host, mode="auto", sampling_callback=echo_model) as client:
-        first = await client.session.call_tool(
-            "asking_model", {"questions": ["one", "two"]}, allow_input_required=True
-        )
+        first = await client.session.call_tool("asking_model", {"questions": ["one", "two"]}, allow_input_required=True)
         assert isinstance(first, mt.InputRequiredResult)
         assert first.request_state and "ggen-0" not in first.request_state  # sealed, not plain JSON
         forged = '{"v":1,"recorded":[],"asked":{"ggen-0":"x"},"started":0}'
@@ -162,3 +160,28 @@ async def test_request_state_is_sealed(host: Any) -> None:
             await client.session.call_tool(
                 "asking_model", {"questions": ["one", "two"]}, request_state=forged, allow_input_required=True
             )
+
+
+@pytest.mark.parametrize(("mode", "stateless"), [("legacy", False), ("auto", False), ("auto", True)])
+async def test_sample_over_http(ggen_workspace: Path, http_server: Any, mode: str, stateless: bool) -> None:
+    """Over Streamable HTTP: a mid-call request on a stateful 2025-11-25 session; sealed InputRequiredResult
+    rounds on 2026-07-28, stateless too (each round a separate HTTP request)."""
+    from mcp import Client
+
+    RUNS.clear()
+    host = make_host(ggen_workspace, plugins=[], modules={"asking": asking_plugin()}, http={"stateless": stateless})
+    base = http_server(host)
+    async with Client(f"{base}/mcp", mode=mode, sampling_callback=echo_model) as client:
+        result = await client.call_tool("asking_model", {"questions": ["one", "two"]})
+    assert not result.is_error, tool_text(result)
+    assert result.structured_content["answers"] == ["echo: one", "echo: two"]
+
+
+async def test_stateless_2025_has_no_back_channel(ggen_workspace: Path, http_server: Any) -> None:
+    from mcp import Client
+
+    host = make_host(ggen_workspace, plugins=[], modules={"asking": asking_plugin()}, http={"stateless": True})
+    base = http_server(host)
+    async with Client(f"{base}/mcp", mode="legacy", sampling_callback=echo_model) as client:
+        result = await client.call_tool("asking_model", {"questions": ["one"]})
+    assert result.is_error and "no back-channel" in tool_text(result)

@@ -14,20 +14,24 @@ from ggen_ai.loop import Check
 from ggen_mcp_core import ToolContext, ToolError
 
 DRAFT_GRAPH = "urn:ggen-ai:draft:"
-SANITY = {
-    "a class without an rdfs:label": (
-        "SELECT DISTINCT ?x WHERE { { ?x a owl:Class } UNION { ?x a rdfs:Class } "
-        "FILTER(isIRI(?x)) FILTER NOT EXISTS { ?x rdfs:label ?l } } LIMIT 20"
-    ),
-    "a property without an rdfs:domain": (
-        "SELECT DISTINCT ?x WHERE { { ?x a owl:ObjectProperty } UNION { ?x a owl:DatatypeProperty } UNION "
-        "{ ?x a rdf:Property } FILTER NOT EXISTS { ?x rdfs:domain ?d } } LIMIT 20"
-    ),
-    "a property without an rdfs:range": (
-        "SELECT DISTINCT ?x WHERE { { ?x a owl:ObjectProperty } UNION { ?x a owl:DatatypeProperty } UNION "
-        "{ ?x a rdf:Property } FILTER NOT EXISTS { ?x rdfs:range ?r } } LIMIT 20"
-    ),
-}
+SANITY_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix g: <urn:ggen-ai:shapes#> .
+
+g:ClassLabel a sh:NodeShape ;
+  sh:targetClass owl:Class, rdfs:Class ;
+  sh:or ( [ sh:nodeKind sh:BlankNode ] [ sh:path rdfs:label ; sh:minCount 1 ] ) ;
+  sh:message "is a class without an rdfs:label" .
+g:PropertyDomain a sh:NodeShape ;
+  sh:targetClass owl:ObjectProperty, owl:DatatypeProperty, rdf:Property ;
+  sh:property [ sh:path rdfs:domain ; sh:minCount 1 ; sh:message "is a property without an rdfs:domain" ] ;
+  sh:property [ sh:path rdfs:range ; sh:minCount 1 ; sh:message "is a property without an rdfs:range" ] .
+"""
+"""The ontology sanity rules, as SHACL for the graph pack's validator: every (named) class has a label, every
+property a domain and a range."""
 CLASSES = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { { ?c a owl:Class } UNION { ?c a rdfs:Class } }"
 
 
@@ -64,15 +68,14 @@ async def check_turtle(ctx: ToolContext[Any], text: str, base: str | None = None
 
 
 async def _sanity(ctx: ToolContext[Any], graph: str, validators: list[str]) -> tuple[list[str], list[str]]:
-    validators = [*validators, "graph_query (ontology sanity rules)"]
+    validators = [*validators, "graph_query (declares classes)", "graph_validate (SHACL sanity rules)"]
     problems: list[str] = []
     counted = await ctx.call_tool("graph_query", {"sparql": CLASSES, "graph": graph})
     rows = _field(counted, "rows")
     if not rows or str(rows[0].get("n")) in ("0", "None"):
         problems.append("the ontology declares no class (owl:Class or rdfs:Class)")
-    for rule, query in SANITY.items():
-        found = await ctx.call_tool("graph_query", {"sparql": query, "graph": graph})
-        problems += [f"{row['x']} is {rule}" for row in _field(found, "rows")]
+    report = await ctx.call_tool("graph_validate", {"shapes_content": SANITY_SHAPES, "graph": graph})
+    problems += [f"{v['focus_node']} {v['message']}" for v in _field(report, "violations")]
     return problems, validators
 
 

@@ -68,7 +68,11 @@ async def test_ontology_converges_and_is_loaded_and_written(
         },
     )
     two_rounds(out["loop"])
-    assert "graph_load (Turtle parser)" in out["loop"]["validators"]
+    assert out["loop"]["validators"] == [
+        "graph_load (Turtle parser)",
+        "graph_query (declares classes)",
+        "graph_validate (SHACL sanity rules)",
+    ]
     assert (ggen_workspace / "shop.ttl").read_text() == out["ontology"]
     assert out["graph"] == GRAPH and out["triples"] > 0
     assert "orders" in model.prompts[0]
@@ -270,3 +274,13 @@ async def test_list_providers(ai_host: Callable[..., PluginHost], ggen_client: A
     assert plain["providers"][0]["status"] == "unavailable"
     assert plain["providers"][1]["detail"] == "no server-side model: ai.model is not set"
     assert plain["available"] == 0 and sampling["available"] == 1
+
+
+async def test_anonymous_classes_need_no_label(ai_host: Callable[..., PluginHost], ggen_client: Any) -> None:
+    """The SHACL sanity rules ask labels of named classes only (an owl:unionOf class is a blank node)."""
+    union = VALID_TTL + 'ex:total a owl:DatatypeProperty ; rdfs:label "total" ; rdfs:range xsd:decimal ;\n'
+    union += "  rdfs:domain [ a owl:Class ; owl:unionOf ( ex:Order ex:Product ) ] .\n"
+    async with ggen_client(ai_host(), mode="legacy") as client:
+        result = await client.call_tool("ai_validate_and_improve", {"content": union, "content_type": "turtle"})
+    out = result.structured_content
+    assert out["validated"] and out["iterations"] == 0, out["loop"]

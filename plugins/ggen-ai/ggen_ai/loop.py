@@ -82,6 +82,7 @@ async def run_loop(
 ) -> Outcome:
     """Ask, validate, feed the problems back; ``given`` is checked first (round 0) and improved if invalid."""
     settings = ctx.settings
+    started = ctx.started_at  # the client call's start (on 2026-07-28, its first round's)
     rounds: list[RoundReport] = []
     validators: list[str] = []
     tokens = 0
@@ -102,7 +103,7 @@ async def run_loop(
         if tokens + settings.max_tokens > settings.token_budget:
             stopped = "token_budget"
             break
-        remaining = settings.wall_clock - (time.time() - ctx.started_at)
+        remaining = settings.wall_clock - (time.time() - started)
         if remaining <= 0:
             stopped = "wall_clock"
             break

@@ -163,3 +163,15 @@ async def test_output_file_outside_the_workspace_is_refused(
         result = await client.call_tool("ai_generate_ontology", {"description": "x", "output_file": "../out.ttl"})
     assert result.is_error and "out.ttl" in tool_text(result)
     assert not (ggen_workspace.parent / "out.ttl").exists()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_wall_clock_budget_stops_the_loop(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, mode: str
+) -> None:
+    """A 10 ms budget is spent by the first round's validation (a parse in the store): no second round."""
+    model = ScriptedModel([fenced(BROKEN_TTL)] * 3)
+    async with ggen_client(ai_host(wall_clock=0.01), mode=mode, sampling_callback=model) as client:
+        result = await client.call_tool("ai_generate_ontology", {"description": "a shop"})
+    loop = result.structured_content["loop"]
+    assert loop["stopped"] == "wall_clock" and len(loop["rounds"]) <= 1 and not loop["valid"]

@@ -29,6 +29,15 @@ ex:price a owl:DatatypeProperty ; rdfs:label "price" ; rdfs:domain ex:Product .
 """
 BROKEN_TTL = '@prefix ex: <http://example.org/shop#> .\nex:Product a owl:Class ; rdfs:label "Product" .'
 
+QUERY = f"PREFIX ex: <{EX}>\nSELECT ?c WHERE {{ ?c a <http://www.w3.org/2002/07/owl#Class> }} ORDER BY ?c"
+TEMPLATE = """---
+to: out/classes.txt
+sparql:
+  classes: "SELECT ?c WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> } ORDER BY ?c"
+---
+{% for row in sparql_results.classes %}{{ row.c }}
+{% endfor %}"""
+
 
 def fenced(text: str, lang: str = "") -> str:
     """An answer the way models write it: some words and a fenced block."""

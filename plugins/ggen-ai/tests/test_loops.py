@@ -9,21 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ai_script import BROKEN_TTL, ERAS, EX, UNLABELLED_TTL, VALID_TTL, ScriptedModel, fenced
+from ai_script import BROKEN_TTL, ERAS, EX, QUERY, TEMPLATE, UNLABELLED_TTL, VALID_TTL, ScriptedModel, fenced
 
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.testing import tool_text
 
 pytestmark = pytest.mark.anyio
 GRAPH = "urn:test:shop"
-QUERY = f"PREFIX ex: <{EX}>\nSELECT ?c WHERE {{ ?c a <http://www.w3.org/2002/07/owl#Class> }} ORDER BY ?c"
-TEMPLATE = """---
-to: out/classes.txt
-sparql:
-  classes: "SELECT ?c WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> } ORDER BY ?c"
----
-{% for row in sparql_results.classes %}{{ row.c }}
-{% endfor %}"""
 
 
 async def call(

@@ -12,7 +12,7 @@ from typing import Any
 
 import llm
 import pytest
-from ai_script import BROKEN_TTL, ERAS, VALID_TTL, fenced
+from ai_script import BROKEN_TTL, ERAS, QUERY, TEMPLATE, VALID_TTL, fenced
 
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.testing import tool_text
@@ -120,3 +120,45 @@ async def test_missing_key_and_unknown_model_are_reported(
     assert no_key["status"] == "unavailable" and "ai.api_key" in no_key["detail"]
     assert unknown["status"] == "unavailable" and "no installed `llm` plugin" in unknown["detail"]
     assert failed.is_error and "not known to `llm`" in tool_text(failed)
+
+
+async def test_every_generating_tool_runs_on_the_server_model(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, scripted_llm: type[ScriptedLlm], ggen_workspace: Path
+) -> None:
+    """The same loops with the llm model instead of sampling (a client without sampling), one tool after another."""
+    import json
+
+    (ggen_workspace / "shop.ttl").write_text(VALID_TTL)
+    addition = (
+        "@prefix ex: <http://example.org/shop#> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        '@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\nex:Customer a owl:Class ; rdfs:label "Customer" .'
+    )
+    templates = json.dumps({"templates": [{"name": "classes", "content": TEMPLATE}]})
+    scripted_llm.answers = [
+        fenced(BROKEN_TTL),
+        fenced(addition),  # ai_extend_graph
+        fenced("SELEKT"),
+        fenced(QUERY),  # ai_generate_sparql
+        fenced(TEMPLATE.replace("{% endfor %}", "")),
+        fenced(TEMPLATE),  # ai_generate_template
+        fenced("def f(:"),
+        fenced("def f():\n    return 1"),  # ai_validate_and_improve
+        fenced(VALID_TTL),
+        fenced(templates),  # ai_generate_project
+    ]
+    calls = [
+        ("ai_extend_graph", {"graph_file": "shop.ttl", "description": "customers"}),
+        ("ai_generate_sparql", {"description": "classes", "graph_file": "shop.ttl"}),
+        ("ai_generate_template", {"description": "list classes"}),
+        ("ai_validate_and_improve", {"content": "def f(", "content_type": "python"}),
+        ("ai_generate_project", {"description": "a shop", "name": "shop"}),
+    ]
+    async with ggen_client(ai_host(model=MODEL_ID, api_key=KEY), mode="legacy") as client:
+        for name, arguments in calls:
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error, (name, tool_text(result))
+            out = result.structured_content
+            loop = out.get("loop") or out["templates_loop"]
+            assert loop["valid"] and loop["model"] == MODEL_ID, (name, loop)
+            assert sum(r["source"] == "model" for r in loop["rounds"]) == (1 if name == "ai_generate_project" else 2)
+    assert scripted_llm.answers == []

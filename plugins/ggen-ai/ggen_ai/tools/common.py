@@ -11,7 +11,7 @@ from ggen_ai.settings import AiSettings
 from ggen_mcp_core import ToolContext
 
 
-def _compact(schema: dict[str, Any]) -> None:
+def compact_schema(schema: dict[str, Any]) -> None:
     """The published schema, short (issue 16's context budget): no titles, an optional field shown as its
     type (no ``null`` branch, no ``default: null``), no length bounds and no ``additionalProperties`` (pydantic
     still enforces every bound and refuses unknown arguments: an ``isError`` naming the field)."""
@@ -30,7 +30,7 @@ def _compact(schema: dict[str, Any]) -> None:
 class AiInput(BaseModel):
     """Arguments every ai_* tool that asks a model takes."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_compact)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
 
     # accepted (the predecessor's argument) but left out of the published schema: the context budget; the
     # choice is the operator's more than the model's (docs/ai.md, ai_list_providers)

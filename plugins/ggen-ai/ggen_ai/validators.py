@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import uuid
 from typing import Any
 
@@ -40,8 +41,17 @@ def draft_graph() -> str:
     return f"{DRAFT_GRAPH}{uuid.uuid4().hex}"
 
 
-def _failure(exc: ToolError) -> str:
-    return str(exc)[:2000]
+CALL_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def _failure(exc: ToolError, graph: str | None = None) -> str:
+    """A validator's refusal as a problem for the model. On 2026-07-28 the handler runs again each round and
+    the feedback must read the same every time (a question is matched to its recorded answer by digest), so
+    the random draft graph and call ids are named, not quoted."""
+    text = str(exc)
+    if graph is not None:
+        text = text.replace(graph, "<the draft graph>")
+    return CALL_ID.sub("<call id>", text)[:2000]
 
 
 async def check_turtle(ctx: ToolContext[Any], text: str, base: str | None = None) -> Check:
@@ -57,7 +67,7 @@ async def check_turtle(ctx: ToolContext[Any], text: str, base: str | None = None
         try:
             loaded = await ctx.call_tool("graph_load", {"content": text, "format": "turtle", "graph": graph})
         except ToolError as exc:
-            return Check(problems=[_failure(exc)], validators=validators)
+            return Check(problems=[_failure(exc, graph)], validators=validators)
         added = int(_field(loaded, "triples_added"))
         problems, validators = await _sanity(ctx, graph, validators)
         if base is not None and added == 0:
@@ -121,7 +131,8 @@ async def check_sparql(ctx: ToolContext[Any], query: str, graph: str | None) -> 
     try:
         result = await ctx.call_tool("graph_query", arguments)
     except ToolError as exc:
-        return Check(problems=[_failure(exc)], validators=validators)
+        draft = graph if graph is not None and graph.startswith(DRAFT_GRAPH) else None
+        return Check(problems=[_failure(exc, draft)], validators=validators)
     form = _field(result, "form")
     rows = _field(result, "rows") or []
     empty = form != "ASK" and not _field(result, "count")

@@ -175,3 +175,16 @@ async def test_wall_clock_budget_stops_the_loop(
         result = await client.call_tool("ai_generate_ontology", {"description": "a shop"})
     loop = result.structured_content["loop"]
     assert loop["stopped"] == "wall_clock" and len(loop["rounds"]) <= 1 and not loop["valid"]
+
+
+def test_feedback_quotes_no_random_ids() -> None:
+    """Feedback must read the same when the handler runs again (2026-07-28): draft graphs and call ids go."""
+    from ggen_ai.validators import _failure, draft_graph
+
+    from ggen_mcp_core import ToolError
+
+    graph = draft_graph()
+    error = ToolError(f"graph_query failed: no graph {graph}; the server log has the details under call id {'a' * 32}")
+    assert _failure(error, graph) == (
+        "graph_query failed: no graph <the draft graph>; the server log has the details under call id <call id>"
+    )

@@ -60,6 +60,12 @@ def asking_plugin() -> types.ModuleType:
             models.append(sampled.model)
         return AskOut(answers=answers, models=models, runs=len(RUNS))
 
+    async def relay(args: AskIn, ctx: ToolContext) -> AskOut:
+        before = await ctx.sample("before", max_tokens=10)
+        nested = await ctx.call_tool("asking_model", args.model_dump())
+        assert isinstance(nested, dict)
+        return AskOut(answers=[before.text, *nested["answers"]], models=nested["models"], runs=nested["runs"])
+
     async def form(args: FormIn, ctx: ToolContext) -> FormOut:
         answer = await ctx.elicit("Who are you?", Person)
         return FormOut(action=answer.action, content=answer.content)
@@ -69,6 +75,7 @@ def asking_plugin() -> types.ModuleType:
         return [
             ToolSpec("asking_model", "Samples the client's model.", AskIn, ask, AskOut, read_only=True),
             ToolSpec("asking_user", "Asks the user.", FormIn, form, FormOut, read_only=True),
+            ToolSpec("asking_relay", "Asks, then calls asking_model.", AskIn, relay, AskOut, read_only=True),
         ]
 
     module.ggen_register_tools = ggen_register_tools  # type: ignore[attr-defined]
@@ -185,3 +192,12 @@ async def test_stateless_2025_has_no_back_channel(ggen_workspace: Path, http_ser
     async with Client(f"{base}/mcp", mode="legacy", sampling_callback=echo_model) as client:
         result = await client.call_tool("asking_model", {"questions": ["one"]})
     assert result.is_error and "no back-channel" in tool_text(result)
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_nested_call_may_ask_too(host: Any, mode: str) -> None:
+    """Questions of a tool called through ctx.call_tool are the client call's questions, in order."""
+    async with open_client(host, mode=mode, sampling_callback=echo_model) as client:
+        result = await client.call_tool("asking_relay", {"questions": ["one", "two"]})
+    assert not result.is_error, tool_text(result)
+    assert result.structured_content["answers"] == ["echo: before", "echo: one", "echo: two"]

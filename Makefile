@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 # uv into it, never into the system interpreter.
 BOOTSTRAP_UV = test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); test -x $(UV) || { $(BIN)/python -m pip --version \
 	>/dev/null 2>&1 || $(BIN)/python -m ensurepip -q; $(BIN)/python -m pip install -q uv; }
-PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook
+PACKS := plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook plugins/ggen-ai
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The folder `make run` serves (created when missing): never the checkout itself.

@@ -20,6 +20,7 @@ import mcp.types as types
 import structlog
 from opentelemetry import propagate, trace
 
+from ggen_mcp_core.client_requests import InputRequired
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
 from ggen_mcp_core.loop_monitor import running_call
@@ -162,8 +163,10 @@ async def call_tool(
     request_id: str | None = None,
     session: Any = None,
     mcp_context: Any = None,
-) -> types.CallToolResult:
-    """Run a client's tool call and return its MCP result; raise ``UnknownTool`` for a name we do not serve."""
+) -> types.CallToolResult | types.InputRequiredResult:
+    """Run a client's tool call and return its MCP result (on 2026-07-28, an ``InputRequiredResult`` when the
+    tool asked the client something through ``ctx.sample``/``ctx.elicit``); raise ``UnknownTool`` for a name
+    we do not serve."""
     spec = host.tools.get(name)
     if spec is None:
         raise UnknownTool(name, host)
@@ -192,7 +195,9 @@ async def nested_call(parent: ToolContext, name: str, arguments: Mapping[str, An
         mcp_context=parent.mcp_context,
         parent=parent,
     )
-    return await _pipeline(parent.host, spec, arguments, origin)
+    result = await _pipeline(parent.host, spec, arguments, origin)
+    assert isinstance(result, types.CallToolResult)  # a nested call raises InputRequired instead
+    return result
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ class _Origin:
 
 async def _pipeline(
     host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, origin: _Origin
-) -> types.CallToolResult:
+) -> types.CallToolResult | types.InputRequiredResult:
     """Authenticate (a nested call keeps its caller's principal), then :func:`_checked_call`, observed."""
     name, parent = spec.name, origin.parent
     call_id = new_call_id()
@@ -235,6 +240,11 @@ async def _pipeline(
         with trace.use_span(span, end_on_exit=False), running_call(ctx):
             result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
         return result
+    except InputRequired as exc:
+        outcome = "input_required"
+        if parent is not None:
+            raise  # a nested call's question is its client call's question: the caller's pipeline answers it
+        return exc.result
     except ToolError as exc:
         outcome, error_type = "error", type(exc).__name__
         return error_result(str(exc))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from ggen_mcp_core.principal import Principal
 
-Outcome = Literal["ok", "error", "invalid", "denied", "timeout", "cancelled", "rate_limited", "busy"]
+Outcome = Literal["ok", "error", "invalid", "denied", "timeout", "cancelled", "rate_limited", "busy", "input_required"]
 LifecycleName = Literal["pre_gen", "post_gen", "pre_apply", "post_apply"]
 LIFECYCLE_EVENTS: tuple[LifecycleName, ...] = ("pre_gen", "post_gen", "pre_apply", "post_apply")
 

@@ -12,6 +12,7 @@ from typing import Any
 import mcp.types as types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.models import InitializationOptions
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
@@ -99,7 +100,7 @@ class Handlers:
 
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         try:
             return await call_tool(
                 self.host,
@@ -240,6 +241,9 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         on_get_prompt=handlers.get_prompt,
         on_completion=handlers.complete,
     )
+    # 2026-07-28 multi-round-trip calls (ctx.sample/ctx.elicit): requestState is sealed on the way out and
+    # verified on the way back (expiry, request binding, audience), so a client can neither read nor forge it
+    server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience="ggen-mcp"))
     with warnings.catch_warnings():
         # logging/setLevel is deprecated on 2026-07-28 and still part of 2025-11-25, which the server speaks
         warnings.simplefilter("ignore", MCPDeprecationWarning)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import mcp.types as types
     import structlog
 
+    from ggen_mcp_core.client_requests import Elicited, Exchange, Sampled
     from ggen_mcp_core.events import RequestInfo
     from ggen_mcp_core.plugins import PluginHost
     from ggen_mcp_core.principal import Principal
@@ -351,7 +352,8 @@ class ToolContext(Generic[SettingsT]):
     server's own settings are ``host.settings``), ``principal``, ``log`` (structlog bound to the call: tool,
     plugin, call id, request id, principal), ``progress()``, ``client_log()``, ``hook()`` for lifecycle events,
     ``run_sync()`` for blocking work, ``call_tool()`` to call another tool through the host's call pipeline,
-    and ``session`` (the MCP session, for elicitation and sampling; None outside MCP).
+    ``sample()`` (the client's model) and ``elicit()`` (ask the user) in both protocol eras, and ``session``
+    (the MCP session; None outside MCP).
 
     ``call_id`` is the server-made id of this call (every log and audit line of the call carries it);
     ``request_id`` the client's JSON-RPC id, which is unique only within one session; ``parent`` the context
@@ -372,6 +374,7 @@ class ToolContext(Generic[SettingsT]):
     request: RequestInfo | None = field(default=None, repr=False)
     _held_shares: frozenset[str] = field(default=frozenset(), repr=False)  # plugins whose share slot the chain holds
     _abandoned: list[str] = field(default_factory=list, repr=False)  # run_sync work a timeout left running
+    _exchange: Exchange | None = field(default=None, repr=False)  # 2026-07-28 answers of earlier rounds
 
     @property
     def parent_call_id(self) -> str | None:
@@ -468,3 +471,114 @@ class ToolContext(Generic[SettingsT]):
         from ggen_mcp_core.worker_threads import run_abandonable
 
         return await run_abandonable(self, func, *args)
+
+    def exchange(self) -> Exchange:
+        """This client call's conversation with the client across 2026-07-28 rounds (one per call chain)."""
+        from ggen_mcp_core.client_requests import Exchange
+
+        root: ToolContext = self
+        while root.parent is not None:
+            root = root.parent
+        if root._exchange is None:
+            root._exchange = Exchange.from_params(getattr(root.mcp_context, "params", None))
+        return root._exchange
+
+    @property
+    def started_at(self) -> float:
+        """Wall-clock time (epoch seconds) the client's call began; on 2026-07-28, its first round."""
+        return self.exchange().started
+
+    async def sample(
+        self,
+        prompt: str | Sequence[types.SamplingMessage],
+        *,
+        max_tokens: int,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        model_hints: Sequence[str] = (),
+        wait_seconds: float | None = None,
+        max_chars: int | None = None,
+    ) -> Sampled:
+        """Ask the client's model (MCP sampling) and return its text answer.
+
+        2025-11-25: a ``sampling/createMessage`` request during the call, waiting at most ``wait_seconds``.
+        2026-07-28: the call ends with an ``InputRequiredResult``; the client answers and retries, and the
+        handler runs again from the start, getting this answer from the state (code before a ``sample`` must
+        be safe to run again). :raises ClientCapabilityMissing: the client did not declare ``sampling`` (a
+        ``ToolError`` naming it). :raises ToolError: ``max_tokens`` outside 1..32000, no answer within
+        ``wait_seconds`` (2025-11-25; default 120), or an answer longer than ``max_chars`` characters (256 KiB).
+        """
+        import mcp.types as types
+
+        from ggen_mcp_core import client_requests as cr
+
+        tool = self.tool.name if self.tool else "this call"
+        if not 1 <= max_tokens <= cr.MAX_SAMPLE_TOKENS:
+            raise ToolError(f"{tool} asked for {max_tokens} tokens; a sampling request takes 1-{cr.MAX_SAMPLE_TOKENS}")
+        cr.require_back_channel(self.session, tool, "sampling")
+        cr.require_sampling(self.session, tool)
+        preferences = (
+            types.ModelPreferences(hints=[types.ModelHint(name=n) for n in model_hints]) if model_hints else None
+        )
+        params = types.CreateMessageRequestParams(
+            messages=cr.sampling_messages(prompt if isinstance(prompt, str) else list(prompt)),
+            max_tokens=max_tokens,
+            system_prompt=system_prompt,
+            temperature=temperature,
+            model_preferences=preferences,
+        )
+        limit = max_chars or cr.DEFAULT_MAX_RESPONSE_CHARS
+        if cr.uses_input_required(self.session):
+            data = self.exchange().answer(types.CreateMessageRequest(params=params))
+            result = cr.parse_answer(types.CreateMessageResult, data, tool, "sampling")
+        else:
+            result = await cr.sample_via_session(
+                self.session,
+                params,
+                related_request_id=self.request_id,
+                wait_seconds=wait_seconds or cr.DEFAULT_TIMEOUT,
+                tool=tool,
+            )
+        return cr.sampled_from(result, limit, tool)
+
+    async def elicit(
+        self,
+        message: str,
+        schema: type[BaseModel] | Mapping[str, Any],
+        *,
+        wait_seconds: float | None = None,
+        max_chars: int | None = None,
+    ) -> Elicited:
+        """Ask the user to fill a form (MCP form elicitation); ``schema`` is a flat pydantic model or a JSON
+        Schema of primitive properties. Both eras as :meth:`sample`; returns the action (accept, decline,
+        cancel) and, when accepted, the content. :raises ClientCapabilityMissing: no ``elicitation``."""
+        import mcp.types as types
+
+        from ggen_mcp_core import client_requests as cr
+
+        tool = self.tool.name if self.tool else "this call"
+        cr.require_back_channel(self.session, tool, "elicitation")
+        cr.require_elicitation(self.session, tool)
+        requested = dict(schema) if isinstance(schema, Mapping) else _elicitation_schema(schema)
+        limit = max_chars or cr.DEFAULT_MAX_RESPONSE_CHARS
+        if cr.uses_input_required(self.session):
+            request = types.ElicitRequest(
+                params=types.ElicitRequestFormParams(message=message, requested_schema=requested)
+            )
+            result = cr.parse_answer(types.ElicitResult, self.exchange().answer(request), tool, "elicitation")
+        else:
+            result = await cr.elicit_via_session(
+                self.session,
+                message,
+                requested,
+                related_request_id=self.request_id,
+                wait_seconds=wait_seconds or cr.DEFAULT_TIMEOUT,
+                tool=tool,
+            )
+        return cr.elicited_from(result, limit, tool)
+
+
+def _elicitation_schema(model: type[BaseModel]) -> dict[str, Any]:
+    from mcp.server.elicitation import render_elicitation_schema
+
+    return dict(render_elicitation_schema(model))

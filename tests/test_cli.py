@@ -64,7 +64,7 @@ def test_real_packs_load_next_to_a_broken_plugin(subprocess_env: Callable[..., d
     env = subprocess_env()
     records = {r["name"]: r for r in json.loads(run(env, "plugins", "--json", check=True).stdout)}
     assert records["brokenimport"]["status"] == "failed_import"
-    for pack in ("graph", "template", "market", "hook"):
+    for pack in ("graph", "template", "market", "hook", "ai"):
         assert records[pack]["status"] == "loaded", records[pack]
         assert records[pack]["distribution"] == f"ggen-{pack}"
 

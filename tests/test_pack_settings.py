@@ -24,7 +24,7 @@ from ggen_mcp_core.testing import tool_text
 
 pytestmark = pytest.mark.anyio
 
-FIRST_PARTY = ("graph", "template", "market", "hook")
+FIRST_PARTY = ("graph", "template", "market", "hook", "ai")
 # (pack, variable, bad value, the message naming the key)
 BAD_VALUES = [
     (
@@ -51,6 +51,12 @@ BAD_VALUES = [
         "0",
         "hooks.max_hooks (GGEN_MCP_HOOKS__MAX_HOOKS): Input should be greater than or equal to 1",
     ),
+    (
+        "ai",
+        "GGEN_MCP_AI__MAX_ITERATIONS",
+        "11",
+        "ai.max_iterations (GGEN_MCP_AI__MAX_ITERATIONS): Input should be less than or equal to 10",
+    ),
 ]
 # one cheap read-only call per pack, to show a pack serves
 PROBE = {
@@ -58,6 +64,7 @@ PROBE = {
     "template": ("template_list", {}),
     "market": ("market_list", {}),
     "hook": ("hook_list", {}),
+    "ai": ("ai_list_providers", {}),
     "demo": ("demo_echo", {"text": "hi"}),
 }
 

@@ -135,7 +135,7 @@ def test_make_wheels_builds_every_distribution(wheelhouse: Path) -> None:
     names = sorted(p.name.split("-")[0] for p in wheelhouse.glob("*.whl"))
     packs = [d.name.replace("-", "_") for d in PACK_DIRS]
     assert names == sorted(["ggen_mcp", "ggen_hello", *packs])
-    assert {"ggen_graph", "ggen_template", "ggen_market", "ggen_hook"} <= set(packs)
+    assert {"ggen_graph", "ggen_template", "ggen_market", "ggen_hook", "ggen_ai"} <= set(packs)
 
 
 @pytest.mark.parametrize("pack_dir", [REPO, *PACK_DIRS], ids=lambda p: p.name)
@@ -173,8 +173,8 @@ def test_host_alone_serves_no_tools_and_says_so(tmp_path: Path, wheelhouse: Path
 def test_all_extra_and_the_example_pack(tmp_path: Path, wheelhouse: Path, dependencies: Path) -> None:
     venv = fresh_venv(tmp_path, dependencies)
     pip_install(venv, wheelhouse, "ggen-mcp[all]", "ggen-hello")
-    assert {"ggen-mcp", "ggen-graph", "ggen-template", "ggen-market", "ggen-hook"} <= installed_here(venv)
-    assert {"graph", "template", "market", "hook", "hello"} <= loaded(venv, tmp_path)
+    assert {"ggen-mcp", "ggen-graph", "ggen-template", "ggen-market", "ggen-hook", "ggen-ai"} <= installed_here(venv)
+    assert {"graph", "template", "market", "hook", "ai", "hello"} <= loaded(venv, tmp_path)
     workspace = tmp_path / "ws"
     workspace.mkdir()
     asked = served_call(venv, workspace, "graph_query", {"sparql": "ASK { ?s ?p ?o }"})

@@ -1,21 +1,19 @@
-"""Tools that send requests to the client mid-call: sampling and elicitation (form mode).
-
-They need a back-channel: a 2025-11-25 session over stdio or stateful HTTP. Without one (stateless HTTP,
-the 2026-07-28 per-request era, or ``ggen-mcp call``) they end with an ``isError`` result saying so.
+"""Tools that ask the client mid-call: sampling and elicitation (form mode), through the host's own
+``ctx.sample`` / ``ctx.elicit`` (what every pack uses), in both protocol eras: a request on the back-channel
+of a 2025-11-25 session, InputRequiredResult rounds on 2026-07-28. A 2025-11-25 connection without a
+back-channel (stateless HTTP) or ``ggen-mcp call`` ends with an ``isError`` result saying so.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
-import mcp.types as types
-from mcp.shared.exceptions import MCPDeprecationWarning, MCPError, NoBackChannelError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_conformance_fixture.content_tools import NoArguments, fixture_tool
-from ggen_mcp_core import ToolContext, ToolError, ToolSpec
+from ggen_mcp_core import ToolContext, ToolSpec
+from ggen_mcp_core.client_requests import Elicited
 
 SAMPLING_MAX_TOKENS = 100
 USER_SCHEMA: dict[str, Any] = {
@@ -96,59 +94,16 @@ class ElicitationArguments(BaseModel):
     message: str = Field(description="The message to show the user.", min_length=1, max_length=10_000)
 
 
-def _session(ctx: ToolContext, capability: types.ClientCapabilities, what: str) -> Any:
-    """The MCP session, once it is known to carry ``what`` to the client."""
-    tool = ctx.tool.name if ctx.tool else "this tool"
-    if ctx.session is None:
-        raise ToolError(f"{tool} needs an MCP client session ({what} goes to the client)")
-    if not ctx.session.can_send_request:
-        raise _no_back_channel(ctx, what)
-    if not ctx.session.check_client_capability(capability):
-        raise ToolError(f"{tool}: the client did not declare the {what} capability")
-    return ctx.session
-
-
-def _no_back_channel(ctx: ToolContext, what: str) -> ToolError:
-    tool = ctx.tool.name if ctx.tool else "this tool"
-    return ToolError(
-        f"{tool} cannot reach the client for {what}: this connection has no back-channel "
-        "(use stdio or stateful HTTP with protocol 2025-11-25)"
-    )
-
-
 async def sampling(args: SamplingArguments, ctx: ToolContext) -> str:
-    capability = types.ClientCapabilities(sampling=types.SamplingCapability())
-    session = _session(ctx, capability, "sampling")
-    message = types.SamplingMessage(role="user", content=types.TextContent(type="text", text=args.prompt))
-    try:
-        with warnings.catch_warnings():
-            # sampling is deprecated on 2026-07-28, still valid on 2025-11-25
-            warnings.simplefilter("ignore", MCPDeprecationWarning)
-            result = await session.create_message(
-                [message], max_tokens=SAMPLING_MAX_TOKENS, related_request_id=ctx.request_id
-            )
-    except NoBackChannelError:
-        raise _no_back_channel(ctx, "sampling") from None
-    except MCPError as exc:
-        raise ToolError(f"the client refused the sampling request: {exc}") from None
-    content = result.content
-    text = content.text if isinstance(content, types.TextContent) else f"({content.type} content)"
-    return f"LLM response: {text}"
+    sampled = await ctx.sample(args.prompt, max_tokens=SAMPLING_MAX_TOKENS)
+    return f"LLM response: {sampled.text}"
 
 
-async def _elicit(ctx: ToolContext, message: str, schema: dict[str, Any]) -> types.ElicitResult:
-    capability = types.ClientCapabilities(elicitation=types.ElicitationCapability())
-    session = _session(ctx, capability, "elicitation")
-    try:
-        result: types.ElicitResult = await session.elicit_form(message, schema, related_request_id=ctx.request_id)
-    except NoBackChannelError:
-        raise _no_back_channel(ctx, "elicitation") from None
-    except MCPError as exc:
-        raise ToolError(f"the client refused the elicitation request: {exc}") from None
-    return result
+async def _elicit(ctx: ToolContext, message: str, schema: dict[str, Any]) -> Elicited:
+    return await ctx.elicit(message, schema)
 
 
-def _describe(result: types.ElicitResult) -> str:
+def _describe(result: Elicited) -> str:
     content = result.content if result.action == "accept" and result.content is not None else {}
     return f"action={result.action}, content={json.dumps(content, sort_keys=True)}"
 

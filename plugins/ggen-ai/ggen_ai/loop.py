@@ -1,0 +1,131 @@
+"""The validation loop every AI tool runs: model -> real validator -> problems back to the model, until the
+first valid answer, ``max_iterations`` rounds, the token budget or the wall-clock budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ggen_ai.extract import artifact
+from ggen_ai.models import ModelSource, ask
+from ggen_ai.settings import AiSettings
+from ggen_mcp_core import ToolContext
+
+MAX_PROBLEMS = 20
+"""Problems per round sent back to the model and reported (the rest are counted)."""
+
+
+@dataclass
+class Check:
+    """What the validators found in one candidate."""
+
+    problems: list[str]
+    validators: list[str]
+    data: dict[str, object] = field(default_factory=dict)
+
+
+Validator = Callable[[str], Awaitable[Check]]
+
+
+class RoundReport(BaseModel):
+    """One round of the loop."""
+
+    round: int = Field(description="1 for the first answer (0: the content as given).")
+    source: Literal["model", "given"]
+    problems: list[str] = Field(description="What the validators found (empty: valid).")
+    chars: int = Field(description="Length of the candidate.")
+
+
+class LoopReport(BaseModel):
+    """How the loop went: every round, the validators run, why it stopped, the final problems."""
+
+    valid: bool
+    stopped: Literal["valid", "max_iterations", "token_budget", "wall_clock"]
+    rounds: list[RoundReport]
+    validators: list[str]
+    final_problems: list[str]
+    model: str | None
+    tokens_requested: int
+
+
+@dataclass
+class Outcome:
+    """The last candidate and its report (``check.data``: what the last validation produced)."""
+
+    content: str
+    report: LoopReport
+    check: Check
+
+
+def feedback(task: str, candidate: str, check: Check) -> str:
+    """The next prompt: the task, the last answer and the validators' findings."""
+    listed = "\n".join(f"- {p}" for p in check.problems[:MAX_PROBLEMS])
+    return (
+        f"{task}\n\nYour previous answer was:\n```\n{candidate}```\n\nThe validators ({', '.join(check.validators)}) "
+        f"found these problems:\n{listed}\n\nAnswer again with the whole corrected result in one fenced block."
+    )
+
+
+async def run_loop(
+    ctx: ToolContext[AiSettings],
+    source: ModelSource | None,
+    *,
+    task: str,
+    system: str,
+    validate: Validator,
+    max_iterations: int,
+    given: str | None = None,
+) -> Outcome:
+    """Ask, validate, feed the problems back; ``given`` is checked first (round 0) and improved if invalid."""
+    settings = ctx.settings
+    started = ctx.started_at  # the client call's start (on 2026-07-28, its first round's)
+    rounds: list[RoundReport] = []
+    validators: list[str] = []
+    tokens = 0
+    model: str | None = None
+    candidate, prompt = given or "", task
+    check = Check(problems=["no answer yet"], validators=[])
+    if given is not None:
+        check = await validate(given)
+        validators += [v for v in check.validators if v not in validators]
+        rounds.append(RoundReport(round=0, source="given", problems=check.problems[:MAX_PROBLEMS], chars=len(given)))
+        prompt = feedback(task, given, check)
+    stopped: Literal["valid", "max_iterations", "token_budget", "wall_clock"] = "max_iterations"
+    for number in range(1, max_iterations + 1):
+        if not check.problems and rounds:
+            break
+        if source is None:
+            break
+        if tokens + settings.max_tokens > settings.token_budget:
+            stopped = "token_budget"
+            break
+        remaining = settings.wall_clock - (time.time() - started)
+        if remaining <= 0:
+            stopped = "wall_clock"
+            break
+        answer = await ask(ctx, source, prompt, system, settings.max_tokens, remaining)
+        tokens += settings.max_tokens
+        model = answer.model
+        candidate = artifact(answer.text)
+        check = await validate(candidate)
+        validators += [v for v in check.validators if v not in validators]
+        rounds.append(
+            RoundReport(round=number, source="model", problems=check.problems[:MAX_PROBLEMS], chars=len(candidate))
+        )
+        prompt = feedback(task, candidate, check)
+    if not check.problems:
+        stopped = "valid"
+    report = LoopReport(
+        valid=not check.problems,
+        stopped=stopped,
+        rounds=rounds,
+        validators=validators,
+        final_problems=check.problems[:MAX_PROBLEMS],
+        model=model,
+        tokens_requested=tokens,
+    )
+    return Outcome(content=candidate, report=report, check=check)

@@ -25,10 +25,10 @@ import anyio
 TOTAL_BUDGET = 16_000
 PACK_BUDGETS = {
     "graph": 3_300,
-    "market": 3_800,
-    "hook": 1_900,
-    "template": 3_600,
-    "ai": 2_800,
+    "market": 3_300,
+    "hook": 2_300,
+    "template": 3_650,
+    "ai": 2_850,
     "core-discovery": 600,
 }
 

@@ -24,6 +24,7 @@ FIRST_PARTY = [
     ("hook", "ggen-hook", "ggen_hook"),
     ("template", "ggen-template", "ggen_template"),
     ("market", "ggen-market", "ggen_market"),
+    ("ai", "ggen-ai", "ggen_ai"),
 ]
 
 

@@ -21,7 +21,7 @@ PREDECESSOR = {
     "ai_validate_and_improve",
     "ai_list_providers",
 }
-BUDGET = 2800
+BUDGET = 2850
 
 
 class TestAiConformance(ToolFamilyConformance):

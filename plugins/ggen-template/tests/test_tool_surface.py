@@ -17,7 +17,7 @@ from ggen_mcp_core.testing import make_host, open_client
 
 pytestmark = pytest.mark.anyio
 
-BUDGET = 3700  # bytes of name + description + inputSchema (compact JSON), all template_* and project_* tools
+BUDGET = 3650  # bytes of name + description + inputSchema (compact JSON), all template_* and project_* tools
 PREFIXES = ("template_", "project_")
 HEAVY = ("jinja2", "yaml", "rdflib", "pyoxigraph", "httpx")
 

@@ -9,12 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ggen_ai.models import client_can_sample
 from ggen_ai.settings import AiSettings
-from ggen_ai.tools.common import compact_schema
 from ggen_mcp_core import ToolContext, ToolSpec
 
 
 class ProvidersInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Provider(BaseModel):

@@ -1,8 +1,6 @@
-"""What the ai_* tools share: the compact schema, the common arguments, writing an output file."""
+"""What the ai_* tools share: the common arguments, writing an output file."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -11,26 +9,10 @@ from ggen_ai.settings import AiSettings
 from ggen_mcp_core import ToolContext
 
 
-def compact_schema(schema: dict[str, Any]) -> None:
-    """The published schema, short (issue 16's context budget): no titles, an optional field shown as its
-    type (no ``null`` branch, no ``default: null``), no length bounds and no ``additionalProperties`` (pydantic
-    still enforces every bound and refuses unknown arguments: an ``isError`` naming the field)."""
-    schema.pop("title", None)
-    schema.pop("additionalProperties", None)  # unknown arguments are still refused, naming the field
-    for prop in schema.get("properties", {}).values():
-        for branch in prop.pop("anyOf", []):
-            if branch.get("type") != "null":
-                prop.update(branch)
-        if prop.get("default", 0) is None:
-            del prop["default"]
-        for key in ("title", "maxLength", "minLength", "maxItems", "pattern"):
-            prop.pop(key, None)
-
-
 class AiInput(BaseModel):
     """Arguments every ai_* tool that asks a model takes."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=compact_schema)
+    model_config = ConfigDict(extra="forbid")
 
     # accepted (the predecessor's argument) but left out of the published schema: the context budget; the
     # choice is the operator's more than the model's (docs/ai.md, ai_list_providers)

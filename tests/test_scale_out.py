@@ -33,7 +33,15 @@ from tests.scale_out_topology import (
     text_of,
 )
 from tests.test_faults import EX as PEOPLE
-from tests.test_faults import assert_every_file_parses, in_flight, leftovers, report, wait_until, write_people
+from tests.test_faults import (
+    TEMP_SUFFIXES,
+    assert_every_file_parses,
+    in_flight,
+    leftovers,
+    report,
+    wait_until,
+    write_people,
+)
 
 pytestmark = pytest.mark.anyio
 EX = "http://example.org/scale/"
@@ -254,7 +262,7 @@ async def test_a_replica_killed_mid_project_apply_loses_nothing(topology: Topolo
     outcome: dict[str, Any] = {}
 
     def staged() -> list[Path]:
-        return [p for p in staging.rglob("*.json*") if p.is_file()] if staging.is_dir() else []
+        return [p for p in staging.rglob("*") if p.name.endswith(TEMP_SUFFIXES)] if staging.is_dir() else []
 
     async def apply() -> None:
         outcome["result"], outcome["failures"] = await balancer.failover(

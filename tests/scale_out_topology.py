@@ -51,6 +51,11 @@ class Oxigraph:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def start(self) -> None:
         log = (self.location / "server.log").open("ab")
         command = [oxigraph_binary(), "serve", "--location", str(self.location / "data")]

@@ -1,5 +1,5 @@
 """Scale-out, shown over MCP sessions: stateless replicas on one Oxigraph server, one Redis and one shared
-workspace (tests/scale_out_topology.py starts them on 127.0.0.1, once per module), called round robin.
+workspace (tests/scale_out_topology.py starts them on 127.0.0.1, once per session), called round robin.
 
 - state written through one replica is what every other replica reads: graphs, saved plans, installed packs,
   hook registrations; no replica serves a query result cached before a write made through another;
@@ -53,9 +53,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
-    """Oxigraph, Redis, a registry and two replicas, started once for this module."""
+    """Oxigraph, Redis, a registry and two replicas, started once per test session."""
     yield from start_topology(tmp_path_factory.mktemp("scale-out"), replicas=2)
 
 
@@ -64,7 +64,7 @@ def balancer(topology: Topology) -> RoundRobin:
     return RoundRobin(topology.replicas)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def limited(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Replica]]:
     """Two more replicas (template pack only) with a small anonymous limit and on_storage_error = deny, on
     their own Redis database of the same server (all callers here are one anonymous client, 127.0.0.1)."""

@@ -176,6 +176,9 @@ class RemoteStore:
                 raise StoreUnavailable(
                     f"the SPARQL endpoint {endpoint} sent results that do not parse: {exc}"
                 ) from None
+            except ToolError:  # the endpoint answered (a refused query, a deadline while reading): it is up
+                breaker.success()
+                raise
             breaker.success()
             return result
 

@@ -29,6 +29,7 @@ import json
 import math
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
 from common import Server
+from shared_store import SharedServices, shared_services
 
 CALL_TIMEOUT = 30.0
 MAX_CALLS_PER_SESSION = 200_000
@@ -161,6 +163,8 @@ class Window:
         self.close_errors = 0
         self.aborted = False
         self.http: Any = None  # an httpx.AsyncClient for /metrics, opened by drive() before the clock
+        self.services: list[Server] = []  # shared Oxigraph and Redis: CPU only
+        self.services_cpu = (0.0, 0.0)
 
     def open(self, now: float) -> None:
         self.begin = now + self.scenario.warmup
@@ -172,12 +176,14 @@ class Window:
         if self.on_begin is not None:
             self.on_begin()
         self.cpu_begin = [s.cpu_seconds() for s in self.servers]
+        services_begin = sum(s.cpu_seconds() for s in self.services)
         self.metrics_begin = [await tool_calls_served(self.http, s) for s in self.servers]
         client_begin = client_cpu()
         while time.monotonic() < self.end:
             self.rss_max = max(self.rss_max, sum(s.rss_bytes() for s in self.servers))
             await anyio.sleep(min(0.5, max(0.0, self.end - time.monotonic())))
         self.cpu_end = [s.cpu_seconds() for s in self.servers]
+        self.services_cpu = (services_begin, sum(s.cpu_seconds() for s in self.services))
         self.metrics_end = [await tool_calls_served(self.http, s) for s in self.servers]
         self.client_cpu = (client_begin, client_cpu())
 
@@ -230,12 +236,19 @@ async def open_session(client: Any, session: int, window: Window, first: float) 
             group.start_soon(fire, n, scheduled)
 
 
-async def drive(servers: list[Server], scenario: Scenario, on_begin: Callable[[], Any] | None = None) -> Window:
-    """Connect the sessions (spread over the servers in turn), run the loop, return the window."""
+async def drive(
+    servers: list[Server],
+    scenario: Scenario,
+    on_begin: Callable[[], Any] | None = None,
+    services: list[Server] | None = None,
+) -> Window:
+    """Connect the sessions (spread over the servers in turn), run the loop, return the window. ``services``
+    (the shared Oxigraph and Redis) only have their CPU measured."""
 
     import httpx
 
     window = Window(servers, scenario, on_begin)
+    window.services = services or []
     async with contextlib.AsyncExitStack() as stack:
         window.http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
         clients = []
@@ -310,6 +323,9 @@ def summarize(window: Window, scenario: Scenario) -> dict[str, Any]:
         "server_cpu_ms_per_call": round(1000 * server_cpu / calls, 2) if calls else math.nan,
         "server_cores": round(server_cpu / scenario.duration, 2),
         "client_cpu_ms_per_call": round(1000 * client / calls, 2) if calls else math.nan,
+        "services_cpu_ms_per_call": round(1000 * (window.services_cpu[1] - window.services_cpu[0]) / calls, 2)
+        if calls and window.services
+        else math.nan,
         "peak_rss_mib": round(sum(s.peak_rss_bytes() for s in window.servers) / 2**20, 1),
         "window_rss_max_mib": round(window.rss_max / 2**20, 1),
         "session_close_errors": window.close_errors,
@@ -338,8 +354,17 @@ class Bench:
     data: Path
     out: Path
 
+    @property
+    def shared_workspace(self) -> Path:
+        """The workspace the ggen-shared replicas share (templates and plans; the graph is in Oxigraph)."""
+        shared = self.out / "workspace-shared"
+        if not shared.is_dir():
+            (shared / "templates").mkdir(parents=True)
+            shutil.copy(self.workspace / "templates" / "model.tmpl", shared / "templates" / "model.tmpl")
+        return shared
 
-def make_servers(kind: str, bench: Bench, tag: str) -> list[Server]:
+
+def make_servers(kind: str, bench: Bench, tag: str, services: SharedServices | None = None) -> list[Server]:
     log = bench.out / "logs" / f"{tag}.log"
     if kind == "baseline":
         return [common.baseline_server(bench.data, log)]
@@ -357,6 +382,14 @@ def make_servers(kind: str, bench: Bench, tag: str) -> list[Server]:
         server = common.ggen_server(bench.workspace, log)
         server.env["PYTHONPATH"] = ALT_PYTHONPATH[0]
         return [server]
+    if kind.startswith("ggen-shared-"):  # replicas on one workspace, one Oxigraph server and one Redis
+        assert services is not None
+        count = int(kind.removeprefix("ggen-shared-").removesuffix("r"))
+        env = services.replica_env()
+        return [
+            common.ggen_server(bench.shared_workspace, log.with_suffix(f".r{n}.log"), stateless=True, **env)
+            for n in range(count)
+        ]
     if kind == "ggen-2w":
         return [
             common.ggen_server(bench.workspace, log, stateless=True),
@@ -368,14 +401,30 @@ def make_servers(kind: str, bench: Bench, tag: str) -> list[Server]:
 def run_one(kind: str, scenario: Scenario, bench: Bench, rep: int, profile: Path | None = None) -> dict[str, Any]:
     """A fresh server (or two), one scenario, the numbers; servers stopped afterwards."""
     tag = f"{scenario.name}_{kind}_r{rep}"
-    servers = make_servers(kind, bench, tag)
+    with contextlib.ExitStack() as stack:
+        shared = kind.startswith("ggen-shared-")
+        services = stack.enter_context(shared_services(bench.out, bench.data)) if shared else None
+        servers = make_servers(kind, bench, tag, services)
+        row = _run_started(kind, scenario, servers, rep, profile, services)
+    return row
+
+
+def _run_started(
+    kind: str,
+    scenario: Scenario,
+    servers: list[Server],
+    rep: int,
+    profile: Path | None,
+    services: SharedServices | None,
+) -> dict[str, Any]:
     load_before = common.load_average()[0]
     with common.started(*servers):
         anyio.run(prime, servers, scenario)
         spies: list[subprocess.Popen[bytes]] = []
         if profile:
             on_begin = lambda: spies.append(start_profiler(servers[0], scenario, profile))  # noqa: E731
-        window = anyio.run(drive, servers, scenario, on_begin if profile else None)
+        extra = [services.oxigraph, services.redis] if services else []
+        window = anyio.run(drive, servers, scenario, on_begin if profile else None, extra)
         for spy in spies:
             spy.wait(timeout=scenario.duration + 60)
         row = {
@@ -430,6 +479,8 @@ def matrix(quick: bool) -> list[tuple[Scenario, list[str]]]:
         rows.append((fixed, ["baseline", "ggen"]))
         two = Scenario(f"closed10-{mode}-workers", "closed", 10, mode, "query-varying", **window)
         rows.append((two, ["ggen-stateless", "ggen-2w"]))
+    shared = Scenario("closed10-legacy-shared", "closed", 10, "legacy", "query-varying", **window)
+    rows.append((shared, ["ggen-shared-1r", "ggen-shared-2r"]))
     return rows
 
 
@@ -466,7 +517,9 @@ def brief(row: dict[str, Any]) -> str:
     return (
         f"{row['throughput']} calls/s, p50 {row['p50_ms']} p95 {row['p95_ms']} p99 {row['p99_ms']} ms, "
         f"server {row['server_cpu_ms_per_call']} ms CPU/call ({row['server_cores']} cores), "
-        f"client {row['client_cpu_ms_per_call']} ms/call, peak RSS {row['peak_rss_mib']} MiB{share}{errors}"
+        f"client {row['client_cpu_ms_per_call']} ms/call, "
+        f"store+redis {row.get('services_cpu_ms_per_call')} ms/call, "
+        f"peak RSS {row['peak_rss_mib']} MiB{share}{errors}"
     )
 
 
@@ -587,7 +640,17 @@ def main() -> None:
     r.add_argument(
         "--server",
         action="append",
-        choices=["baseline", "baseline-stateless", "ggen", "ggen-json", "ggen-stateless", "ggen-2w", "ggen-alt"],
+        choices=[
+            "baseline",
+            "baseline-stateless",
+            "ggen",
+            "ggen-json",
+            "ggen-stateless",
+            "ggen-2w",
+            "ggen-alt",
+            "ggen-shared-1r",
+            "ggen-shared-2r",
+        ],
     )
     r.add_argument("--loop", choices=["closed", "open"], default="closed")
     r.add_argument("--sessions", type=int, default=10)

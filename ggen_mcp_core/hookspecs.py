@@ -253,8 +253,10 @@ def ggen_readiness(config: Settings, settings: Any) -> str | Awaitable[str | Non
         when it declares none).
     :returns: a short reason, None, or an awaitable of either.
 
-    Called by ``/readyz`` (keep it quick: a few seconds at most; never gate on a remote dependency whose
-    absence only degrades some tools). Failure policy: an exception counts as not ready, with its type.
+    Called by ``/readyz``, bounded to 2 s (no answer by then counts as not ready) and cached for a second
+    with the other probes. Gate on what every call of the plugin needs (the graph pack: its store, embedded
+    or remote), never on a remote dependency whose absence only degrades some tools. Failure policy: an
+    exception counts as not ready, with its type.
 
     Example::
 

@@ -37,6 +37,7 @@ from ggen_mcp_core.headergate import HeaderGate
 from ggen_mcp_core.observability import AUTH_FAILURES, REGISTRY
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
+from ggen_mcp_core.readiness import DependencyProbes
 from ggen_mcp_core.server import build_server
 
 PRINCIPAL_SCOPE_KEY = "ggen.principal"
@@ -64,8 +65,10 @@ def build_app(host: PluginHost) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    probes = DependencyProbes(host)
+
     async def readyz(_: Request) -> Response:
-        waiting = await host.readiness()
+        waiting = await probes.problems()
         ready = host.ready and state["serving"] and not host.draining and not waiting
         body = {
             "ready": ready,

@@ -647,12 +647,17 @@ class PluginHost:
                 raise ToolError(f"{event.name} hook of plugin {impl.plugin_name!r} aborted: {detail}") from exc
         LIFECYCLE_EVENTS.labels(event=event.name, outcome="ok").inc()
 
-    async def readiness(self) -> dict[str, str]:
-        """Why plugins cannot serve yet, by plugin (empty when every plugin is ready)."""
+    async def readiness(self, within: float | None = None) -> dict[str, str]:
+        """Why plugins cannot serve yet, by plugin (empty when every plugin is ready); with ``timeout``, a
+        check that has not answered within that many seconds counts as not ready."""
         problems: dict[str, str] = {}
         for impl in self._impls("ggen_readiness"):
+            reason: object = None
             try:
-                reason = await maybe_await(impl.function(**self._settings_arguments(impl)))
+                with anyio.move_on_after(within) as scope:
+                    reason = await maybe_await(impl.function(**self._settings_arguments(impl)))
+                if scope.cancelled_caught:
+                    reason = f"readiness check did not answer within {within:g} s"
             except Exception as exc:
                 log.warning("readiness check failed", plugin=impl.plugin_name, error=f"{type(exc).__name__}: {exc}")
                 reason = f"readiness check failed ({type(exc).__name__})"

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import anyio
 import anyio.to_thread
 import structlog
 from limits.storage import MemoryStorage
@@ -80,6 +81,22 @@ class RateLimiter:
                 log.warning("rate-limit storage failed; serving without limits", error=error)
             return self._degraded(item)
 
+    async def probe(self, seconds: float) -> str | None:
+        """Why the storage cannot be used (Redis down or not answering within ``seconds``), or None.
+        Memory storage needs no probe."""
+        if self._memory:
+            return None
+        answered = False
+        with anyio.move_on_after(seconds):
+            answered = await anyio.to_thread.run_sync(self._ping, abandon_on_cancel=True)
+        if answered:
+            return None
+        policy = self.settings.on_storage_error
+        return f"rate-limit storage {_redacted(self.settings.storage)} does not answer (on_storage_error = {policy})"
+
+    def _ping(self) -> bool:
+        return bool(self._storage.check())
+
     def _degraded(self, item: RateLimitItem) -> Decision:
         """The decision while the storage is failing: the ``on_storage_error`` policy."""
         if self.settings.on_storage_error == "deny":
@@ -121,6 +138,14 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         if now - self._last_sweep >= 1.0:
             self._last_sweep = now
             getattr(self, "_MemoryStorage__expire_events")()  # noqa: B009 - name-mangled private method
+
+
+def _redacted(url: str) -> str:
+    """A storage URL without its password (``redis://:secret@host`` -> ``redis://***@host``)."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
 
 
 def retry_after_seconds(decision: Decision) -> int:

@@ -31,9 +31,11 @@ fi
 
 echo "== kubernetes-validate (strict schemas, offline)"
 mapfile -t resources < <("$PY" -c 'import yaml; print("\n".join(yaml.safe_load(open("deploy/k8s/kustomization.yaml"))["resources"]))')
+mapfile -t dependencies < <("$PY" -c 'import yaml; print("\n".join(yaml.safe_load(open("deploy/k8s/dependencies/kustomization.yaml"))["resources"]))')
 for version in $K8S_VERSIONS; do
-  if "$BIN/kubernetes-validate" --strict --quiet -k "$version" "${resources[@]/#/deploy/k8s/}"; then
-    echo "ok   ${#resources[@]} resources against Kubernetes $version"
+  if "$BIN/kubernetes-validate" --strict --quiet -k "$version" "${resources[@]/#/deploy/k8s/}" \
+      "${dependencies[@]/#/deploy/k8s/dependencies/}"; then
+    echo "ok   $((${#resources[@]} + ${#dependencies[@]})) resources against Kubernetes $version"
   else
     fail "kubernetes-validate failed against Kubernetes $version"
   fi

@@ -103,11 +103,51 @@ async def test_hook_ggen_readiness(host: PluginHost, http_server: Callable[..., 
     async with httpx.AsyncClient(base_url=base) as http:
         assert (await http.get("/readyz")).status_code == 200
         marker.write_text("")
-        waiting = await http.get("/readyz")
-        assert waiting.status_code == 503
+        waiting = await readyz_until(http, 503)  # the answer is cached for a second
         assert waiting.json()["not_ready"] == {"demo": "the demo backend is warming up"}
         marker.unlink()
-        assert (await http.get("/readyz")).status_code == 200
+        await readyz_until(http, 200)
+
+
+async def readyz_until(http: httpx.AsyncClient, status: int) -> httpx.Response:
+    """Poll /readyz until it answers ``status`` (dependency probes are cached for a second)."""
+    import anyio
+
+    with anyio.fail_after(10):
+        while True:
+            answer = await http.get("/readyz")
+            if answer.status_code == status:
+                return answer
+            await anyio.sleep(0.1)
+
+
+async def test_readyz_probes_are_cached_and_bounded(host: PluginHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One probe round per CACHE_SECONDS, however often /readyz is asked; a hook that does not answer within
+    PROBE_SECONDS counts as not ready, naming the bound."""
+    import anyio
+
+    from ggen_mcp_core import hookimpl, readiness
+
+    marker = host.workspace.root / "demo-not-ready"
+    probes = readiness.DependencyProbes(host)
+    monkeypatch.setattr(readiness, "CACHE_SECONDS", 3600.0)
+    assert await probes.problems() == {}
+    marker.write_text("")
+    assert await probes.problems() == {}, "the cached answer was not reused"
+    monkeypatch.setattr(readiness, "CACHE_SECONDS", 0.0)
+    assert await probes.problems() == {"demo": "the demo backend is warming up"}
+    marker.unlink()
+
+    class Hanging:
+        @hookimpl
+        async def ggen_readiness(self) -> str | None:
+            await anyio.sleep(3600)
+            return None
+
+    host.add_module(Hanging(), name="hanging")
+    monkeypatch.setattr(readiness, "PROBE_SECONDS", 0.2)
+    with anyio.fail_after(30):
+        assert await probes.problems() == {"hanging": "readiness check did not answer within 0.2 s"}
 
 
 async def test_hook_ggen_shutdown(host: PluginHost, http_server: Callable[..., str]) -> None:

@@ -194,8 +194,10 @@ def check_prometheus_config(path: Path, compose: Path, rules: Path) -> list[str]
             problems.append(f"{path}: rule file {rule_file} is not {rules} as mounted by {compose}")
     command = [str(c) for c in services["ggen-mcp"].get("command", [])]
     port = command[command.index("--metrics-port") + 1] if "--metrics-port" in command else "8000"
-    targets = [t for job in config.get("scrape_configs", []) if job.get("job_name") == "ggen-mcp"
-               for s in job.get("static_configs", []) for t in s.get("targets", [])]
+    jobs = [job for job in config.get("scrape_configs", []) if job.get("job_name") == "ggen-mcp"]
+    targets = [t for job in jobs for s in job.get("static_configs", []) for t in s.get("targets", [])]
+    targets += [f"{name}:{d.get('port')}" for job in jobs for d in job.get("dns_sd_configs", [])
+                for name in d.get("names", [])]  # every replica of the service (DNS answers each address)
     if f"ggen-mcp:{port}" not in targets:
         problems.append(f"{path}: job ggen-mcp does not scrape ggen-mcp:{port} (has {targets})")
     return problems

@@ -12,7 +12,7 @@ from settings_env import ALL_INTERFACES, check_env
 
 REQUIRED_KINDS = {
     "Deployment", "Service", "ConfigMap", "Secret", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-    "NetworkPolicy",
+    "NetworkPolicy", "PersistentVolumeClaim",
 }
 
 
@@ -42,6 +42,7 @@ def check_base(base: Path) -> list[str]:
     problems += _check_selectors(docs)
     problems += _check_ingress(docs["Ingress"])
     problems += _check_config(docs)
+    problems += _check_shared_workspace(docs)
     return problems
 
 
@@ -96,11 +97,26 @@ def check_deployment(deployment: dict[str, Any]) -> list[str]:
 
 def _check_writable(pod: dict[str, Any], container: dict[str, Any], where: str) -> list[str]:
     empty_dirs = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
+    claims = {v["name"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v}
     mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
     problems = []
-    for path in ("/tmp", "/workspace"):  # noqa: S108 - mount paths in the pod, not files opened here
-        if mounts.get(path) not in empty_dirs:
-            problems.append(f"{where}: {path} must be an emptyDir mount (the root filesystem is read-only)")
+    if mounts.get("/tmp") not in empty_dirs:  # noqa: S108 - a mount path in the pod, not a file opened here
+        problems.append(f"{where}: /tmp must be an emptyDir mount (the root filesystem is read-only)")
+    if mounts.get("/workspace") not in empty_dirs | claims:
+        problems.append(f"{where}: /workspace must be an emptyDir or a persistentVolumeClaim mount")
+    return problems
+
+
+def _check_shared_workspace(docs: dict[str, dict[str, Any]]) -> list[str]:
+    """With several replicas, a claimed workspace must be ReadWriteMany (each replica mounts the same one)."""
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    claim = docs["PersistentVolumeClaim"]
+    named = [v["persistentVolumeClaim"]["claimName"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v]
+    problems = [f"k8s Deployment: claim {n} is not the base's {claim['metadata']['name']}" for n in named
+                if n != claim["metadata"]["name"]]
+    if named and int(docs["Deployment"]["spec"].get("replicas", 1)) > 1 and \
+            "ReadWriteMany" not in claim["spec"].get("accessModes", []):
+        problems.append("k8s PersistentVolumeClaim: replicas share the workspace, so it must be ReadWriteMany")
     return problems
 
 

@@ -37,14 +37,19 @@ def ggen_register_prompts() -> list[PromptSpec]:
 
 @hookimpl
 async def ggen_readiness(config: Settings, settings: GraphSettings) -> str | None:
-    """The embedded store opens (its worker starts and answers); a remote store is not waited for."""
-    if settings.store != "embedded":
-        return None
+    """The embedded store opens (its worker starts and answers); a remote store answers ``ASK {}``."""
+    import anyio.to_thread
+
+    from ggen_graph.remote_store import RemoteStore
     from ggen_graph.stores import store_for
     from ggen_mcp_core.workspace import STATE_DIR
 
     try:
-        await store_for(settings, config.resolved_workspace() / STATE_DIR).count()
+        store = store_for(settings, config.resolved_workspace() / STATE_DIR)
+        if isinstance(store, RemoteStore):
+            reason = await anyio.to_thread.run_sync(store.probe, settings.connect_timeout, abandon_on_cancel=True)
+            return f"graph store unreachable: {reason}" if reason else None
+        await store.count()
     except Exception as exc:
         return f"graph store did not open: {exc}"
     return None

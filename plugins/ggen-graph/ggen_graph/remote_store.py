@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -37,11 +37,18 @@ from ggen_graph.sparql_guard import check_read_only_query, check_update
 from ggen_graph.store_ops import COUNT, COUNT_ALL, COUNT_NAMED
 from ggen_graph.terms import substitutions
 from ggen_mcp_core import ToolError
+from ggen_mcp_core.breaker import CircuitBreaker, backoff_delay
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 ANY_RESULT = f"{RESULTS_JSON}, {NTRIPLES}"
 CONSTRUCT_ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+FAILING_STATUSES = {502, 503, 504}  # the endpoint (or its proxy) is down or overloaded: counts for the breaker
+T = TypeVar("T")
+
+
+class EndpointFailing(StoreUnavailable):
+    """The endpoint answered 502, 503 or 504."""
 
 
 class _StreamReader(io.RawIOBase):
@@ -82,6 +89,13 @@ class RemoteStore:
         if settings.auth_header is not None:
             headers["Authorization"] = settings.auth_header.get_secret_value()
         self.client = httpx.Client(headers=headers, follow_redirects=False, trust_env=False)
+        self.breaker = CircuitBreaker(
+            str(settings.query_endpoint),
+            settings.remote_breaker_threshold,
+            settings.remote_breaker_reset,
+            what="the SPARQL endpoint",
+            unavailable=StoreUnavailable,
+        )
 
     # -- protocol -------------------------------------------------------------------------------------
 
@@ -91,11 +105,12 @@ class RemoteStore:
     def _post_query(
         self, sparql: str, accept: str, graph: str | None, seconds: float, limit: int, typed: bool = True
     ) -> Any:
-        deadline = time.monotonic() + seconds
         params = {"default-graph-uri": graph} if graph is not None else None
         headers = {"Content-Type": "application/sparql-query", "Accept": accept}
         endpoint = str(self.settings.query_endpoint)
-        try:
+
+        def send() -> Any:
+            deadline = time.monotonic() + seconds
             with self.client.stream(
                 "POST",
                 endpoint,
@@ -111,27 +126,79 @@ class RemoteStore:
                     return collect_triples(_Triples(parsed), limit, deadline, seconds)
                 parsed = ox.parse_query_results(input=reader, format=ox.QueryResultsFormat.JSON)
                 return collect(parsed, limit, deadline, seconds, typed)
-        except httpx.TimeoutException:
-            raise QueryTimeout(seconds) from None
-        except httpx.HTTPError as exc:
-            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} could not be reached: {exc}") from None
-        except SyntaxError as exc:
-            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} sent results that do not parse: {exc}") from None
+
+        return self._call(send, endpoint, seconds, "query")
 
     def _post_update(self, sparql: str, seconds: float, what: str = "update") -> None:
         endpoint = self.settings.update_endpoint
         if not endpoint:
             raise ToolError("this server has no graph.update_endpoint configured: the remote store is read-only")
         headers = {"Content-Type": "application/sparql-update"}
-        try:
+
+        def send() -> None:
             response = self.client.post(
                 endpoint, content=sparql.encode("utf-8"), headers=headers, timeout=self._timeout(seconds)
             )
-        except httpx.TimeoutException:
-            raise QueryTimeout(seconds, what) from None
+            _check(response, endpoint)
+
+        self._call(send, endpoint, seconds, what)
+
+    def _call(self, send: Callable[[], T], endpoint: str, seconds: float, what: str) -> T:
+        """One request through the breaker. A connection that could not be made is retried with backoff
+        (the request never reached the endpoint, so even an update is safe to send again); a timeout is the
+        caller's deadline and is not retried. Unreachable endpoints and 502/503/504 answers count as
+        failures for the breaker; any answer from the endpoint closes it."""
+        breaker = self.breaker
+        breaker.threshold, breaker.reset = self.settings.remote_breaker_threshold, self.settings.remote_breaker_reset
+        breaker.before()
+        attempt = 0
+        while True:
+            try:
+                result = send()
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                attempt += 1
+                if attempt <= self.settings.remote_retries:
+                    time.sleep(backoff_delay(attempt, self.settings.remote_backoff))
+                    continue
+                breaker.failure()
+                raise StoreUnavailable(
+                    f"the SPARQL endpoint {endpoint} could not be reached ({attempt} attempts): {exc}"
+                ) from None
+            except httpx.TimeoutException:
+                raise QueryTimeout(seconds, what) from None
+            except EndpointFailing:
+                breaker.failure()
+                raise
+            except httpx.HTTPError as exc:
+                breaker.failure()
+                raise StoreUnavailable(f"the SPARQL endpoint {endpoint} could not be reached: {exc}") from None
+            except SyntaxError as exc:
+                raise StoreUnavailable(
+                    f"the SPARQL endpoint {endpoint} sent results that do not parse: {exc}"
+                ) from None
+            except ToolError:  # the endpoint answered (a refused query, a deadline while reading): it is up
+                breaker.success()
+                raise
+            breaker.success()
+            return result
+
+    def probe(self, seconds: float) -> str | None:
+        """Why the endpoint cannot serve (unreachable, failing, refusing our credentials), or None when it
+        answers ``ASK {}`` within ``seconds``. The probe bypasses an open breaker and feeds it, so the
+        breaker closes as soon as the endpoint answers again."""
+        endpoint = str(self.settings.query_endpoint)
+        headers = {"Content-Type": "application/sparql-query", "Accept": RESULTS_JSON}
+        try:
+            response = self.client.post(endpoint, content=b"ASK {}", headers=headers, timeout=httpx.Timeout(seconds))
+            _check(response, endpoint)
         except httpx.HTTPError as exc:
-            raise StoreUnavailable(f"the SPARQL endpoint {endpoint} could not be reached: {exc}") from None
-        _check(response, endpoint)
+            self.breaker.failure()
+            return f"the SPARQL endpoint {endpoint} could not be reached: {type(exc).__name__}: {exc}"
+        except ToolError as exc:
+            self.breaker.failure()
+            return str(exc)
+        self.breaker.success()
+        return None
 
     def _prologue(self, sparql: str) -> str:
         """PREFIX lines for the recorded prefixes the text may use without declaring them.
@@ -366,4 +433,6 @@ def _check(response: httpx.Response, endpoint: str) -> None:
         raise QuerySyntaxError(f"the SPARQL endpoint refused the request: {text}")
     if response.status_code in {401, 403}:
         raise StoreUnavailable(f"the SPARQL endpoint {endpoint} refused our credentials ({response.status_code})")
+    if response.status_code in FAILING_STATUSES:
+        raise EndpointFailing(f"the SPARQL endpoint {endpoint} answered {response.status_code}: {text}")
     raise StoreUnavailable(f"the SPARQL endpoint {endpoint} answered {response.status_code}: {text}")

@@ -87,6 +87,30 @@ class GraphSettings(BaseModel):
         description="graph_query results (of at most 200 rows) kept per embedded store and served again until "
         "the next write to that store; 0 turns the cache off.",
     )
+    remote_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Remote store: retries of a request whose connection could not be made (never sent, so "
+        "safe for updates too), with exponential backoff and full jitter.",
+    )
+    remote_backoff: float = Field(
+        default=0.2, ge=0, le=30, description="Remote store: first backoff in seconds; doubles per retry."
+    )
+    remote_breaker_threshold: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Remote store: failed requests in a row (unreachable, 502/503/504) that open its circuit "
+        "breaker; while open, graph calls fail at once and /readyz reports the store.",
+    )
+    remote_breaker_reset: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="Remote store: seconds the breaker stays open before one trial request (a /readyz probe "
+        "that gets an answer closes it sooner).",
+    )
     max_sparql_nesting: int = Field(
         default=128,
         ge=8,

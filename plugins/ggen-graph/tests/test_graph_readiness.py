@@ -28,6 +28,9 @@ async def test_an_unusable_store_is_reported_not_ready(ggen_host: Any, ggen_work
     assert list(problems) == ["graph"] and problems["graph"].startswith("graph store did not open")
 
 
-async def test_a_remote_store_is_not_waited_for(ggen_host: Any) -> None:
+async def test_an_unreachable_remote_store_is_reported_not_ready(ggen_host: Any) -> None:
+    """A replica whose SPARQL endpoint is down can only fail graph calls: /readyz must take it out of rotation."""
     host = ggen_host(["graph"], graph={"store": "sparql", "query_endpoint": "http://127.0.0.1:9/query"})
-    assert await host.readiness() == {}
+    problems = await host.readiness(within=5)
+    assert list(problems) == ["graph"]
+    assert problems["graph"].startswith("graph store unreachable: the SPARQL endpoint http://127.0.0.1:9/query")

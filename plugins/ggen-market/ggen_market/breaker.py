@@ -1,63 +1,30 @@
-"""A circuit breaker per registry, and the exponential backoff with full jitter between retries.
+"""A circuit breaker per registry (the host's :class:`ggen_mcp_core.breaker.CircuitBreaker`), and the backoff
+between retries.
 
-The breaker opens after ``threshold`` failed requests in a row (a request fails when all its attempts
-fail on connection errors, timeouts or 5xx answers) and refuses calls for ``reset`` seconds; then one
-trial request goes through (half-open): success closes it, failure opens it again. While it is open the
-market answers from its cached index, marked stale.
+The breaker opens after ``threshold`` failed requests in a row and refuses calls for ``reset`` seconds; then
+one trial request goes through (half-open). While it is open the market answers from its cached index,
+marked stale, and other calls get ``RegistryUnavailable``.
 """
 
 from __future__ import annotations
 
-import random
 import threading
-import time
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ggen_market.errors import RegistryUnavailable
+from ggen_mcp_core.breaker import CircuitBreaker as DependencyBreaker
+from ggen_mcp_core.breaker import backoff_delay
 
-State = Literal["closed", "open", "half_open"]
+__all__ = ["CircuitBreaker", "all_breakers", "backoff_delay", "breaker_for"]
 
 
 @dataclass
-class CircuitBreaker:
-    """The state of one registry's breaker (process-wide, shared by every session)."""
+class CircuitBreaker(DependencyBreaker):
+    """A registry's breaker: while open it raises ``RegistryUnavailable``."""
 
-    name: str
-    threshold: int = 5
-    reset: float = 30.0
-    failures: int = 0
-    opened_at: float | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def state(self) -> State:
-        if self.opened_at is None:
-            return "closed"
-        return "open" if time.monotonic() - self.opened_at < self.reset else "half_open"
-
-    def before(self) -> None:
-        """Raise ``RegistryUnavailable`` while the breaker is open."""
-        with self._lock:
-            if self.state == "open":
-                assert self.opened_at is not None
-                wait = self.reset - (time.monotonic() - self.opened_at)
-                raise RegistryUnavailable(
-                    f"registry {self.name} is failing; its circuit breaker is open for another {wait:.0f} s "
-                    f"after {self.failures} failed requests"
-                )
-
-    def success(self) -> None:
-        with self._lock:
-            self.failures = 0
-            self.opened_at = None
-
-    def failure(self) -> None:
-        with self._lock:
-            half_open = self.state == "half_open"
-            self.failures += 1
-            if half_open or self.failures >= self.threshold:
-                self.opened_at = time.monotonic()
+    what: str = "registry"
+    unavailable: Callable[[str], Exception] = RegistryUnavailable
 
 
 _BREAKERS: dict[str, CircuitBreaker] = {}
@@ -78,8 +45,3 @@ def breaker_for(name: str, threshold: int, reset: float) -> CircuitBreaker:
             breaker = _BREAKERS[name] = CircuitBreaker(name, threshold, reset)
         breaker.threshold, breaker.reset = threshold, reset
         return breaker
-
-
-def backoff_delay(attempt: int, base: float, cap: float = 8.0) -> float:
-    """Seconds to wait before retry number ``attempt`` (1-based): uniform in ``[0, min(cap, base*2^(n-1))]``."""
-    return random.uniform(0, min(cap, base * (2 ** (attempt - 1))))

@@ -139,7 +139,7 @@ class StoreOps:
             result = self.replica.reader().query(sparql, **options)
             return collect(result, limit, deadline, timeout, typed)
         except SyntaxError as exc:
-            raise query_syntax_error(exc) from None
+            raise query_syntax_error(exc, sparql) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
         except OSError as exc:  # SERVICE evaluates lazily: the error comes with the rows
@@ -152,7 +152,7 @@ class StoreOps:
             try:
                 self.store.update(sparql, prefixes=prefixes or None)
             except SyntaxError as exc:
-                raise query_syntax_error(exc) from None
+                raise query_syntax_error(exc, sparql) from None
             except RuntimeError as exc:
                 raise ToolError(f"the update failed: {exc}") from None
             except OSError as exc:

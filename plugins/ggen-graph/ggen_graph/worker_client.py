@@ -51,6 +51,7 @@ from ggen_mcp_core.observability import ensure_stderr_logging
 
 ensure_stderr_logging()
 log = structlog.get_logger("ggen_mcp.graph")
+Progress = Callable[[int, int, str], None]  # done, total, message: a long operation's progress
 
 READ_OPS = frozenset({"ping", "count", "count_all", "query", "export", "graphs", "validate"})
 BULKY_OPS = frozenset({"load", "validate"})  # large payloads: sent from a thread, never from the event loop
@@ -145,6 +146,7 @@ class _Worker:
         self.crashes = crashes  # the client's record: calls in flight at each crash
         self.pending: dict[int, Future[Any] | asyncio.Future[Any]] = {}
         self.started: set[int] = set()  # writes that hold the worker's write lock
+        self.progress: dict[int, Progress] = {}  # requests whose progress someone listens to
         self.lock = threading.Lock()
         self.send_lock = threading.Lock()
         self.alive = True
@@ -232,11 +234,17 @@ class _Worker:
     def handle(self, message: tuple[int, bool | None, Any]) -> None:
         """One answer (or a write's "started" notice) from the worker."""
         request_id, ok, value = message
+        if ok is None and isinstance(value, tuple):  # ("progress", done, total, message)
+            listener = self.progress.get(request_id)
+            if listener is not None:
+                listener(value[1], value[2], value[3])
+            return
         with self.lock:
             if ok is None:  # a write took the write lock: from now on it may change the store
                 self.started.add(request_id)
                 return
             self.started.discard(request_id)
+            self.progress.pop(request_id, None)
             future = self.pending.pop(request_id, None)
         if future is not None:
             _settle(future, value if ok else from_wire(*value), ok)
@@ -265,6 +273,7 @@ class _Worker:
         with self.lock:
             self.alive = False
             pending, self.pending = self.pending, {}
+            self.progress.clear()
         for request_id, future in pending.items():
             failure = error(request_id) if error is not None else StoreUnavailable(self.lost_reason)
             _settle(future, failure, False)
@@ -280,16 +289,23 @@ class _Worker:
             return bool(self.started)
 
     def submit(
-        self, request_id: int, op: str, kwargs: dict[str, Any], future: Future[Any] | asyncio.Future[Any] | None = None
+        self,
+        request_id: int,
+        op: str,
+        kwargs: dict[str, Any],
+        future: Future[Any] | asyncio.Future[Any] | None = None,
+        progress: Progress | None = None,
     ) -> Any:
         """Send one request; ``future`` (a new concurrent one when None) settles when the answer (or the
-        worker's end) arrives."""
+        worker's end) arrives; ``progress`` hears how far it has come (from the reader's thread or loop)."""
         if future is None:
             future = Future()
         with self.lock:
             if not self.alive:
                 raise StoreUnavailable(self.lost_reason)
             self.pending[request_id] = future
+            if progress is not None:
+                self.progress[request_id] = progress
         try:
             with self.send_lock:
                 self.conn.send((request_id, op, kwargs))
@@ -434,15 +450,17 @@ class WorkerClient:
         timeout: float,
         what: str = "query",
         before_retry: Callable[[], None] | None = None,
+        progress: Progress | None = None,
     ) -> Any:
         """Run ``op`` in the worker; raise ``QueryTimeout`` (and kill the worker) after ``timeout`` seconds.
 
         ``what`` names the operation in the timeout message ("query exceeded 10 s"). ``before_retry`` runs
-        before the call is retried on a new worker (to put back state the old worker held).
+        before the call is retried on a new worker (to put back state the old worker held). ``progress``
+        hears how far a load, clear or export has come.
         """
         arguments = kwargs or {}
         try:
-            return self._call_once(op, timeout, what, arguments)
+            return self._call_once(op, timeout, what, arguments, progress)
         except WorkerCrashed as crash:
             return self._after_crash(op, timeout, what, arguments, crash, before_retry)
         except StoreUnavailable:
@@ -450,7 +468,7 @@ class WorkerClient:
                 raise
             if before_retry is not None:
                 before_retry()
-            return self._call_once(op, timeout, what, arguments)
+            return self._call_once(op, timeout, what, arguments, progress)
 
     def _after_crash(
         self,
@@ -498,9 +516,11 @@ class WorkerClient:
             "nested input) and was stopped; the other calls were not affected"
         )
 
-    def _call_once(self, op: str, timeout: float, what: str, kwargs: dict[str, Any]) -> Any:
+    def _call_once(
+        self, op: str, timeout: float, what: str, kwargs: dict[str, Any], progress: Progress | None = None
+    ) -> Any:
         worker = self._ensure()
-        future = worker.submit(next(self._ids), op, kwargs)
+        future = worker.submit(next(self._ids), op, kwargs, progress=progress)
         try:
             return future.result(timeout)
         except FutureTimeout:
@@ -508,25 +528,32 @@ class WorkerClient:
             raise QueryTimeout(timeout, what) from None
 
     async def call_async(
-        self, op: str, kwargs: dict[str, Any] | None = None, *, deadline_s: float, what: str = "query"
+        self,
+        op: str,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        deadline_s: float,
+        what: str = "query",
+        progress: Progress | None = None,
     ) -> Any:
         """:meth:`call` for async callers: on asyncio the event loop sends the request and awaits the answer
         with no thread in between (see :class:`_Worker`); elsewhere it runs :meth:`call` in a worker thread."""
         arguments = kwargs or {}
+        call = partial(self.call, op, arguments, timeout=deadline_s, what=what, progress=progress)
         if not _on_asyncio():
-            return await anyio.to_thread.run_sync(partial(self.call, op, arguments, timeout=deadline_s, what=what))
+            return await anyio.to_thread.run_sync(call)
         if op in BULKY_OPS:
             await self._ensure_async()  # a worker started here reads its answers on this loop
-            return await anyio.to_thread.run_sync(partial(self.call, op, arguments, timeout=deadline_s, what=what))
+            return await anyio.to_thread.run_sync(call)
         try:
-            return await self._call_once_async(op, deadline_s, what, arguments)
+            return await self._call_once_async(op, deadline_s, what, arguments, progress)
         except WorkerCrashed as crash:
             retry = partial(self._after_crash, op, deadline_s, what, arguments, crash)
             return await anyio.to_thread.run_sync(retry)  # waits for the suspect lock, off the event loop
         except StoreUnavailable:
             if op not in self.retry_ops:
                 raise
-            return await self._call_once_async(op, deadline_s, what, arguments)
+            return await self._call_once_async(op, deadline_s, what, arguments, progress)
 
     async def _ensure_async(self) -> _Worker:
         """The running worker, started (off the event loop) with its answers read on this loop when needed."""
@@ -535,14 +562,16 @@ class WorkerClient:
             return worker
         return await anyio.to_thread.run_sync(self._ensure, asyncio.get_running_loop())
 
-    async def _call_once_async(self, op: str, deadline_s: float, what: str, kwargs: dict[str, Any]) -> Any:
+    async def _call_once_async(
+        self, op: str, deadline_s: float, what: str, kwargs: dict[str, Any], progress: Progress | None = None
+    ) -> Any:
         loop = asyncio.get_running_loop()
         worker = await self._ensure_async()
         request_id = next(self._ids)
         if worker.loop is loop:
-            waiter: asyncio.Future[Any] = worker.submit(request_id, op, kwargs, loop.create_future())
+            waiter: asyncio.Future[Any] = worker.submit(request_id, op, kwargs, loop.create_future(), progress)
         else:
-            waiter = asyncio.wrap_future(worker.submit(request_id, op, kwargs))
+            waiter = asyncio.wrap_future(worker.submit(request_id, op, kwargs, progress=progress))
         # The deadline: one timer that cancels the wait (cheaper than a cancel scope per call).
         expired: list[bool] = []
         timer = loop.call_later(deadline_s, _expire, waiter, expired)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_graph.tools.common import DEFAULT, IRI_PATTERN, WRITE, Timer, open_store
+from ggen_graph.tools.common import DEFAULT, INPUT_CONFIG, IRI_PATTERN, WRITE, Timer, open_store
 from ggen_mcp_core import ToolSpec
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class ClearInput(BaseModel):
     """Arguments of graph_clear."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     graph: str = Field(
         min_length=3,
@@ -37,10 +37,13 @@ class ClearOutput(BaseModel):
 
 
 async def graph_clear(args: ClearInput, ctx: ToolContext) -> ClearOutput:
+    from ggen_graph.progress import reported
+
     timer = Timer()
     graph = None if args.graph == DEFAULT else args.graph
     store = open_store(ctx)
-    removed = await store.clear(graph=graph)
+    async with reported(ctx):
+        removed = await store.clear(graph=graph)
     return ClearOutput(graph=graph, triples_removed=removed, duration_ms=timer.ms)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -26,6 +26,25 @@ GraphIri = Annotated[
 ]
 WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
 
+
+def compact_schema(schema: dict[str, Any]) -> None:
+    """Keep an input schema to what a model needs (it is in every session's context): no titles, no model
+    docstring, an optional field shown as its type (``null`` is still accepted), no ``default: null``."""
+    schema.pop("title", None)
+    schema.pop("description", None)
+    for field in schema.get("properties", {}).values():
+        field.pop("title", None)
+        options = field.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            (kept,) = [option for option in options if option != {"type": "null"}]
+            del field["anyOf"]
+            kept.pop("description", None)
+            field.update({key: value for key, value in kept.items() if key not in field})
+        if field.get("default", 0) is None:
+            del field["default"]
+
+
+INPUT_CONFIG = ConfigDict(extra="forbid", json_schema_extra=compact_schema)  # every graph tool's arguments
 MiB = 1024 * 1024
 INLINE_GUARD_CHARS = 64 * 1024
 READ = ("graph:read",)

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from ggen_graph.tools.common import (
+    INPUT_CONFIG,
     IRI_PATTERN,
     WRITE,
     FormatName,
@@ -29,7 +30,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 class LoadInput(BaseModel):
     """Arguments of graph_load: exactly one of ``file`` and ``content``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     file: WorkspacePath | None = Field(
         default=None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
@@ -71,6 +72,7 @@ class LoadOutput(BaseModel):
 async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOutput:
     from ggen_graph import prefixes as prefix_module
     from ggen_graph.formats import format_from_name
+    from ggen_graph.progress import reported
 
     timer = Timer()
     settings = ctx.settings
@@ -89,7 +91,8 @@ async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOu
         if size > settings.max_load_bytes:
             raise ToolError(f"content is {size} bytes; the limit is {settings.max_load_bytes} (graph.max_load_bytes)")
         head, source = data[: prefix_module.SCAN_BYTES], {"data": data, "bulk": False}
-    outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
+    async with reported(ctx):
+        outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
     store.prefixes.add(prefix_module.extract(head, fmt))
     elapsed = max(timer.ms, 0.001)
     return LoadOutput(

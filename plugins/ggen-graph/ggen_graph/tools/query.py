@@ -6,9 +6,10 @@ import json
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from ggen_graph.tools.common import (
+    INPUT_CONFIG,
     READ,
     GraphIri,
     Timer,
@@ -41,7 +42,7 @@ DESCRIPTION = (
 class QueryInput(BaseModel):
     """Arguments of graph_query."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     sparql: str = Field(
         min_length=1,

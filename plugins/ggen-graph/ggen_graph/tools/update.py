@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_graph.tools.common import WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
+from ggen_graph.tools.common import INPUT_CONFIG, WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class UpdateInput(BaseModel):
     """Arguments of graph_update."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     sparql: str = Field(
         min_length=1,

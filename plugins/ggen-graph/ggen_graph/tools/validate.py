@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ggen_graph.tools.common import READ, FormatName, GraphIri, Timer, WorkspacePath, open_store
+from ggen_graph.tools.common import INPUT_CONFIG, READ, FormatName, GraphIri, Timer, WorkspacePath, open_store
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class ValidateInput(BaseModel):
     """Arguments of graph_validate: exactly one of ``shapes`` and ``shapes_content``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     shapes: WorkspacePath | None = Field(default=None, description="Workspace path of a SHACL shapes file.")
     shapes_content: str | None = Field(

@@ -23,8 +23,7 @@ class ClearInput(BaseModel):
         min_length=3,
         max_length=2048,
         pattern=f"^default$|{IRI_PATTERN}",
-        description="The named graph to remove, or `default` to empty the default graph (required: nothing is "
-        "cleared by accident).",
+        description="Named graph IRI, or `default`.",
     )
 
 
@@ -52,8 +51,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_clear",
         title="Clear a graph",
-        description="Remove one named graph (or, with graph=default, empty the default graph). Returns the "
-        "number of triples removed.",
+        description="Remove a named graph, or empty the default graph.",
         input_model=ClearInput,
         output_model=ClearOutput,
         handler=graph_clear,

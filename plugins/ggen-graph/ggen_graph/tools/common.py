@@ -27,9 +27,14 @@ GraphIri = Annotated[
 WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
 
 
+LIMITS_NOT_SHOWN = ("pattern", "minLength", "maxLength", "maxProperties")
+
+
 def compact_schema(schema: dict[str, Any]) -> None:
     """Keep an input schema to what a model needs (it is in every session's context): no titles, no model
-    docstring, an optional field shown as its type (``null`` is still accepted), no ``default: null``."""
+    docstring, an optional field shown as its type (``null`` is still accepted), no ``default: null``, no IRI
+    ``pattern`` and no length caps (all still enforced: a value they refuse gets an error naming the field and
+    the limit; the caps are in docs/graph.md)."""
     schema.pop("title", None)
     schema.pop("description", None)
     for field in schema.get("properties", {}).values():
@@ -42,6 +47,8 @@ def compact_schema(schema: dict[str, Any]) -> None:
             field.update({key: value for key, value in kept.items() if key not in field})
         if field.get("default", 0) is None:
             del field["default"]
+        for constraint in LIMITS_NOT_SHOWN:
+            field.pop(constraint, None)
 
 
 INPUT_CONFIG = ConfigDict(extra="forbid", json_schema_extra=compact_schema)  # every graph tool's arguments

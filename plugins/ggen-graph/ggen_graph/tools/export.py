@@ -30,14 +30,10 @@ class ExportInput(BaseModel):
 
     graph: GraphIri | None = Field(
         default=None,
-        description="Named graph to export; the default graph when absent (the whole dataset for nquads/trig).",
+        description="Named graph IRI.",
     )
-    format: FormatName | None = Field(
-        default=None, description="Output format; from the output extension, else turtle."
-    )
-    output: WorkspacePath | None = Field(
-        default=None, description="Workspace path to write (atomically, replacing it); inline text when absent."
-    )
+    format: FormatName | None = Field(default=None, description="Default: by extension, else turtle.")
+    output: WorkspacePath | None = Field(default=None, description="Workspace file; inline when absent.")
 
 
 class ExportOutput(BaseModel):
@@ -118,9 +114,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_export",
         title="Export a graph",
-        description="Serialize a graph (default graph, a named graph, or the whole dataset as nquads/trig) to a "
-        "workspace file (written atomically, replacing it) or return it inline, cut at a size cap with a "
-        "message when it is larger.",
+        description="Serialize a graph to a workspace file or inline (capped).",
         input_model=ExportInput,
         output_model=ExportOutput,
         handler=graph_export,

@@ -39,7 +39,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_list",
         title="List graphs",
-        description="List the default graph and every named graph with its number of triples.",
+        description="List graphs and their sizes.",
         input_model=ListInput,
         output_model=ListOutput,
         handler=graph_list,

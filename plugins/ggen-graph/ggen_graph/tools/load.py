@@ -32,23 +32,17 @@ class LoadInput(BaseModel):
 
     model_config = INPUT_CONFIG
 
-    file: WorkspacePath | None = Field(
-        default=None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
-    )
-    content: str | None = Field(
-        default=None, max_length=64 * 1024 * 1024, description="RDF text to load (instead of file)."
-    )
-    format: FormatName | None = Field(
-        default=None, description="RDF format; from the file extension when absent, turtle for content."
-    )
-    graph: GraphIri | None = Field(default=None, description="Named graph to load into; the default graph when absent.")
+    file: WorkspacePath | None = Field(default=None, description="Workspace RDF file.")
+    content: str | None = Field(default=None, max_length=64 * 1024 * 1024, description="RDF text.")
+    format: FormatName | None = Field(default=None, description="Default: by extension, else turtle.")
+    graph: GraphIri | None = Field(default=None, description="Named graph IRI.")
     base_iri: str | None = Field(
         default=None,
         max_length=2048,
         pattern=IRI_PATTERN,
-        description="Absolute base IRI that resolves relative IRIs in the input.",
+        description="Base IRI for relative IRIs.",
     )
-    replace: bool = Field(default=False, description="Clear the target graph first (its old triples are removed).")
+    replace: bool = Field(default=False, description="Clear the graph first.")
 
     @model_validator(mode="after")
     def _one_source(self) -> LoadInput:
@@ -130,9 +124,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_load",
         title="Load RDF",
-        description="Load RDF (turtle, ntriples, nquads, trig, rdfxml, jsonld) from a workspace file or inline "
-        "content into the store's default graph or a named graph; replace=true clears that graph first. "
-        "Returns the triples added, the graph size and the duration.",
+        description="Load RDF (workspace file or inline text) into a graph.",
         input_model=LoadInput,
         output_model=LoadOutput,
         handler=graph_load,

@@ -31,12 +31,7 @@ if TYPE_CHECKING:
 # writes for `str | None`) and under 20 ms with objects only. The field descriptions say what the values are.
 ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
 TYPED_ROWS_SCHEMA: dict[str, Any] = {"anyOf": [ROWS_SCHEMA, {"type": "null"}]}  # no type arrays: portable
-DESCRIPTION = (
-    "Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE), optionally against one named graph, with "
-    "bindings passed as RDF terms. SELECT returns variables and rows keyed by variable name (IRIs and lexical "
-    "forms; typed=true adds datatype and language), ASK a boolean, CONSTRUCT and DESCRIBE N-Triples. Rows are "
-    "capped (truncated tells); a query ends after %g s. Updates, SERVICE, LOAD and FROM are refused."
-)
+DESCRIPTION = "Run a read-only SPARQL query (SELECT/ASK/CONSTRUCT/DESCRIBE); rows capped, %g s deadline."
 
 
 class QueryInput(BaseModel):
@@ -47,29 +42,26 @@ class QueryInput(BaseModel):
     sparql: str = Field(
         min_length=1,
         max_length=1024 * 1024,
-        description="A SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query. Prefixes declared by loaded files "
-        "(and rdf, rdfs, xsd, owl, sh) may be used without PREFIX lines.",
+        description="SPARQL; prefixes of loaded files need no PREFIX.",
     )
     graph: GraphIri | None = Field(
         default=None,
-        description="Run against this named graph (as the default graph); the store's default graph when absent.",
+        description="Named graph IRI to query.",
     )
     bindings: dict[str, str] | None = Field(
         default=None,
         max_length=64,
-        description="Variable -> value, bound as RDF terms (never pasted into the text): `<iri>`, an absolute "
-        'IRI (`http://...`, `urn:...`), `"text"@en`, `"5"^^<http://www.w3.org/2001/XMLSchema#integer>`, '
-        "or any other text as a plain string literal. A bound SELECT variable must be projected.",
+        description='Variable -> term: `<iri>`, `"x"@en`, `"5"^^<dt>` or text.',
     )
     limit: int | None = Field(
         default=None,
         ge=1,
         le=1_000_000,
-        description="Row (or triple) cap; the server's default when absent, never above its maximum.",
+        description="Row cap.",
     )
     typed: bool = Field(
         default=False,
-        description="Also return typed_rows: each value with its type (iri, literal, bnode), datatype, language.",
+        description="Add typed_rows.",
     )
 
 

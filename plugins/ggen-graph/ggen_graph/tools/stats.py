@@ -31,9 +31,7 @@ class StatsInput(BaseModel):
 
     model_config = INPUT_CONFIG
 
-    graph: GraphIri | None = Field(
-        default=None, description="Graph whose classes and predicates are counted; the default graph when absent."
-    )
+    graph: GraphIri | None = Field(default=None, description="Named graph IRI.")
 
 
 class ClassCount(BaseModel):
@@ -86,8 +84,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_stats",
         title="Graph statistics",
-        description="Triples per graph, the classes of a graph with their instance counts, its predicates with "
-        "their usage, and the prefixes known to queries and exports.",
+        description="Triples per graph; a graph's classes, predicates and prefixes.",
         input_model=StatsInput,
         output_model=StatsOutput,
         handler=graph_stats,

@@ -22,8 +22,7 @@ class UpdateInput(BaseModel):
     sparql: str = Field(
         min_length=1,
         max_length=16 * 1024 * 1024,
-        description="A SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP...). LOAD and SERVICE "
-        "are refused: the server never fetches from URLs.",
+        description="SPARQL update (no LOAD, SERVICE).",
     )
 
 
@@ -61,8 +60,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_update",
         title="Update the graph (SPARQL UPDATE)",
-        description="Run a SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP, ...) in one "
-        "transaction. Returns the dataset size before and after. LOAD and SERVICE are refused.",
+        description="Run a SPARQL 1.1 UPDATE in one transaction.",
         input_model=UpdateInput,
         output_model=UpdateOutput,
         handler=graph_update,

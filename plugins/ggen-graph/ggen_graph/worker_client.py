@@ -223,12 +223,21 @@ class _Worker:
         self.conn.close()
 
     def reader(self) -> None:
+        """The reader thread: the same framing as on the loop, so a worker moved from a stopped loop to a
+        thread mid-message loses nothing (what the loop had read waits in the buffer)."""
+        buffer = self._buffer
         while True:
+            message = _take_frame(buffer)
+            if message is not None:
+                self.handle(pickle.loads(message))  # noqa: S301 (our own worker, as Connection.recv does)
+                continue
             try:
-                message = self.conn.recv()
-            except (EOFError, OSError, ValueError):
+                data = os.read(self._fd, READ_CHUNK)
+            except OSError:
                 break
-            self.handle(message)
+            if not data:
+                break
+            buffer += data
         self.ended()
 
     def handle(self, message: tuple[int, bool | None, Any]) -> None:

@@ -5,9 +5,10 @@ The host applies it to each tool's input model when it publishes ``inputSchema``
 nothing: the generated ``title`` of the model and of each property, the model's docstring, the
 ``{"type": "null"}`` branch and ``default: null`` of an optional argument (leaving the argument out means the
 same), ``default: false`` of a flag (a flag is off unless given), an empty ``[]``/``{}`` default, and the
-size caps that guard the server rather than describe the value: ``additionalProperties: false``,
-``minLength``/``maxLength``, ``maxItems``, ``maxProperties``. What gives a value its meaning stays: types,
-``enum``, ``pattern``, ``minimum``/``maximum``, ``required``, descriptions.
+checks that guard the server rather than describe the value to a model: ``additionalProperties: false``,
+``minLength``/``maxLength``, ``maxItems``, ``maxProperties`` and ``pattern`` (an IRI or file-name pattern is
+long and says less than the argument's description). What gives a value its meaning stays: types, ``enum``,
+``minimum``/``maximum``, ``required``, descriptions.
 
 The compact schema therefore accepts everything the input model accepts (a client validating against it
 never refuses a good call); the input model still enforces every cap, and an argument over one, or an unknown
@@ -32,7 +33,7 @@ def compact_schema(schema: dict[str, Any]) -> None:
             _compact_property(prop)
 
 
-_SIZE_CAPS = ("minLength", "maxLength", "maxItems", "maxProperties")
+_SIZE_CAPS = ("minLength", "maxLength", "maxItems", "maxProperties", "pattern")
 
 
 def _compact_property(prop: dict[str, Any]) -> None:
@@ -56,9 +57,10 @@ def _compact_property(prop: dict[str, Any]) -> None:
     branches = prop.get("anyOf")
     if "default" in prop and prop["default"] is None and isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict) and not set(kept[0]) & set(prop):
+        if len(kept) == 1 and isinstance(kept[0], dict) and set(kept[0]) & set(prop) <= {"description"}:
             del prop["anyOf"], prop["default"]
-            prop.update(kept[0])
+            # the field's own description wins over the one its type alias carries
+            prop.update({key: value for key, value in kept[0].items() if key not in prop})
         elif len(kept) < len(branches):
             prop["anyOf"] = kept
             del prop["default"]

@@ -228,7 +228,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         title="ggen-mcp",
         description="Graph-driven code generation over MCP",
         instructions=INSTRUCTIONS + (DYNAMIC_INSTRUCTIONS if host.settings.discovery == "dynamic" else ""),
-        get_tool_input_schema=lambda name: host.tools[name].input_schema() if name in host.tools else None,
+        get_tool_input_schema=lambda name: host.tools[name].shared_input_schema() if name in host.tools else None,
         on_list_tools=handlers.list_tools,
         on_call_tool=handlers.call_tool,
         on_list_resources=handlers.list_resources,

@@ -93,6 +93,11 @@ class ToolSpec:
         """The JSON Schema of the arguments, compacted for the model (:mod:`ggen_mcp_core.compact_schema`)."""
         return copy.deepcopy(_compact_input_schema(self.input_model))
 
+    def shared_input_schema(self) -> Mapping[str, Any]:
+        """The JSON Schema of the arguments, the one cached copy (read it, never change it): for the SDK's
+        per-request Mcp-Param header check, which only reads it (a deep copy per request cost ~3 % of a call)."""
+        return _compact_input_schema(self.input_model)
+
     def output_schema(self) -> dict[str, Any] | None:
         """The JSON Schema of the structured result, when the tool has one."""
         return _schema(self.output_model) if self.output_model is not None else None

@@ -3,7 +3,7 @@ accepts everything the input model accepts; the model still enforces the size ca
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -26,6 +26,7 @@ class Arguments(BaseModel):
     code: str = Field("abc", pattern="^[a-z]+$", description="A code.")
     count: int = Field(1, ge=1, le=9, description="How many.")
     tags: list[str] = Field(default_factory=list, description="Tags.")
+    where: Annotated[str, Field(description="A path inside the workspace.")] | None = Field(None, description="Where.")
 
 
 async def _handler(args: Arguments, ctx: object) -> dict[str, str]:
@@ -49,7 +50,7 @@ def test_titles_nulls_and_false_defaults_go_constraints_stay() -> None:
     assert schema["properties"]["fuzzy"] == {"description": "Allow typos.", "type": "boolean"}
     assert schema["properties"]["enabled"]["default"] is True
     assert schema["properties"]["sort"]["enum"] == ["name", "downloads"]
-    assert schema["properties"]["code"]["pattern"] == "^[a-z]+$"
+    assert schema["properties"]["code"] == {"default": "abc", "description": "A code.", "type": "string"}
     assert schema["properties"]["count"] == {
         "default": 1,
         "description": "How many.",
@@ -58,6 +59,7 @@ def test_titles_nulls_and_false_defaults_go_constraints_stay() -> None:
         "maximum": 9,
     }
     assert schema["properties"]["tags"] == {"description": "Tags.", "items": {"type": "string"}, "type": "array"}
+    assert schema["properties"]["where"] == {"description": "Where.", "type": "string"}
     assert schema["required"] == ["query"] and "additionalProperties" not in schema
 
 
@@ -67,14 +69,19 @@ def test_the_compact_schema_accepts_what_the_model_accepts_and_the_model_keeps_t
     for arguments in good:
         Arguments.model_validate(arguments)
         assert validator.is_valid(arguments), arguments
-    meaningless = [{}, {"query": "a", "sort": "stars"}, {"query": "a", "code": "ABC"}, {"query": "a", "count": 10}]
+    meaningless = [{}, {"query": "a", "sort": "stars"}, {"query": "a", "count": 10}]
     for arguments in meaningless:  # refused by both
         assert not validator.is_valid(arguments), arguments
         with pytest.raises(ValidationError):
             Arguments.model_validate(arguments)
-    over_a_cap = [{"query": "x" * 11}, {"query": "a", "category": "toolong"}, {"query": "a", "other": 1}]
+    over_a_cap = [
+        {"query": "x" * 11},
+        {"query": "a", "category": "toolong"},
+        {"query": "a", "other": 1},
+        {"query": "a", "code": "ABC"},
+    ]
     for arguments in over_a_cap:  # the schema lets them through; the input model refuses them, naming the field
         assert validator.is_valid(arguments), arguments
         with pytest.raises(ValidationError) as refused:
             Arguments.model_validate(arguments)
-        assert refused.value.errors()[0]["loc"][0] in {"query", "category", "other"}
+        assert refused.value.errors()[0]["loc"][0] in {"query", "category", "other", "code"}

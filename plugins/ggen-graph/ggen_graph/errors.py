@@ -85,11 +85,84 @@ def query_runtime_error(exc: RuntimeError) -> ToolError:
     return ToolError(f"the query failed: {text}")
 
 
-def query_syntax_error(exc: BaseException) -> QuerySyntaxError:
-    """Turn a pyoxigraph SPARQL parse error into a :class:`QuerySyntaxError`."""
+def query_syntax_error(exc: BaseException, sparql: str | None = None) -> QuerySyntaxError:
+    """Turn a pyoxigraph SPARQL parse error into a :class:`QuerySyntaxError` a person can act on: the
+    position once (as line and column), an unknown prefix named, no lists of Unicode ranges."""
     text = str(exc.args[0]) if exc.args else str(exc)
     line, column = line_and_column(exc)
+    text = _AT_POSITION.sub("", text, count=1)
+    if "Prefix not found" in text:
+        return QuerySyntaxError(_unknown_prefix(sparql, line, column), line, column)
+    misplaced = _misplaced_form(sparql) if sparql is not None else None
+    if misplaced is not None:
+        word, line, column = misplaced
+        forms = "SELECT, ASK, CONSTRUCT or DESCRIBE (an update: INSERT, DELETE, ...)"
+        return QuerySyntaxError(f"`{word}` is no SPARQL form: start with {forms} after any PREFIX lines", line, column)
+    expected = text.removeprefix("expected one of ").removeprefix("expected ")
+    if text.startswith("expected") and line is not None and column is not None and sparql is not None:
+        found = _word_at(sparql, line, column)
+        shown = _expected(expected)
+        text = f"expected {shown}" + (f", found `{found}`" if found else ", found the end of the text")
     return QuerySyntaxError(text, line, column)
+
+
+_AT_POSITION = re.compile(r"^error at \d+:\d+:\s*")
+_CHAR_CLASS = re.compile(r"\[[^\]]*\]")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s][^,]*')
+_PROLOGUE = re.compile(r"^(?:\s|#[^\n]*\n|(?i:prefix)\s+[^\s:]*:\s*<[^>]*>|(?i:base)\s*<[^>]*>)*")
+_QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "PREFIX", "BASE")
+_UPDATE_FORMS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+_FORMS = frozenset(_QUERY_FORMS + _UPDATE_FORMS)
+MAX_EXPECTED = 8
+
+
+def _expected(listed: str) -> str:
+    """The parser's list of expected tokens, without character classes, at most a few of them."""
+    names = [name.strip() for name in _TOKEN.findall(listed)]
+    kept = [name for name in names if name and not name.startswith("[") and name != "Prefix not found"]
+    if not kept:
+        return "something else here"
+    more = " ..." if len(kept) > MAX_EXPECTED else ""
+    return ", ".join(kept[:MAX_EXPECTED]) + more
+
+
+def _misplaced_form(sparql: str) -> tuple[str, int, int] | None:
+    """The first keyword, its line and column, when it is no query or update form (``SELEC``), else None."""
+    prologue = _PROLOGUE.match(sparql)
+    start = prologue.end() if prologue else 0
+    word = re.match(r"[A-Za-z]+", sparql[start:])
+    if word is None or word.group(0).upper() in _FORMS:
+        return None
+    line = sparql.count("\n", 0, start) + 1
+    return word.group(0), line, start - (sparql.rfind("\n", 0, start) + 1) + 1
+
+
+def _offset(sparql: str, line: int, column: int) -> int | None:
+    lines = sparql.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    return sum(len(text) + 1 for text in lines[: line - 1]) + max(column - 1, 0)
+
+
+def _word_at(sparql: str, line: int, column: int) -> str:
+    """The word (or character) at a parser position, for the message."""
+    offset = _offset(sparql, line, column)
+    if offset is None or offset >= len(sparql):
+        return ""
+    word = re.match(r"[^\s{}()<>.;,]+|\S", sparql[offset:])
+    return word.group(0)[:40] if word else ""
+
+
+def _unknown_prefix(sparql: str | None, line: int | None, column: int | None) -> str:
+    """The message for a prefixed name whose prefix nobody declared."""
+    hint = "declare it with a PREFIX line, or load a file that declares it"
+    if sparql is None or line is None or column is None:
+        return f"unknown prefix; {hint}"
+    offset = _offset(sparql, line, column)
+    before = sparql[:offset] if offset is not None else ""
+    name = re.search(r"([A-Za-z][\w.-]*)?:[^\s{}()<>;,]*$", before)
+    prefix = f"`{name.group(1) or ''}:`" if name else "a prefix"
+    return f"unknown prefix {prefix}; {hint}"
 
 
 class StoreUnavailable(ToolError):

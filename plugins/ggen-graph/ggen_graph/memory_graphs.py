@@ -93,7 +93,7 @@ class MemoryGraphs:
             result = store.query(sparql, prefixes=prefixes or None, substitutions=substitutions(bindings))
             return collect(result, limit, deadline, timeout)
         except SyntaxError as exc:
-            raise query_syntax_error(exc) from None
+            raise query_syntax_error(exc, sparql) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
         except OSError as exc:

@@ -7,6 +7,8 @@ are serialized by a lock (pyoxigraph's bulk loader must not race other writes); 
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,12 +50,18 @@ class StoreOps:
     """Load, query, update, export, list and clear on one pyoxigraph store."""
 
     def __init__(
-        self, store: ox.Store, *, replica_triples: int = 0, on_write_start: Callable[[], None] | None = None
+        self,
+        store: ox.Store,
+        *,
+        replica_triples: int = 0,
+        on_write_start: Callable[[], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> None:
         self.store = store
         self.write_lock = threading.Lock()
         self.replica = MemoryReplica(store, replica_triples)
         self.on_write_start = on_write_start  # told when a write holds the lock (it may change the store)
+        self.on_progress = on_progress or _no_progress  # told how far a load, clear or export has come
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -92,26 +100,36 @@ class StoreOps:
                 f"{format} names its own graphs: load it without graph and replace "
                 "(or convert it to a triple format to put it in one graph)"
             )
+        total = len(data) if data is not None else os.path.getsize(path) if path is not None else 0
         with self._writing():
             if replace:
                 self._drop(graph)
             before = self.count_all() if dataset else self.count(graph)
-            self._parse_into(format, data, path, graph, base_iri, bulk)
+            self.on_progress(0, total, "parsing")
+            self._parse_into(format, data, path, graph, base_iri, bulk, total)
+            self.on_progress(total, total, "counting the graph")
             after = self.count_all() if dataset else self.count(graph)
         return {"triples_added": after - before, "graph_size": after}
 
     def _parse_into(
-        self, format: str, data: bytes | None, path: str | None, graph: str | None, base_iri: str | None, bulk: bool
+        self,
+        format: str,
+        data: bytes | None,
+        path: str | None,
+        graph: str | None,
+        base_iri: str | None,
+        bulk: bool,
+        total: int,
     ) -> None:
         if format == "rdfxml":
             refuse_entity_declarations(data=data, path=path)
         options: dict[str, Any] = {"format": FORMATS[format], "base_iri": base_iri}
         if graph is not None:
             options["to_graph"] = graph_node(graph)
-        source: dict[str, Any] = {"path": path} if path is not None else {"input": data}
         loader = self.store.bulk_load if bulk else self.store.load
         try:
-            loader(**source, **options)
+            with _source(data, path) as raw:
+                loader(input=io.BufferedReader(CountingReader(raw, total, self.on_progress), READ_BUFFER), **options)
         except SyntaxError as exc:
             raise rdf_syntax_error(exc, format) from None
         except OSError as exc:
@@ -139,7 +157,7 @@ class StoreOps:
             result = self.replica.reader().query(sparql, **options)
             return collect(result, limit, deadline, timeout, typed)
         except SyntaxError as exc:
-            raise query_syntax_error(exc) from None
+            raise query_syntax_error(exc, sparql) from None
         except RuntimeError as exc:
             raise query_runtime_error(exc) from None
         except OSError as exc:  # SERVICE evaluates lazily: the error comes with the rows
@@ -152,7 +170,7 @@ class StoreOps:
             try:
                 self.store.update(sparql, prefixes=prefixes or None)
             except SyntaxError as exc:
-                raise query_syntax_error(exc) from None
+                raise query_syntax_error(exc, sparql) from None
             except RuntimeError as exc:
                 raise ToolError(f"the update failed: {exc}") from None
             except OSError as exc:
@@ -170,9 +188,12 @@ class StoreOps:
             options["prefixes"] = prefixes
         if graph is not None and not self._exists(graph):
             raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
+        self.on_progress(0, 2, "serializing")
         data = self.store.dump(**options)
         assert data is not None
+        self.on_progress(1, 2, "counting the triples")
         triples = self.count(graph) if "from_graph" in options else self.count_all()
+        self.on_progress(2, 2, "serialized")
         return {"data": data[:max_bytes], "total_bytes": len(data), "triples": triples}
 
     def graphs(self) -> list[tuple[str | None, int]]:
@@ -192,7 +213,9 @@ class StoreOps:
             if graph is not None and not self._exists(graph):
                 raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
             removed = self.count(graph)
+            self.on_progress(1, 2, f"removing {removed} triples")
             self._drop(graph)
+            self.on_progress(2, 2, "removed")
             return removed
 
     def _drop(self, graph: str | None) -> None:
@@ -209,6 +232,46 @@ class StoreOps:
         names = sorted(node.value for node in self.store.named_graphs() if isinstance(node, ox.NamedNode))
         shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
         return f"named graphs: {shown}" if names else "the store has no named graphs"
+
+
+READ_BUFFER = 1024 * 1024  # bytes the parser reads at a time
+PROGRESS_STEP = 4 * 1024 * 1024  # a load reports progress at most once per this many bytes read
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    """The progress callback when nobody listens."""
+
+
+@contextlib.contextmanager
+def _source(data: bytes | None, path: str | None) -> Iterator[Any]:
+    """The input of a load as a raw stream: the file (opened here), or the inline bytes."""
+    if path is None:
+        yield io.BytesIO(data or b"")
+        return
+    with open(path, "rb", buffering=0) as handle:
+        yield handle
+
+
+class CountingReader(io.RawIOBase):
+    """A raw stream that reports the bytes read so far (every ``PROGRESS_STEP`` bytes) while a parser reads it."""
+
+    def __init__(self, raw: Any, total: int, report: Callable[[int, int, str], None]) -> None:
+        self.raw = raw
+        self.total = total
+        self.report = report
+        self.done = 0
+        self.next_report = PROGRESS_STEP
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.raw.readinto(buffer) or 0
+        self.done += count
+        if self.done >= self.next_report:
+            self.next_report = self.done + PROGRESS_STEP
+            self.report(min(self.done, self.total), self.total, "parsing")
+        return count
 
 
 def _subs(bindings: dict[str, str] | None) -> Any:

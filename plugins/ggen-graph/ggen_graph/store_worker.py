@@ -84,7 +84,12 @@ def serve(conn: Connection, config: WorkerConfig, confinement: dict[str, str]) -
         from ggen_graph.store_ops import StoreOps
 
         replica = config.replica_triples if config.path is not None else 0
-        ops = StoreOps(store, replica_triples=replica, on_write_start=partial(_write_started, conn, send_lock))
+        ops = StoreOps(
+            store,
+            replica_triples=replica,
+            on_write_start=partial(_write_started, conn, send_lock),
+            on_progress=partial(_progress, conn, send_lock),
+        )
     conn.send(("ready", {"pid": os.getpid(), **confinement}))
     with ThreadPoolExecutor(config.threads, thread_name_prefix="ggen-store") as pool:
         while True:
@@ -123,6 +128,13 @@ def _write_started(conn: Connection, send_lock: threading.Lock) -> None:
     worker when this one crashes."""
     with send_lock, contextlib.suppress(OSError, ValueError):
         conn.send((_running.request_id, None, "started"))
+
+
+def _progress(conn: Connection, send_lock: threading.Lock, done: int, total: int, message: str) -> None:
+    """Tell the server how far the operation this thread runs has come: ``(request_id, None, ("progress",
+    done, total, message))``; the server passes it on as an MCP progress notification."""
+    with send_lock, contextlib.suppress(OSError, ValueError):
+        conn.send((_running.request_id, None, ("progress", done, total, message)))
 
 
 def _memory_message(op: str, memory_mb: int) -> str:

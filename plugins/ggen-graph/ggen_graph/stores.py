@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ggen_graph.prefixes import PrefixRegistry
+from ggen_graph.progress import LISTENER
 from ggen_graph.result_cache import ResultCache
 from ggen_graph.settings import GraphSettings
 from ggen_graph.worker_client import WorkerClient
@@ -88,7 +89,7 @@ class EmbeddedStore:
         """Every write goes through here: cached results are dropped before and after it."""
         self.results.bump()
         try:
-            return await self.worker.call_async(op, kwargs, deadline_s=deadline_s, what=op)
+            return await self.worker.call_async(op, kwargs, deadline_s=deadline_s, what=op, progress=LISTENER.get())
         finally:
             self.results.bump()
 
@@ -133,7 +134,7 @@ class EmbeddedStore:
     async def export(self, *, format: str, max_bytes: int, graph: str | None = None) -> dict[str, Any]:
         kwargs = {"format": format, "max_bytes": max_bytes, "graph": graph, "prefixes": self.prefixes.read()}
         outcome: dict[str, Any] = await self.worker.call_async(
-            "export", kwargs, deadline_s=self.settings.load_timeout, what="export"
+            "export", kwargs, deadline_s=self.settings.load_timeout, what="export", progress=LISTENER.get()
         )
         return outcome
 

@@ -23,15 +23,18 @@ import asyncio
 import contextlib
 import itertools
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
+from concurrent.futures import InvalidStateError as FutureStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from multiprocessing.connection import Connection
@@ -48,6 +51,7 @@ from ggen_mcp_core.observability import ensure_stderr_logging
 
 ensure_stderr_logging()
 log = structlog.get_logger("ggen_mcp.graph")
+Progress = Callable[[int, int, str], None]  # done, total, message: a long operation's progress
 
 READ_OPS = frozenset({"ping", "count", "count_all", "query", "export", "graphs", "validate"})
 BULKY_OPS = frozenset({"load", "validate"})  # large payloads: sent from a thread, never from the event loop
@@ -55,6 +59,9 @@ START_TIMEOUT = 60.0
 MAX_CRASHES = 3  # a call in flight at this many crashes is the offender, whatever else ran beside it
 STDERR_TAIL = 40
 OUT_OF_MEMORY_MARKERS = ("memory allocation of", "MemoryError", "Cannot allocate memory", "bad_alloc")
+READ_CHUNK = 256 * 1024  # bytes read from the pipe per wake-up of the event loop
+CANCEL_GRACE = 0.05  # a cancelled read still running after this is stopped (its worker killed)
+CANCEL_POLL = 0.01  # a cancelled call's request is checked this often until the worker is stopped
 WORKER_MAIN = "import sys; from ggen_graph.store_worker import main; main(sys.argv[1:])"
 
 
@@ -125,34 +132,134 @@ class _Process:
 
 
 class _Worker:
-    """One running worker process and its pending requests."""
+    """One running worker process and its pending requests.
+
+    Its answers are read either by a reader thread (:meth:`read_in_thread`) or, for a worker started by an
+    asyncio caller, on that event loop (:meth:`read_on_loop`): the socket is watched by the loop's selector,
+    and an answer settles the caller's asyncio future directly, with no thread hand-off, no GIL contention
+    with a reader thread and no wake-up of the loop from another thread.
+    """
 
     def __init__(self, process: _Process, conn: Connection, crashes: list[int]) -> None:
         self.process = process
         self.conn = conn
         self.crashes = crashes  # the client's record: calls in flight at each crash
-        self.pending: dict[int, Future[Any]] = {}
+        self.pending: dict[int, Future[Any] | asyncio.Future[Any]] = {}
         self.started: set[int] = set()  # writes that hold the worker's write lock
+        self.progress: dict[int, Progress] = {}  # requests whose progress someone listens to
         self.lock = threading.Lock()
         self.send_lock = threading.Lock()
         self.alive = True
         self.stopped = False  # killed or closed by the server (not a crash)
         self.lost_reason = "the graph store worker ended"
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop that reads the answers, when not a thread
+        self._buffer = bytearray()
+        self._fd = conn.fileno()
+
+    def read_in_thread(self) -> None:
+        """Read the answers in a daemon thread."""
+        self.loop = None
+        threading.Thread(target=self.reader, name="ggen-graph-reader", daemon=True).start()
+
+    def read_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the answers on ``loop`` (called on the loop's thread)."""
+        self.loop = loop
+        loop.add_reader(self._fd, self._readable)
+
+    def loop_is_usable(self) -> bool:
+        """False when the answers are read on a loop that no longer runs (they would never be read)."""
+        loop = self.loop
+        return loop is None or (loop.is_running() and not loop.is_closed())
+
+    def on_loop_thread(self) -> bool:
+        loop = self.loop
+        if loop is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is loop
+        except RuntimeError:
+            return False
+
+    def _readable(self) -> None:
+        """The loop's callback: read what arrived, handle every whole message in it."""
+        try:
+            data = os.read(self._fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.detach()
+            threading.Thread(target=self.ended, name="ggen-graph-ended", daemon=True).start()
+            return
+        buffer = self._buffer
+        buffer += data
+        while True:
+            message = _take_frame(buffer)
+            if message is None:
+                return
+            self.handle(pickle.loads(message))  # noqa: S301 (our own worker, as Connection.recv does)
+
+    def detach(self) -> None:
+        loop, self.loop = self.loop, None
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(ValueError, OSError, RuntimeError):
+                loop.remove_reader(self._fd)
+
+    def close_connection(self) -> None:
+        """Close the pipe, after taking it out of the loop's selector (on the loop's thread when it runs)."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not loop.is_running() or self.on_loop_thread():
+            self.detach()
+            self.conn.close()
+            return
+        try:
+            loop.call_soon_threadsafe(self._detach_and_close)
+        except RuntimeError:  # the loop closed meanwhile
+            self.conn.close()
+
+    def _detach_and_close(self) -> None:
+        self.detach()
+        self.conn.close()
 
     def reader(self) -> None:
+        """The reader thread: the same framing as on the loop, so a worker moved from a stopped loop to a
+        thread mid-message loses nothing (what the loop had read waits in the buffer)."""
+        buffer = self._buffer
         while True:
+            message = _take_frame(buffer)
+            if message is not None:
+                self.handle(pickle.loads(message))  # noqa: S301 (our own worker, as Connection.recv does)
+                continue
             try:
-                request_id, ok, value = self.conn.recv()
-            except (EOFError, OSError, ValueError):
+                data = os.read(self._fd, READ_CHUNK)
+            except OSError:
                 break
-            with self.lock:
-                if ok is None:  # a write took the write lock: from now on it may change the store
-                    self.started.add(request_id)
-                    continue
-                self.started.discard(request_id)
-                future = self.pending.pop(request_id, None)
-            if future is not None:
-                _settle(future, value if ok else from_wire(*value), ok)
+            if not data:
+                break
+            buffer += data
+        self.ended()
+
+    def handle(self, message: tuple[int, bool | None, Any]) -> None:
+        """One answer (or a write's "started" notice) from the worker."""
+        request_id, ok, value = message
+        if ok is None and isinstance(value, tuple):  # ("progress", done, total, message)
+            listener = self.progress.get(request_id)
+            if listener is not None:
+                listener(value[1], value[2], value[3])
+            return
+        with self.lock:
+            if ok is None:  # a write took the write lock: from now on it may change the store
+                self.started.add(request_id)
+                return
+            self.started.discard(request_id)
+            self.progress.pop(request_id, None)
+            future = self.pending.pop(request_id, None)
+        if future is not None:
+            _settle(future, value if ok else from_wire(*value), ok)
+
+    def ended(self) -> None:
+        """The pipe closed: fail every call in flight, with the cause when the worker crashed."""
         if self.stopped:
             self.fail_all()
             return
@@ -175,6 +282,7 @@ class _Worker:
         with self.lock:
             self.alive = False
             pending, self.pending = self.pending, {}
+            self.progress.clear()
         for request_id, future in pending.items():
             failure = error(request_id) if error is not None else StoreUnavailable(self.lost_reason)
             _settle(future, failure, False)
@@ -184,13 +292,29 @@ class _Worker:
         with self.lock:
             return request_id in self.pending
 
-    def submit(self, request_id: int, op: str, kwargs: dict[str, Any]) -> Future[Any]:
-        """Send one request; its future settles when the answer (or the worker's end) arrives."""
-        future: Future[Any] = Future()
+    def writing(self) -> bool:
+        """True while a write holds the worker's write lock (killing the worker could lose it)."""
+        with self.lock:
+            return bool(self.started)
+
+    def submit(
+        self,
+        request_id: int,
+        op: str,
+        kwargs: dict[str, Any],
+        future: Future[Any] | asyncio.Future[Any] | None = None,
+        progress: Progress | None = None,
+    ) -> Any:
+        """Send one request; ``future`` (a new concurrent one when None) settles when the answer (or the
+        worker's end) arrives; ``progress`` hears how far it has come (from the reader's thread or loop)."""
+        if future is None:
+            future = Future()
         with self.lock:
             if not self.alive:
                 raise StoreUnavailable(self.lost_reason)
             self.pending[request_id] = future
+            if progress is not None:
+                self.progress[request_id] = progress
         try:
             with self.send_lock:
                 self.conn.send((request_id, op, kwargs))
@@ -200,6 +324,26 @@ class _Worker:
                 self.pending.pop(request_id, None)
             raise StoreUnavailable(f"the graph store worker is gone: {exc}") from None
         return future
+
+
+def _take_frame(buffer: bytearray) -> bytes | None:
+    """The next whole message of ``multiprocessing.connection``'s framing (a 4-byte big-endian size, or -1
+    and an 8-byte size), removed from ``buffer``; None until one has fully arrived."""
+    if len(buffer) < 4:
+        return None
+    (size,) = struct.unpack_from("!i", buffer)
+    header = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return None
+        (size,) = struct.unpack_from("!Q", buffer, 4)
+        header = 12
+    end = header + size
+    if len(buffer) < end:
+        return None
+    message = bytes(buffer[header:end])
+    del buffer[:end]
+    return message
 
 
 def _signal_name(number: int) -> str:
@@ -221,15 +365,43 @@ def _restart_reason(op: str) -> str:
     return f"the graph store worker was restarted: another call overran its deadline ({op})"
 
 
-def _settle(future: Future[Any], value: Any, ok: bool) -> None:
-    """Set a future's outcome unless it was cancelled (an abandoned caller) or already settled."""
+def _cancel_reason(op: str) -> str:
+    return f"the graph store worker was restarted: a cancelled call's {op} was stopped"
+
+
+def _expire(waiter: asyncio.Future[Any], expired: list[bool]) -> None:
+    """A call's deadline passed: end its wait (the caller then kills the worker)."""
+    if not waiter.done():
+        expired.append(True)
+        waiter.cancel()
+
+
+def _settle(future: Future[Any] | asyncio.Future[Any], value: Any, ok: bool) -> None:
+    """Set a future's outcome unless it was cancelled (an abandoned caller) or already settled; an asyncio
+    future is settled on its loop's thread."""
+    if isinstance(future, asyncio.Future):
+        loop = future.get_loop()
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            _settle_now(future, value, ok)
+        else:
+            with contextlib.suppress(RuntimeError):  # its loop closed: nobody waits for it
+                loop.call_soon_threadsafe(_settle_now, future, value, ok)
+        return
+    _settle_now(future, value, ok)
+
+
+def _settle_now(future: Future[Any] | asyncio.Future[Any], value: Any, ok: bool) -> None:
     try:
         if not future.done():
             if ok:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-    except InvalidStateError:
+    except (FutureStateError, asyncio.InvalidStateError):
         pass
 
 
@@ -287,15 +459,17 @@ class WorkerClient:
         timeout: float,
         what: str = "query",
         before_retry: Callable[[], None] | None = None,
+        progress: Progress | None = None,
     ) -> Any:
         """Run ``op`` in the worker; raise ``QueryTimeout`` (and kill the worker) after ``timeout`` seconds.
 
         ``what`` names the operation in the timeout message ("query exceeded 10 s"). ``before_retry`` runs
-        before the call is retried on a new worker (to put back state the old worker held).
+        before the call is retried on a new worker (to put back state the old worker held). ``progress``
+        hears how far a load, clear or export has come.
         """
         arguments = kwargs or {}
         try:
-            return self._call_once(op, timeout, what, arguments)
+            return self._call_once(op, timeout, what, arguments, progress)
         except WorkerCrashed as crash:
             return self._after_crash(op, timeout, what, arguments, crash, before_retry)
         except StoreUnavailable:
@@ -303,7 +477,7 @@ class WorkerClient:
                 raise
             if before_retry is not None:
                 before_retry()
-            return self._call_once(op, timeout, what, arguments)
+            return self._call_once(op, timeout, what, arguments, progress)
 
     def _after_crash(
         self,
@@ -351,9 +525,11 @@ class WorkerClient:
             "nested input) and was stopped; the other calls were not affected"
         )
 
-    def _call_once(self, op: str, timeout: float, what: str, kwargs: dict[str, Any]) -> Any:
+    def _call_once(
+        self, op: str, timeout: float, what: str, kwargs: dict[str, Any], progress: Progress | None = None
+    ) -> Any:
         worker = self._ensure()
-        future = worker.submit(next(self._ids), op, kwargs)
+        future = worker.submit(next(self._ids), op, kwargs, progress=progress)
         try:
             return future.result(timeout)
         except FutureTimeout:
@@ -361,64 +537,113 @@ class WorkerClient:
             raise QueryTimeout(timeout, what) from None
 
     async def call_async(
-        self, op: str, kwargs: dict[str, Any] | None = None, *, deadline_s: float, what: str = "query"
+        self,
+        op: str,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        deadline_s: float,
+        what: str = "query",
+        progress: Progress | None = None,
     ) -> Any:
-        """:meth:`call` for async callers: on asyncio the event loop awaits the answer with no thread in
-        between (the reader thread wakes it); elsewhere it runs :meth:`call` in a worker thread."""
+        """:meth:`call` for async callers: on asyncio the event loop sends the request and awaits the answer
+        with no thread in between (see :class:`_Worker`); elsewhere it runs :meth:`call` in a worker thread."""
         arguments = kwargs or {}
-        if op in BULKY_OPS or not _on_asyncio():
-            return await anyio.to_thread.run_sync(partial(self.call, op, arguments, timeout=deadline_s, what=what))
+        call = partial(self.call, op, arguments, timeout=deadline_s, what=what, progress=progress)
+        if not _on_asyncio():
+            return await anyio.to_thread.run_sync(call)
+        if op in BULKY_OPS:
+            await self._ensure_async()  # a worker started here reads its answers on this loop
+            return await anyio.to_thread.run_sync(call)
         try:
-            return await self._call_once_async(op, deadline_s, what, arguments)
+            return await self._call_once_async(op, deadline_s, what, arguments, progress)
         except WorkerCrashed as crash:
             retry = partial(self._after_crash, op, deadline_s, what, arguments, crash)
             return await anyio.to_thread.run_sync(retry)  # waits for the suspect lock, off the event loop
         except StoreUnavailable:
             if op not in self.retry_ops:
                 raise
-            return await self._call_once_async(op, deadline_s, what, arguments)
+            return await self._call_once_async(op, deadline_s, what, arguments, progress)
 
-    async def _call_once_async(self, op: str, deadline_s: float, what: str, kwargs: dict[str, Any]) -> Any:
+    async def _ensure_async(self) -> _Worker:
+        """The running worker, started (off the event loop) with its answers read on this loop when needed."""
         worker = self._worker
-        if worker is None or not worker.alive:
-            worker = await anyio.to_thread.run_sync(self._ensure)
+        if worker is not None and worker.alive and worker.loop_is_usable():
+            return worker
+        return await anyio.to_thread.run_sync(self._ensure, asyncio.get_running_loop())
+
+    async def _call_once_async(
+        self, op: str, deadline_s: float, what: str, kwargs: dict[str, Any], progress: Progress | None = None
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        worker = await self._ensure_async()
         request_id = next(self._ids)
-        future = worker.submit(request_id, op, kwargs)
+        if worker.loop is loop:
+            waiter: asyncio.Future[Any] = worker.submit(request_id, op, kwargs, loop.create_future(), progress)
+        else:
+            waiter = asyncio.wrap_future(worker.submit(request_id, op, kwargs, progress=progress))
+        # The deadline: one timer that cancels the wait (cheaper than a cancel scope per call).
+        expired: list[bool] = []
+        timer = loop.call_later(deadline_s, _expire, waiter, expired)
         started = time.monotonic()
         try:
-            with anyio.move_on_after(deadline_s) as scope:
-                return await asyncio.wrap_future(future)
-        except BaseException:
-            # The caller went away (cancelled): keep the deadline anyway, from a watchdog thread.
-            remaining = deadline_s - (time.monotonic() - started)
-            threading.Thread(target=self._watch, args=(worker, request_id, remaining, op), daemon=True).start()
-            raise
-        if scope.cancelled_caught:
-            await anyio.to_thread.run_sync(self._kill, worker, _restart_reason(op))
+            return await waiter
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not expired or (task is not None and task.cancelling()):
+                # The caller was cancelled: stop the request in the worker (a read: at once; a write: at
+                # its deadline, a write cut short could be lost).
+                remaining = deadline_s - (time.monotonic() - started)
+                stop = threading.Thread(
+                    target=self._stop_abandoned, args=(worker, request_id, remaining, op), daemon=True
+                )
+                stop.start()
+                raise
+        finally:
+            timer.cancel()
+        await anyio.to_thread.run_sync(self._kill, worker, _restart_reason(op))
         raise QueryTimeout(deadline_s, what)
 
-    def _watch(self, worker: _Worker, request_id: int, remaining: float, op: str) -> None:
-        """Kill the worker if a request nobody waits for any more is still running at its deadline."""
-        end = time.monotonic() + max(remaining, 0.0)
-        while time.monotonic() < end:
-            if not worker.is_pending(request_id):
+    def _stop_abandoned(self, worker: _Worker, request_id: int, remaining: float, op: str) -> None:
+        """Stop a request nobody waits for any more: a read is stopped (its worker killed) when it has not
+        answered within a grace period, unless a write holds the worker; anything else at its deadline."""
+        now = time.monotonic()
+        end = now + max(remaining, 0.0)
+        grace = now + CANCEL_GRACE if op in self.retry_ops else end
+        while worker.is_pending(request_id):
+            now = time.monotonic()
+            if now >= end or (now >= grace and not worker.writing()):
+                reason = _restart_reason(op) if now >= end else _cancel_reason(op)
+                log.info("graph worker stopped for an abandoned call", op=op, pid=worker.process.pid, reason=reason)
+                self._kill(worker, reason)
                 return
-            time.sleep(0.05)
-        if worker.is_pending(request_id):
-            self._kill(worker, _restart_reason(op))
+            time.sleep(CANCEL_POLL)
 
-    def _ensure(self) -> _Worker:
+    def _ensure(self, loop: asyncio.AbstractEventLoop | None = None) -> _Worker:
+        """The running worker (started when there is none); with ``loop``, a new worker's answers are read
+        on that loop. A worker whose reading loop stopped is moved to ``loop`` (or to a reader thread), and so
+        is one whose loop is the caller's own when the caller blocks it (a synchronous call on the loop)."""
         with self._lock:
             if self._closed:
                 raise StoreUnavailable("the graph store was closed; retry the call")
             worker = self._worker
             if worker is not None and worker.alive and worker.process.is_alive():
+                if not worker.loop_is_usable() or (loop is None and worker.on_loop_thread()):
+                    self._rehome(worker, loop)
                 return worker
             if worker is not None:
                 self._reap(worker)
                 self.restarts += 1
-            self._worker = self._start()
+            self._worker = self._start(loop)
             return self._worker
+
+    @staticmethod
+    def _rehome(worker: _Worker, loop: asyncio.AbstractEventLoop | None) -> None:
+        worker.detach()
+        if loop is None:
+            worker.read_in_thread()
+        else:
+            worker.loop = loop
+            loop.call_soon_threadsafe(worker.read_on_loop, loop)
 
     def _config(self) -> WorkerConfig:
         return WorkerConfig(
@@ -430,7 +655,7 @@ class WorkerClient:
             memory_mb=self.options.memory_mb,
         )
 
-    def _start(self) -> _Worker:
+    def _start(self, loop: asyncio.AbstractEventLoop | None = None) -> _Worker:
         parent_socket, child_socket = socket.socketpair()
         parent = Connection(parent_socket.detach())
         try:
@@ -454,7 +679,11 @@ class WorkerClient:
             raise StoreUnavailable(str(detail))
         self._report_isolation(detail)
         worker = _Worker(process, parent, self.crashes)
-        threading.Thread(target=worker.reader, name="ggen-graph-reader", daemon=True).start()
+        if loop is None:
+            worker.read_in_thread()
+        else:
+            worker.loop = loop  # registered on the loop's thread; answers wait in the pipe until then
+            loop.call_soon_threadsafe(worker.read_on_loop, loop)
         return worker
 
     def _report_isolation(self, ready: dict[str, Any]) -> None:
@@ -485,7 +714,7 @@ class WorkerClient:
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(10)
-        worker.conn.close()
+        worker.close_connection()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the worker: let it finish running calls and flush, kill it if it does not end in time."""
@@ -503,7 +732,7 @@ class WorkerClient:
             worker.process.kill()
             worker.process.join(5)
         worker.fail_all()
-        worker.conn.close()
+        worker.close_connection()
 
 
 __all__ = ["READ_OPS", "WorkerClient"]

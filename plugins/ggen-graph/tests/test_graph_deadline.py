@@ -16,6 +16,7 @@ from ggen_mcp_core.testing import tool_text
 pytestmark = pytest.mark.anyio
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SLOW_UPDATE = "INSERT { <urn:x> <urn:y> ?n } WHERE { { " + CARTESIAN + " } }"
 
 
 def alive(pid: int) -> bool:
@@ -74,7 +75,7 @@ async def test_a_short_deadline_and_a_fresh_worker(graph_host, ggen_client) -> N
         assert fine.structured_content["boolean"] is True
 
 
-async def test_a_call_nobody_waits_for_is_still_stopped_at_its_deadline() -> None:
+async def test_a_write_nobody_waits_for_is_still_stopped_at_its_deadline() -> None:
     from ggen_graph.worker_client import WorkerClient
 
     client = WorkerClient(None, threads=2)
@@ -83,10 +84,29 @@ async def test_a_call_nobody_waits_for_is_still_stopped_at_its_deadline() -> Non
         pid = client.pid
         assert pid is not None
         with anyio.move_on_after(0.3):  # the caller gives up (a cancelled request)
-            await client.call_async("query", {"sparql": CARTESIAN, "limit": 1, "timeout": 1.0}, deadline_s=1.0)
-        assert alive(pid)
+            await client.call_async("update", {"sparql": SLOW_UPDATE}, deadline_s=1.0, what="update")
+        assert alive(pid), "a cancelled write is not cut short (it could be lost): it runs to its deadline"
         await anyio.sleep(1.5)
         assert not alive(pid), "the watchdog must kill the worker at the abandoned call's deadline"
         assert await client.call_async("ping", deadline_s=30) == "pong"
     finally:
         client.close()
+
+
+async def test_a_cancelled_query_is_stopped_in_the_worker(graph_host, ggen_client) -> None:
+    """Cancelling graph_query over a session stops the query: the worker that ran it is gone long before
+    the query's 60 s deadline, and the next call is answered meanwhile by a fresh worker."""
+    async with ggen_client(graph_host(query_timeout=60)) as client:
+        await client.call_tool("graph_load", {"content": ntriples(10_000), "format": "ntriples"})
+        store = open_stores()[0]
+        busy_pid = store.worker.pid  # type: ignore[attr-defined]
+        assert busy_pid is not None
+        with anyio.move_on_after(0.5) as scope:  # the client cancels (notifications/cancelled)
+            await client.call_tool("graph_query", {"sparql": CARTESIAN})
+        assert scope.cancelled_caught, "the cartesian product must still be running when it is cancelled"
+        with anyio.fail_after(20):  # far below the 60 s deadline that would otherwise stop it
+            while alive(busy_pid):
+                await anyio.sleep(0.01)
+        after = await client.call_tool("graph_query", {"sparql": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+        assert after.structured_content["rows"] == [{"n": "10000"}]
+        assert store.worker.pid not in (None, busy_pid)  # type: ignore[attr-defined]

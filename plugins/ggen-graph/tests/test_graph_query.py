@@ -125,6 +125,23 @@ async def test_sparql_syntax_error_has_line_and_column(client) -> None:
     assert "line 4" in text and "column" in text
 
 
+async def test_a_misspelled_form_is_named_at_its_position(client) -> None:
+    text = await refused(client, sparql="PREFIX x: <urn:x:>\nSELEC ?s WHERE { ?s ?p ?o }")
+    assert "(line 2, column 1)" in text and "`SELEC` is no SPARQL form" in text and "SELECT" in text
+
+
+async def test_an_unknown_prefix_is_named_in_a_short_message(client) -> None:
+    text = await refused(client, sparql="SELECT ?s WHERE {\n  ?s nope:name ?o }")
+    assert "unknown prefix `nope:`" in text and "line 2" in text
+    assert "\\u{" not in text and len(text) < 200, text
+
+
+async def test_a_syntax_error_lists_few_expected_tokens_and_what_was_found(client) -> None:
+    text = await refused(client, sparql="SELECT ?s WHERE { ?s ?p ?o ")
+    assert "line 1, column 28" in text and "found the end of the text" in text
+    assert "error at" not in text and "[" not in text, text
+
+
 async def test_query_length_cap(graph_host, ggen_client) -> None:
     async with ggen_client(graph_host(max_query_bytes=100), mode="legacy") as client:
         text = await refused(client, sparql="SELECT * WHERE { ?s ?p ?o } " + "#" * 200)

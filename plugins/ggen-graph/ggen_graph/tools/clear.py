@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ggen_graph.resources import announce_change
-from ggen_graph.tools.common import DEFAULT, IRI_PATTERN, WRITE, Timer, open_store
+from ggen_graph.tools.common import DEFAULT, INPUT_CONFIG, IRI_PATTERN, WRITE, Timer, open_store
 from ggen_mcp_core import ToolSpec
 
 if TYPE_CHECKING:
@@ -18,14 +18,13 @@ if TYPE_CHECKING:
 class ClearInput(BaseModel):
     """Arguments of graph_clear."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     graph: str = Field(
         min_length=3,
         max_length=2048,
         pattern=f"^default$|{IRI_PATTERN}",
-        description="The named graph to remove, or `default` to empty the default graph (required: nothing is "
-        "cleared by accident).",
+        description="Named graph IRI, or `default`.",
     )
 
 
@@ -38,10 +37,13 @@ class ClearOutput(BaseModel):
 
 
 async def graph_clear(args: ClearInput, ctx: ToolContext) -> ClearOutput:
+    from ggen_graph.progress import reported
+
     timer = Timer()
     graph = None if args.graph == DEFAULT else args.graph
     store = open_store(ctx)
-    removed = await store.clear(graph=graph)
+    async with reported(ctx):
+        removed = await store.clear(graph=graph)
     await announce_change(ctx, graph)
     return ClearOutput(graph=graph, triples_removed=removed, duration_ms=timer.ms)
 
@@ -51,8 +53,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_clear",
         title="Clear a graph",
-        description="Remove one named graph (or, with graph=default, empty the default graph). Returns the "
-        "number of triples removed.",
+        description="Remove a named graph, or empty the default graph.",
         input_model=ClearInput,
         output_model=ClearOutput,
         handler=graph_clear,

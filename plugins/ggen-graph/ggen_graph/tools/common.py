@@ -6,7 +6,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from ggen_graph.settings import GraphSettings
@@ -26,6 +26,8 @@ GraphIri = Annotated[
 ]
 WorkspacePath = Annotated[str, Field(min_length=1, max_length=4096, description="A path inside the workspace.")]
 
+
+INPUT_CONFIG = ConfigDict(extra="forbid")  # every graph tool's arguments (the host compacts the published schema)
 MiB = 1024 * 1024
 INLINE_GUARD_CHARS = 64 * 1024
 READ = ("graph:read",)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ggen_graph.tools.common import (
+    INPUT_CONFIG,
     READ,
     FormatName,
     GraphIri,
@@ -25,18 +26,14 @@ if TYPE_CHECKING:
 class ExportInput(BaseModel):
     """Arguments of graph_export."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     graph: GraphIri | None = Field(
         default=None,
-        description="Named graph to export; the default graph when absent (the whole dataset for nquads/trig).",
+        description="Named graph IRI.",
     )
-    format: FormatName | None = Field(
-        default=None, description="Output format; from the output extension, else turtle."
-    )
-    output: WorkspacePath | None = Field(
-        default=None, description="Workspace path to write (atomically, replacing it); inline text when absent."
-    )
+    format: FormatName | None = Field(default=None, description="Default: by extension, else turtle.")
+    output: WorkspacePath | None = Field(default=None, description="Workspace file; inline when absent.")
 
 
 class ExportOutput(BaseModel):
@@ -55,6 +52,7 @@ class ExportOutput(BaseModel):
 
 async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> ExportOutput:
     from ggen_graph.formats import cut_at_statement, format_from_name
+    from ggen_graph.progress import reported
 
     timer = Timer()
     settings = ctx.settings
@@ -68,7 +66,8 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
         # the export runs; write_atomic checks again on the final path.
         target = ctx.workspace.resolve_for_write(args.output)
         cap = settings.max_export_file_bytes
-        dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
+        async with reported(ctx):
+            dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
         if dumped["total_bytes"] > cap:
             raise ToolError(f"the export is {dumped['total_bytes']} bytes, over graph.max_export_file_bytes ({cap})")
         written = await ctx.run_sync(ctx.workspace.write_atomic, target, dumped["data"])
@@ -82,7 +81,8 @@ async def graph_export(args: ExportInput, ctx: ToolContext[GraphSettings]) -> Ex
         )
     # JSON escapes (\n, \t, \") may double the text inside the result: keep it under half the host's cap.
     cap = min(settings.max_export_bytes, max(1024, result_budget(ctx) // 2 - 4096))
-    dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
+    async with reported(ctx):
+        dumped = await store.export(format=fmt, max_bytes=cap, graph=args.graph)
     data, truncated = dumped["data"], dumped["total_bytes"] > cap
     message = None
     if truncated:
@@ -114,9 +114,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_export",
         title="Export a graph",
-        description="Serialize a graph (default graph, a named graph, or the whole dataset as nquads/trig) to a "
-        "workspace file (written atomically, replacing it) or return it inline, cut at a size cap with a "
-        "message when it is larger.",
+        description="Serialize a graph to a workspace file or inline (capped).",
         input_model=ExportInput,
         output_model=ExportOutput,
         handler=graph_export,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_graph.tools.common import READ, GraphInfo, graph_infos, open_store, query_timeout
+from ggen_graph.tools.common import INPUT_CONFIG, READ, GraphInfo, graph_infos, open_store, query_timeout
 from ggen_mcp_core import ToolSpec
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class ListInput(BaseModel):
     """graph_list takes no arguments."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
 
 class ListOutput(BaseModel):
@@ -39,7 +39,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_list",
         title="List graphs",
-        description="List the default graph and every named graph with its number of triples.",
+        description="List graphs and their sizes.",
         input_model=ListInput,
         output_model=ListOutput,
         handler=graph_list,

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from ggen_graph.resources import announce_change
 from ggen_graph.tools.common import (
+    INPUT_CONFIG,
     IRI_PATTERN,
     WRITE,
     FormatName,
@@ -30,25 +31,19 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 class LoadInput(BaseModel):
     """Arguments of graph_load: exactly one of ``file`` and ``content``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
-    file: WorkspacePath | None = Field(
-        default=None, description="Workspace path of an RDF file (never a URL: nothing is fetched)."
-    )
-    content: str | None = Field(
-        default=None, max_length=64 * 1024 * 1024, description="RDF text to load (instead of file)."
-    )
-    format: FormatName | None = Field(
-        default=None, description="RDF format; from the file extension when absent, turtle for content."
-    )
-    graph: GraphIri | None = Field(default=None, description="Named graph to load into; the default graph when absent.")
+    file: WorkspacePath | None = Field(default=None, description="Workspace RDF file.")
+    content: str | None = Field(default=None, max_length=64 * 1024 * 1024, description="RDF text.")
+    format: FormatName | None = Field(default=None, description="Default: by extension, else turtle.")
+    graph: GraphIri | None = Field(default=None, description="Named graph IRI.")
     base_iri: str | None = Field(
         default=None,
         max_length=2048,
         pattern=IRI_PATTERN,
-        description="Absolute base IRI that resolves relative IRIs in the input.",
+        description="Base IRI for relative IRIs.",
     )
-    replace: bool = Field(default=False, description="Clear the target graph first (its old triples are removed).")
+    replace: bool = Field(default=False, description="Clear the graph first.")
 
     @model_validator(mode="after")
     def _one_source(self) -> LoadInput:
@@ -72,6 +67,7 @@ class LoadOutput(BaseModel):
 async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOutput:
     from ggen_graph import prefixes as prefix_module
     from ggen_graph.formats import DATASET_FORMATS, format_from_name
+    from ggen_graph.progress import reported
 
     timer = Timer()
     settings = ctx.settings
@@ -90,7 +86,8 @@ async def graph_load(args: LoadInput, ctx: ToolContext[GraphSettings]) -> LoadOu
         if size > settings.max_load_bytes:
             raise ToolError(f"content is {size} bytes; the limit is {settings.max_load_bytes} (graph.max_load_bytes)")
         head, source = data[: prefix_module.SCAN_BYTES], {"data": data, "bulk": False}
-    outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
+    async with reported(ctx):
+        outcome = await store.load(format=fmt, graph=args.graph, base_iri=args.base_iri, replace=args.replace, **source)
     store.prefixes.add(prefix_module.extract(head, fmt))
     await announce_change(ctx, args.graph, every_graph=fmt in DATASET_FORMATS)
     elapsed = max(timer.ms, 0.001)
@@ -129,9 +126,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_load",
         title="Load RDF",
-        description="Load RDF (turtle, ntriples, nquads, trig, rdfxml, jsonld) from a workspace file or inline "
-        "content into the store's default graph or a named graph; replace=true clears that graph first. "
-        "Returns the triples added, the graph size and the duration.",
+        description="Load RDF (workspace file or inline text) into a graph.",
         input_model=LoadInput,
         output_model=LoadOutput,
         handler=graph_load,

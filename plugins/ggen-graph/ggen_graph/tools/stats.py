@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ggen_graph.tools.common import READ, GraphInfo, GraphIri, Timer, graph_infos, open_store, query_timeout
+from ggen_graph.tools.common import (
+    INPUT_CONFIG,
+    READ,
+    GraphInfo,
+    GraphIri,
+    Timer,
+    graph_infos,
+    open_store,
+    query_timeout,
+)
 from ggen_mcp_core import ToolSpec
 
 if TYPE_CHECKING:
@@ -20,11 +29,9 @@ PREDICATES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY
 class StatsInput(BaseModel):
     """Arguments of graph_stats."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
-    graph: GraphIri | None = Field(
-        default=None, description="Graph whose classes and predicates are counted; the default graph when absent."
-    )
+    graph: GraphIri | None = Field(default=None, description="Named graph IRI.")
 
 
 class ClassCount(BaseModel):
@@ -77,8 +84,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_stats",
         title="Graph statistics",
-        description="Triples per graph, the classes of a graph with their instance counts, its predicates with "
-        "their usage, and the prefixes known to queries and exports.",
+        description="Triples per graph; a graph's classes, predicates and prefixes.",
         input_model=StatsInput,
         output_model=StatsOutput,
         handler=graph_stats,

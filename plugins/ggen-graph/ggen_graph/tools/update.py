@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ggen_graph.resources import announce_change
-from ggen_graph.tools.common import WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
+from ggen_graph.tools.common import INPUT_CONFIG, WRITE, Timer, guard_sparql, open_store, wrong_kind_refusal
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
@@ -18,13 +18,12 @@ if TYPE_CHECKING:
 class UpdateInput(BaseModel):
     """Arguments of graph_update."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
     sparql: str = Field(
         min_length=1,
         max_length=16 * 1024 * 1024,
-        description="A SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP...). LOAD and SERVICE "
-        "are refused: the server never fetches from URLs.",
+        description="SPARQL update (no LOAD, SERVICE).",
     )
 
 
@@ -63,8 +62,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_update",
         title="Update the graph (SPARQL UPDATE)",
-        description="Run a SPARQL 1.1 UPDATE (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP, ...) in one "
-        "transaction. Returns the dataset size before and after. LOAD and SERVICE are refused.",
+        description="Run a SPARQL 1.1 UPDATE in one transaction.",
         input_model=UpdateInput,
         output_model=UpdateOutput,
         handler=graph_update,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ggen_graph.tools.common import READ, FormatName, GraphIri, Timer, WorkspacePath, open_store
+from ggen_graph.tools.common import INPUT_CONFIG, READ, FormatName, GraphIri, Timer, WorkspacePath, open_store
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
@@ -17,17 +17,13 @@ if TYPE_CHECKING:
 class ValidateInput(BaseModel):
     """Arguments of graph_validate: exactly one of ``shapes`` and ``shapes_content``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = INPUT_CONFIG
 
-    shapes: WorkspacePath | None = Field(default=None, description="Workspace path of a SHACL shapes file.")
-    shapes_content: str | None = Field(
-        default=None, max_length=16 * 1024 * 1024, description="SHACL shapes as RDF text."
-    )
-    shapes_format: FormatName | None = Field(
-        default=None, description="Format of the shapes; from the file extension, else turtle."
-    )
-    graph: GraphIri | None = Field(default=None, description="Named graph to validate; the default graph when absent.")
-    max_violations: int = Field(default=100, ge=1, le=10_000, description="Most violations listed in the result.")
+    shapes: WorkspacePath | None = Field(default=None, description="Workspace shapes file.")
+    shapes_content: str | None = Field(default=None, max_length=16 * 1024 * 1024, description="Shapes text.")
+    shapes_format: FormatName | None = Field(default=None, description="Default: by extension, else turtle.")
+    graph: GraphIri | None = Field(default=None, description="Named graph IRI.")
+    max_violations: int = Field(default=100, ge=1, le=10_000, description="Max listed.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ValidateInput:
@@ -115,8 +111,7 @@ def spec(settings: GraphSettings) -> ToolSpec:
     return ToolSpec(
         name="graph_validate",
         title="Validate a graph with SHACL",
-        description="Validate a graph against SHACL shapes (a workspace file or inline content) with pyshacl. "
-        "Returns conforms and the violations: focus node, path, message, severity and source shape.",
+        description="Validate a graph against SHACL shapes.",
         input_model=ValidateInput,
         output_model=ValidateOutput,
         handler=graph_validate,

@@ -1,0 +1,98 @@
+"""Start-up: how long a stdio client waits for the answer to `initialize`, ggen-mcp against a bare SDK server.
+
+    .venv/bin/python bench/startup.py [--runs 9]
+
+Each run starts a fresh process, writes one `initialize` request (JSON-RPC over stdio, newline-delimited) and
+times until its answer arrives; ggen-mcp (`ggen-mcp serve`, all installed packs, a fresh workspace) and the bare
+server (the SDK's `MCPServer` with one tool, run over stdio) take turns. Prints the medians and their ratio
+against the 1.2x target (issue 16). Nothing is asserted by the tests: the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 1.2
+BIN = Path(sys.executable).parent
+BARE = """
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("bare", version="1.0.0")
+@server.tool()
+def echo(text: str) -> str:
+    '''Echo the text.'''
+    return text
+server.run()
+"""
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench-startup", "version": "1"},
+    },
+}
+
+
+def commands(workspace: Path) -> dict[str, list[str]]:
+    return {
+        "ggen-mcp": [str(BIN / "ggen-mcp"), "--workspace", str(workspace), "serve"],
+        "bare SDK": [sys.executable, "-c", BARE],
+    }
+
+
+def time_initialize(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from process start to the answer to `initialize`."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+        process.stdin.flush()
+        line = process.stdout.readline()
+        elapsed = time.perf_counter() - start
+        answer = json.loads(line)
+        if answer.get("id") != 1 or "result" not in answer:
+            raise RuntimeError(f"unexpected answer to initialize: {line[:200]!r}")
+        return elapsed
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="runs of each server, alternating")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        servers = commands(Path(folder))
+        for command in servers.values():  # one warm-up each (the page cache), not counted
+            time_initialize(command, env)
+        for _ in range(args.runs):
+            for name, command in servers.items():
+                times.setdefault(name, []).append(time_initialize(command, env))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        runs = ", ".join(f"{1000 * v:.0f}" for v in values)
+        print(f"{name:9} median {1000 * medians[name]:7.1f} ms  (runs: {runs})")
+    ratio = medians["ggen-mcp"] / medians["bare SDK"]
+    verdict = "met" if ratio <= TARGET else "missed"
+    print(f"ratio ggen-mcp / bare SDK: {ratio:.2f}x (target <= {TARGET}x: {verdict})")
+    print(f"load average: {os.getloadavg()[0]:.2f}; {args.runs} alternating runs; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()

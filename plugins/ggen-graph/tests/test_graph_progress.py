@@ -1,0 +1,60 @@
+"""Progress of graph_load, graph_clear and graph_export over a session: every notification has the
+operation's determinate total, progress only increases, and the last one says done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graph_helpers import ntriples, write
+
+from ggen_mcp_core.testing import tool_text
+
+pytestmark = pytest.mark.anyio
+
+BIG = 120_000  # about 6.5 MB of N-Triples: the worker reports each 4 MiB parsed
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float | None, str | None]] = []
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        self.seen.append((progress, total, message))
+
+    def check(self, total: float) -> None:
+        assert self.seen, "no progress notification"
+        assert {t for _, t, _ in self.seen} == {total}, self.seen
+        values = [p for p, _, _ in self.seen]
+        assert values == sorted(set(values)), f"progress must only increase: {values}"
+        assert values[-1] == total, self.seen
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_load_clear_and_export_report_determinate_progress(
+    graph_host: Any, ggen_client: Any, ggen_workspace: Any, mode: str
+) -> None:
+    data = write(ggen_workspace, "data/big.nt", ntriples(BIG))
+    size = data.stat().st_size
+    async with ggen_client(graph_host(), mode=mode) as client:
+        load = Recorder()
+        loaded = await client.call_tool(
+            "graph_load", {"file": "data/big.nt", "graph": "urn:g:big"}, progress_callback=load
+        )
+        assert not loaded.is_error, tool_text(loaded)
+        load.check(size)  # bytes parsed of the file's bytes
+
+        export = Recorder()
+        exported = await client.call_tool(
+            "graph_export",
+            {"graph": "urn:g:big", "format": "ntriples", "output": "out/big.nt"},
+            progress_callback=export,
+        )
+        assert not exported.is_error, tool_text(exported)
+        export.check(2)  # serialized, counted
+
+        clear = Recorder()
+        cleared = await client.call_tool("graph_clear", {"graph": "urn:g:big"}, progress_callback=clear)
+        assert not cleared.is_error, tool_text(cleared)
+        assert cleared.structured_content["triples_removed"] == BIG
+        clear.check(2)  # counted, removed

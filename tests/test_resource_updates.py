@@ -4,6 +4,8 @@ subscribers only, in both eras; failed writes announce nothing."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 from mcp import MCPError
 
 from ggen_mcp_core.testing import tool_text
-from tests.local_registry import served_registry
+from tests.local_registry import served_registry, write_pack
 
 pytestmark = pytest.mark.anyio
 TURTLE = "@prefix ex: <http://example.org/> . ex:a ex:b ex:c ."
@@ -210,3 +212,29 @@ async def test_unknown_pack_or_template_is_a_clear_error(ggen_host: Any, ggen_cl
             types.ResourceTemplateReference(uri="ggen://packs/{id}"), {"name": "id", "value": "io.ex"}
         )
     assert completed.completion.values == ["io.example.hello"]
+
+
+async def test_update_announces_the_moved_pack(ggen_host: Any, ggen_client: Any, tmp_path: Path) -> None:
+    from ggen_market.builder import build_registry
+
+    root = tmp_path / "moving"
+    with served_registry(root, [("io.example.hello", "1.0.0", "testing")]) as url:
+        host = ggen_host(["market", "template"], market={"registry_url": url, "cache_ttl": 0})
+        updated: list[str] = []
+        async with ggen_client(host, mode="legacy", message_handler=recorder(updated)) as client:
+            for uri in (PACKS, PACK, PACK_TEMPLATE):
+                await client.subscribe_resource(uri)
+            await call_ok(client, "market_install", {"package": "io.example.hello", "version": "^1"})
+            await call_ok(client, "market_update", {})  # nothing newer: nothing changes
+            await call_ok(client, "template_list", {})
+            await heard(updated, PACKS, PACK, PACK_TEMPLATE)
+            assert sorted(updated) == sorted([PACKS, PACK, PACK_TEMPLATE])
+            updated.clear()
+            write_pack(root / "registry-src", "io.example.hello", "1.1.0")
+            build_registry(root / "registry-src", root / "registry", updated="2026-10-02T00:00:00Z")
+            index = root / "registry" / "index.json"  # Last-Modified has whole seconds: newer than the cache's
+            os.utime(index, (time.time() + 5, time.time() + 5))
+            moved = await client.call_tool("market_update", {})
+            assert moved.structured_content["updated"] == 1, tool_text(moved)
+            await heard(updated, PACKS, PACK, PACK_TEMPLATE)
+            assert json.loads((await client.read_resource(PACK)).contents[0].text)["version"] == "1.1.0"

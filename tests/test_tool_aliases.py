@@ -167,3 +167,36 @@ def test_colliding_aliases_are_refused_naming_both_owners(ggen_host: Any) -> Non
     unknown = host.add_module(Pack("bad_", [tool("bad_say", {"bad_old": {"volume": 3}})]), name="bad")
     assert "alias 'bad_old' of tool 'bad_say' fixes arguments the tool does not take: volume" in (unknown.error or "")
     assert set(host.aliases) == {"demo_old"} and "demo_old" not in host.tools
+
+
+async def test_old_name_needs_the_tools_scope_over_http(ggen_host: Any, http_server: Any) -> None:
+    import httpx
+
+    from ggen_mcp_core.auth import hash_key
+
+    keys = [{"name": "eve", "sha256": hash_key("eve-key"), "scopes": ["graph:read"]}]
+    base = http_server(ggen_host(["market"], auth={"mode": "api_key", "api_keys": keys}))
+    headers = {
+        "accept": "application/json, text/event-stream",
+        "content-type": "application/json",
+        "authorization": "Bearer eve-key",
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    async with httpx.AsyncClient(base_url=base) as http:
+        started = await http.post("/mcp", json=init, headers=headers)
+        assert started.status_code == 200
+        session = {
+            **headers,
+            "mcp-session-id": started.headers["mcp-session-id"],
+            "mcp-protocol-version": "2025-11-25",
+        }
+        for name in ("market_search", "market_offline_search"):
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": name, "arguments": {}}}
+            denied = await http.post("/mcp", json=call, headers=session)
+            assert denied.status_code == 403, name
+            assert denied.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="market:read"'

@@ -39,9 +39,28 @@ class UnknownTool(LookupError):
     """The client named a tool the server does not have (a protocol error, not a tool error)."""
 
     def __init__(self, name: str, host: PluginHost) -> None:
-        hidden = host.hidden_tools.get(name)
+        hidden = host.hidden_tools.get(host.alias_target(name))
         detail = f" (hidden: {hidden})" if hidden else ""
         super().__init__(f"Unknown tool: {name}{detail}")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a called name stands for: the tool (None when not served), its arguments, the alias used."""
+
+    spec: ToolSpec | None
+    arguments: Mapping[str, Any] | None
+    alias: str | None = None
+
+
+def resolve(host: PluginHost, name: str, arguments: Mapping[str, Any] | None) -> Resolved:
+    """A tool by its name, or by an alias (``ToolSpec.aliases``): the alias's fixed arguments win over the
+    call's. An alias of a hidden or dormant tool resolves like the tool's own name would: to nothing."""
+    target = host.alias_target(name)
+    if target == name:
+        return Resolved(host.tools.get(name), arguments)
+    fixed = host.aliases[name][1]
+    return Resolved(host.tools.get(target), {**(arguments or {}), **fixed}, alias=name)
 
 
 class PluginShares:
@@ -167,11 +186,13 @@ async def call_tool(
     """Run a client's tool call and return its MCP result (on 2026-07-28, an ``InputRequiredResult`` when the
     tool asked the client something through ``ctx.sample``/``ctx.elicit``); raise ``UnknownTool`` for a name
     we do not serve."""
-    spec = host.tools.get(name)
-    if spec is None:
+    resolved = resolve(host, name, arguments)
+    if resolved.spec is None:
         raise UnknownTool(name, host)
-    origin = _Origin(request=request, request_id=request_id, session=session, mcp_context=mcp_context)
-    return await _pipeline(host, spec, arguments, origin)
+    origin = _Origin(
+        request=request, request_id=request_id, session=session, mcp_context=mcp_context, alias=resolved.alias
+    )
+    return await _pipeline(host, resolved.spec, resolved.arguments, origin)
 
 
 async def nested_call(parent: ToolContext, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
@@ -180,9 +201,10 @@ async def nested_call(parent: ToolContext, name: str, arguments: Mapping[str, An
     :raises ToolError: when there is no such tool, or the calls nest deeper than :data:`MAX_CALL_DEPTH`.
     """
     caller = parent.tool.name if parent.tool else "a resource"
-    spec = parent.host.tools.get(name)
+    resolved = resolve(parent.host, name, arguments)
+    spec = resolved.spec
     if spec is None:
-        hidden = parent.host.hidden_tools.get(name)
+        hidden = parent.host.hidden_tools.get(parent.host.alias_target(name))
         why = f"it is hidden: {hidden}" if hidden else "no loaded pack offers it (see `ggen-mcp plugins`)"
         raise ToolError(f"{caller} called {name}, which this server does not offer: {why}")
     if parent.depth + 1 > MAX_CALL_DEPTH:
@@ -194,8 +216,9 @@ async def nested_call(parent: ToolContext, name: str, arguments: Mapping[str, An
         session=parent.session,
         mcp_context=parent.mcp_context,
         parent=parent,
+        alias=resolved.alias,
     )
-    result = await _pipeline(parent.host, spec, arguments, origin)
+    result = await _pipeline(parent.host, spec, resolved.arguments, origin)
     assert isinstance(result, types.CallToolResult)  # a nested call raises InputRequired instead
     return result
 
@@ -209,6 +232,7 @@ class _Origin:
     session: Any = None
     mcp_context: Any = None
     parent: ToolContext | None = None
+    alias: str | None = None  # the old name the call used (ToolSpec.aliases)
 
 
 async def _pipeline(
@@ -263,6 +287,8 @@ async def _pipeline(
         span.set_attribute("ggen.principal", principal.name)
         if parent is not None and parent.call_id:
             span.set_attribute("ggen.parent_call_id", parent.call_id)
+        if origin.alias:
+            span.set_attribute("ggen.alias", origin.alias)
         if error_type:
             span.set_status(trace.StatusCode.ERROR, error_type)
         span.end()
@@ -278,6 +304,7 @@ async def _pipeline(
                 arguments_digest=arguments_digest(arguments),
                 call_id=call_id,
                 parent_call_id=parent.call_id if parent is not None else None,
+                alias=origin.alias,
             )
         )
 

@@ -38,6 +38,7 @@ class ToolCallEvent:
     arguments_digest: str | None = None
     call_id: str | None = None  # made by the server, unique per call (the JSON-RPC id is unique per session)
     parent_call_id: str | None = None  # the call that made this one through ctx.call_tool
+    alias: str | None = None  # the old name the client called the tool by (ToolSpec.aliases)
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,8 @@ class McpGate:
         if not isinstance(message, dict) or message.get("method") != "tools/call":
             return []
         params = message.get("params") or {}
-        tool = self.host.tools.get(params.get("name", "")) if isinstance(params, dict) else None
+        name = params.get("name", "") if isinstance(params, dict) else ""
+        tool = self.host.tools.get(self.host.alias_target(name)) if isinstance(name, str) else None
         if tool is None or principal.has_scopes(tool.scopes):
             return []
         return [scope for scope in tool.scopes if scope not in principal.scopes]

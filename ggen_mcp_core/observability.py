@@ -27,6 +27,12 @@ TOOL_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
     registry=REGISTRY,
 )
+TOOL_ALIAS_CALLS = Counter(
+    "ggen_mcp_tool_alias_calls_total",
+    "Tool calls made by an old name (a ToolSpec alias), by alias and the tool that answered.",
+    ["alias", "tool"],
+    registry=REGISTRY,
+)
 TOOL_IN_FLIGHT = Gauge("ggen_mcp_tool_calls_in_flight", "Tool calls running now.", registry=REGISTRY)
 ABANDONED_THREADS = Gauge(
     "ggen_mcp_abandoned_worker_threads",

@@ -166,6 +166,7 @@ class PluginHost:
         self.tools: dict[str, ToolSpec] = {}
         self.hidden_tools: dict[str, str] = {}
         self.dormant_tools: dict[str, ToolSpec] = {}  # discovery = dynamic: toolsets not enabled yet
+        self.aliases: dict[str, tuple[str, Mapping[str, Any]]] = {}  # old name -> (tool, fixed arguments)
         self.resources: dict[str, ResourceSpec] = {}
         self.resource_templates: list[ResourceTemplateSpec] = []
         self.prompts: dict[str, PromptSpec] = {}
@@ -414,6 +415,10 @@ class PluginHost:
             sync = handler_problem(spec.name, spec.handler)
             if sync:
                 problems.append(sync)
+        for spec in registration.tools:
+            for alias in spec.aliases:
+                problems += self._alias_problems(alias, spec.name, record, seen)
+                seen.add(alias)
         for resource in registration.resources:
             problems += self._claim_problems("resource", resource.uri, record)
         for template in registration.templates:
@@ -442,12 +447,34 @@ class PluginHost:
             problems.append(collision_problem(kind, name, self._owner(record), holder))
         return problems
 
+    def _alias_problems(self, alias: str, tool: str, record: PluginRecord, seen: set[str]) -> list[str]:
+        """An alias under another distribution's prefix, or a name a tool or alias already has (both owners)."""
+        claimant = f"{self._owner(record)} (an alias of {tool!r})"
+        problems = []
+        intrusion = reserved_prefix_problem("tool alias", alias, record.name, record.distribution)
+        if intrusion:
+            problems.append(intrusion)
+        holder = self._owners.get(("tool", alias))
+        if holder is None and alias in seen:
+            holder = f"{self._owner(record)} itself"
+        if holder is not None:
+            problems.append(collision_problem("tool alias", alias, claimant, holder))
+        return problems
+
+    def alias_target(self, name: str) -> str:
+        """The tool an alias stands for; any other name unchanged."""
+        target = self.aliases.get(name)
+        return target[0] if target is not None and name not in self.tools else name
+
     def _commit(self, record: PluginRecord, module: object, registration: _Registration) -> None:
         self._modules[record.name] = module
         holder = self._owner(record)
         for spec in registration.tools:
             self.tools[spec.name] = spec
             self._owners["tool", spec.name] = holder
+            for alias, fixed in spec.aliases.items():
+                self.aliases[alias] = (spec.name, dict(fixed))
+                self._owners["tool", alias] = f"{holder} as an alias of {spec.name!r}"
         for resource in registration.resources:
             self.resources[resource.uri] = resource
             self._owners["resource", resource.uri] = holder

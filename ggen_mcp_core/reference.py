@@ -36,7 +36,10 @@ def _tool_section(spec: ToolSpec) -> list[str]:
     lines = [f"### `{spec.name}`\n", spec.description.strip() + "\n"]
     lines.append(f"- annotations: {', '.join(flags) or 'none'}")
     lines.append(f"- scopes: {', '.join(f'`{s}`' for s in spec.scopes) or 'none'}")
-    lines.append(f"- timeout: {f'{spec.timeout:g} s' if spec.timeout else 'tool_timeout'}\n")
+    lines.append(f"- timeout: {f'{spec.timeout:g} s' if spec.timeout else 'tool_timeout'}")
+    for alias, fixed in spec.aliases.items():  # not in tools/list: documented for predecessors' clients
+        lines.append(f"- also answers `{alias}` (with `{json.dumps(dict(fixed), separators=(', ', ': '))}`)")
+    lines[-1] += "\n"
     lines += _fields_table("Arguments", spec.input_schema())
     output = spec.output_schema()
     if output is not None:

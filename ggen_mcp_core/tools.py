@@ -68,6 +68,8 @@ class ToolSpec:
     :param open_world: the tool reaches outside the workspace (network, registry).
     :param timeout: seconds before the call ends with ``isError`` (default: ``tool_timeout``).
     :param scopes: scopes a principal needs, e.g. ``("graph:read",)``.
+    :param aliases: old names still answered, each with fixed arguments merged over the call's (a renamed or
+        merged tool: ``{"market_offline_search": {"offline": True}}``); never listed in ``tools/list``.
     """
 
     name: str
@@ -84,6 +86,7 @@ class ToolSpec:
     scopes: tuple[str, ...] = ()
     plugin: str = ""
     meta: Mapping[str, Any] | None = None
+    aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def with_plugin(self, plugin: str) -> ToolSpec:
         """A copy stamped with the plugin that registered it."""
@@ -179,6 +182,29 @@ def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
             problems += [f"tool {spec.name!r}: {label} {problem}" for problem in _schema_problems(model)]
     if spec.timeout is not None and spec.timeout <= 0:
         problems.append(f"tool {spec.name!r}: timeout must be positive")
+    return problems + alias_problems(spec, prefixes)
+
+
+def alias_problems(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
+    """Problems of a tool's aliases on their own: name rules, the plugin's prefixes, fixed arguments that are
+    fields of the input model (collisions with other names are the host's check)."""
+    problems = []
+    fields = set(spec.input_model.model_fields) if isinstance(spec.input_model, type) else set()
+    for alias, fixed in spec.aliases.items():
+        if not TOOL_NAME.match(alias):
+            problems.append(f"alias {alias!r} of tool {spec.name!r} breaks the MCP tool-name rules")
+        if prefixes and not any(alias.startswith(p) for p in prefixes):
+            problems.append(
+                f"alias {alias!r} of tool {spec.name!r} does not start with a prefix the plugin owns "
+                f"({', '.join(prefixes)})"
+            )
+        if alias == spec.name:
+            problems.append(f"alias {alias!r} of tool {spec.name!r} is the tool's own name")
+        unknown = sorted(set(fixed) - fields)
+        if unknown:
+            problems.append(
+                f"alias {alias!r} of tool {spec.name!r} fixes arguments the tool does not take: {', '.join(unknown)}"
+            )
     return problems
 
 

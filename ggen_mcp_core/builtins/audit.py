@@ -45,7 +45,7 @@ class AuditPlugin:
 
 def audit_record(event: ToolCallEvent) -> dict[str, object]:
     """The fields of one audit line."""
-    return {
+    record: dict[str, object] = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "event": "tool_call",
         "call_id": event.call_id,
@@ -60,3 +60,6 @@ def audit_record(event: ToolCallEvent) -> dict[str, object]:
         "error_type": event.error_type,
         "duration_ms": round(event.duration * 1000, 3),
     }
+    if event.alias:  # called by an old name (ToolSpec.aliases): the tool above is the one that answered
+        record["alias"] = event.alias
+    return record

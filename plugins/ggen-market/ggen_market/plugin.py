@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ggen_market.settings import MarketSettings
-from ggen_mcp_core import ResourceSpec, ToolSpec, hookimpl
+from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolSpec, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -24,9 +24,9 @@ def ggen_register_tools(settings: MarketSettings) -> list[ToolSpec]:
 
 
 @hookimpl
-def ggen_register_resources() -> list[ResourceSpec]:
-    """``ggen://packs`` and ``ggen://market/index``."""
-    from ggen_market.resources import read_index, read_packs
+def ggen_register_resources() -> list[ResourceSpec | ResourceTemplateSpec]:
+    """``ggen://packs``, ``ggen://packs/{id}`` and ``ggen://market/index``."""
+    from ggen_market.resources import complete_id, read_index, read_pack, read_packs
 
     return [
         ResourceSpec(
@@ -36,6 +36,15 @@ def ggen_register_resources() -> list[ResourceSpec]:
             description="Packs pinned in ggen.lock with path, integrity and template references.",
             mime_type="application/json",
             reader=read_packs,
+        ),
+        ResourceTemplateSpec(
+            uri_template="ggen://packs/{id}",
+            name="pack",
+            title="An installed template pack",
+            description="One pack pinned in ggen.lock, as ggen://packs lists it (the id URL-encoded).",
+            mime_type="application/json",
+            reader=read_pack,
+            complete={"id": complete_id},
         ),
         ResourceSpec(
             uri="ggen://market/index",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ggen_mcp_core import ToolSpec, hookimpl
+from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolSpec, hookimpl
 from ggen_template.settings import SECTION, TemplateSettings
 
 TOOL_PREFIXES = ("template_", "project_")
@@ -22,6 +22,14 @@ def ggen_register_tools(settings: TemplateSettings) -> list[ToolSpec]:
     from ggen_template.tools import tool_specs
 
     return tool_specs(settings)
+
+
+@hookimpl
+def ggen_register_resources() -> list[ResourceSpec | ResourceTemplateSpec]:
+    """``ggen://templates`` and ``ggen://templates/{name}``."""
+    from ggen_template.resources import resource_specs
+
+    return resource_specs()
 
 
 @hookimpl

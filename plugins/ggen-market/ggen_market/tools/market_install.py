@@ -56,6 +56,7 @@ async def market_install(args: InstallInput, ctx: ToolContext[MarketSettings]) -
     from ggen_market.names import InvalidName, parse_spec
     from ggen_market.planning import plan
     from ggen_market.resolver import Root, requirement_text
+    from ggen_market.resources import announce_installed, announce_packs
     from ggen_market.transactions import Installer
 
     try:
@@ -73,6 +74,8 @@ async def market_install(args: InstallInput, ctx: ToolContext[MarketSettings]) -
         ):
             wanted = requirement_text(spec.requirement) if spec.requirement is not None else None
             recorded = wanted is not None and await ctx.run_sync(installer.record_requirement, current.id, wanted)
+            if recorded:  # ggen.lock now records the range: the pack's entry changed
+                await announce_packs(ctx, [current.id])
             return _already(installer, current, wanted if recorded else None)
     planned, view = await plan(market, lock, [Root(spec.pack_id, spec.requirement)])
     committed = await installer.install(planned)
@@ -99,6 +102,9 @@ async def market_install(args: InstallInput, ctx: ToolContext[MarketSettings]) -
     message = f"{verb} {root.pack_id} {root.version}" + (f" and {extra} dependencies" if extra else "")
     if not changed:
         message = f"{root.pack_id} {root.version} is already installed (another install finished first)"
+    else:
+        touched = [(p.pack_id, p.version) for p in planned if p.pack_id in installed_ids or p.pack_id == root.pack_id]
+        await announce_installed(ctx, market, touched)
     return InstallOutput(
         package=root.pack_id,
         version=root.version,

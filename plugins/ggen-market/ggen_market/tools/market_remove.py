@@ -24,9 +24,14 @@ class RemoveOutput(BaseModel):
 
 
 async def market_remove(args: RemoveInput, ctx: ToolContext[MarketSettings]) -> RemoveOutput:
+    from ggen_market.resources import announce_packs, installed_template_names
     from ggen_market.transactions import remove_packs
 
-    removed, pruned, archives = await ctx.run_sync(remove_packs, market_for(ctx), args.package, args.prune)
+    market = market_for(ctx)
+    before = await ctx.run_sync(installed_template_names, ctx, market)
+    removed, pruned, archives = await ctx.run_sync(remove_packs, market, args.package, args.prune)
+    gone = [pack.rpartition("@")[0] for pack in [*removed, *pruned]]
+    await announce_packs(ctx, gone, [name for pack_id in gone for name in before.get(pack_id, [])])
     message = f"removed {removed[0]}"
     if pruned:
         message += f" and {len(pruned)} unused dependencies"

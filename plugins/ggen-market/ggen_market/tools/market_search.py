@@ -96,4 +96,5 @@ def spec(settings: MarketSettings) -> ToolSpec:
         read_only=True,
         open_world=True,
         scopes=READ_SCOPES,
+        aliases={"market_offline_search": {"offline": True}},  # the predecessor's tool (docs/migration.md)
     )

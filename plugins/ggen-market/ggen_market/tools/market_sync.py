@@ -38,6 +38,7 @@ def _stamp(seconds: float) -> str:
 async def market_sync(args: SyncInput, ctx: ToolContext[MarketSettings]) -> SyncOutput:
     from ggen_market.index import parse_index
     from ggen_market.index_changes import diff, merge_category
+    from ggen_market.resources import INDEX
 
     market = market_for(ctx)
     store = await market.store()
@@ -66,6 +67,7 @@ async def market_sync(args: SyncInput, ctx: ToolContext[MarketSettings]) -> Sync
         new = await ctx.run_sync(parse_index, raw)
     if not args.dry_run:
         await ctx.run_sync(store.write, raw, meta)
+        await ctx.resource_changed(INDEX)
     return SyncOutput(
         registry=store.registry.url,
         status="dry_run" if args.dry_run else "updated",

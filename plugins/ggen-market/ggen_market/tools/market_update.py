@@ -42,6 +42,7 @@ class UpdateOutput(BaseModel):
 async def market_update(args: UpdateInput, ctx: ToolContext[MarketSettings]) -> UpdateOutput:
     from ggen_market.lockfile import read_lockfile
     from ggen_market.planning import assess, plan
+    from ggen_market.resources import announce_installed
     from ggen_market.transactions import Installer
 
     market = market_for(ctx)
@@ -53,7 +54,9 @@ async def market_update(args: UpdateInput, ctx: ToolContext[MarketSettings]) -> 
     changes, roots = assess(view.index, lock, targets)
     if roots:
         planned, _ = await plan(market, lock, roots)
-        await Installer(market, ctx.progress).install(planned)
+        committed = await Installer(market, ctx.progress).install(planned)
+        installed = {p.pack_id for p in committed.installed}
+        await announce_installed(ctx, market, [(p.pack_id, p.version) for p in planned if p.pack_id in installed])
     return UpdateOutput(
         changes=[Change(**c) for c in changes],
         updated=sum(c["status"] == "updated" for c in changes),

@@ -53,7 +53,13 @@ class TemplateCreateOutput(BaseModel):
 
 async def template_create(args: TemplateCreateInput, ctx: ToolContext[TemplateSettings]) -> TemplateCreateOutput:
     """Validate a template and save it as ``templates/<name>.tmpl``."""
-    return await ctx.run_sync(_create, args, ctx)
+    from ggen_template.resources import announce_change
+    from ggen_template.sources import TEMPLATE_SUFFIXES
+
+    created = await ctx.run_sync(_create, args, ctx)
+    suffix = next((s for s in TEMPLATE_SUFFIXES if args.name.endswith(s)), "")
+    await announce_change(ctx, args.name.removesuffix(suffix))  # listed without its suffix (template_list)
+    return created
 
 
 def _create(args: TemplateCreateInput, ctx: ToolContext[TemplateSettings]) -> TemplateCreateOutput:

@@ -45,7 +45,10 @@ async def test_hook_ggen_register_tools_schemas_and_annotations(host: PluginHost
         }
         echo = tools["demo_echo"]
         assert echo.title == "Echo"
-        assert echo.input_schema["properties"]["text"]["maxLength"] == 100
+        assert echo.input_schema["properties"]["text"]["type"] == "string"
+        assert "maxLength" not in echo.input_schema["properties"]["text"]  # a server guard: published compact
+        over = await client.call_tool("demo_echo", {"text": "x" * 101})
+        assert over.is_error and "text" in tool_text(over)  # ... and still enforced, naming the field
         assert echo.input_schema["required"] == ["text"]
         assert echo.output_schema is not None and set(echo.output_schema["properties"]) == {"echo", "principal"}
         assert echo.annotations.read_only_hint is True and echo.annotations.destructive_hint is False

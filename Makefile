@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # 2 GiB address-space limit: the memory bombs in the tests must be refused, not survived on a big machine.
 TEST_ADDRESS_SPACE_KB ?= 2097152
 
-.PHONY: install run test lint lock conformance bench soak sbom clean wheels
+.PHONY: install run test proof lint lock conformance bench soak sbom clean wheels
 
 install: $(VENV)/.installed
 
@@ -29,10 +29,16 @@ run: install
 test: install
 	ulimit -v $(TEST_ADDRESS_SPACE_KB) && $(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
+# Generated code from every bundled template pack, built and run by the real toolchains (tsc --strict on
+# Node 22, cargo with Debian's serde crates offline, PostgreSQL, mypy --strict): see proof/run.sh.
+proof: install
+	bash proof/run.sh $(PROOF_ARGS)
+
 lint: install
-	$(BIN)/ruff check ggen_mcp_core plugins tests bench examples
-	$(BIN)/ruff format --check ggen_mcp_core plugins tests bench examples
+	$(BIN)/ruff check ggen_mcp_core plugins tests bench examples proof
+	$(BIN)/ruff format --check ggen_mcp_core plugins tests bench examples proof
 	$(BIN)/mypy
+	cd proof && ../$(BIN)/mypy --strict *.py
 
 conformance: install
 	bash scripts/conformance.sh
@@ -62,4 +68,4 @@ wheels: install
 	rm -rf dist && $(UV) build -q --wheel -o dist . $(PACKS)
 
 clean:
-	rm -rf $(VENV) dist build .coverage .node .pytest_cache
+	rm -rf $(VENV) dist build .coverage .node .pytest_cache .cache

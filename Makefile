@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # 2 GiB address-space limit: the memory bombs in the tests must be refused, not survived on a big machine.
 TEST_ADDRESS_SPACE_KB ?= 2097152
 
-.PHONY: install run test lint lock conformance bench soak sbom clean wheels
+.PHONY: install run test proof lint lock conformance bench soak sbom clean wheels
 
 install: $(VENV)/.installed
 
@@ -34,13 +34,30 @@ run: install
 	mkdir -p "$(WORKSPACE)"
 	$(BIN)/ggen-mcp serve --transport http --host $(HOST) --port $(PORT) --workspace "$(WORKSPACE)"
 
+# Parallel: TEST_WORKERS pytest-xdist workers, one test file per worker at a time (--dist loadfile keeps a
+# file's module-scoped servers in one process); each worker inherits the address-space limit. Coverage of
+# the workers and of the servers they start is combined (data files under .cache/coverage), the 20 slowest
+# tests and the reason of every skip are printed.
+TEST_WORKERS ?= 4
+TEST_COVERAGE_DIR := .cache/coverage
+
 test: install
-	ulimit -v $(TEST_ADDRESS_SPACE_KB) && $(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+	rm -rf $(TEST_COVERAGE_DIR) && mkdir -p $(TEST_COVERAGE_DIR)
+	ulimit -v $(TEST_ADDRESS_SPACE_KB) && GGEN_TEST_ADDRESS_SPACE_KB=$(TEST_ADDRESS_SPACE_KB) $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist loadfile --durations=20 -rs \
+		--cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+
+# Generated code from every bundled template pack, built and run by the real toolchains (tsc --strict on
+# Node 22, cargo with Debian's serde crates offline, PostgreSQL, mypy --strict): see proof/run.sh.
+proof: install
+	bash proof/run.sh $(PROOF_ARGS)
 
 lint: install
-	$(BIN)/ruff check ggen_mcp_core plugins tests bench examples
-	$(BIN)/ruff format --check ggen_mcp_core plugins tests bench examples
+	$(BIN)/ruff check ggen_mcp_core plugins tests bench examples proof conftest.py
+	$(BIN)/ruff format --check ggen_mcp_core plugins tests bench examples proof conftest.py
 	$(BIN)/mypy
+	cd proof && ../$(BIN)/mypy --strict *.py
+	$(BIN)/bandit -q -r ggen_mcp_core plugins -x '*/tests/*,*/bench/*' --severity-level medium
 
 conformance: install
 	bash scripts/conformance.sh
@@ -75,4 +92,4 @@ wheels: install
 	done
 
 clean:
-	rm -rf $(VENV) $(DIST) build .coverage .node .pytest_cache
+	rm -rf $(VENV) $(DIST) build .coverage .node .pytest_cache .cache

@@ -78,7 +78,9 @@ async def test_text_that_lexes_around_the_guard_reaches_no_host(
 
 
 async def test_a_bomb_in_one_session_fails_alone(graph_host: Any, ggen_client: Any) -> None:
-    host = graph_host(worker_memory_mb=400)
+    # The memory limit must stop the bomb, not the query deadline: on a loaded machine (parallel test
+    # workers) the bomb can take more than the default 10 s to reach 400 MB, so the deadline is far away.
+    host = graph_host(worker_memory_mb=400, query_timeout=120)
     async with ggen_client(host, mode="legacy") as alice, ggen_client(host, mode="legacy") as mallory:
         loaded = await alice.call_tool("graph_load", {"content": ntriples(1_500), "format": "ntriples"})
         assert not loaded.is_error, tool_text(loaded)

@@ -16,6 +16,7 @@ import anyio
 import click
 import structlog
 import uvicorn
+from pydantic import BaseModel
 
 from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
@@ -154,6 +155,11 @@ def serve(
         _serve_http(plugin_host)
 
 
+def secret_sections(host: PluginHost) -> dict[str, type[BaseModel]]:
+    """The settings sections that may carry a secret: the packs' and the host's own ``http``."""
+    return {**host.settings_sections(), "http": HttpSettings}
+
+
 def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
     """Log the non-dumpable state and drop secret settings from the environment children inherit."""
     from ggen_mcp_core.secret_settings import drop_secret_environment
@@ -165,7 +171,7 @@ def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
         log.warning("server process hardened, incompletely", detail=hardening.detail)
     else:
         log.warning("server process not hardened", detail=hardening.detail)
-    dropped = drop_secret_environment(host.settings_sections())
+    dropped = drop_secret_environment(secret_sections(host))
     if dropped:
         log.info("secret settings dropped from the environment children inherit", variables=dropped)
 
@@ -426,7 +432,7 @@ def call(ctx: click.Context, tool: str, arguments: str) -> None:
         _die("--args must be a JSON object")
     make_non_dumpable()  # git-started hooks run in this process: the same protection as `serve`, quietly
     host = load_host(ctx)
-    drop_secret_environment(host.settings_sections())
+    drop_secret_environment(secret_sections(host))
 
     async def run() -> Any:
         try:

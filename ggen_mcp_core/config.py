@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -31,6 +31,7 @@ from ggen_mcp_core.comma_list import CommaList
 from ggen_mcp_core.secret_settings import FILE_SUFFIX, SecretFileError, resolve_secret_files, secret_fields
 
 ENV_PREFIX = "GGEN_MCP_"
+MIN_REQUEST_STATE_KEY_BYTES = 32  # what the SDK's AES-256-GCM request-state codec requires
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ggen_config_file", default=None)
 
@@ -82,6 +83,31 @@ class HttpSettings(BaseModel):
     shutdown_grace: float = Field(
         default=30.0, ge=0, le=3600, description="Seconds in-flight requests get to finish after SIGTERM."
     )
+    request_state_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (at least 32 bytes) sealing the requestState of multi-round-trip calls "
+        "(ctx.sample/ctx.elicit); give every replica the same one so a round answered on another replica "
+        "resumes. Unset: a key per process (enough for one replica).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_files(cls, data: Any) -> Any:
+        """``request_state_key_file``: the key read from a file (ggen_mcp_core.secret_settings)."""
+        if isinstance(data, dict) and any(str(key).endswith(FILE_SUFFIX) for key in data):
+            data = dict(data)
+            resolve_secret_files(data, cls, "http")
+        return data
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_REQUEST_STATE_KEY_BYTES:
+            raise ValueError(
+                f"too short: at least {MIN_REQUEST_STATE_KEY_BYTES} bytes of secret randomness "
+                '(python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

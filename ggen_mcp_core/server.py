@@ -37,6 +37,15 @@ DYNAMIC_INSTRUCTIONS = (
 )
 
 
+def request_state_security(host: PluginHost) -> RequestStateSecurity:
+    """The key sealing requestState: ``http.request_state_key`` when set (shared by every replica, so a round
+    may come back through any of them), else one generated for this process."""
+    key = host.settings.http.request_state_key
+    if key is None:
+        return RequestStateSecurity.ephemeral()
+    return RequestStateSecurity(keys=[key.get_secret_value()])
+
+
 class GgenServer(Server[Any]):
     """The low-level server with ``listChanged`` advertised on the 2025 handshake."""
 
@@ -243,7 +252,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
     )
     # 2026-07-28 multi-round-trip calls (ctx.sample/ctx.elicit): requestState is sealed on the way out and
     # verified on the way back (expiry, request binding, audience), so a client can neither read nor forge it
-    server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience="ggen-mcp"))
+    server.middleware.append(RequestStateBoundary(request_state_security(host), default_audience="ggen-mcp"))
     with warnings.catch_warnings():
         # logging/setLevel is deprecated on 2026-07-28 and still part of 2025-11-25, which the server speaks
         warnings.simplefilter("ignore", MCPDeprecationWarning)

@@ -77,3 +77,51 @@ async def test_the_rate_limit_probe_reports_redis_down_without_its_password(redi
     assert reason is not None and "does not answer (on_storage_error = deny)" in reason
     assert "hunter2" not in reason and "***@127.0.0.1" in reason
     assert await RateLimiter(RateLimitSettings()).probe(2.0) is None  # memory storage: nothing to probe
+
+
+def breaker_states(metrics: str, endpoint: str) -> dict[str, float]:
+    """The ``ggen_mcp_breaker_state`` samples of the SPARQL endpoint ``endpoint``, by state."""
+    prefix = f'ggen_mcp_breaker_state{{dependency="sparql",name="{endpoint}",state="'
+    return {
+        line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+async def test_the_remote_store_breaker_is_a_metric(
+    ggen_host: Callable[..., Any], http_server: Callable[..., str], oxigraph_later: Oxigraph
+) -> None:
+    """ggen_mcp_breaker_state{dependency="sparql"} at /metrics follows the breaker: closed, open while the
+    store is down, closed again once it answers (the same gauge carries the market's registry breakers)."""
+    import httpx
+    from mcp import Client
+
+    endpoint = f"{oxigraph_later.base}/query"
+    graph = {
+        "store": "sparql",
+        "query_endpoint": endpoint,
+        "update_endpoint": f"{oxigraph_later.base}/update",
+        "remote_retries": 0,
+        "remote_breaker_threshold": 2,
+        "remote_breaker_reset": 3600,
+    }
+    host = ggen_host(["graph"], graph=graph)
+    base = http_server(host)
+    query = {"sparql": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"}
+    async with httpx.AsyncClient(trust_env=False) as http, Client(f"{base}/mcp", mode="legacy") as client:
+
+        async def states() -> dict[str, float]:
+            return breaker_states((await http.get(f"{base}/metrics")).text, endpoint)
+
+        assert (await client.call_tool("graph_query", query)).is_error
+        assert await states() == {"closed": 1.0, "open": 0.0, "half_open": 0.0}  # one failure: still closed
+        assert (await client.call_tool("graph_query", query)).is_error
+        assert await states() == {"closed": 0.0, "open": 1.0, "half_open": 0.0}
+        refused = await client.call_tool("graph_query", query)
+        assert "circuit breaker is open" in tool_text(refused)
+
+        oxigraph_later.start()
+        assert await host.readiness(within=5) == {}  # a probe that answers closes it
+        assert await states() == {"closed": 1.0, "open": 0.0, "half_open": 0.0}
+        assert not (await client.call_tool("graph_query", query)).is_error

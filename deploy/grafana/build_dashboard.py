@@ -80,10 +80,11 @@ PANELS: list[tuple[str, str, list[tuple[str, str]], tuple[int, int, int, int], s
      (0, 32, 12, 8), None,
      "The status each plugin is in on each replica (loaded, disabled, unavailable, failed_import, failed_register).",
      None),
-    ("Registry circuit breakers open", "timeseries",
-     [(f'max by (registry) (ggen_mcp_market_breaker_state{{{SEL}, state="open"}})', "{{registry}}")],
+    ("Circuit breakers open", "timeseries",
+     [(f'max by (dependency, name) (ggen_mcp_breaker_state{{{SEL}, state="open"}})', "{{dependency}} {{name}}")],
      (12, 32, 12, 8), "short",
-     "1 while the market pack's circuit breaker for a registry is open (alert GgenMcpBreakerOpen).", None),
+     "1 while a circuit breaker is open: the remote SPARQL store (dependency sparql, alert "
+     "GgenMcpStoreBreakerOpen) or a market registry (dependency registry, alert GgenMcpBreakerOpen).", None),
     ("Generation success rate", "stat",
      [(f'sum(rate(ggen_mcp_lifecycle_events_total{{{SEL}, event="post_gen", outcome="ok"}}[$__range]))'
        f' / sum(rate(ggen_mcp_lifecycle_events_total{{{SEL}, event="pre_gen"}}[$__range]))', "completed")],

@@ -95,6 +95,7 @@ class RemoteStore:
             settings.remote_breaker_reset,
             what="the SPARQL endpoint",
             unavailable=StoreUnavailable,
+            dependency="sparql",  # ggen_mcp_breaker_state{dependency="sparql"}
         )
 
     # -- protocol -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class CircuitBreaker(DependencyBreaker):
 
     what: str = "registry"
     unavailable: Callable[[str], Exception] = RegistryUnavailable
+    dependency: str = "registry"  # ggen_mcp_breaker_state{dependency="registry"}, besides the market's own
 
 
 _BREAKERS: dict[str, CircuitBreaker] = {}

@@ -79,8 +79,10 @@ async def run_loop(
     validate: Validator,
     max_iterations: int,
     given: str | None = None,
+    given_check: Check | None = None,
 ) -> Outcome:
-    """Ask, validate, feed the problems back; ``given`` is checked first (round 0) and improved if invalid."""
+    """Ask, validate, feed the problems back; ``given`` is checked first (round 0, unless ``given_check`` is
+    its check already) and improved if invalid."""
     settings = ctx.settings
     started = ctx.started_at  # the client call's start (on 2026-07-28, its first round's)
     rounds: list[RoundReport] = []
@@ -90,7 +92,7 @@ async def run_loop(
     candidate, prompt = given or "", task
     check = Check(problems=["no answer yet"], validators=[])
     if given is not None:
-        check = await validate(given)
+        check = given_check if given_check is not None else await validate(given)
         validators += [v for v in check.validators if v not in validators]
         rounds.append(RoundReport(round=0, source="given", problems=check.problems[:MAX_PROBLEMS], chars=len(given)))
         prompt = feedback(task, given, check)

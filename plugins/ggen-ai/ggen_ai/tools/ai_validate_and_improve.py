@@ -9,16 +9,18 @@ from pydantic import BaseModel, Field
 from ggen_ai.loop import Check, LoopReport, run_loop
 from ggen_ai.models import ModelSource, choose
 from ggen_ai.settings import AiSettings
+from ggen_ai.sql_check import check_sql
 from ggen_ai.tools.common import GRAPH, AiInput
 from ggen_ai.validators import check_json, check_python, check_sparql, check_template, check_turtle
 from ggen_mcp_core import ToolContext, ToolSpec
 
-Kind = Literal["turtle", "sparql", "template", "python", "json"]
+Kind = Literal["turtle", "sparql", "template", "python", "sql", "json", "code"]
+"""``code``: the predecessor's default name, checked as Python (this server's generated code)."""
 
 
 class ImproveInput(AiInput):
     content: str = Field(min_length=1, max_length=1024 * 1024, description="Text to check")
-    content_type: Kind = Field("python", description="Validator")
+    content_type: Kind = Field("python", description="Validator (sql: SQLite; code: python)")
     max_iterations: int = Field(3, ge=1, le=10, description="Model rounds")
     graph: str | None = GRAPH
 
@@ -43,7 +45,9 @@ async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSetting
             return await check_sparql(ctx, text, args.graph)
         if args.content_type == "template":
             return await check_template(ctx, text)
-        return check_python(text) if args.content_type == "python" else check_json(text)
+        if args.content_type == "sql":
+            return await ctx.run_sync(check_sql, text)
+        return check_json(text) if args.content_type == "json" else check_python(text)
 
     first = await validate(args.content)
     source: ModelSource | None = choose(ctx, args.provider) if first.problems else None
@@ -56,6 +60,7 @@ async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSetting
         validate=validate,
         max_iterations=args.max_iterations,
         given=args.content,
+        given_check=first,
     )
     model_rounds = sum(1 for r in outcome.report.rounds if r.source == "model")
     return ImproveOutput(

@@ -179,7 +179,7 @@ async def test_template_is_validated_saved_and_rendered(
         },
     )
     two_rounds(out["loop"])
-    assert out["loop"]["validators"] == ["template_validate"]
+    assert out["loop"]["validators"] == ["template_validate", "template_render (sandbox, against the graph)"]
     assert out["output_file"] == "templates/classes.tmpl" and out["valid"]
     assert (ggen_workspace / "templates/classes.tmpl").read_text().startswith("---")
     assert out["rendered_files"] == ["out/classes.txt"]
@@ -337,3 +337,52 @@ async def test_sql_reaches_no_file_and_is_bounded(
     assert ok.structured_content["validated"] and ok.structured_content["iterations"] == 0, tool_text(ok)
     assert code.structured_content["loop"]["validators"] == ["python ast.parse"]
     assert not target.exists()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_template_render_failure_is_fed_back_and_saved_only_after(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, ggen_workspace: Path, mode: str
+) -> None:
+    """An answer template_validate accepts but that fails to render against the graph (it reads a column its
+    query does not select) goes back to the model as a problem; the next one renders and only it is saved."""
+    host = ai_host()
+    await load(host, ggen_client)
+    unrenderable = TEMPLATE.replace("{{ row.c }}", "{{ row.label.upper() }}")
+    model = ScriptedModel([fenced(unrenderable), fenced(TEMPLATE)])
+    out = await call(
+        host,
+        ggen_client,
+        mode,
+        model,
+        "ai_generate_template",
+        {"description": "list the classes", "graph": GRAPH, "output_file": "classes"},
+    )
+    two_rounds(out["loop"])
+    problem = out["loop"]["rounds"][0]["problems"][0]
+    assert "template_render failed" in problem and "<the draft template>" in problem, problem
+    assert "template_render failed" in model.prompts[1]
+    assert (ggen_workspace / "templates/classes.tmpl").read_text() == out["template"]
+    assert out["rendered_files"] == ["out/classes.txt"] and out["valid"]
+    assert not list((ggen_workspace / ".ggen/ai-drafts").iterdir())  # drafts removed
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_template_never_valid_saves_nothing(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, ggen_workspace: Path, mode: str
+) -> None:
+    host = ai_host(max_iterations=2)
+    await load(host, ggen_client)
+    unrenderable = TEMPLATE.replace("{{ row.c }}", "{{ row.label.upper() }}")
+    model = ScriptedModel([fenced(unrenderable), fenced(TEMPLATE.replace("{% endfor %}", ""))])
+    out = await call(
+        host,
+        ggen_client,
+        mode,
+        model,
+        "ai_generate_template",
+        {"description": "list the classes", "graph": GRAPH, "output_file": "classes"},
+    )
+    assert not out["valid"] and out["loop"]["stopped"] == "max_iterations" and out["output_file"] is None
+    assert out["validation_errors"] == out["loop"]["final_problems"] != []
+    assert out["rendered_files"] == []
+    assert not (ggen_workspace / "templates").exists()

@@ -35,7 +35,7 @@ class RoundReport(BaseModel):
     """One round of the loop."""
 
     round: int = Field(description="1 for the first answer (0: the content as given).")
-    source: Literal["model", "given"]
+    source: Literal["model", "given"] = Field(description="given: the content passed in; model: an answer.")
     problems: list[str] = Field(description="What the validators found (empty: valid).")
     chars: int = Field(description="Length of the candidate.")
 
@@ -43,13 +43,15 @@ class RoundReport(BaseModel):
 class LoopReport(BaseModel):
     """How the loop went: every round, the validators run, why it stopped, the final problems."""
 
-    valid: bool
-    stopped: Literal["valid", "max_iterations", "token_budget", "wall_clock"]
-    rounds: list[RoundReport]
-    validators: list[str]
-    final_problems: list[str]
-    model: str | None
-    tokens_requested: int
+    valid: bool = Field(description="The last candidate passed every validator.")
+    stopped: Literal["valid", "max_iterations", "token_budget", "wall_clock"] = Field(
+        description="Why the loop ended: the first valid answer, or a limit (rounds, tokens, seconds)."
+    )
+    rounds: list[RoundReport] = Field(description="Every round, in order.")
+    validators: list[str] = Field(description="The validators run, in order of first use.")
+    final_problems: list[str] = Field(description="What the last candidate still gets wrong (empty: valid).")
+    model: str | None = Field(description="The model that answered (none: no model round).")
+    tokens_requested: int = Field(description="Tokens asked for over all rounds (maxTokens per round).")
 
 
 @dataclass

@@ -82,7 +82,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_template's registration."""
     return ToolSpec(
         name="ai_generate_template",
-        description="Template from a description, validated; saved as output_file.",
+        description="Template that validates and renders; saved as output_file.",
         input_model=TemplateInput,
         output_model=TemplateOutput,
         handler=ai_generate_template,

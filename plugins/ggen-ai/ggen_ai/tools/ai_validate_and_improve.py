@@ -20,19 +20,19 @@ Kind = Literal["turtle", "sparql", "template", "python", "sql", "json", "code"]
 
 class ImproveInput(AiInput):
     content: str = Field(min_length=1, max_length=1024 * 1024, description="Text to check")
-    content_type: Kind = Field("python", description="Validator (sql: SQLite; code: python)")
+    content_type: Kind = Field("python", description="Validator")
     max_iterations: int = Field(3, ge=1, le=10, description="Model rounds")
     graph: str | None = GRAPH
 
 
 class ImproveOutput(BaseModel):
     content: str = Field(description="The last version (the given one when it was valid).")
-    validated: bool
+    validated: bool = Field(description="The last version passes the validator.")
     iterations: int = Field(description="Model rounds run.")
-    improvements_made: bool
-    original_content_length: int
-    improved_content_length: int
-    loop: LoopReport
+    improvements_made: bool = Field(description="The model changed the content.")
+    original_content_length: int = Field(description="Characters given.")
+    improved_content_length: int = Field(description="Characters of the last version.")
+    loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
 
 
 async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSettings]) -> ImproveOutput:
@@ -78,7 +78,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_validate_and_improve's registration."""
     return ToolSpec(
         name="ai_validate_and_improve",
-        description="Validate content; if invalid, the model fixes it in rounds.",
+        description="Validate content; the model fixes it in rounds.",
         input_model=ImproveInput,
         output_model=ImproveOutput,
         handler=ai_validate_and_improve,

@@ -114,6 +114,7 @@ async def ai_generate_project(args: ProjectInput, ctx: ToolContext[AiSettings]) 
         system=TEMPLATES_SYSTEM,
         validate=template_set,
         max_iterations=ctx.settings.max_iterations,
+        rounds_before=len(ontology.report.rounds),
     )
     if not templates.report.valid:
         return ProjectOutput(

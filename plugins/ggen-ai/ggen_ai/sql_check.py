@@ -48,6 +48,25 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset + len(chunk) - len(chunk.lstrip())) + 1
 
 
+def has_code(statement: str) -> bool:
+    """True when ``statement`` holds something besides comments, blanks and ``;`` (SQLite's comments:
+    ``--`` to the line end, ``/* */``). It stops at the first other character, so quoting never matters."""
+    index, size = 0, len(statement)
+    while index < size:
+        char = statement[index]
+        if statement.startswith("--", index):
+            end = statement.find("\n", index)
+            index = size if end < 0 else end + 1
+        elif statement.startswith("/*", index):
+            end = statement.find("*/", index + 2)
+            index = size if end < 0 else end + 2
+        elif char.isspace() or char == ";":
+            index += 1
+        else:
+            return True
+    return False
+
+
 def _authorize(action: int, arg1: str | None, *_: object) -> int:
     if action in _DENIED:
         return sqlite3.SQLITE_DENY
@@ -79,8 +98,8 @@ def check_sql(text: str) -> Check:
                 f"the statement starting on line {line} is incomplete (an unterminated string, comment or trigger body)"
             )
         found.append((_line_of(text, len(text) - len(rest)), completed))
-    if not found:
-        return _fail("no SQL statement found")
+    if not any(has_code(statement) for _, statement in found):
+        return _fail("no SQL statement found (only comments and semicolons)")
     if len(found) > MAX_STATEMENTS:
         return _fail(f"{len(found)} statements, over the SQL check's limit of {MAX_STATEMENTS}")
     connection = _connect(time.monotonic() + SECONDS)

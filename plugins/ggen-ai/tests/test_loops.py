@@ -315,6 +315,7 @@ async def test_sql_reaches_no_file_and_is_bounded(
         "CREATE TABLE t(a);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)\n"
         "INSERT INTO t SELECT x FROM c;": "statement 2 (line 2): ",
         "SELECT 'unterminated;": "line 1 is incomplete",
+        "-- a comment is no answer\n;": "no SQL statement found",
     }
     for content, expected in cases.items():
         model = ScriptedModel([fenced(content, "sql")])

@@ -118,7 +118,8 @@ def check_sql(text: str) -> Check:
 def _run(connection: sqlite3.Connection, statement: str) -> str | None:
     try:
         cursor = connection.execute(statement)
-        cursor.fetchmany(MAX_ROWS)
+        for _ in zip(range(MAX_ROWS), cursor, strict=False):  # stepped one row at a time, each dropped
+            pass
     except sqlite3.Warning as exc:  # e.g. "You can only execute one statement at a time"
         return str(exc)
     except sqlite3.Error as exc:

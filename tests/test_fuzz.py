@@ -54,8 +54,14 @@ HOSTILE_ANSWERS = [
 ]
 
 
-ASKS_THE_MODEL = {"ai_generate_ontology", "ai_generate_template", "ai_generate_sparql", "ai_generate_project"}
-"""The ai_* tools whose generated valid inputs reach the model (the others mostly stop at their arguments)."""
+ASKS_THE_MODEL: dict[str, dict[str, Any]] = {
+    "ai_generate_ontology": {"description": "a shop"},
+    "ai_generate_template": {"description": "a template", "output_file": "t"},
+    "ai_generate_sparql": {"description": "all classes"},
+    "ai_generate_project": {"description": "a shop", "name": "shop"},
+    "ai_validate_and_improve": {"content": "SELECT 1::int", "content_type": "sql"},
+}
+"""Arguments that reach the model, one call per hostile answer (besides what hypothesis draws)."""
 
 
 class HostileModel:
@@ -150,8 +156,11 @@ def test_tool_survives_generated_input(tool: str, sandbox: tuple[Any, Path, Path
             check_answer(result, f"{tool}({arguments!r})")
 
         run()
-    if tool in ASKS_THE_MODEL:
-        assert model is not None and model.asked > 0, f"{tool}: the hostile model was never asked"
+        if tool in ASKS_THE_MODEL:  # at least one call surely reaches the hostile model, whatever was drawn
+            for _ in HOSTILE_ANSWERS:
+                result = portal.call(client.call_tool, tool, ASKS_THE_MODEL[tool])
+                check_answer(result, f"{tool}({ASKS_THE_MODEL[tool]!r}) answered by the hostile model")
+            assert model is not None and model.asked >= len(HOSTILE_ANSWERS), f"{tool}: the model was not asked"
     assert snapshot(root, workspace) == before, f"{tool} changed files outside the workspace"
     assert (root / "outside" / "secret.txt").read_text() == "do not touch"
 

@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 LOCK="${LOCK:-requirements.lock}"
 if command -v uv >/dev/null 2>&1; then UV=(uv); else UV=(python3 -m uv); fi
 common=(pip compile -q --universal --generate-hashes --python-version 3.11 --no-header -c "$LOCK")
-local_packages=(ggen-mcp ggen-graph ggen-template ggen-market ggen-hook)
-"${UV[@]}" "${common[@]}" "${local_packages[@]/#/--no-emit-package=}" \
+local_packages=(ggen-mcp ggen-graph ggen-template ggen-market ggen-hook ggen-ai)
+# pip and setuptools: `llm` (the ai pack) declares them for its `llm install` command, which the image does
+# not offer (llm plugins are baked in at build time); leaving them out keeps the runtime environment pip-less.
+no_tools=(pip setuptools)
+"${UV[@]}" "${common[@]}" "${local_packages[@]/#/--no-emit-package=}" "${no_tools[@]/#/--no-emit-package=}" \
   deploy/requirements.runtime.in -o deploy/requirements.runtime.lock
 "${UV[@]}" "${common[@]}" deploy/requirements.build.in -o deploy/requirements.build.lock
 if grep -nE 'https?://|file:' deploy/requirements.runtime.lock deploy/requirements.build.lock; then

@@ -21,11 +21,11 @@ exec 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 "$work/build/bin/pip" install -q --require-hashes --only-binary=:all: -r deploy/requirements.build.lock
 # Step 2: the hash-pinned runtime dependencies into an environment without pip.
 "$PYTHON" -m venv --without-pip "$work/ggen-mcp"
-"$work/build/bin/pip" --python "$work/ggen-mcp/bin/python" install -q --require-hashes --only-binary=:all: \
+"$work/build/bin/pip" --python "$work/ggen-mcp/bin/python" install -q --require-hashes --only-binary=:all: --no-deps \
   -r deploy/requirements.runtime.lock
-# Step 3: the five wheels, without dependencies.
+# Step 3: the six wheels, without dependencies.
 "$work/build/bin/pip" wheel -q --no-deps --no-build-isolation --wheel-dir "$work/wheels" \
-  . plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook
+  . plugins/ggen-graph plugins/ggen-template plugins/ggen-market plugins/ggen-hook plugins/ggen-ai
 "$work/build/bin/pip" --python "$work/ggen-mcp/bin/python" install -q --no-deps --no-index "$work"/wheels/*.whl
 
 echo "== installed environment (the image's /opt/ggen-mcp)"
@@ -38,7 +38,7 @@ du -s "$work"/ggen-mcp/lib/python3*/site-packages/* | sort -rn | head -12 | awk 
 echo "== smoke test: the installed server loads its packs"
 plugins="$(env -i HOME="$work" PATH=/usr/bin:/bin "$work/ggen-mcp/bin/ggen-mcp" --workspace "$work" plugins)"
 echo "$plugins"
-for pack in graph template market hook; do
+for pack in graph template market hook ai; do
   if ! grep -qE "^$pack +loaded" <<<"$plugins"; then echo "measure-install: pack $pack did not load" >&2; exit 1; fi
 done
 

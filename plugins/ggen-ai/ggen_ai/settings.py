@@ -27,6 +27,14 @@ class AiSettings(BaseModel):
     max_iterations: int = Field(
         3, ge=1, le=10, description="Model rounds of the ai_generate_* and ai_extend_graph loops (1-10)."
     )
+    client_rounds: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Most model rounds one call asks of a 2026-07-28 client (each is one client round trip; the "
+        "SDK client's input_required_max_rounds is 10 by default): the loop stops there with a result "
+        "(stopped=client_rounds) instead of being cut off by the client.",
+    )
     max_tokens: int = Field(4000, ge=64, le=32000, description="Most tokens one model answer may use.")
     token_budget: int = Field(
         40000, ge=256, le=1_000_000, description="Most tokens (asked for) all rounds of one AI tool call may use."

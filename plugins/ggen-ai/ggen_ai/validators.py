@@ -44,13 +44,13 @@ def draft_graph() -> str:
 CALL_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 
-def _failure(exc: ToolError, graph: str | None = None) -> str:
+def _failure(exc: ToolError, graph: str | None = None, draft: str = "<the draft graph>") -> str:
     """A validator's refusal as a problem for the model. On 2026-07-28 the handler runs again each round and
     the feedback must read the same every time (a question is matched to its recorded answer by digest), so
     the random draft graph and call ids are named, not quoted."""
     text = str(exc)
     if graph is not None:
-        text = text.replace(graph, "<the draft graph>")
+        text = text.replace(graph, draft)
     return CALL_ID.sub("<call id>", text)[:2000]
 
 
@@ -154,6 +154,35 @@ async def check_template(ctx: ToolContext[Any], content: str) -> Check:
         return Check(problems=[_failure(exc)], validators=validators)
     problems = [_problem(p) for p in _field(result, "errors") or []]
     return Check(problems=problems, validators=validators, data={"variables": _field(result, "variables_detected")})
+
+
+DRAFTS = "ai-drafts"
+"""Server-state folder (``.ggen/ai-drafts/``) where a candidate template is rendered before it is saved."""
+
+
+async def check_template_renders(ctx: ToolContext[Any], content: str, graph: str | None) -> Check:
+    """``template_validate``, then ``template_render`` against ``graph`` (nothing written): the candidate is put
+    in a scratch state file for the render, removed afterwards; a render refusal is a problem."""
+    check = await check_template(ctx, content)
+    if check.problems:
+        return check
+    validators = [*check.validators, "template_render (sandbox, against the graph)"]
+    draft = f"{DRAFTS}/{uuid.uuid4().hex}.tmpl"
+    path = await ctx.run_sync(ctx.workspace.write_state, draft, content)
+    reference = ctx.workspace.relative(path)
+    try:
+        arguments: dict[str, Any] = {"template": reference, **({"graph": graph} if graph else {})}
+        result = await ctx.call_tool("template_render", arguments)
+    except ToolError as exc:
+        return Check(problems=[_failure(exc, reference, "<the draft template>")], validators=validators)
+    finally:
+        await ctx.run_sync(path.unlink, True)
+    files = [str(f["path"]) for f in _field(result, "files") or []]
+    if not files:
+        return Check(
+            problems=["the template renders no file (check `to:` and the sparql rows it reads)"], validators=validators
+        )
+    return Check(problems=[], validators=validators, data={**check.data, "rendered": files})
 
 
 def _problem(problem: dict[str, Any]) -> str:

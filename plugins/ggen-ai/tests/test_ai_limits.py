@@ -109,16 +109,17 @@ async def test_sandbox_escape_from_the_model_is_held(
     """A template reaching Python internals renders under the template pack's sandbox, as a client's would."""
     hostile = "---\nto: x.txt\n---\n{{ ''.__class__.__mro__[1].__subclasses__() }}"
     model = ScriptedModel([fenced(hostile)])
-    async with ggen_client(ai_host(), mode=mode, sampling_callback=model) as client:
+    async with ggen_client(ai_host(max_iterations=1), mode=mode, sampling_callback=model) as client:
         await client.call_tool("graph_load", {"content": VALID_TTL, "graph": "urn:x:g"})
         result = await client.call_tool(
             "ai_generate_template", {"description": "x", "graph": "urn:x:g", "output_file": "evil"}
         )
     out = result.structured_content
     assert out is not None, tool_text(result)
-    assert not out["valid"] and out["rendered_files"] == [], out
-    assert "template_render failed" in out["validation_errors"][0]
+    assert not out["valid"] and out["rendered_files"] == [] and out["output_file"] is None, out
+    assert "template_render failed" in out["loop"]["final_problems"][0]
     assert not (ggen_workspace / "x.txt").exists()
+    assert not (ggen_workspace / "templates/evil.tmpl").exists()  # a template that does not render is not saved
 
 
 @pytest.mark.parametrize("mode", ERAS)

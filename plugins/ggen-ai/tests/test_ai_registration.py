@@ -65,3 +65,39 @@ def test_the_predecessors_argument_names_are_accepted(ai_host: Callable[..., Plu
         "max_iterations",
     }
     assert wanted <= names, wanted - names
+
+
+def undescribed(schema: dict[str, Any], defs: dict[str, Any], where: str, seen: set[str]) -> list[str]:
+    """Every property of an output schema (through $refs, arrays and unions) that has no description."""
+    missing: list[str] = []
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            missing += undescribed(defs[name], defs, name, seen | {name})
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            missing += undescribed(option, defs, where, seen)
+    if isinstance(schema.get("items"), dict):
+        missing += undescribed(schema["items"], defs, where, seen)
+    for field, sub in schema.get("properties", {}).items():
+        if not sub.get("description"):
+            missing.append(f"{where}.{field}")
+        missing += undescribed(sub, defs, f"{where}.{field}", seen)
+    return missing
+
+
+@pytest.mark.anyio
+async def test_output_schemas_describe_every_field(ai_host: Callable[..., PluginHost], ggen_client: Any) -> None:
+    """The results promise rounds, validators and final problems: every field of every ai_* output schema (the
+    loop report included) says what it is."""
+    async with ggen_client(ai_host(), mode="legacy") as client:
+        tools = [t for t in (await client.list_tools()).tools if t.name.startswith("ai_")]
+    missing = []
+    for tool in tools:
+        schema = tool.output_schema
+        assert schema is not None, tool.name
+        missing += undescribed(schema, schema.get("$defs", {}), tool.name, set())
+    assert missing == []
+    loop = tools[0].output_schema["$defs"]["LoopReport"]["properties"] if tools[0].output_schema else {}
+    assert {"rounds", "validators", "final_problems", "stopped", "tokens_requested"} <= set(loop)

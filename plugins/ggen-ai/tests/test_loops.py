@@ -179,7 +179,7 @@ async def test_template_is_validated_saved_and_rendered(
         },
     )
     two_rounds(out["loop"])
-    assert out["loop"]["validators"] == ["template_validate"]
+    assert out["loop"]["validators"] == ["template_validate", "template_render (sandbox, against the graph)"]
     assert out["output_file"] == "templates/classes.tmpl" and out["valid"]
     assert (ggen_workspace / "templates/classes.tmpl").read_text().startswith("---")
     assert out["rendered_files"] == ["out/classes.txt"]
@@ -276,3 +276,114 @@ async def test_anonymous_classes_need_no_label(ai_host: Callable[..., PluginHost
         result = await client.call_tool("ai_validate_and_improve", {"content": union, "content_type": "turtle"})
     out = result.structured_content
     assert out["validated"] and out["iterations"] == 0, out["loop"]
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_sql_is_run_by_sqlite(ai_host: Callable[..., PluginHost], ggen_client: Any, mode: str) -> None:
+    """PostgreSQL's `::` cast is refused by the SQLite engine (named as a dialect limit), a query on a table the
+    content never creates fails at execution, the third answer runs: the loop reports all three rounds."""
+    schema = "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL);\nINSERT INTO orders VALUES (1, 9.5);\n"
+    fixed = schema + "SELECT id, CAST(total AS INTEGER) FROM orders;"
+    model = ScriptedModel([fenced("SELECT id FROM orders;", "sql"), fenced(fixed, "sql")])
+    out = await call(
+        ai_host(),
+        ggen_client,
+        mode,
+        model,
+        "ai_validate_and_improve",
+        {"content": schema + "SELECT id, total::int FROM orders;", "content_type": "sql"},
+    )
+    loop = out["loop"]
+    assert [r["source"] for r in loop["rounds"]] == ["given", "model", "model"]
+    given, missing, valid = (r["problems"] for r in loop["rounds"])
+    assert given[0].startswith('statement 3 (line 3): unrecognized token: ":"') and "PostgreSQL" in given[0]
+    assert missing[0].startswith("statement 1 (line 1): no such table: orders") and "CREATE TABLE" in missing[0]
+    assert valid == [] and out["validated"] and out["content"] == fixed + "\n"
+    assert loop["validators"][0].startswith("sqlite3 ")
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_sql_reaches_no_file_and_is_bounded(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, ggen_workspace: Path, mode: str
+) -> None:
+    """ATTACH and VACUUM INTO would create files: refused; a runaway statement stops at the time limit; the
+    content's own BEGIN/COMMIT run as written; `code` (the predecessor's default name) is checked as Python."""
+    target = ggen_workspace / "leak.db"
+    cases = {
+        f"ATTACH DATABASE '{target}' AS leak;": "not authorized",
+        f"CREATE TABLE t(a); VACUUM INTO '{target}';": "not authorized",
+        "CREATE TABLE t(a);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)\n"
+        "INSERT INTO t SELECT x FROM c;": "statement 2 (line 2): ",
+        "SELECT 'unterminated;": "line 1 is incomplete",
+        "-- a comment is no answer\n;": "no SQL statement found",
+    }
+    for content, expected in cases.items():
+        model = ScriptedModel([fenced(content, "sql")])
+        out = await call(
+            ai_host(),
+            ggen_client,
+            mode,
+            model,
+            "ai_validate_and_improve",
+            {"content": content, "content_type": "sql", "max_iterations": 1},
+        )
+        assert not out["validated"] and out["loop"]["stopped"] == "max_iterations"
+        assert [expected in r["problems"][0] for r in out["loop"]["rounds"]] == [True, True], out["loop"]
+    async with ggen_client(ai_host(), mode=mode) as client:  # valid content: no model needed
+        ok = await client.call_tool(
+            "ai_validate_and_improve",
+            {"content": "BEGIN;\nCREATE TABLE t(a);\nINSERT INTO t VALUES (1);\nCOMMIT;", "content_type": "sql"},
+        )
+        code = await client.call_tool("ai_validate_and_improve", {"content": "x = 1", "content_type": "code"})
+    assert ok.structured_content["validated"] and ok.structured_content["iterations"] == 0, tool_text(ok)
+    assert code.structured_content["loop"]["validators"] == ["python ast.parse"]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_template_render_failure_is_fed_back_and_saved_only_after(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, ggen_workspace: Path, mode: str
+) -> None:
+    """An answer template_validate accepts but that fails to render against the graph (it reads a column its
+    query does not select) goes back to the model as a problem; the next one renders and only it is saved."""
+    host = ai_host()
+    await load(host, ggen_client)
+    unrenderable = TEMPLATE.replace("{{ row.c }}", "{{ row.label.upper() }}")
+    model = ScriptedModel([fenced(unrenderable), fenced(TEMPLATE)])
+    out = await call(
+        host,
+        ggen_client,
+        mode,
+        model,
+        "ai_generate_template",
+        {"description": "list the classes", "graph": GRAPH, "output_file": "classes"},
+    )
+    two_rounds(out["loop"])
+    problem = out["loop"]["rounds"][0]["problems"][0]
+    assert "template_render failed" in problem and "<the draft template>" in problem, problem
+    assert "template_render failed" in model.prompts[1]
+    assert (ggen_workspace / "templates/classes.tmpl").read_text() == out["template"]
+    assert out["rendered_files"] == ["out/classes.txt"] and out["valid"]
+    assert not list((ggen_workspace / ".ggen/ai-drafts").iterdir())  # drafts removed
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_template_never_valid_saves_nothing(
+    ai_host: Callable[..., PluginHost], ggen_client: Any, ggen_workspace: Path, mode: str
+) -> None:
+    host = ai_host(max_iterations=2)
+    await load(host, ggen_client)
+    unrenderable = TEMPLATE.replace("{{ row.c }}", "{{ row.label.upper() }}")
+    model = ScriptedModel([fenced(unrenderable), fenced(TEMPLATE.replace("{% endfor %}", ""))])
+    out = await call(
+        host,
+        ggen_client,
+        mode,
+        model,
+        "ai_generate_template",
+        {"description": "list the classes", "graph": GRAPH, "output_file": "classes"},
+    )
+    assert not out["valid"] and out["loop"]["stopped"] == "max_iterations" and out["output_file"] is None
+    assert out["validation_errors"] == out["loop"]["final_problems"] != []
+    assert out["rendered_files"] == []
+    assert not (ggen_workspace / "templates").exists()

@@ -27,15 +27,15 @@ class ExtendInput(AiInput):
 
 
 class ExtendOutput(BaseModel):
-    graph_file: str
+    graph_file: str = Field(description="The Turtle file extended (never rewritten).")
     added: str = Field(description="The added triples (Turtle): the diff.")
-    valid: bool
-    original_triples: int
+    valid: bool = Field(description="The file plus the additions passed the checks.")
+    original_triples: int = Field(description="Triples in graph_file.")
     new_triples: int = Field(description="Triples the graph did not have.")
-    total_triples: int
+    total_triples: int = Field(description="original_triples + new_triples.")
     output_file: str | None = Field(description="Where the extended graph was written.")
     graph: str | None = Field(description="The named graph the additions were loaded into.")
-    loop: LoopReport
+    loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
 
 
 async def ai_extend_graph(args: ExtendInput, ctx: ToolContext[AiSettings]) -> ExtendOutput:

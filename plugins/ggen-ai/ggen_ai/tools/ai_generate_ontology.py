@@ -26,11 +26,11 @@ class OntologyInput(AiInput):
 
 class OntologyOutput(BaseModel):
     ontology: str = Field(description="The Turtle (the last answer when not valid).")
-    valid: bool
+    valid: bool = Field(description="It parsed and passed the ontology sanity rules.")
     output_file: str | None = Field(description="Where it was written (graph_load file=...).")
     graph: str | None = Field(description="The named graph it was loaded into.")
     triples: int | None = Field(description="Triples, when valid.")
-    loop: LoopReport
+    loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
 
 
 def task(args: OntologyInput) -> str:

@@ -35,17 +35,17 @@ class ProjectInput(AiInput):
 
 
 class ProjectOutput(BaseModel):
-    project_name: str
-    language: str
-    framework: str | None
-    valid: bool
+    project_name: str = Field(description="The `name` argument.")
+    language: str = Field(description="Target language.")
+    framework: str | None = Field(description="Target framework, if any.")
+    valid: bool = Field(description="Both loops ended valid and the plan was made.")
     graph: str | None = Field(description="The named graph the ontology was loaded into.")
     templates: list[str] = Field(description="Saved templates (template_create).")
     plan_id: str | None = Field(description="Pass to project_apply to write the files.")
     files: list[str] = Field(description="Files the plan would write.")
-    output_directory: str
-    ontology_loop: LoopReport
-    templates_loop: LoopReport | None
+    output_directory: str = Field(description="The `output_dir` the plan writes under.")
+    ontology_loop: LoopReport = Field(description="The ontology loop (rounds, validators, final problems).")
+    templates_loop: LoopReport | None = Field(description="The template-set loop; none if the ontology failed.")
 
 
 def parse_set(text: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -114,6 +114,7 @@ async def ai_generate_project(args: ProjectInput, ctx: ToolContext[AiSettings]) 
         system=TEMPLATES_SYSTEM,
         validate=template_set,
         max_iterations=ctx.settings.max_iterations,
+        rounds_before=len(ontology.report.rounds),
     )
     if not templates.report.valid:
         return ProjectOutput(

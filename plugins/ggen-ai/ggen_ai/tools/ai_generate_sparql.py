@@ -28,12 +28,12 @@ class SparqlInput(AiInput):
 
 
 class SparqlOutput(BaseModel):
-    query: str
-    valid: bool
+    query: str = Field(description="The SPARQL query (the last answer when not valid).")
+    valid: bool = Field(description="It parsed, passed the read-only guard and returned results.")
     rows: list[dict[str, Any]] = Field(description="First rows of the result (up to 20).")
-    output_file: str | None
+    output_file: str | None = Field(description="Where the query was written, if asked and valid.")
     graph_triples: int | None = Field(description="Triples in graph_file, when given.")
-    loop: LoopReport
+    loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
 
 
 async def ai_generate_sparql(args: SparqlInput, ctx: ToolContext[AiSettings]) -> SparqlOutput:

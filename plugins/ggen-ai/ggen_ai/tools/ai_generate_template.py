@@ -1,5 +1,6 @@
-"""ai_generate_template: a description (and a graph) -> a template the template pack accepts, saved only
-through its own create path, and rendered against the graph."""
+"""ai_generate_template: a description (and a graph) -> a template the template pack accepts and that renders
+against the graph (both in the loop: a refusal of either goes back to the model), saved only then, through the
+template pack's own create path."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ggen_ai.loop import Check, LoopReport, run_loop
 from ggen_ai.models import choose
 from ggen_ai.settings import AiSettings
 from ggen_ai.tools.common import DESCRIPTION, GRAPH, AiInput
-from ggen_ai.validators import check_template, schema_summary
+from ggen_ai.validators import check_template_renders, schema_summary
 from ggen_mcp_core import ToolContext, ToolError, ToolSpec
 
 SYSTEM = (
@@ -25,12 +26,12 @@ class TemplateInput(AiInput):
 
 
 class TemplateOutput(BaseModel):
-    template: str
-    valid: bool
-    output_file: str | None = Field(description="The saved template's path (template_create).")
+    template: str = Field(description="The last answer (valid or not).")
+    valid: bool = Field(description="It passed template_validate and rendered against `graph`, and was saved if asked.")
+    output_file: str | None = Field(description="The saved template's path (template_create); none when not valid.")
     rendered_files: list[str] = Field(description="Files the template renders against `graph` (not written).")
-    validation_errors: list[str]
-    loop: LoopReport
+    validation_errors: list[str] = Field(description="What is still wrong (the loop's final problems, a save refusal).")
+    loop: LoopReport = Field(description="Every round, the validators run, why the loop stopped.")
 
 
 def template_name(output_file: str) -> str:
@@ -42,32 +43,31 @@ def template_name(output_file: str) -> str:
 
 
 async def ai_generate_template(args: TemplateInput, ctx: ToolContext[AiSettings]) -> TemplateOutput:
-    """Write a template, check it with template_validate; save and render it only when valid."""
+    """Write a template; each answer is checked by template_validate and rendered against the graph; the first
+    that passes both is saved (template_create) when output_file is given."""
     source = choose(ctx, args.provider)
     context = f"\nThe graph {args.graph} has {await schema_summary(ctx, args.graph)}" if args.graph else ""
     task = f"Write a template that: {args.description}{context}"
 
     async def validate(text: str) -> Check:
-        return await check_template(ctx, text)
+        return await check_template_renders(ctx, text, args.graph)
 
     outcome = await run_loop(
         ctx, source, task=task, system=SYSTEM, validate=validate, max_iterations=ctx.settings.max_iterations
     )
     saved: str | None = None
-    rendered: list[str] = []
     problems = list(outcome.report.final_problems)
+    found = outcome.check.data.get("rendered") if outcome.report.valid else None
+    rendered = [str(f) for f in found] if isinstance(found, list) else []
     if outcome.report.valid and args.output_file is not None:
-        name = template_name(args.output_file)
-        created = await ctx.call_tool("template_create", {"name": name, "content": outcome.content})
-        saved = str(created["path"]) if isinstance(created, dict) else None
-        if args.graph is not None:
-            try:
-                result = await ctx.call_tool("template_render", {"template": name, "graph": args.graph})
-            except ToolError as exc:
-                problems.append(str(exc))
-            else:
-                files = result.get("files", []) if isinstance(result, dict) else []
-                rendered = [str(f["path"]) for f in files]
+        try:
+            created = await ctx.call_tool(
+                "template_create", {"name": template_name(args.output_file), "content": outcome.content}
+            )
+        except ToolError as exc:
+            problems.append(str(exc))
+        else:
+            saved = str(created["path"]) if isinstance(created, dict) else None
     return TemplateOutput(
         template=outcome.content,
         valid=outcome.report.valid and not problems,
@@ -82,7 +82,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_generate_template's registration."""
     return ToolSpec(
         name="ai_generate_template",
-        description="Template from a description, validated; saved as output_file.",
+        description="Template that validates and renders; saved as output_file.",
         input_model=TemplateInput,
         output_model=TemplateOutput,
         handler=ai_generate_template,

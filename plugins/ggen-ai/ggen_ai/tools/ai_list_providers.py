@@ -18,15 +18,15 @@ class ProvidersInput(BaseModel):
 
 class Provider(BaseModel):
     name: str = Field(description="Pass as `provider`.")
-    type: Literal["client", "server"]
-    status: Literal["available", "unavailable"]
-    detail: str
+    type: Literal["client", "server"] = Field(description="client: MCP sampling; server: an `llm` model.")
+    status: Literal["available", "unavailable"] = Field(description="Usable by this session now.")
+    detail: str = Field(description="Why (protocol, model, what is missing).")
 
 
 class ProvidersOutput(BaseModel):
-    providers: list[Provider]
-    total_providers: int
-    available: int
+    providers: list[Provider] = Field(description="Client sampling first, then the server-side model.")
+    total_providers: int = Field(description="Providers listed.")
+    available: int = Field(description="Providers usable now.")
 
 
 def _server(settings: AiSettings) -> Provider:

@@ -9,11 +9,13 @@ from pydantic import BaseModel, Field
 from ggen_ai.loop import Check, LoopReport, run_loop
 from ggen_ai.models import ModelSource, choose
 from ggen_ai.settings import AiSettings
+from ggen_ai.sql_check import check_sql
 from ggen_ai.tools.common import GRAPH, AiInput
 from ggen_ai.validators import check_json, check_python, check_sparql, check_template, check_turtle
 from ggen_mcp_core import ToolContext, ToolSpec
 
-Kind = Literal["turtle", "sparql", "template", "python", "json"]
+Kind = Literal["turtle", "sparql", "template", "python", "sql", "json", "code"]
+"""``code``: the predecessor's default name, checked as Python (this server's generated code)."""
 
 
 class ImproveInput(AiInput):
@@ -25,12 +27,12 @@ class ImproveInput(AiInput):
 
 class ImproveOutput(BaseModel):
     content: str = Field(description="The last version (the given one when it was valid).")
-    validated: bool
+    validated: bool = Field(description="The last version passes the validator.")
     iterations: int = Field(description="Model rounds run.")
-    improvements_made: bool
-    original_content_length: int
-    improved_content_length: int
-    loop: LoopReport
+    improvements_made: bool = Field(description="The model changed the content.")
+    original_content_length: int = Field(description="Characters given.")
+    improved_content_length: int = Field(description="Characters of the last version.")
+    loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
 
 
 async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSettings]) -> ImproveOutput:
@@ -43,7 +45,9 @@ async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSetting
             return await check_sparql(ctx, text, args.graph)
         if args.content_type == "template":
             return await check_template(ctx, text)
-        return check_python(text) if args.content_type == "python" else check_json(text)
+        if args.content_type == "sql":
+            return await ctx.run_sync(check_sql, text)
+        return check_json(text) if args.content_type == "json" else check_python(text)
 
     first = await validate(args.content)
     source: ModelSource | None = choose(ctx, args.provider) if first.problems else None
@@ -56,6 +60,7 @@ async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSetting
         validate=validate,
         max_iterations=args.max_iterations,
         given=args.content,
+        given_check=first,
     )
     model_rounds = sum(1 for r in outcome.report.rounds if r.source == "model")
     return ImproveOutput(
@@ -73,7 +78,7 @@ def spec(settings: AiSettings) -> ToolSpec:
     """ai_validate_and_improve's registration."""
     return ToolSpec(
         name="ai_validate_and_improve",
-        description="Validate content; if invalid, the model fixes it in rounds.",
+        description="Validate content; the model fixes it in rounds.",
         input_model=ImproveInput,
         output_model=ImproveOutput,
         handler=ai_validate_and_improve,

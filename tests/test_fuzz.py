@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from ggen_mcp_core.testing import make_host, open_client, tool_text
+from ggen_mcp_core.testing import cache_dir_beside, make_host, open_client, tool_text
 
 PACKS = ["graph", "template", "market", "hook", "ai"]
 AI = {"max_iterations": 1, "wall_clock": 20.0, "max_answer_chars": 4096}
@@ -76,11 +76,13 @@ class HostileModel:
         return mt.CreateMessageResult(role="assistant", content=mt.TextContent(type="text", text=text), model="fuzz")
 
 
-def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``root`` except the workspace: path -> (size, mtime_ns)."""
+def snapshot(root: Path, workspace: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` except the workspace and the server's own cache folder (``cache_dir``, which
+    the test host keeps beside the workspace): path -> (size, mtime_ns)."""
+    skip = {workspace, cache_dir_beside(workspace)}
     state = {}
     for directory, dirnames, filenames in os.walk(root):
-        if Path(directory) == skip:
+        if Path(directory) in skip:
             dirnames[:] = []
             continue
         for name in filenames:

@@ -1,14 +1,16 @@
 """A smaller JSON Schema for every tool's arguments (the model reads every byte of ``tools/list``).
 
 The host applies it to each tool's input model when it publishes ``inputSchema``
-(``ToolSpec.input_schema``); a pack does nothing to get it. It drops what pydantic adds that tells a model
-nothing: the generated ``title`` of the model and of each property, the model's docstring, the
-``{"type": "null"}`` branch and ``default: null`` of an optional argument (leaving the argument out means the
-same), ``default: false`` of a flag (a flag is off unless given), an empty ``[]``/``{}`` default, and the
-checks that guard the server rather than describe the value to a model: ``additionalProperties: false``,
-``minLength``/``maxLength``, ``maxItems``, ``maxProperties`` and ``pattern`` (an IRI or file-name pattern is
-long and says less than the argument's description). What gives a value its meaning stays: types, ``enum``,
-``minimum``/``maximum``, ``required``, descriptions.
+(``ToolSpec.input_schema``); a pack does nothing to get it. (An input model that overrides
+``model_json_schema`` wrote its schema itself: that one is published exactly as written.)
+
+It drops what pydantic adds that tells a model nothing: the generated ``title`` of the model and of each
+property, the model's docstring, the ``{"type": "null"}`` branch and ``default: null`` of an optional
+argument (leaving the argument out means the same), ``default: false`` of a flag (a flag is off unless
+given), an empty ``[]``/``{}`` default, and the checks that guard the server rather than describe the value
+to a model: ``additionalProperties: false``, ``minLength``/``maxLength``, ``maxItems``, ``maxProperties``
+and ``pattern`` (an IRI or file-name pattern is long and says less than the argument's description). What
+gives a value its meaning stays: types, ``enum``, ``minimum``/``maximum``, ``required``, descriptions.
 
 The compact schema therefore accepts everything the input model accepts (a client validating against it
 never refuses a good call); the input model still enforces every cap, and an argument over one, or an unknown

@@ -148,11 +148,21 @@ def _generated_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+def _writes_its_own_schema(model: type[BaseModel]) -> bool:
+    """The model overrides ``model_json_schema``: its schema is the author's contract, not pydantic's output."""
+    from pydantic import BaseModel
+
+    own = getattr(model.model_json_schema, "__func__", None)
+    return own is not None and own is not getattr(BaseModel.model_json_schema, "__func__", None)
+
+
 @functools.cache
 def _compact_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     from ggen_mcp_core.compact_schema import compact_schema
 
     schema = copy.deepcopy(_generated_schema(model))
+    if _writes_its_own_schema(model):
+        return schema  # an author-written schema (e.g. JSON Schema 2020-12 keywords) is published as written
     compact_schema(schema)
     for definition in (schema.get("$defs") or {}).values():
         if isinstance(definition, dict):

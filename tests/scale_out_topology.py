@@ -62,7 +62,8 @@ class Oxigraph:
         self.process = subprocess.Popen(
             [*command, "--bind", f"127.0.0.1:{self.port}", "--timeout-s", "30"], stdout=log, stderr=log
         )
-        deadline = time.monotonic() + 30
+        # a restart reopens the store (RocksDB replays its log): on a loaded 2-core machine that has taken over 30 s
+        deadline = time.monotonic() + 120
         while True:
             try:
                 httpx.post(f"{self.base}/query", content=b"ASK {}", headers=_SPARQL, timeout=1).raise_for_status()

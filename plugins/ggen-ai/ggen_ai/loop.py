@@ -140,6 +140,9 @@ async def run_loop(
         rounds.append(
             RoundReport(round=number, source="model", problems=check.problems[:MAX_PROBLEMS], chars=len(candidate))
         )
+        verdict = "valid" if not check.problems else f"{len(check.problems)} problem(s)"
+        # determinate: at most max_iterations model rounds (after an earlier loop's, in ai_generate_project)
+        await ctx.progress(rounds_before + number, rounds_before + max_iterations, f"round {number}: {verdict}")
         prompt = feedback(task, candidate, check)
     final = check.problems[:MAX_PROBLEMS]
     if not check.problems:

@@ -387,3 +387,19 @@ async def test_template_never_valid_saves_nothing(
     assert out["validation_errors"] == out["loop"]["final_problems"] != []
     assert out["rendered_files"] == []
     assert not (ggen_workspace / "templates").exists()
+
+
+async def test_each_model_round_is_reported_as_progress(ai_host: Callable[..., PluginHost], ggen_client: Any) -> None:
+    """A loop can run for minutes: each model round is a progress notification out of max_iterations."""
+    model = ScriptedModel([fenced("def f(:\n    pass"), fenced("def f() -> int:\n    return 1")])
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    arguments = {"content": "def f(\n", "content_type": "python", "max_iterations": 3}
+    async with ggen_client(ai_host(), mode="legacy", sampling_callback=model) as client:
+        result = await client.call_tool("ai_validate_and_improve", arguments, progress_callback=on_progress)
+    assert not result.is_error, tool_text(result)
+    assert [(p, t) for p, t, _ in seen] == [(1, 3), (2, 3)]
+    assert seen[0][2] == "round 1: 1 problem(s)" and seen[1][2] == "round 2: valid"

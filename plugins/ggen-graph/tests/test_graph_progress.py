@@ -58,3 +58,26 @@ async def test_load_clear_and_export_report_determinate_progress(
         assert not cleared.is_error, tool_text(cleared)
         assert cleared.structured_content["triples_removed"] == BIG
         clear.check(2)  # counted, removed
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_update_and_validate_report_their_steps(graph_host: Any, ggen_client: Any, mode: str) -> None:
+    shapes = (
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:S a sh:NodeShape ; sh:targetClass ex:Book ; sh:property [ sh:path ex:title ; sh:minCount 1 ] .\n"
+    )
+    async with ggen_client(graph_host(), mode=mode) as client:
+        update = Recorder()
+        updated = await client.call_tool(
+            "graph_update",
+            {"sparql": "INSERT DATA { <http://example.org/b> a <http://example.org/Book> }"},
+            progress_callback=update,
+        )
+        assert not updated.is_error, tool_text(updated)
+        update.check(2)  # checked, applied
+
+        validate = Recorder()
+        validated = await client.call_tool("graph_validate", {"shapes_content": shapes}, progress_callback=validate)
+        assert not validated.is_error, tool_text(validated)
+        assert validated.structured_content["conforms"] is False  # the book has no title
+        validate.check(3)  # counted, copied, validated

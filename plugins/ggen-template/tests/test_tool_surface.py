@@ -126,7 +126,13 @@ async def test_generation_reports_determinate_progress(workspace: Path) -> None:
         assert not result.is_error
         generated = list(seen)
         seen.clear()
-        plan = await call_ok(client, "project_plan", {"template": "many", "output": "again"})
+        planned = await client.call_tool(
+            "project_plan", {"template": "many", "output": "again"}, progress_callback=on_progress
+        )
+        assert not planned.is_error and planned.structured_content is not None
+        plan = planned.structured_content
+        assert [(p, t) for p, t, _ in seen] == [(1, 2), (2, 2)] and seen[-1][2] == "plan saved"
+        seen.clear()
         result = await client.call_tool("project_apply", {"plan": plan["plan_id"]}, progress_callback=on_progress)
         assert not result.is_error
         applied = list(seen)

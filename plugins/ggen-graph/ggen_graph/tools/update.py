@@ -44,6 +44,7 @@ async def graph_update(args: UpdateInput, ctx: ToolContext[GraphSettings]) -> Up
     if len(args.sparql.encode("utf-8")) > max(settings.max_query_bytes, settings.max_load_bytes):
         raise ToolError("the update is longer than the server accepts")
     await guard_sparql(ctx, args.sparql, "update")
+    await ctx.progress(1, 2, "update checked")
     store = open_store(ctx)
     try:
         outcome = await store.update(sparql=args.sparql)
@@ -52,6 +53,7 @@ async def graph_update(args: UpdateInput, ctx: ToolContext[GraphSettings]) -> Up
         if refusal is not None:
             raise QueryRefused(refusal) from None
         raise
+    await ctx.progress(2, 2, "update applied")
     await announce_change(ctx, None, every_graph=True)
     before, after = outcome["before"], outcome["after"]
     return UpdateOutput(triples_before=before, triples_after=after, delta=after - before, duration_ms=timer.ms)

@@ -81,7 +81,9 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext[GraphSettings]) -
     size = await store.count(graph=args.graph)
     if size > cap:
         raise ToolError(f"the graph has {size} triples; graph_validate checks at most {cap} (graph.max_copy_triples)")
+    await ctx.progress(1, 3, f"{size} triples to check")
     dumped = await store.export(format="ntriples", max_bytes=1 << 62, graph=args.graph)
+    await ctx.progress(2, 3, "graph copied to the SHACL worker")
     report = await validator().call_async(
         "validate",
         kwargs={
@@ -95,6 +97,7 @@ async def graph_validate(args: ValidateInput, ctx: ToolContext[GraphSettings]) -
         deadline_s=settings.validate_timeout,
         what="validation",
     )
+    await ctx.progress(3, 3, "validated")
     return ValidateOutput(
         conforms=report["conforms"],
         violations=[Violation(**v) for v in report["violations"]],

@@ -51,6 +51,7 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext[TemplateSettings
     job = Job(args.template, dict(args.vars), args.output, args.seed, args.graph, args.force)
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
     planned = prepared.planned
+    await ctx.progress(1, 2, f"rendered {len(planned.actions)} file(s)")
     plan = build_plan(
         new_plan_id(),
         template=args.template,
@@ -61,6 +62,7 @@ async def project_plan(args: ProjectPlanInput, ctx: ToolContext[TemplateSettings
         actions=planned.actions,
     )
     path = await ctx.run_sync(save_plan, ctx.workspace, plan, ctx.settings.max_saved_plans)
+    await ctx.progress(2, 2, "plan saved")
     actions = [
         PlannedAction(
             type=a.type,

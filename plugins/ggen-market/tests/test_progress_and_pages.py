@@ -108,3 +108,26 @@ async def test_market_tools_fit_their_context_budget(ggen_host: Any, ggen_client
     visible = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
     size = sum(len(json.dumps(v, separators=(",", ":"))) for v in visible)
     assert len(tools) == 9 and size <= 3300, size
+
+
+async def test_sync_progress_counts_its_steps(
+    ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any
+) -> None:
+    registry = make_registry([(BASE, "1.0.0"), (LEAF, "1.0.0")])
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        reports.append((value, total, message))
+
+    async with ggen_client(ggen_host(["market"], market={"registry_url": registry.url}), mode="legacy") as client:
+        synced = await client.call_tool("market_sync", {"force": True}, progress_callback=on_progress)
+        assert not synced.is_error and synced.structured_content["status"] == "updated"
+        fresh = list(reports)
+        reports.clear()
+        again = await client.call_tool("market_sync", {}, progress_callback=on_progress)
+        assert not again.is_error
+    assert [(v, t) for v, t, _ in fresh] == [(1, 3), (2, 3), (3, 3)] and fresh[-1][2] == "index cached", fresh
+    if again.structured_content["status"] == "not_modified":
+        assert reports == [(1, 1, "the cached index is current")]
+    else:  # a registry without validators sends the index again
+        assert [(v, t) for v, t, _ in reports] == [(1, 3), (2, 3), (3, 3)]

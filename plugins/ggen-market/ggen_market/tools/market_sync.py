@@ -48,6 +48,7 @@ async def market_sync(args: SyncInput, ctx: ToolContext[MarketSettings]) -> Sync
     if raw is None:
         if not args.dry_run:
             await ctx.run_sync(store.touch, meta)
+        await ctx.progress(1, 1, "the cached index is current")
         status: Literal["updated", "not_modified", "dry_run"] = "dry_run" if args.dry_run else "not_modified"
         return SyncOutput(
             registry=store.registry.url,
@@ -59,15 +60,18 @@ async def market_sync(args: SyncInput, ctx: ToolContext[MarketSettings]) -> Sync
             fetched_at=_stamp(meta.fetched_at),
             category=args.category,
         )
+    await ctx.progress(1, 3, f"downloaded {len(raw)} bytes")
     new = await ctx.run_sync(parse_index, raw)
     added, updated, removed = diff(old.index if old else None, new, args.category)
     if args.category and old is not None:
         raw = merge_category(store.index_path.read_bytes(), raw, args.category)
         meta.etag = meta.last_modified = None  # the cache is now a mix: ask for everything next time
         new = await ctx.run_sync(parse_index, raw)
+    await ctx.progress(2, 3, f"{len(new.packs)} packs checked")
     if not args.dry_run:
         await ctx.run_sync(store.write, raw, meta)
         await ctx.resource_changed(INDEX)
+    await ctx.progress(3, 3, "dry run: nothing cached" if args.dry_run else "index cached")
     return SyncOutput(
         registry=store.registry.url,
         status="dry_run" if args.dry_run else "updated",

@@ -611,6 +611,10 @@ class PluginHost:
             allowed = allowed or vote is True
         return allowed or self.settings.auth.default_allow
 
+    def validates_input(self) -> bool:
+        """Whether any plugin implements ``ggen_validate_input`` (else a call need not dump its arguments)."""
+        return bool(self.pm.hook.ggen_validate_input.get_hookimpls())
+
     async def validate_input(self, tool: ToolSpec, arguments: Mapping[str, Any], context: ToolContext) -> list[str]:
         """Problems from every ``ggen_validate_input``; a raising validator is itself a problem."""
         problems: list[str] = []

@@ -1,6 +1,8 @@
 """The host's CPU per uncached graph_query call, in process: the call pipeline and result shaping, no client.
 
     .venv/bin/python bench/call_path.py [--calls 2000] [--rounds 5] [--triples 20000] [--profile out.prof]
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=cg.out \
+        .venv/bin/python bench/call_path.py --calls 500 --rounds 1 --callgrind   # instructions, not time
 
 Loads generated data (the load benchmark's shape) into a fresh workspace's store through `graph_load`, then
 runs `ggen_mcp_core.calls.call_tool` for `graph_query` with a new binding pair every call (970 pairs, the result
@@ -64,12 +66,27 @@ async def load(host: Any, data: Path) -> None:
         raise RuntimeError(f"graph_load failed: {result}")
 
 
+def instrument(callgrind: bool, state: str) -> None:
+    """Switch callgrind's instrumentation of this process on or off."""
+    if callgrind:
+        import os
+        import subprocess
+
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True, capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--triples", type=int, default=20_000)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under `valgrind --tool=callgrind --instr-atstart=no`: instrument only the timed rounds "
+        "(callgrind_control), so the output file counts their instructions",
+    )
     args = parser.parse_args()
     from ggen_mcp_core.testing import make_host
 
@@ -83,10 +100,12 @@ def main() -> None:
         async def run() -> None:
             await load(host, workspace / "data.nt")
             await calls(host, 200, 0)  # warm-up
+            instrument(args.callgrind, "on")
             for round_ in range(args.rounds):
                 start = time.process_time()
                 await calls(host, args.calls, (round_ + 1) * args.calls)
                 per_call.append(1000 * (time.process_time() - start) / args.calls)
+            instrument(args.callgrind, "off")
             if args.profile:
                 import cProfile
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,8 +51,11 @@ def commands(workspace: Path) -> dict[str, list[str]]:
     }
 
 
-def time_initialize(command: list[str], env: dict[str, str]) -> float:
-    """Seconds from process start to the answer to `initialize`."""
+def time_initialize(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from process start to the answer to `initialize`, and the CPU seconds (user + system) the
+    process had used when it was stopped right after the answer (less noisy than the wall time on a shared
+    machine)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
@@ -65,10 +69,12 @@ def time_initialize(command: list[str], env: dict[str, str]) -> float:
         answer = json.loads(line)
         if answer.get("id") != 1 or "result" not in answer:
             raise RuntimeError(f"unexpected answer to initialize: {line[:200]!r}")
-        return elapsed
     finally:
         process.kill()
         process.wait(10)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -77,20 +83,26 @@ def main() -> None:
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         servers = commands(Path(folder))
         for command in servers.values():  # one warm-up each (the page cache), not counted
             time_initialize(command, env)
         for _ in range(args.runs):
             for name, command in servers.items():
-                times.setdefault(name, []).append(time_initialize(command, env))
+                elapsed, cpu = time_initialize(command, env)
+                times.setdefault(name, []).append(elapsed)
+                cpus.setdefault(name, []).append(cpu)
     medians = {name: statistics.median(values) for name, values in times.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpus.items()}
     for name, values in times.items():
         runs = ", ".join(f"{1000 * v:.0f}" for v in values)
-        print(f"{name:9} median {1000 * medians[name]:7.1f} ms  (runs: {runs})")
+        cpu = f"CPU median {1000 * cpu_medians[name]:6.1f} ms"
+        print(f"{name:9} median {1000 * medians[name]:7.1f} ms, {cpu}  (runs: {runs})")
     ratio = medians["ggen-mcp"] / medians["bare SDK"]
     verdict = "met" if ratio <= TARGET else "missed"
     print(f"ratio ggen-mcp / bare SDK: {ratio:.2f}x (target <= {TARGET}x: {verdict})")
+    print(f"CPU ratio ggen-mcp / bare SDK: {cpu_medians['ggen-mcp'] / cpu_medians['bare SDK']:.2f}x")
     print(f"load average: {os.getloadavg()[0]:.2f}; {args.runs} alternating runs; python {sys.version.split()[0]}")
 
 

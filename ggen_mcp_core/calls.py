@@ -6,6 +6,7 @@ through here, so a script, a client and a pack see exactly the same checks, limi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -118,7 +119,10 @@ def new_call_id() -> str:
 def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str | None, call_id: str) -> trace.Span:
     """An OpenTelemetry span for the call: a child of the current span (the SDK's per-message span, or the
     calling tool's span for a nested call), or of the trace context in the HTTP headers (``traceparent``).
-    A no-op unless an SDK is configured."""
+    Without an SDK (no tracer provider set, the module's tracer not replaced) every span would be a
+    non-recording one, so none is made: ``trace.INVALID_SPAN`` stands for it."""
+    if type(TRACER) is trace.ProxyTracer and type(trace.get_tracer_provider()) is trace.ProxyTracerProvider:
+        return trace.INVALID_SPAN
     parent = None
     if not trace.get_current_span().get_span_context().is_valid and request.headers:
         parent = propagate.extract(dict(request.headers))
@@ -261,7 +265,7 @@ async def _pipeline(
             parent=parent,
             request=origin.request,
         )
-        with trace.use_span(span, end_on_exit=False), running_call(ctx):
+        with _current(span), running_call(ctx):
             result, outcome = await _checked_call(host, spec, arguments, ctx, deadline=timeout)
         return result
     except InputRequired as exc:
@@ -283,15 +287,8 @@ async def _pipeline(
             f"the server log has the details under call id {call_id}"
         )
     finally:
-        span.set_attribute("ggen.outcome", outcome)
-        span.set_attribute("ggen.principal", principal.name)
-        if parent is not None and parent.call_id:
-            span.set_attribute("ggen.parent_call_id", parent.call_id)
-        if origin.alias:
-            span.set_attribute("ggen.alias", origin.alias)
-        if error_type:
-            span.set_status(trace.StatusCode.ERROR, error_type)
-        span.end()
+        if span is not trace.INVALID_SPAN:
+            _end_span(span, outcome, principal, parent, error_type, origin.alias)
         host.notify_tool_call(
             ToolCallEvent(
                 tool=name,
@@ -309,6 +306,32 @@ async def _pipeline(
         )
 
 
+def _current(span: trace.Span) -> contextlib.AbstractContextManager[Any]:
+    """``span`` as the current span while the call runs (nothing to set when tracing is off)."""
+    if span is trace.INVALID_SPAN:
+        return contextlib.nullcontext()
+    return trace.use_span(span, end_on_exit=False)
+
+
+def _end_span(
+    span: trace.Span,
+    outcome: Outcome,
+    principal: Principal,
+    parent: ToolContext | None,
+    error_type: str | None,
+    alias: str | None,
+) -> None:
+    span.set_attribute("ggen.outcome", outcome)
+    span.set_attribute("ggen.principal", principal.name)
+    if parent is not None and parent.call_id:
+        span.set_attribute("ggen.parent_call_id", parent.call_id)
+    if alias:
+        span.set_attribute("ggen.alias", alias)
+    if error_type:
+        span.set_status(trace.StatusCode.ERROR, error_type)
+    span.end()
+
+
 async def _checked_call(
     host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, ctx: ToolContext, *, deadline: float
 ) -> tuple[types.CallToolResult, Outcome]:
@@ -319,7 +342,7 @@ async def _checked_call(
         parsed = validate_arguments(spec, arguments)
     except ToolError as exc:
         return error_result(str(exc)), "invalid"
-    problems = await host.validate_input(spec, parsed.model_dump(mode="json"), ctx)
+    problems = await host.validate_input(spec, parsed.model_dump(mode="json"), ctx) if host.validates_input() else []
     if problems:
         return error_result(f"invalid arguments for {spec.name}: " + "; ".join(problems)), "invalid"
     if host.rate_limiter is not None:
@@ -361,13 +384,16 @@ class _Slots:
 
     async def take(self, host: PluginHost, spec: ToolSpec) -> str | None:
         """Take the share's slot, then the pool's, waiting at most ``limits.queue_timeout`` in all. None when
-        all are held; else the 'server busy' message, holding none."""
+        all are held; else the 'server busy' message, holding none. A free slot is taken at once, without a
+        cancel scope (the common case: a scope and a checkpoint per slot cost more than the rest of the take)."""
+        waiting = self._take_free()
+        if not waiting:
+            return None
         try:
             with anyio.move_on_after(host.settings.limits.queue_timeout):
-                for limiter in (self.share, self.pool):
-                    if limiter is not None:
-                        await limiter.acquire()
-                        self.held.append(limiter)
+                for limiter in waiting:
+                    await limiter.acquire()
+                    self.held.append(limiter)
                 return None
         except BaseException:
             self.release()
@@ -382,6 +408,17 @@ class _Slots:
             )
         pool = host.call_limiter
         return f"server busy: {pool.borrowed_tokens} calls running; retry {spec.name} shortly"
+
+    def _take_free(self) -> list[anyio.CapacityLimiter]:
+        """Take the slots, in order, while one is free and nobody waits for it; the limiters still to take."""
+        wanted = [limiter for limiter in (self.share, self.pool) if limiter is not None]
+        while wanted:
+            try:
+                wanted[0].acquire_nowait()
+            except anyio.WouldBlock:
+                break
+            self.held.append(wanted.pop(0))
+        return wanted
 
     def release(self) -> None:
         while self.held:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# isort: off
+import ggen_mcp_core.lean_start  # noqa: F401 - first of all: structlog without rich (issue 16)
+
+# isort: on
 import asyncio
 import gc
 import json

@@ -38,6 +38,8 @@ from ggen_mcp_core.registration import (
     reserved_uri_problem,
 )
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
+from ggen_mcp_core.schema_verdicts import FILE_NAME as SCHEMA_VERDICTS_FILE
+from ggen_mcp_core.schema_verdicts import SchemaVerdicts
 from ggen_mcp_core.tools import ToolSpec, check_tool
 from ggen_mcp_core.toolsets import DISCOVERY_PLUGIN, dormant_reason
 from ggen_mcp_core.workspace import Workspace
@@ -183,6 +185,7 @@ class PluginHost:
         self._pack_settings: dict[str, BaseModel] = {}  # plugin -> its validated section
         self.settings_errors: dict[str, str] = {}  # plugin -> why its section is invalid
         self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
+        self.schema_verdicts = SchemaVerdicts(self.settings.resolved_cache_dir() / SCHEMA_VERDICTS_FILE)
         self.rate_limiter: RateLimiter | None = (
             RateLimiter(self.settings.rate_limit) if self.settings.rate_limit.enabled else None
         )
@@ -202,6 +205,7 @@ class PluginHost:
             self._load_entry_point(entry_point)
         for entry_point, kept in refused:
             self._refuse_entry_point(entry_point, kept)
+        self.schema_verdicts.save()
         self._apply_visibility()
         if report:
             self._report()
@@ -407,7 +411,7 @@ class PluginHost:
         problems: list[str] = []
         seen: set[str] = set()
         for spec in registration.tools:
-            problems += check_tool(spec, prefixes)
+            problems += check_tool(spec, prefixes, self.schema_verdicts)
             problems += self._claim_problems("tool", spec.name, record)
             if spec.name in seen:
                 problems.append(f"tool {spec.name!r} is registered twice by {self._owner(record)}")
@@ -637,6 +641,10 @@ class PluginHost:
                 return False
             allowed = allowed or vote is True
         return allowed or self.settings.auth.default_allow
+
+    def validates_input(self) -> bool:
+        """Whether any plugin implements ``ggen_validate_input`` (else a call need not dump its arguments)."""
+        return bool(self.pm.hook.ggen_validate_input.get_hookimpls())
 
     async def validate_input(self, tool: ToolSpec, arguments: Mapping[str, Any], context: ToolContext) -> list[str]:
         """Problems from every ``ggen_validate_input``; a raising validator is itself a problem."""

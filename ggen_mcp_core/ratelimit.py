@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -12,13 +13,14 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 import structlog
-from limits.storage import MemoryStorage
 
 from ggen_mcp_core.config import RateLimitSettings
 from ggen_mcp_core.principal import Principal
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
+    from limits.storage import Storage
+    from limits.strategies import MovingWindowRateLimiter
 
 log = structlog.get_logger("ggen_mcp.ratelimit")
 
@@ -39,27 +41,39 @@ class RateLimiter:
     """A moving-window limit per principal (anonymous callers: per client address)."""
 
     def __init__(self, settings: RateLimitSettings) -> None:
+        self.settings = settings
+        self._memory = settings.storage.startswith("memory")
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._storage_down_until = 0.0  # a short breaker: a dead Redis costs one attempt and one log line a second
+        self._built = False
+        if not self._memory or (settings.limit, settings.anonymous_limit) != _DEFAULT_LIMITS:
+            self._build()  # a configured limit or storage is parsed (a malformed one refused) at start
+
+    def _build(self) -> None:
+        """Parse the limits and make the storage and the strategy: at start when configured, else (the
+        defaults in memory, known to parse) on the first check, so a server starts without the ``limits``
+        package (about 0.1 s of imports). Runs on the event loop's thread, never twice."""
+        if self._built:
+            return
         from limits import parse
         from limits.storage import storage_from_string
         from limits.strategies import MovingWindowRateLimiter
 
-        self.settings = settings
-        self._item = parse(settings.limit)
-        self._anonymous_item = parse(settings.anonymous_limit)
-        self._memory = settings.storage.startswith("memory")
+        self._item = parse(self.settings.limit)
+        self._anonymous_item = parse(self.settings.anonymous_limit)
         options: dict[str, float | str | bool] = {}
         if not self._memory:
             options = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
         self._storage = (
-            InlineExpiryMemoryStorage() if self._memory else storage_from_string(settings.storage, **options)
+            inline_expiry_memory_storage() if self._memory else storage_from_string(self.settings.storage, **options)
         )
-        self._strategy = MovingWindowRateLimiter(self._storage)
-        self._recent: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-        self._storage_down_until = 0.0  # a short breaker: a dead Redis costs one attempt and one log line a second
+        self._strategy: MovingWindowRateLimiter = MovingWindowRateLimiter(self._storage)
+        self._built = True
 
     async def check(self, principal: Principal) -> Decision:
         """Count one call for ``principal``; refuse it over the limit. Storage errors follow the policy."""
+        self._build()
         item = self._item if principal.authenticated else self._anonymous_item
         key = principal.name
         if time.monotonic() < self._storage_down_until:
@@ -126,18 +140,35 @@ class RateLimiter:
         return len(self._recent)
 
 
-class InlineExpiryMemoryStorage(MemoryStorage):
-    """limits' memory storage, minus a new ``threading.Timer`` thread for expiry after nearly every hit (1-2 ms
-    per call on a busy server): expired entries are swept inline, at most once a second. A moving window
-    ignores expired entries anyway; the sweep only frees memory."""
+_DEFAULT_LIMITS = (
+    RateLimitSettings.model_fields["limit"].default,
+    RateLimitSettings.model_fields["anonymous_limit"].default,
+)
 
-    _last_sweep = 0.0
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the name-mangled private method
-        now = time.monotonic()
-        if now - self._last_sweep >= 1.0:
-            self._last_sweep = now
-            getattr(self, "_MemoryStorage__expire_events")()  # noqa: B009 - name-mangled private method
+@functools.cache
+def _inline_expiry_class() -> type[Storage]:
+    from limits.storage import MemoryStorage
+
+    class InlineExpiryMemoryStorage(MemoryStorage):
+        """limits' memory storage, minus a new ``threading.Timer`` thread for expiry after nearly every hit
+        (1-2 ms per call on a busy server): expired entries are swept inline, at most once a second. A moving
+        window ignores expired entries anyway; the sweep only frees memory."""
+
+        _last_sweep = 0.0
+
+        def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the name-mangled private method
+            now = time.monotonic()
+            if now - self._last_sweep >= 1.0:
+                self._last_sweep = now
+                getattr(self, "_MemoryStorage__expire_events")()  # noqa: B009 - name-mangled private method
+
+    return InlineExpiryMemoryStorage
+
+
+def inline_expiry_memory_storage() -> Storage:
+    """A memory storage that expires entries inline (the class is made with the ``limits`` import)."""
+    return _inline_expiry_class()()
 
 
 def _redacted(url: str) -> str:

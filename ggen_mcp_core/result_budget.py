@@ -116,6 +116,12 @@ class _Floor:
             return _digits(value)
         if kind in _SCALARS:
             return _SCALARS[kind]
+        if kind is dict and depth < MAX_RESULT_DEPTH:
+            flat = _flat_dict_floor(value)
+            if flat is not None:
+                if flat > self.budget:
+                    raise ResultRefused("over the cap", size=flat)
+                return flat
         key = id(value)
         known = self.memo.get(key)
         if known is not None:
@@ -185,6 +191,27 @@ class _Floor:
             if total > self.budget:
                 raise ResultRefused("over the cap", size=total)
         return total
+
+
+def _flat_dict_floor(value: dict[Any, Any]) -> int | None:
+    """The floor of a dict of string keys to strings, numbers, booleans and None (a result row, say), counted
+    in one loop; None for any other dict, which the general walk counts. Such a dict needs no memo: it holds
+    no container (so no cycle and no shared child), and counting it costs steps in proportion to the bytes
+    it adds, so every repetition of it brings the walk nearer to the budget."""
+    total = 1
+    for name, item in value.items():
+        if type(name) is not str:
+            return None
+        kind = type(item)
+        if kind is str:
+            total += len(name) + len(item) + 7  # `"name": "item"` and a separator
+        elif kind is int:
+            total += len(name) + 5 + _digits(item)
+        elif kind in _SCALARS:
+            total += len(name) + 5 + _SCALARS[kind]
+        else:
+            return None
+    return total
 
 
 def _type_name(value: Any) -> str:

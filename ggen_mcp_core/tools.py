@@ -14,6 +14,7 @@ from typing_extensions import TypeVar as DefaultedTypeVar
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import LifecycleEvent, LifecycleName
+from ggen_mcp_core.schema_verdicts import SchemaVerdicts
 
 if TYPE_CHECKING:
     import mcp.types as types
@@ -170,8 +171,9 @@ def _compact_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
-def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
-    """Problems that keep a tool from being registered (empty when it is fine)."""
+def check_tool(spec: ToolSpec, prefixes: Sequence[str], verdicts: SchemaVerdicts | None = None) -> list[str]:
+    """Problems that keep a tool from being registered (empty when it is fine); ``verdicts``: the schemas
+    already known valid (the host's, kept in its cache directory), else this process's."""
     problems = []
     if not TOOL_NAME.match(spec.name):
         problems.append(f"tool name {spec.name!r} breaks the MCP tool-name rules (1-128 of A-Z a-z 0-9 _ - .)")
@@ -189,7 +191,8 @@ def check_tool(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
         problems.append(f"tool {spec.name!r}: handler is not callable")
     for label, model in (("input", spec.input_model), ("output", spec.output_model)):
         if model is not None:
-            problems += [f"tool {spec.name!r}: {label} {problem}" for problem in _schema_problems(model)]
+            found = _schema_problems(model, verdicts or _PROCESS_VERDICTS)
+            problems += [f"tool {spec.name!r}: {label} {problem}" for problem in found]
     if spec.timeout is not None and spec.timeout <= 0:
         problems.append(f"tool {spec.name!r}: timeout must be positive")
     return problems + alias_problems(spec, prefixes)
@@ -218,22 +221,16 @@ def alias_problems(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
     return problems
 
 
-@functools.cache
-def _schema_problems(model: type[BaseModel]) -> tuple[str, ...]:
-    """Whether a model's JSON Schema is a valid object schema; cached per model class, since every host
-    built in a process (tests, `ggen-mcp call`) checks the same models."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+_PROCESS_VERDICTS = SchemaVerdicts()  # without a host's file: remembered for this process only
 
-    schema = _schema(model)
-    problems = []
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        problems.append(f"schema is invalid: {exc.message}")
+
+def _schema_problems(model: type[BaseModel], verdicts: SchemaVerdicts) -> tuple[str, ...]:
+    """Whether a model's JSON Schema is a valid object schema (the metaschema check remembered by digest)."""
+    schema = _generated_schema(model)
+    problems = verdicts.problems(schema)
     if schema.get("type") != "object":
-        problems.append("schema must describe an object")
-    return tuple(problems)
+        problems += ("schema must describe an object",)
+    return problems
 
 
 def validate_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> BaseModel:

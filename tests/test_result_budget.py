@@ -257,3 +257,24 @@ def test_the_bound_never_exceeds_the_written_size(value: Any) -> None:
     assert json_floor([value] * 3, 10**9) == 1 + 3 * (floor + 1)  # a repeated part counts each time it is written
     with pytest.raises(ResultRefused):
         json_floor([value] * 3, 3 * (floor + 1))
+
+
+def test_rows_of_text_are_counted_in_one_loop_and_still_bounded() -> None:
+    # a result row (a dict of text) is counted without the memo; the same row a million times over is still
+    # refused within one row of the budget, and its count is the general walk's
+    row = {"s": "http://example.org/p1", "name": "person 1", "age": 42, "ok": True, "none": None, "x": 1.5}
+    single = json_floor(row, 10**9)
+    assert single == 1 + sum(1 + len(key) + 4 for key in row) + 23 + 10 + 1 + 4 + 4 + 3  # 42: at least 1 digit
+    assert single <= len(json.dumps(row))
+    with pytest.raises(ResultRefused) as refused:
+        json_floor([row] * 1_000_000, CAP)
+    assert refused.value.size is not None and CAP < refused.value.size <= CAP + single + 1
+
+
+def test_a_row_that_is_not_json_data_is_still_refused_naming_where() -> None:
+    from ggen_mcp_core.result_budget import UnencodableValue
+
+    for row, where in (({"a": "x", 1: "y"}, "$[0]"), ({"a": "x", "b": {1, 2}}, "$[0].b")):
+        with pytest.raises(UnencodableValue) as refused:
+            json_floor([row], 10**9, strict=True)
+        assert refused.value.where == where, refused.value.where

@@ -5,6 +5,7 @@ libraries a pack needs only for its work; each pack imports them on first use. R
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,105 @@ def test_loading_a_pack_and_listing_its_tools_imports_no_heavy_module(pack: str,
     report = json.loads(probe.stdout.strip().splitlines()[-1])
     assert report["tools"] > 0, f"the {pack} pack served no tools"
     assert report["imported"] == [], f"the {pack} pack imports {report['imported']} before any tool runs"
+
+
+LAZY_IN_SERVE = ("rich", "limits", "jinja2", "rdflib", "pyoxigraph", "pyshacl", "httpx", "yaml")
+SERVE_PROBE = """
+import json, sys
+watched = sys.argv[2:]
+sys.argv = ["ggen-mcp", "--workspace", sys.argv[1], "serve"]
+try:
+    from ggen_mcp_core.cli import main
+    main()
+except SystemExit:
+    pass
+finally:
+    imported = [m for m in watched if sys.modules.get(m) is not None]
+    print("IMPORTED " + json.dumps(imported), file=sys.stderr, flush=True)
+"""
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}},
+}
+
+
+def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...]) -> list[str]:
+    """Start `ggen-mcp serve` over stdio (all installed packs, default settings but ``cache_dir``), ask
+    `initialize`, close stdin; the watched modules it had imported when it ended."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
+    env["GGEN_MCP_CACHE_DIR"] = str(cache)
+    server = subprocess.run(
+        [sys.executable, "-c", SERVE_PROBE, str(workspace), *watched],
+        input=json.dumps(INITIALIZE) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    answer = json.loads(server.stdout.splitlines()[0])
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], answer
+    report = [line for line in server.stderr.splitlines() if line.startswith("IMPORTED ")]
+    assert report, server.stderr[-2000:]
+    return list(json.loads(report[-1].removeprefix("IMPORTED ")))
+
+
+def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path: Path) -> None:
+    # `ggen-mcp serve` answers `initialize` and, after the client closes stdin, has imported none of:
+    # structlog's rich, the rate limiter's `limits` (the rate limit is on: loaded on the first call), the
+    # packs' jinja2, RDF stores, HTTP client, YAML. The first start checks the tool schemas with jsonschema
+    # and remembers them in the cache directory; the next start does not import jsonschema at all.
+    (tmp_path / "ws").mkdir()
+    cache = tmp_path / "cache"
+    assert serve_once(tmp_path / "ws", cache, LAZY_IN_SERVE) == []
+    verdicts = json.loads((cache / "schema-verdicts.json").read_text(encoding="utf-8"))
+    assert len(verdicts["valid"]) > 20, verdicts
+    assert serve_once(tmp_path / "ws", cache, (*LAZY_IN_SERVE, "jsonschema")) == []
+
+
+def test_a_damaged_verdict_file_means_the_schemas_are_checked_again(tmp_path: Path) -> None:
+    from ggen_mcp_core.schema_verdicts import SchemaVerdicts
+
+    path = tmp_path / "schema-verdicts.json"
+    path.write_text("{not json", encoding="utf-8")
+    verdicts = SchemaVerdicts(path)
+    assert verdicts.valid == set()
+    assert verdicts.problems({"type": "object", "properties": {"a": {"type": "string"}}}) == ()
+    assert verdicts.problems({"type": "object", "properties": {"a": {"type": 12}}})[0].startswith("schema is invalid")
+    verdicts.save()
+    assert len(json.loads(path.read_text(encoding="utf-8"))["valid"]) == 1  # the invalid one is never remembered
+    assert SchemaVerdicts(path).valid == verdicts.valid
+
+
+def test_a_tool_with_an_invalid_schema_is_still_refused_by_a_host_with_remembered_verdicts(tmp_path: Path) -> None:
+    import types
+
+    from pydantic import BaseModel, ConfigDict
+
+    from ggen_mcp_core import ToolSpec, hookimpl
+    from ggen_mcp_core.testing import make_host
+
+    class Broken(BaseModel):
+        model_config = ConfigDict(json_schema_extra={"minProperties": "two"})
+        text: str
+
+    async def handler(args: Broken, ctx: object) -> str:
+        return args.text
+
+    module = types.ModuleType("broken")
+
+    @hookimpl
+    def ggen_register_tools(config: object) -> list[ToolSpec]:
+        return [ToolSpec(name="broken_echo", description="Echo.", input_model=Broken, handler=handler)]
+
+    module.ggen_register_tools = ggen_register_tools  # type: ignore[attr-defined]
+    (tmp_path / "ws").mkdir()
+    cache = tmp_path / "cache"
+    for _ in range(2):  # the second host reads the verdicts the first one saved
+        host = make_host(tmp_path / "ws", None, cache_dir=cache)
+        record = host.add_module(module, name="broken")
+        assert "broken_echo" not in host.tools
+        assert record.error is not None and "input schema is invalid" in record.error, record.error
+        assert (cache / "schema-verdicts.json").is_file()

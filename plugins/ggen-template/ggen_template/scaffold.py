@@ -20,10 +20,7 @@ import structlog
 
 from ggen_mcp_core import ToolError, Workspace, __version__
 from ggen_mcp_core.registration import RESERVED_PREFIXES
-from ggen_template.actions import target_path
-from ggen_template.engine import Renderer, RenderOptions
 from ggen_template.settings import TemplateSettings
-from ggen_template.sources import locate
 
 log = structlog.get_logger(__name__)
 TEMPLATES = Path(__file__).parent / "scaffold"
@@ -129,6 +126,9 @@ def taken_sections() -> dict[str, str]:
 
 def render_pack(names: PackNames) -> list[tuple[str, str]]:
     """The pack's files as (path relative to the pack's folder, content), rendered from the template set."""
+    from ggen_template.engine import Renderer, RenderOptions  # jinja2: imported when a pack is made, not at start
+    from ggen_template.sources import locate
+
     settings = TemplateSettings()
     templates = Workspace(TEMPLATES)
     renderer = Renderer(templates, settings, RenderOptions(variables=names.variables(), seed="scaffold"))
@@ -155,6 +155,8 @@ def create_pack(name: str, directory: Path, *, protected_paths: tuple[str, ...] 
     written = workspace.root / names.distribution  # as named: a link there, even a dangling one, is in the way
     if root.exists() or written.exists() or written.is_symlink():
         raise ScaffoldError(f"{written} already exists; nothing was written (remove it or choose another name)")
+    from ggen_template.actions import target_path
+
     try:
         for relative, content in files:
             workspace.write_atomic(target_path(workspace, root, relative, "scaffold"), content)

@@ -567,8 +567,8 @@ class WorkerClient:
     async def _ensure_async(self) -> _Worker:
         """The running worker, started (off the event loop) with its answers read on this loop when needed."""
         worker = self._worker
-        if worker is not None and worker.alive and worker.loop_is_usable():
-            return worker
+        if worker is not None and worker.alive and not worker.stopped and worker.loop_is_usable():
+            return worker  # a worker being killed (stopped) is never handed out: the next call gets a new one
         return await anyio.to_thread.run_sync(self._ensure, asyncio.get_running_loop())
 
     async def _call_once_async(
@@ -626,7 +626,7 @@ class WorkerClient:
             if self._closed:
                 raise StoreUnavailable("the graph store was closed; retry the call")
             worker = self._worker
-            if worker is not None and worker.alive and worker.process.is_alive():
+            if worker is not None and worker.alive and not worker.stopped and worker.process.is_alive():
                 if not worker.loop_is_usable() or (loop is None and worker.on_loop_thread()):
                     self._rehome(worker, loop)
                 return worker

@@ -58,7 +58,9 @@ async def test_cartesian_product_hits_the_default_10_s_deadline(graph_host, ggen
         assert result.is_error  # type: ignore[attr-defined]
         assert "query exceeded 10 s" in tool_text(result)
         assert 10.0 <= outcome["elapsed"] <= 11.0, outcome["elapsed"]  # type: ignore[operator]
-        assert len(answered) >= 5 and max(answered) < 1.0, answered
+        # other calls keep being answered while the query runs (not held until its deadline): a loaded CI
+        # machine may take a second or two for one of them, never the query's 10 s
+        assert len(answered) >= 5 and max(answered) < 5.0, answered
         assert not alive(worker_pid), "the worker running the query must be killed, not left burning CPU"
         after = await client.call_tool("graph_query", {"sparql": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
         assert after.structured_content["rows"] == [{"n": "10000"}]

@@ -198,7 +198,7 @@ class _Worker:
             message = _take_frame(buffer)
             if message is None:
                 return
-            self.handle(pickle.loads(message))  # noqa: S301 (our own worker, as Connection.recv does)
+            self.handle(pickle.loads(message))  # noqa: S301  # nosec B301 -- our own worker, as Connection.recv does
 
     def detach(self) -> None:
         loop, self.loop = self.loop, None
@@ -229,7 +229,7 @@ class _Worker:
         while True:
             message = _take_frame(buffer)
             if message is not None:
-                self.handle(pickle.loads(message))  # noqa: S301 (our own worker, as Connection.recv does)
+                self.handle(pickle.loads(message))  # noqa: S301  # nosec B301 -- our own worker, as Connection.recv does
                 continue
             try:
                 data = os.read(self._fd, READ_CHUNK)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _BODY_KEPT = {"if": True, "for": True, "filter": True, "with": True, "block": True, "autoescape": True}
 _BODY_LEFT_OUT = {"macro", "call", "set", "trans"}
 _BRANCHES = {"elif", "else"}
-_LEXER_ENV = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701 -- only its lexer is used
+_LEXER_ENV = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701  # nosec B701 -- only its lexer is used
 
 
 @dataclass

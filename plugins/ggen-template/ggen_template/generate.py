@@ -134,7 +134,7 @@ def _to_variables(item: RenderedFile, workspace: Workspace, settings: TemplateSe
         text = workspace.read_text(item.source.path, max_bytes=settings.max_template_bytes)
         front_matter = split_template(text, name=item.source.name).front_matter or ""
         to = parse_outline(front_matter, name=item.source.name, budget=YamlBudget.of(settings)).get("to")
-        tree = Environment(autoescape=False).parse(str(to or ""))  # noqa: S701 -- parsed, never rendered
+        tree = Environment(autoescape=False).parse(str(to or ""))  # noqa: S701  # nosec B701 -- parsed, never rendered
     except (TemplateError, TemplateSyntaxError, UnicodeDecodeError, RecursionError):
         return set()
     return set(meta.find_undeclared_variables(tree))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +48,10 @@ class SchemaVerdicts:
         if self.path is None or not self._dirty:
             return
         try:
+            from ggen_mcp_core.workspace import atomic_write  # the host's one atomic write (outside any workspace)
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            data = json.dumps({"draft": DRAFT, "valid": sorted(self.valid)})
-            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as out:
-                out.write(data)
-            os.replace(out.name, self.path)
+            atomic_write(self.path, json.dumps({"draft": DRAFT, "valid": sorted(self.valid)}))
             self._dirty = False
         except OSError as exc:
             log.debug("schema verdicts not saved", path=str(self.path), error=str(exc))

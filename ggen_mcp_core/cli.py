@@ -6,20 +6,16 @@ from __future__ import annotations
 import ggen_mcp_core.lean_start  # noqa: F401 - first of all: structlog without rich (issue 16)
 
 # isort: on
-import asyncio
 import gc
 import json
 import os
 import sys
-import time
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 import anyio
 import click
 import structlog
-import uvicorn
 from pydantic import BaseModel
 
 from ggen_mcp_core import __version__
@@ -223,37 +219,10 @@ def _serve_stdio(host: PluginHost) -> None:
     anyio.run(run)
 
 
-class GracefulServer(uvicorn.Server):
-    """SIGTERM/SIGINT drains: /readyz and new MCP requests answer 503, in-flight tool calls finish (up to
-    ``http.shutdown_grace``), then uvicorn shuts down and the process exits 0. A second signal forces it.
-
-    Two uvicorn behaviours are replaced: it would end open SSE response streams (and so in-flight calls)
-    as soon as shutdown starts, and re-raise the signal afterwards so the process dies "by SIGTERM".
-    """
-
-    def __init__(self, config: uvicorn.Config, host: PluginHost) -> None:
-        super().__init__(config)
-        self.plugin_host = host
-        self._drain_task: asyncio.Task[None] | None = None
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.plugin_host.draining:
-            self.should_exit = self.force_exit = True
-            return
-        self.plugin_host.draining = True
-        loop = asyncio.get_event_loop()
-        self._drain_task = loop.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        grace = self.plugin_host.settings.http.shutdown_grace
-        deadline = time.monotonic() + grace
-        while self.plugin_host.in_flight() and time.monotonic() < deadline:  # noqa: ASYNC110 - polls a counter
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)  # let the last responses flush
-        self.should_exit = True
-
-
 def _serve_http(host: PluginHost) -> None:
+    import uvicorn  # the HTTP transport's server: not imported by a stdio start
+
+    from ggen_mcp_core.graceful import GracefulServer
     from ggen_mcp_core.http import build_app, public_resource_url, server_options
 
     http = host.settings.http
@@ -300,6 +269,8 @@ def _unspecified(address: str) -> bool:
 def _serve_metrics(http: HttpSettings) -> None:
     """``/metrics`` on ``http.metrics_port`` in a thread, behind the same Host/Origin gate as the main port."""
     import threading
+
+    import uvicorn
 
     from ggen_mcp_core.http import build_metrics_app
 

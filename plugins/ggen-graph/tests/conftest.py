@@ -11,7 +11,10 @@ from ggen_graph.stores import close_all
 
 @pytest.fixture(autouse=True)
 def _close_stores() -> Iterator[None]:
-    """Each test opens its own workspace's store; close it after the test so workers do not pile up."""
+    """Each test opens its own workspace's store: close what earlier tests in this process left open (with
+    xdist, files of other folders run in the same process first), and close it after the test so workers do
+    not pile up; so ``open_stores()`` holds only the test's own stores."""
+    close_all()
     yield
     close_all()
 

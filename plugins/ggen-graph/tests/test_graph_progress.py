@@ -81,3 +81,8 @@ async def test_update_and_validate_report_their_steps(graph_host: Any, ggen_clie
         assert not validated.is_error, tool_text(validated)
         assert validated.structured_content["conforms"] is False  # the book has no title
         validate.check(3)  # counted, copied, validated
+
+        query = Recorder()
+        asked = await client.call_tool("graph_query", {"sparql": "ASK { ?s ?p ?o }"}, progress_callback=query)
+        assert not asked.is_error, tool_text(asked)
+        assert [(p, t) for p, t, _ in query.seen] == [(0, 1), (1, 1)], query.seen  # running, answered

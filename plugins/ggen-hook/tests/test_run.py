@@ -272,3 +272,17 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+
+
+async def test_a_run_reports_its_start_and_end_as_progress(hooks_host, ggen_client, marker_script) -> None:
+    seen_progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen_progress.append((progress, total, message))
+
+    async with ggen_client(hooks_host(), mode="legacy") as client:
+        await register(client, event="post_gen", command=marker_command("ran"), name="mark")
+        result = await client.call_tool("hook_run", {"name": "mark"}, progress_callback=on_progress)
+        assert not result.is_error, tool_text(result)
+    assert [(p, t) for p, t, _ in seen_progress] == [(0, 1), (1, 1)]
+    assert seen_progress[0][2] == f"running {sys.executable}" and seen_progress[1][2] == "exited with 0"

@@ -133,6 +133,16 @@ async def test_generation_reports_determinate_progress(workspace: Path) -> None:
         plan = planned.structured_content
         assert [(p, t) for p, t, _ in seen] == [(1, 2), (2, 2)] and seen[-1][2] == "plan saved"
         seen.clear()
+        diffed = await client.call_tool(
+            "project_diff", {"template": "many", "target": "out"}, progress_callback=on_progress
+        )
+        assert not diffed.is_error
+        assert [(p, t) for p, t, _ in seen] == [(1, 2), (2, 2)] and seen[0][2] == "rendered 6 file(s)"
+        seen.clear()
+        rendered = await client.call_tool("template_render", {"template": "many"}, progress_callback=on_progress)
+        assert not rendered.is_error
+        assert [(p, t) for p, t, _ in seen] == [(0, 1), (1, 1)] and seen[-1][2] == "rendered 6 file(s)"
+        seen.clear()
         result = await client.call_tool("project_apply", {"plan": plan["plan_id"]}, progress_callback=on_progress)
         assert not result.is_error
         applied = list(seen)

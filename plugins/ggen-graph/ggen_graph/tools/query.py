@@ -108,6 +108,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext[GraphSettings]) -> Quer
     await guard_sparql(ctx, args.sparql, "query")
     limit = settings.effective_limit(args.limit)
     store = open_store(ctx)
+    await ctx.progress(0, 1, "query running")  # a query may run up to its deadline (graph.query_timeout)
     try:
         result = await store.query(
             sparql=args.sparql, limit=limit, graph=args.graph, bindings=args.bindings, typed=args.typed
@@ -117,6 +118,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext[GraphSettings]) -> Quer
         if refusal is not None:
             raise QueryRefused(refusal) from None
         raise
+    await ctx.progress(1, 1, "query answered")
     form = await result_form(ctx, result, args.sparql)
     common: dict[str, Any] = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):

@@ -73,7 +73,9 @@ async def hook_run(args: RunInput, ctx: ToolContext[HookSettings]) -> RunOutput:
         return _dry_run_command(record, ctx, settings)
     command = plan_command(record, ctx, settings)
     event = EventContext(event=record.event, template=None, output=ctx.workspace.root)
+    await ctx.progress(0, 1, f"running {command.argv[0]}")
     result = await run_hook_command(record, event, ctx, settings, command)
+    await ctx.progress(1, 1, f"exited with {result.exit_code}" if result.exit_code is not None else "stopped")
     output = _base(record, ctx, settings, dry_run=False).model_copy(
         update={
             "argv": list(command.argv),

@@ -49,7 +49,9 @@ async def project_diff(args: ProjectDiffInput, ctx: ToolContext[TemplateSettings
 
     job = Job(args.template, dict(args.vars), args.target, args.seed, args.graph, force=True)
     prepared: Prepared = await ctx.run_sync(generator_of(ctx).prepare, job)
+    await ctx.progress(1, 2, f"rendered {len(prepared.planned.actions)} file(s)")
     files = await ctx.run_sync(_diffs, prepared, ctx)
+    await ctx.progress(2, 2, "compared with the disk")
     changed = [f for f in files if f.status not in ("unchanged", "skipped")]
     message = f"{len(changed)} of {len(files)} files differ" if changed else "no differences"
     return ProjectDiffOutput(

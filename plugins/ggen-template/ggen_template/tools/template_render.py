@@ -38,7 +38,10 @@ class TemplateRenderOutput(BaseModel):
 
 async def template_render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> TemplateRenderOutput:
     """Render a template or set with variables and return the files; nothing is written."""
-    return await ctx.run_sync(_render, args, ctx)
+    await ctx.progress(0, 1, "rendering")
+    output: TemplateRenderOutput = await ctx.run_sync(_render, args, ctx)
+    await ctx.progress(1, 1, f"rendered {len(output.files)} file(s)")
+    return output
 
 
 def _render(args: TemplateRenderInput, ctx: ToolContext[TemplateSettings]) -> TemplateRenderOutput:

@@ -64,7 +64,7 @@ async def test_the_remote_store_retries_opens_its_breaker_and_closes_it(
         written = await client.call_tool("graph_update", {"sparql": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
         assert not written.is_error, tool_text(written)
         found = await client.call_tool("graph_query", query)
-        assert not found.is_error and found.structured_content["rows"] == [{"s": "urn:a"}]
+        assert not found.is_error and found.structured_content["rows"] == [["urn:a"]]
 
 
 async def test_the_rate_limit_probe_reports_redis_down_without_its_password(redis_url: str) -> None:

@@ -81,8 +81,8 @@ async def _sanity(ctx: ToolContext[Any], graph: str, validators: list[str]) -> t
     validators = [*validators, "graph_query (declares classes)", "graph_validate (SHACL sanity rules)"]
     problems: list[str] = []
     counted = await ctx.call_tool("graph_query", {"sparql": CLASSES, "graph": graph})
-    rows = _field(counted, "rows")
-    if not rows or str(rows[0].get("n")) in ("0", "None"):
+    rows = _field(counted, "rows")  # one column: ?n
+    if not rows or str(rows[0][0]) in ("0", "None"):
         problems.append("the ontology declares no class (owl:Class or rdfs:Class)")
     report = await ctx.call_tool("graph_validate", {"shapes_content": SANITY_SHAPES, "graph": graph})
     problems += [f"{v['focus_node']} {v['message']}" for v in _field(report, "violations")]
@@ -114,9 +114,9 @@ async def schema_summary(ctx: ToolContext[Any], graph: str | None) -> str:
     scoped: dict[str, Any] = {"graph": graph} if graph else {}
     stats = await ctx.call_tool("graph_stats", scoped)
     declared = await ctx.call_tool("graph_query", {"sparql": DECLARED, **scoped})
-    rows = _field(declared, "rows") or []
-    classes = [r["x"] for r in rows if r.get("k") == "c"] + [str(c["iri"]) for c in _field(stats, "classes")]
-    predicates = [r["x"] for r in rows if r.get("k") == "p"] + [str(p["iri"]) for p in _field(stats, "predicates")]
+    rows = _field(declared, "rows") or []  # [?x, ?k] each
+    classes = [x for x, k in rows if k == "c"] + [str(c["iri"]) for c in _field(stats, "classes")]
+    predicates = [x for x, k in rows if k == "p"] + [str(p["iri"]) for p in _field(stats, "predicates")]
     unique_classes = ", ".join(list(dict.fromkeys(classes))[:40])
     unique_predicates = ", ".join(list(dict.fromkeys(predicates))[:60])
     return f"classes: {unique_classes or '(none)'}; predicates: {unique_predicates or '(none)'}"
@@ -142,7 +142,8 @@ async def check_sparql(ctx: ToolContext[Any], query: str, graph: str | None) -> 
             problems=[f"the query ran but returned no results; the graph has {summary}"],
             validators=[*validators, "graph_stats (schema summary)"],
         )
-    return Check(problems=[], validators=validators, data={"rows": rows[:20], "form": form})
+    variables = _field(result, "variables") or []
+    return Check(problems=[], validators=validators, data={"variables": variables, "rows": rows[:20], "form": form})
 
 
 async def check_template(ctx: ToolContext[Any], content: str) -> Check:

@@ -88,7 +88,8 @@ async def test_description_to_passing_generated_tests(
         applied = await ok(client, "project_apply", {"plan": plan["plan_id"]})
     assert not model.answers  # every scripted answer was used, none more
     assert ontology["graph"] == GRAPH and len(ontology["loop"]["rounds"]) == 2
-    assert [row["label"] for row in query["rows"]] == ["Order", "Product"] and len(query["loop"]["rounds"]) == 2
+    assert query["variables"] == ["c", "label"] and [label for _, label in query["rows"]] == ["Order", "Product"]
+    assert len(query["loop"]["rounds"]) == 2
     assert module["valid"] and module["rendered_files"] == ["shop_models.py"] and len(module["loop"]["rounds"]) == 2
     assert tests["valid"] and len(tests["loop"]["rounds"]) == 1
     assert sorted(applied["files_created"]) == ["app/shop_models.py", "app/test_shop_models.py"]

@@ -132,7 +132,7 @@ async def test_sparql_errors_and_empty_results_are_fed_back(
     assert out["loop"]["valid"] and [r["round"] for r in out["loop"]["rounds"]] == [1, 2, 3]
     assert "returned no results" in out["loop"]["rounds"][1]["problems"][0]
     assert f"{EX}price" in out["loop"]["rounds"][1]["problems"][0]  # the schema summary
-    assert [row["c"] for row in out["rows"]] == [f"{EX}Order", f"{EX}Product"]
+    assert out["variables"] == ["c"] and out["rows"] == [[f"{EX}Order"], [f"{EX}Product"]]
 
 
 @pytest.mark.parametrize("mode", ERAS)

@@ -8,7 +8,8 @@ This is the library the template pack uses for front-matter RDF (one :class:`Mem
     graph.add_prefixes({"ex": "http://example.org/"})
     graph.load("@prefix ex: <http://example.org/> . ex:a a ex:Thing .", "turtle")
     result = graph.select("SELECT ?s WHERE { ?s a ?type }", bindings={"type": "http://example.org/Thing"})
-    result.rows  # [{"s": "http://example.org/a"}]
+    result.rows  # [["http://example.org/a"]]: one array per row, in the order of result.variables (["s"])
+    result.records()  # [{"s": "http://example.org/a"}]
 
 Every query is checked first (:func:`check_read_only_query`), bindings are passed to pyoxigraph as RDF
 terms (never pasted into the query text), results are capped at ``limit`` rows (``truncated`` tells) and

@@ -303,15 +303,15 @@ class RemoteStore:
 
     def _count(self, graph: str | None = None) -> int:
         result = self._post_query(COUNT, RESULTS_JSON, graph, self.settings.query_timeout, 1)
-        return int(result.rows[0]["n"]) if result.rows else 0
+        return int(result.rows[0][0] or 0) if result.rows else 0
 
     def _count_all(self) -> int:
         result = self._post_query(COUNT_ALL, RESULTS_JSON, None, self.settings.query_timeout, 1)
-        return int(result.rows[0]["n"]) if result.rows else 0
+        return int(result.rows[0][0] or 0) if result.rows else 0
 
     def _graphs(self) -> list[tuple[str | None, int]]:
         result = self._post_query(COUNT_NAMED, RESULTS_JSON, None, self.settings.query_timeout, 1_000_000)
-        named = sorted((str(row["g"]), int(row["n"] or 0)) for row in result.rows)
+        named = sorted((str(g), int(n or 0)) for g, n in result.rows)
         return [(None, self._count(None)), *named]
 
     def _clear(self, *, graph: str | None = None) -> int:

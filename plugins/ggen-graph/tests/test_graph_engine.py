@@ -44,11 +44,11 @@ def test_select_ask_construct_with_prefixes_and_bindings() -> None:
     graph = people()
     assert len(graph) == 8
     result = graph.select("SELECT ?s ?t WHERE { ?s a ?t } ORDER BY ?s", bindings={"t": f"{EX}Person"})
-    assert result.variables == ["s", "t"]
-    assert [row["s"] for row in result.rows] == [f"{EX}alice", f"{EX}bob"]
-    assert result.typed_rows[0]["t"].type == "iri" and not result.truncated
-    name = graph.select("SELECT ?n WHERE { ex:alice ex:name ?n }").typed_rows[0]["n"]
-    assert (name.value, name.language, name.datatype) == ("Alice", "en", None)
+    assert result.variables == ["s", "t"] and result.column("s") == [f"{EX}alice", f"{EX}bob"]
+    assert [row["s"] for row in result.records()] == [f"{EX}alice", f"{EX}bob"]
+    assert result.typed_rows is not None and result.typed_rows[0][1]["type"] == "iri" and not result.truncated
+    named = graph.select("SELECT ?n WHERE { ex:alice ex:name ?n }").typed_rows
+    assert named == [[{"value": "Alice", "type": "literal", "language": "en"}]]
     assert graph.ask("ASK { ex:alice ex:knows ?x }") is True
     assert graph.ask("ASK { ?s ?p ?o }", bindings={"o": '"Carol"'}) is False
     built = graph.construct("CONSTRUCT { ?o ex:knownBy ?s } WHERE { ?s ex:knows ?o }")
@@ -145,7 +145,7 @@ def test_deadline_kills_the_worker_and_other_graphs_load_again() -> None:
     assert worker.pid is None or worker.pid != before
     assert other.ask("ASK { ex:alice ex:knows ex:bob }") is True
     assert worker.pid not in (None, before)
-    assert graph.select(square, timeout=60).rows == [{"n": "2250000"}]
+    assert graph.select(square, timeout=60).rows == [["2250000"]]
 
 
 def test_an_evicted_graph_is_loaded_again_from_its_handle() -> None:
@@ -165,6 +165,6 @@ def test_a_failed_batch_leaves_the_graph_as_it_was() -> None:
         graph.load_many([RdfInput(ntriples(5), "ntriples"), RdfInput("<urn:a> <urn:b> .", "ntriples")])
     assert rejected.value.index == 1 and isinstance(rejected.value.error, RdfSyntaxError)
     assert len(graph) == 8
-    assert graph.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows == [{"n": "8"}]
+    assert graph.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows == [["8"]]
     assert graph.load_many([RdfInput(ntriples(5), "ntriples")]) == [5]
     assert b"<http://example.org/s4>" in graph.ntriples()

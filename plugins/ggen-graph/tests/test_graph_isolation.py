@@ -31,7 +31,7 @@ from ggen_mcp_core.testing import contacted
 SQUARE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 1,500 triples: 2.25 M solutions
 # 34 M solutions: seconds, so these reads are still running when the offender (started with them) crashes
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f VALUES ?k { " + " ".join(map(str, range(15))) + " } }"
-SLOW_ROWS = [{"n": str(1_500 * 1_500 * 15)}]
+SLOW_ROWS = [[str(1_500 * 1_500 * 15)]]
 CONCAT_BOMB = (
     'SELECT ?v40 WHERE { BIND("'
     + "x" * 64

@@ -26,7 +26,7 @@ async def count(client, graph: str | None = None) -> int:
         args["graph"] = graph
     result = await client.call_tool("graph_query", args)
     assert not result.is_error, tool_text(result)
-    return int(result.structured_content["rows"][0]["n"])
+    return int(result.structured_content["rows"][0][0])
 
 
 async def test_every_format_by_extension(graph_host, ggen_client, ggen_workspace) -> None:
@@ -65,7 +65,7 @@ async def test_named_graph_replace_and_base_iri(graph_host, ggen_client) -> None
         replaced = await client.call_tool("graph_load", {**args, "content": "<z> <p> <z> .", "replace": True})
         assert replaced.structured_content["graph_size"] == 1
         rows = await client.call_tool("graph_query", {"sparql": "SELECT ?s WHERE { ?s ?p ?o }", "graph": "urn:g"})
-        assert rows.structured_content["rows"] == [{"s": f"{EX}z"}]
+        assert rows.structured_content["rows"] == [[f"{EX}z"]]
         assert await count(client) == 0  # nothing leaked into the default graph
 
 

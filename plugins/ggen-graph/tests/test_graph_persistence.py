@@ -21,7 +21,7 @@ COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s 
 async def total(client) -> int:
     result = await client.call_tool("graph_query", {"sparql": COUNT_ALL})
     assert not result.is_error, tool_text(result)
-    return int(result.structured_content["rows"][0]["n"])
+    return int(result.structured_content["rows"][0][0])
 
 
 async def test_store_survives_a_restart(graph_host, ggen_client, ggen_workspace) -> None:

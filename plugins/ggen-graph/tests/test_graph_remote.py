@@ -121,8 +121,8 @@ async def test_load_query_update_on_oxigraph(remote, ggen_client, ggen_workspace
             graph="urn:people",
             typed=True,
         )
-        assert rows["rows"] == [{"s": f"{EX}alice", "n": "Alice"}, {"s": f"{EX}bob", "n": "Bob"}]
-        assert rows["typed_rows"][0]["n"]["language"] == "en"
+        assert rows["rows"] == [[f"{EX}alice", "Alice"], [f"{EX}bob", "Bob"]]
+        assert rows["typed_rows"][0][1] == {"value": "Alice", "type": "literal", "language": "en"}
         bound = await call(
             client,
             "graph_query",
@@ -130,7 +130,7 @@ async def test_load_query_update_on_oxigraph(remote, ggen_client, ggen_workspace
             graph="urn:people",
             bindings={"t": f"{EX}Company"},
         )
-        assert bound["rows"] == [{"s": f"{EX}acme", "t": f"{EX}Company"}]
+        assert bound["rows"] == [[f"{EX}acme", f"{EX}Company"]]
         hostile = await call(
             client,
             "graph_query",

@@ -13,7 +13,7 @@ from graph_helpers import EX, ntriples
 NAMES = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
 
 
-def rows(ops: StoreOps, sparql: str = NAMES) -> list[dict[str, str | None]]:
+def rows(ops: StoreOps, sparql: str = NAMES) -> list[list[str | None]]:
     return list(ops.query(sparql=sparql, limit=1000, timeout=10).rows)
 
 

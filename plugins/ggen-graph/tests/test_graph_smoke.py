@@ -18,8 +18,9 @@ async def test_load_then_select(graph_host, ggen_client) -> None:
         )
         assert not result.is_error, tool_text(result)
         data = result.structured_content
-        assert data["rows"] == [
-            {"s": "http://example.org/alice", "n": "Alice"},
-            {"s": "http://example.org/bob", "n": "Bob"},
+        assert data["variables"] == ["s", "n"]
+        assert data["rows"] == [["http://example.org/alice", "Alice"], ["http://example.org/bob", "Bob"]]
+        assert data["typed_rows"][0] == [
+            {"value": "http://example.org/alice", "type": "iri"},
+            {"value": "Alice", "type": "literal", "language": "en"},
         ]
-        assert data["typed_rows"][0]["n"] == {"value": "Alice", "type": "literal", "datatype": None, "language": "en"}

@@ -58,7 +58,7 @@ def test_query_update_export(ops: StoreOps) -> None:
         graph="urn:people",
         prefixes=prefixes,
     )
-    assert result.rows == [{"s": f"{EX}alice"}] and result.truncated
+    assert result.variables == ["s"] and result.rows == [[f"{EX}alice"]] and result.truncated
     assert ops.query(sparql="ASK { ?s ?p ?o }", limit=1, timeout=5) is False
     with pytest.raises(GraphNotFound):
         ops.query(sparql="ASK { ?s ?p ?o }", limit=1, timeout=5, graph="urn:none")

@@ -238,7 +238,7 @@ class TemplateGraph:
                 f"{label}: more than {self.settings.query_limit} rows (template.query_limit); narrow the query",
                 template=self.name,
             )
-        return [Row(row) for row in result.rows]
+        return [Row(record) for record in result.records()]
 
 
 def _shift_lines(exc: ToolError, header: str) -> str:

@@ -30,7 +30,8 @@ class SparqlInput(AiInput):
 class SparqlOutput(BaseModel):
     query: str = Field(description="The SPARQL query (the last answer when not valid).")
     valid: bool = Field(description="It parsed, passed the read-only guard and returned results.")
-    rows: list[dict[str, Any]] = Field(description="First rows of the result (up to 20).")
+    variables: list[str] = Field(description="The result's variables, the order of every row.")
+    rows: list[list[Any]] = Field(description="First rows of the result (up to 20), arrays in variables order.")
     output_file: str | None = Field(description="Where the query was written, if asked and valid.")
     graph_triples: int | None = Field(description="Triples in graph_file, when given.")
     loop: LoopReport = Field(description="The validation loop: every round, the validators run, why it stopped.")
@@ -57,10 +58,12 @@ async def ai_generate_sparql(args: SparqlInput, ctx: ToolContext[AiSettings]) ->
         if scratch is not None:
             await ctx.call_tool("graph_clear", {"graph": scratch})
     rows = outcome.check.data.get("rows") if outcome.report.valid else []
+    variables = outcome.check.data.get("variables") if outcome.report.valid else []
     written = await write_output(ctx, args.output_file, outcome.content) if outcome.report.valid else None
     return SparqlOutput(
         query=outcome.content,
         valid=outcome.report.valid,
+        variables=list(variables) if isinstance(variables, list) else [],
         rows=list(rows) if isinstance(rows, list) else [],
         output_file=written,
         graph_triples=triples,

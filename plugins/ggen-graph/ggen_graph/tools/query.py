@@ -22,14 +22,15 @@ from ggen_graph.tools.common import (
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
+    from ggen_graph.results import SelectResult
     from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
 
 # A shallow JSON Schema for the rows: MCP clients validate structuredContent against the output schema value by
 # value, which costs about 60 ms per 1000 three-column rows with per-value types (120 ms with the anyOf pydantic
-# writes for `str | None`) and under 20 ms with objects only. The field descriptions say what the values are.
-ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
+# writes for `str | None`) and much less with arrays only. The field descriptions say what the values are.
+ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "array"}}
 TYPED_ROWS_SCHEMA: dict[str, Any] = {"anyOf": [ROWS_SCHEMA, {"type": "null"}]}  # no type arrays: portable
 DESCRIPTION = "Run a read-only SPARQL query (SELECT/ASK/CONSTRUCT/DESCRIBE); rows capped, %g s deadline."
 
@@ -65,29 +66,22 @@ class QueryInput(BaseModel):
     )
 
 
-class TypedTerm(BaseModel):
-    """A result value with its kind, datatype and language."""
-
-    value: str = Field(description="IRI string, lexical form, or `_:id` for a blank node.")
-    type: Literal["iri", "literal", "bnode", "triple"] = Field(description="Kind of term.")
-    datatype: str | None = Field(default=None, description="Datatype IRI of a literal without language.")
-    language: str | None = Field(default=None, description="Language tag of a language-tagged literal.")
-
-
 class QueryOutput(BaseModel):
     """The result of graph_query; which fields are set depends on ``form``."""
 
     form: Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"] = Field(description="The query form that ran.")
-    variables: list[str] = Field(default_factory=list, description="SELECT: the projected variables.")
-    rows: Annotated[list[dict[str, str | None]], WithJsonSchema(ROWS_SCHEMA)] = Field(
-        default_factory=list,
-        description="SELECT: one object per solution keyed by bare variable name; each value a string (IRIs as "
-        "IRI strings, literals as their lexical form, blank nodes as `_:id`) or null when unbound.",
+    variables: list[str] = Field(
+        default_factory=list, description="SELECT: the projected variables (bare names), the order of every row."
     )
-    typed_rows: Annotated[list[dict[str, TypedTerm | None]] | None, WithJsonSchema(TYPED_ROWS_SCHEMA)] = Field(
+    rows: Annotated[list[list[str | None]], WithJsonSchema(ROWS_SCHEMA)] = Field(
+        default_factory=list,
+        description="SELECT: one array per solution, a value per variable in the order of `variables`; each a "
+        "string (IRIs as IRI strings, literals as their lexical form, blank nodes as `_:id`) or null when unbound.",
+    )
+    typed_rows: Annotated[list[list[dict[str, str] | None]] | None, WithJsonSchema(TYPED_ROWS_SCHEMA)] = Field(
         default=None,
-        description="SELECT with typed=true: the same rows, each value an object {value, type (iri, literal, "
-        "bnode, triple), datatype, language} or null.",
+        description="SELECT with typed=true: the same arrays, each value an object {value, type (iri, literal, "
+        "bnode, triple), and for a literal its datatype or its language} or null when unbound.",
     )
     boolean: bool | None = Field(default=None, description="ASK: the answer.")
     ntriples: str | None = Field(default=None, description="CONSTRUCT/DESCRIBE: the triples as N-Triples text.")
@@ -122,22 +116,21 @@ async def graph_query(args: QueryInput, ctx: ToolContext[GraphSettings]) -> Quer
     form = await result_form(ctx, result, args.sparql)
     common: dict[str, Any] = {"form": form, "limit": limit}
     if isinstance(result, SelectResult):
-        fields: dict[str, Any] = {
+        # Built without validation or per-row work: the rows come from results.collect_select in their final
+        # form (arrays of strings or None in the order of the variables, typed cells as plain objects); the
+        # host still checks the result's size and JSON form.
+        output = QueryOutput.model_construct(
             **common,
-            "variables": result.variables,
-            "rows": result.rows,
-            "count": result.count,
-            "truncated": result.truncated,
-            "duration_ms": timer.ms,
-        }
-        if args.typed:
-            typed = [{k: (v.as_dict() if v is not None else None) for k, v in row.items()} for row in result.typed_rows]
-            output = QueryOutput.model_validate({**fields, "typed_rows": typed})
-        else:
-            # Built without validation: the rows come from the store worker's collect_select (strings or None,
-            # keyed by the variables); the host still checks the result's size and JSON form.
-            output = QueryOutput.model_construct(**fields, typed_rows=None, boolean=None, ntriples=None)
-        return fit_rows(output, result_budget(ctx))
+            variables=result.variables,
+            rows=result.rows,
+            typed_rows=result.typed_rows if args.typed else None,
+            boolean=None,
+            ntriples=None,
+            count=result.count,
+            truncated=result.truncated,
+            duration_ms=timer.ms,
+        )
+        return fit_rows(output, size_bound(output, result), result_budget(ctx))
     if isinstance(result, ConstructResult):
         output = QueryOutput(
             **common, ntriples=result.ntriples, count=result.count, truncated=result.truncated, duration_ms=timer.ms
@@ -165,18 +158,23 @@ def encoded_size(output: BaseModel) -> int:
     return len(json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2).encode())
 
 
-def size_bound(output: QueryOutput) -> int:
-    """A cheap bound of :func:`encoded_size` for a SELECT result: indented JSON, UTF-8 bytes, every value's
-    escapes counted double (only ASCII control characters, written ``\\u00XX``, could exceed it)."""
-    per_row = 16 + sum(16 + 2 * len(name) for name in output.variables)
-    values = sum(len(v) if v.isascii() else len(v.encode()) for row in output.rows for v in row.values() if v)
-    bound = 2048 + output.count * per_row + 2 * values
-    return bound * 3 if output.typed_rows is not None else bound
+def size_bound(output: QueryOutput, result: SelectResult) -> int:
+    """An upper bound of :func:`encoded_size` for a SELECT result, with no walk of the rows: the worker counted
+    their compact JSON bytes (``rows_json_bytes``), the indentation follows from the row and column counts."""
+    from ggen_graph.results import indented_size, typed_size_bound
+
+    columns = len(output.variables)
+    names = sum(len(name.encode()) + 7 for name in output.variables)
+    bound = 512 + names + indented_size(result.rows_json_bytes, output.count, columns)
+    if output.typed_rows is not None:
+        bound += typed_size_bound(result.typed_json_bytes, output.count, columns)
+    return bound
 
 
-def fit_rows(output: QueryOutput, budget: int) -> QueryOutput:
-    """Drop trailing rows until the result fits the host's result cap (then ``truncated`` is true)."""
-    if output.count < 64 or size_bound(output) <= budget or encoded_size(output) <= budget:
+def fit_rows(output: QueryOutput, bound: int, budget: int) -> QueryOutput:
+    """Drop trailing rows until the result fits the host's result cap (then ``truncated`` is true); ``bound``
+    is :func:`size_bound` (within the cap: nothing to do)."""
+    if bound <= budget or encoded_size(output) <= budget:
         return output
     keep = output.count
     while keep > 0:

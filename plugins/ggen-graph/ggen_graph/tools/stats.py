@@ -72,8 +72,8 @@ async def graph_stats(args: StatsInput, ctx: ToolContext[GraphSettings]) -> Stat
         graphs=graphs,
         total_triples=sum(g.triples for g in graphs),
         graph=args.graph,
-        classes=[ClassCount(iri=str(r["class"]), instances=int(r["n"] or 0)) for r in classes.rows],
-        predicates=[PredicateCount(iri=str(r["p"]), triples=int(r["n"] or 0)) for r in predicates.rows],
+        classes=[ClassCount(iri=str(iri), instances=int(n or 0)) for iri, n in classes.rows],
+        predicates=[PredicateCount(iri=str(iri), triples=int(n or 0)) for iri, n in predicates.rows],
         prefixes=store.prefixes.read(),
         duration_ms=timer.ms,
     )

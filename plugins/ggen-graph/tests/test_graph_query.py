@@ -169,6 +169,11 @@ async def test_rows_are_cut_to_the_hosts_result_cap(ggen_host, ggen_client) -> N
         data = result.structured_content
         assert data["truncated"] is True and 64 <= data["count"] < 1000 and len(data["rows"]) == data["count"]
         assert len(tool_text(result).encode()) <= 20_000
+        typed = await client.call_tool("graph_query", {"sparql": "SELECT ?s ?o WHERE { ?s ?p ?o }", "typed": True})
+        assert not typed.is_error, tool_text(typed)
+        cut = typed.structured_content
+        assert cut["truncated"] is True and 0 < cut["count"] < data["count"] and len(cut["typed_rows"]) == cut["count"]
+        assert len(tool_text(typed).encode()) <= 20_000
         built = await client.call_tool("graph_query", {"sparql": "CONSTRUCT WHERE { ?s ?p ?o }"})
         assert not built.is_error and built.structured_content["truncated"] is True
         assert built.structured_content["ntriples"].count("\n") == built.structured_content["count"]

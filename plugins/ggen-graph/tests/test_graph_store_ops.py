@@ -103,3 +103,43 @@ def test_shacl_validate_function() -> None:
         validate(data=data, shapes=b"<urn:a> <urn:b> <urn:c> .", shapes_format="ntriples", max_violations=1)
     with pytest.raises(RdfSyntaxError):
         validate(data=data, shapes=b"@prefix", shapes_format="turtle", max_violations=1)
+
+
+AWKWARD = (
+    f'<{EX}a> <{EX}p> "line\\nbreak \\u0001 \\"quoted\\" back\\\\slash caf\\u00e9 \\u6f22" .\n'
+    f'<{EX}a> <{EX}p> "" .\n<{EX}a> <{EX}q> _:b .\n_:b <{EX}p> "5"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    f'<{EX}a> <{EX}r> "hi"@en .\n'
+)
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o }",
+        "SELECT ?s WHERE { ?s ?p ?o } LIMIT 0",
+        "SELECT * WHERE {}",
+        'SELECT ?t WHERE { BIND(<<( <urn:a> <urn:b> "c" )>> AS ?t) }',
+    ],
+)
+def test_the_workers_json_size_of_the_rows_is_what_the_host_writes(ops: StoreOps, sparql: str) -> None:
+    """The size the tool bounds its result with (no walk of the rows) against the host's real encoder: exact
+    for rows (escapes, multi-byte text, null, empty values), an upper bound for typed cells."""
+    import pydantic_core
+    from ggen_graph.results import indented_size, typed_size_bound
+
+    ops.load(format="ntriples", data=AWKWARD.encode())
+    result = ops.query(sparql=sparql, limit=100, timeout=10, typed=True)
+
+    def written(field: str, value: object) -> int:  # the field's bytes in the indented result document
+        return (
+            len(pydantic_core.to_json({"x": 1, field: value}, indent=2))
+            - len(pydantic_core.to_json({"x": 1, field: []}, indent=2))
+            + 2
+        )
+
+    columns = len(result.variables)
+    assert indented_size(result.rows_json_bytes, result.count, columns) == written("rows", result.rows)
+    assert result.typed_rows is not None
+    assert typed_size_bound(result.typed_json_bytes, result.count, columns) >= written("typed_rows", result.typed_rows)
+    untyped = ops.query(sparql=sparql, limit=100, timeout=10, typed=False)
+    assert untyped.typed_rows is None and untyped.rows == result.rows

@@ -35,6 +35,16 @@ class SelectResult:
     truncated: bool = False
     rows_json_bytes: int = 0
     typed_json_bytes: int = 0
+    variables_json_bytes: int = 2
+
+    def json_size_bound(self, typed: bool) -> int:
+        """An upper bound of the bytes of ``variables``, ``rows`` and (with ``typed``) ``typed_rows`` in the
+        tool's indented result, with no walk of the rows (the worker counted their compact JSON)."""
+        columns = len(self.variables)
+        bound = self.variables_json_bytes + 5 * columns + 3 + indented_size(self.rows_json_bytes, self.count, columns)
+        if typed and self.typed_rows is not None:
+            bound += typed_size_bound(self.typed_json_bytes, self.count, columns)
+        return bound
 
     @property
     def count(self) -> int:
@@ -94,6 +104,7 @@ def collect_select(
         if typed:
             typed_rows.append([_typed_cell(t) for t in terms])
     result.rows_json_bytes = json_bytes(rows)
+    result.variables_json_bytes = json_bytes(result.variables)
     if typed:
         result.typed_rows = typed_rows
         result.typed_json_bytes = json_bytes(typed_rows)

@@ -38,6 +38,7 @@ listener; the differential fuzz test keeps probing.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -134,9 +135,24 @@ def query_needles(remote: bool) -> tuple[str, ...]:
 
 
 def cleared(sparql: str, kind: Kind, *, max_nesting: int = DEFAULT_MAX_NESTING, remote: bool = False) -> bool:
-    """True when the prefilter proves the text needs no parse (the hot path: microseconds)."""
+    """True when the prefilter proves the text needs no parse (the hot path: microseconds).
+
+    The answer for a short text is remembered (an agent sends the same text with other bindings, or again):
+    it depends on nothing but the arguments."""
+    if len(sparql) <= CLEARED_MEMO_CHARS:
+        return _cleared_memo(sparql, kind, max_nesting, remote)
+    return _cleared(sparql, kind, max_nesting, remote)
+
+
+CLEARED_MEMO_CHARS = 4096  # the memo keeps at most 512 texts of at most this many characters
+
+
+def _cleared(sparql: str, kind: Kind, max_nesting: int, remote: bool) -> bool:
     needles = query_needles(remote) if kind == "query" else UPDATE_NEEDLES
     return opening_brackets(sparql) <= max_nesting and first_needle(sparql, needles) is None
+
+
+_cleared_memo = functools.lru_cache(maxsize=512)(_cleared)
 
 
 def check_read_only_query(

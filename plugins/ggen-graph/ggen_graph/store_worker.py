@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle  # nosec B403 -- frames between the server and its own worker, as multiprocessing.connection uses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -117,8 +118,12 @@ def _answer(
         reply = (request_id, False, ("ResourceLimitExceeded", _memory_message(op, memory_mb), None, None))
     except BaseException as exc:  # every failure goes back to the caller
         reply = (request_id, False, to_wire(exc))
+    try:  # plain pickle (what Connection.recv reads) without a ForkingPickler per answer: see worker_client
+        frame = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an answer that cannot be pickled is an error answer, never a lost call
+        frame = pickle.dumps((request_id, False, to_wire(exc)), pickle.HIGHEST_PROTOCOL)
     with send_lock, contextlib.suppress(OSError, ValueError):
-        conn.send(reply)
+        conn.send_bytes(frame)
 
 
 def _write_started(conn: Connection, send_lock: threading.Lock) -> None:

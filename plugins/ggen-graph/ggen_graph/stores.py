@@ -84,6 +84,16 @@ class EmbeddedStore:
             options=WorkerOptions.from_settings(self.settings),
         )
         self.results = ResultCache(self.settings.result_cache_entries)
+        self._prefixes_seen: tuple[dict[str, str] | None, tuple[tuple[str, str], ...]] = (None, ())
+
+    def _prefixes_key(self, prefixes: dict[str, str]) -> tuple[tuple[str, str], ...]:
+        """The prefixes as part of a result cache key, sorted once per version of the registry's mapping (it
+        hands out the same dict until the file changes)."""
+        seen, frozen = self._prefixes_seen
+        if seen is not prefixes:
+            frozen = _frozen(prefixes)
+            self._prefixes_seen = (prefixes, frozen)
+        return frozen
 
     async def _write(self, op: str, kwargs: dict[str, Any], deadline_s: float) -> Any:
         """Every write goes through here: cached results are dropped before and after it."""
@@ -117,7 +127,7 @@ class EmbeddedStore:
             "bindings": bindings,
             "prefixes": prefixes,
         }
-        key = (sparql, limit, graph, typed, _frozen(bindings), _frozen(prefixes))
+        key = (sparql, limit, graph, typed, _frozen(bindings), self._prefixes_key(prefixes))
         cached = self.results.get(key)
         if cached is not None:
             return cached
@@ -173,6 +183,28 @@ def store_for(settings: GraphSettings, state_dir: Path) -> GraphStore:
         return store
 
 
+_RECENT_MAX = 64
+_recent: dict[tuple[int, int], tuple[object, GraphSettings, tuple[Any, ...], GraphStore]] = {}
+
+
+def store_of(settings: GraphSettings, workspace: Any) -> GraphStore:
+    """:func:`store_for` the workspace's state directory, remembered per (settings, workspace) pair, so a call
+    skips building the store's path and key (the objects are held, so their ids are not reused)."""
+    hit = _recent.get((id(settings), id(workspace)))
+    if hit is not None and hit[0] is workspace and hit[1] is settings:
+        with _lock:
+            if _open.get(hit[2]) is hit[3]:  # still open (not evicted or closed since)
+                _open.move_to_end(hit[2])
+                hit[3].settings = settings
+                return hit[3]
+    state_dir = workspace.state_dir
+    store = store_for(settings, state_dir)
+    if len(_recent) >= _RECENT_MAX:
+        _recent.clear()
+    _recent[(id(settings), id(workspace))] = (workspace, settings, _key(settings, state_dir), store)
+    return store
+
+
 def open_stores() -> list[GraphStore]:
     """The stores open in this process (for health checks and tests)."""
     with _lock:
@@ -184,6 +216,7 @@ def close_all() -> None:
     with _lock:
         stores = list(_open.values())
         _open.clear()
+        _recent.clear()
     for store in stores:
         store.close()
 

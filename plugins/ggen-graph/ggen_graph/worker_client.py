@@ -316,8 +316,11 @@ class _Worker:
             if progress is not None:
                 self.progress[request_id] = progress
         try:
+            # pickle.dumps, not Connection.send: the same bytes without a ForkingPickler (and the copy of the
+            # copyreg dispatch table it makes) per message; requests hold only plain values.
+            frame = pickle.dumps((request_id, op, kwargs), pickle.HIGHEST_PROTOCOL)
             with self.send_lock:
-                self.conn.send((request_id, op, kwargs))
+                self.conn.send_bytes(frame)
         except (OSError, ValueError) as exc:
             # The worker died: its reader settles the calls in flight (with the cause); this one never ran.
             with self.lock:

@@ -50,9 +50,9 @@ def query_timeout(settings: GraphSettings) -> float:
 
 def open_store(ctx: ToolContext[GraphSettings]) -> GraphStore:
     """The store of the caller's workspace, opened on first use."""
-    from ggen_graph.stores import store_for
+    from ggen_graph.stores import store_of
 
-    return store_for(ctx.settings, ctx.workspace.state_dir)
+    return store_of(ctx.settings, ctx.workspace)
 
 
 async def graph_infos(ctx: ToolContext[GraphSettings], store: GraphStore) -> list[GraphInfo]:

@@ -22,7 +22,6 @@ from ggen_graph.tools.common import (
 from ggen_mcp_core import ToolError, ToolSpec
 
 if TYPE_CHECKING:
-    from ggen_graph.results import SelectResult
     from ggen_graph.settings import GraphSettings
     from ggen_mcp_core import ToolContext
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 # writes for `str | None`) and much less with arrays only. The field descriptions say what the values are.
 ROWS_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "array"}}
 TYPED_ROWS_SCHEMA: dict[str, Any] = {"anyOf": [ROWS_SCHEMA, {"type": "null"}]}  # no type arrays: portable
+OTHER_FIELDS_BYTES = 512  # a SELECT result's fields besides variables and rows, indented, with room to spare
 DESCRIPTION = "Run a read-only SPARQL query (SELECT/ASK/CONSTRUCT/DESCRIBE); rows capped, %g s deadline."
 
 
@@ -130,7 +130,7 @@ async def graph_query(args: QueryInput, ctx: ToolContext[GraphSettings]) -> Quer
             truncated=result.truncated,
             duration_ms=timer.ms,
         )
-        return fit_rows(output, size_bound(output, result), result_budget(ctx))
+        return fit_rows(output, OTHER_FIELDS_BYTES + result.json_size_bound(args.typed), result_budget(ctx))
     if isinstance(result, ConstructResult):
         output = QueryOutput(
             **common, ntriples=result.ntriples, count=result.count, truncated=result.truncated, duration_ms=timer.ms
@@ -158,22 +158,9 @@ def encoded_size(output: BaseModel) -> int:
     return len(json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2).encode())
 
 
-def size_bound(output: QueryOutput, result: SelectResult) -> int:
-    """An upper bound of :func:`encoded_size` for a SELECT result, with no walk of the rows: the worker counted
-    their compact JSON bytes (``rows_json_bytes``), the indentation follows from the row and column counts."""
-    from ggen_graph.results import indented_size, typed_size_bound
-
-    columns = len(output.variables)
-    names = sum(len(name.encode()) + 7 for name in output.variables)
-    bound = 512 + names + indented_size(result.rows_json_bytes, output.count, columns)
-    if output.typed_rows is not None:
-        bound += typed_size_bound(result.typed_json_bytes, output.count, columns)
-    return bound
-
-
 def fit_rows(output: QueryOutput, bound: int, budget: int) -> QueryOutput:
     """Drop trailing rows until the result fits the host's result cap (then ``truncated`` is true); ``bound``
-    is :func:`size_bound` (within the cap: nothing to do)."""
+    is an upper bound of the result's size (within the cap: nothing to do)."""
     if bound <= budget or encoded_size(output) <= budget:
         return output
     keep = output.count

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle  # nosec B403 -- frames between the server and its own worker, as multiprocessing.connection uses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -109,6 +108,7 @@ def serve(conn: Connection, config: WorkerConfig, confinement: dict[str, str]) -
 def _answer(
     ops: Any, conn: Connection, send_lock: threading.Lock, memory_mb: int, request_id: int, op: str, kwargs: Any
 ) -> None:
+    from ggen_graph import worker_frames
     from ggen_graph.errors import to_wire
 
     _running.request_id = request_id
@@ -118,10 +118,10 @@ def _answer(
         reply = (request_id, False, ("ResourceLimitExceeded", _memory_message(op, memory_mb), None, None))
     except BaseException as exc:  # every failure goes back to the caller
         reply = (request_id, False, to_wire(exc))
-    try:  # plain pickle (what Connection.recv reads) without a ForkingPickler per answer: see worker_client
-        frame = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # an answer that cannot be pickled is an error answer, never a lost call
-        frame = pickle.dumps((request_id, False, to_wire(exc)), pickle.HIGHEST_PROTOCOL)
+    try:  # see ggen_graph.worker_frames: a SELECT result as marshalled plain values, anything else a pickle
+        frame = worker_frames.encode(reply)
+    except Exception as exc:  # an answer that cannot be encoded is an error answer, never a lost call
+        frame = worker_frames.encode((request_id, False, to_wire(exc)))
     with send_lock, contextlib.suppress(OSError, ValueError):
         conn.send_bytes(frame)
 

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import itertools
 import os
-import pickle
 import signal
 import socket
 import struct
@@ -44,6 +43,7 @@ import anyio
 import anyio.to_thread
 import structlog
 
+from ggen_graph import worker_frames
 from ggen_graph.errors import QueryTimeout, ResourceLimitExceeded, StoreUnavailable, WorkerCrashed, from_wire
 from ggen_graph.store_worker import WorkerConfig
 from ggen_graph.worker_options import ISOLATION_SETTING, MEMORY_SETTING, WorkerOptions, default_options
@@ -198,7 +198,7 @@ class _Worker:
             message = _take_frame(buffer)
             if message is None:
                 return
-            self.handle(pickle.loads(message))  # noqa: S301  # nosec B301 -- our own worker, as Connection.recv does
+            self.handle(worker_frames.decode(message))
 
     def detach(self) -> None:
         loop, self.loop = self.loop, None
@@ -229,7 +229,7 @@ class _Worker:
         while True:
             message = _take_frame(buffer)
             if message is not None:
-                self.handle(pickle.loads(message))  # noqa: S301  # nosec B301 -- our own worker, as Connection.recv does
+                self.handle(worker_frames.decode(message))
                 continue
             try:
                 data = os.read(self._fd, READ_CHUNK)
@@ -316,9 +316,9 @@ class _Worker:
             if progress is not None:
                 self.progress[request_id] = progress
         try:
-            # pickle.dumps, not Connection.send: the same bytes without a ForkingPickler (and the copy of the
-            # copyreg dispatch table it makes) per message; requests hold only plain values.
-            frame = pickle.dumps((request_id, op, kwargs), pickle.HIGHEST_PROTOCOL)
+            # not Connection.send: the same pickle without a ForkingPickler (and the copy of the copyreg
+            # dispatch table it makes) per message; requests hold only plain values.
+            frame = worker_frames.encode((request_id, op, kwargs))
             with self.send_lock:
                 self.conn.send_bytes(frame)
         except (OSError, ValueError) as exc:

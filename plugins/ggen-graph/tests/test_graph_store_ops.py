@@ -143,3 +143,22 @@ def test_the_workers_json_size_of_the_rows_is_what_the_host_writes(ops: StoreOps
     assert typed_size_bound(result.typed_json_bytes, result.count, columns) >= written("typed_rows", result.typed_rows)
     untyped = ops.query(sparql=sparql, limit=100, timeout=10, typed=False)
     assert untyped.typed_rows is None and untyped.rows == result.rows
+
+
+def test_worker_frames_carry_select_results_as_plain_values_and_the_rest_as_pickles(ops: StoreOps) -> None:
+    """A SELECT answer crosses the pipe marshalled (rows, typed cells, sizes intact); requests, notices, other
+    answers and errors are pickles, as before."""
+    from ggen_graph.worker_frames import MARSHALLED, decode, encode
+
+    ops.load(format="ntriples", data=AWKWARD.encode())
+    result = ops.query(sparql="SELECT ?s ?p ?o WHERE { ?s ?p ?o }", limit=100, timeout=10, typed=True)
+    frame = encode((7, True, result))
+    assert frame[:1] == MARSHALLED and decode(frame) == (7, True, result)
+    for message in [
+        (8, "query", {"sparql": "ASK {}", "bindings": None}),
+        (9, None, ("progress", 1, 2, "parsing")),
+        (10, True, True),
+        (11, False, to_wire(QuerySyntaxError("bad", 1, 2))),
+    ]:
+        frame = encode(message)
+        assert frame[:1] == b"\x80" and decode(frame) == message

@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import time
-import uuid
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,8 +112,8 @@ MAX_CALL_DEPTH = 8
 
 
 def new_call_id() -> str:
-    """A server-made call id: 32 hex digits, unique across sessions (JSON-RPC ids are not)."""
-    return uuid.uuid4().hex
+    """A server-made call id: 32 hex digits of 16 random bytes, unique across sessions (JSON-RPC ids are not)."""
+    return os.urandom(16).hex()
 
 
 def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str | None, call_id: str) -> trace.Span:

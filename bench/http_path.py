@@ -17,7 +17,7 @@ are not in them). The workspace is bench/load.py's (100k triples, prepared once 
 from __future__ import annotations
 
 import argparse
-import re
+import shutil
 import subprocess
 import sys
 import time
@@ -121,6 +121,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if not re.search(r"valgrind", subprocess.run(["which", "valgrind"], capture_output=True, text=True).stdout):
-        raise SystemExit("valgrind is not installed")
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("valgrind (with callgrind_control) is not installed")
     main()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import time
-import uuid
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import mcp.types as types
@@ -112,8 +112,8 @@ MAX_CALL_DEPTH = 8
 
 
 def new_call_id() -> str:
-    """A server-made call id: 32 hex digits, unique across sessions (JSON-RPC ids are not)."""
-    return uuid.uuid4().hex
+    """A server-made call id: 32 hex digits of 16 random bytes, unique across sessions (JSON-RPC ids are not)."""
+    return os.urandom(16).hex()
 
 
 def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str | None, call_id: str) -> trace.Span:
@@ -140,6 +140,23 @@ def tool_span(spec: ToolSpec, request: RequestInfo, request_id: str | None, call
     )
 
 
+class LazyBoundLog:
+    """A call's structlog logger, bound to the call's fields when first used: most calls never log, and
+    binding makes a logger from the configuration each time."""
+
+    __slots__ = ("_bound", "_fields")
+
+    def __init__(self, **fields: Any) -> None:
+        self._fields = fields
+        self._bound: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        bound = self._bound
+        if bound is None:
+            bound = self._bound = log.bind(**self._fields)
+        return getattr(bound, name)
+
+
 def make_context(
     host: PluginHost,
     principal: Principal,
@@ -153,7 +170,7 @@ def make_context(
     request: RequestInfo | None = None,
 ) -> ToolContext:
     """A ToolContext for a tool call (``call_id`` set, ``parent`` for a nested call) or a resource read."""
-    bound = log.bind(
+    bound = LazyBoundLog(
         tool=tool.name if tool else None,
         plugin=tool.plugin if tool else None,
         call_id=call_id,
@@ -166,7 +183,7 @@ def make_context(
         settings=host.own_settings(tool.plugin) if tool is not None else host.settings,
         workspace=host.workspace,
         principal=principal,
-        log=bound,
+        log=cast("structlog.typing.FilteringBoundLogger", bound),
         tool=tool,
         request_id=request_id,
         session=session,

@@ -2,9 +2,11 @@
 
 A handler's value can hold the same list or string many times over (a YAML alias, a repeated reference):
 small in memory, enormous once written out as JSON. :func:`json_floor` walks the value once, counting a
-lower bound of the bytes its JSON text will take, with every shared container counted once and its size
-reused (so a nine-level alias bomb costs nine steps), and stops as soon as the count passes the cap. Only a
-value under the cap is then dumped, once; the dump's exact size is checked on the bytes it produced.
+lower bound of the bytes its JSON text will take (compact, as the host writes it), with every shared container
+counted once and its size reused (so a nine-level alias bomb costs nine steps), and stops as soon as the count
+passes the cap. Only a value under the cap is then dumped, once; the dump's exact size is checked on the bytes
+it produced. A list of strings (and nulls), the shape of result rows, is counted in C (``map``/``sum``), not
+item by item.
 
 The same walk checks that the value is JSON data (``strict``): outside a pydantic model only dicts with
 string keys, lists, tuples, strings, numbers, booleans and None; inside a model (or as the input of a
@@ -35,6 +37,7 @@ MAX_RESULT_DEPTH = 200
 
 _IN_PROGRESS = -1
 _SCALARS = {bool: 4, type(None): 4, float: 3}  # the shortest text of each: true/None, 0.0
+_TEXT_OR_NULL = frozenset({str, type(None)})
 PYDANTIC_SCALARS: tuple[type, ...] = (
     datetime.date,
     datetime.time,
@@ -85,8 +88,9 @@ class UnencodableValue(ResultRefused):
 def json_floor(
     value: Any, budget: int, *, unknown_as_str: bool = False, strict: bool = False, model_input: bool = False
 ) -> int:
-    """A lower bound of the UTF-8 bytes of ``value`` written as JSON (as pydantic dumps it by alias, indented,
-    or as ``json.dumps`` writes it), and of the length of its ``str()`` (a string inside counts its quotes).
+    """A lower bound of the UTF-8 bytes of ``value`` written as JSON (as pydantic dumps it by alias, compact or
+    indented, or as ``json.dumps`` writes it), and of the length of its ``str()`` (a string inside counts its
+    quotes).
 
     Raises :class:`ResultRefused` as soon as the bound passes ``budget``, when the value nests deeper than
     :data:`MAX_RESULT_DEPTH` or refers to itself. ``unknown_as_str`` counts objects of other types as their
@@ -116,8 +120,8 @@ class _Floor:
             return _digits(value)
         if kind in _SCALARS:
             return _SCALARS[kind]
-        if kind is dict and depth < MAX_RESULT_DEPTH:
-            flat = _flat_dict_floor(value)
+        if depth < MAX_RESULT_DEPTH and (kind is dict or kind is list):
+            flat = _flat_dict_floor(value) if kind is dict else _flat_list_floor(value)
             if flat is not None:
                 if flat > self.budget:
                     raise ResultRefused("over the cap", size=flat)
@@ -178,11 +182,11 @@ class _Floor:
         total = 1
         for name, item in items:
             if type(name) is str:
-                total += 1 + len(name) + 4  # `"name": `
+                total += 1 + len(name) + 3  # `"name":`
             elif self.strict and not in_model:
                 raise UnencodableValue(f"a key of type {_type_name(name)} ({name!r:.40})", "JSON keys are strings")
             else:
-                total += 1 + 3  # `1: ` for other keys
+                total += 1 + 2  # `1:` for other keys
             try:
                 total += len(item) + 2 if type(item) is str else self.size(item, depth, in_model)
             except UnencodableValue as exc:
@@ -204,14 +208,24 @@ def _flat_dict_floor(value: dict[Any, Any]) -> int | None:
             return None
         kind = type(item)
         if kind is str:
-            total += len(name) + len(item) + 7  # `"name": "item"` and a separator
+            total += len(name) + len(item) + 6  # `"name":"item"` and a separator
         elif kind is int:
-            total += len(name) + 5 + _digits(item)
+            total += len(name) + 4 + _digits(item)
         elif kind in _SCALARS:
-            total += len(name) + 5 + _SCALARS[kind]
+            total += len(name) + 4 + _SCALARS[kind]
         else:
             return None
     return total
+
+
+def _flat_list_floor(items: list[Any]) -> int | None:
+    """The floor of a list of strings and nulls (a result row as an array), counted in C; None for any other
+    list, which the general walk counts. Like a flat dict it needs no memo, and counting it costs steps in
+    proportion to the bytes it adds."""
+    if not _TEXT_OR_NULL.issuperset(map(type, items)):
+        return None
+    nulls = items.count(None)
+    return 1 + 3 * len(items) + sum(map(len, filter(None, items))) + 2 * nulls  # `"text",` or `null,`
 
 
 def _type_name(value: Any) -> str:

@@ -7,6 +7,7 @@ the same server: 2025-11-25 sessions (``initialize``) and 2026-07-28 stateless r
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import mcp.types as types
@@ -62,18 +63,46 @@ class GgenServer(Server[Any]):
 
 
 def request_info(ctx: ServerRequestContext[Any], transport: str) -> RequestInfo:
-    """What the host knows of the request: transport, headers and client address."""
+    """What the host knows of the request: transport, headers (decoded when first read) and client address."""
     request = ctx.request
     if request is not None and hasattr(request, "headers"):
         client = getattr(request, "client", None)
         return RequestInfo(
             transport="http",
-            headers={k.lower(): v for k, v in request.headers.items()},
+            headers=ScopeHeaders(request.scope.get("headers") or ()),
             client_address=client.host if client else None,
             path=str(request.url.path),
             principal=request.scope.get("ggen.principal"),
         )
     return RequestInfo(transport=transport)  # type: ignore[arg-type]
+
+
+class ScopeHeaders(Mapping[str, str]):
+    """An HTTP request's headers by lower-case name (the last of repeated ones), decoded from the ASGI scope
+    when first read: most calls never read them (no auth plugin, tracing off)."""
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        if self._decoded is None:
+            self._decoded = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self._raw}
+        return self._decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return len(self._headers())
+
+    def __repr__(self) -> str:
+        return f"ScopeHeaders({self._headers()!r})"
 
 
 class Handlers:
@@ -237,7 +266,7 @@ def build_server(host: PluginHost, transport: str = "stdio") -> GgenServer:
         title="ggen-mcp",
         description="Graph-driven code generation over MCP",
         instructions=INSTRUCTIONS + (DYNAMIC_INSTRUCTIONS if host.settings.discovery == "dynamic" else ""),
-        get_tool_input_schema=lambda name: host.tools[name].shared_input_schema() if name in host.tools else None,
+        get_tool_input_schema=lambda name: host.tools[name].mcp_param_schema() if name in host.tools else None,
         on_list_tools=handlers.list_tools,
         on_call_tool=handlers.call_tool,
         on_list_resources=handlers.list_resources,

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeVar as DefaultedTypeVar
 
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import LifecycleEvent, LifecycleName
+from ggen_mcp_core.result_budget import ResultRefused, json_floor
 from ggen_mcp_core.schema_verdicts import SchemaVerdicts
 
 if TYPE_CHECKING:
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from ggen_mcp_core.events import RequestInfo
     from ggen_mcp_core.plugins import PluginHost
     from ggen_mcp_core.principal import Principal
-    from ggen_mcp_core.result_budget import ResultRefused
     from ggen_mcp_core.workspace import Workspace
 
 T = TypeVar("T")
@@ -97,10 +98,12 @@ class ToolSpec:
         """The JSON Schema of the arguments, compacted for the model (:mod:`ggen_mcp_core.compact_schema`)."""
         return copy.deepcopy(_compact_input_schema(self.input_model))
 
-    def shared_input_schema(self) -> Mapping[str, Any]:
-        """The JSON Schema of the arguments, the one cached copy (read it, never change it): for the SDK's
-        per-request Mcp-Param header check, which only reads it (a deep copy per request cost ~3 % of a call)."""
-        return _compact_input_schema(self.input_model)
+    def mcp_param_schema(self) -> Mapping[str, Any] | None:
+        """What the SDK's per-request Mcp-Param header check (2026-07-28) reads: the cached input schema when
+        it declares an ``x-mcp-header`` anywhere, else None. A schema without one has no header to check, so
+        the answer is the same, without the SDK walking the whole schema on every call (a tenth of the
+        host's part of a call)."""
+        return _header_schema(self.input_model)
 
     def output_schema(self) -> dict[str, Any] | None:
         """The JSON Schema of the structured result, when the tool has one."""
@@ -169,6 +172,26 @@ def _compact_input_schema(model: type[BaseModel]) -> dict[str, Any]:
         if isinstance(definition, dict):
             compact_schema(definition)
     return schema
+
+
+@functools.cache
+def _header_schema(model: type[BaseModel]) -> Mapping[str, Any] | None:
+    schema = _compact_input_schema(model)
+    return schema if _names_key(schema, X_MCP_HEADER) else None
+
+
+X_MCP_HEADER = "x-mcp-header"
+"""The JSON Schema keyword of a 2026-07-28 tool argument mirrored in an ``Mcp-Param-*`` header."""
+
+
+def _names_key(value: Any, key: str) -> bool:
+    """Whether ``key`` is a key of any object anywhere in a JSON value (a conservative test: the SDK's own
+    check decides what an annotation found this way means)."""
+    if isinstance(value, dict):
+        return key in value or any(_names_key(item, key) for item in value.values())
+    if isinstance(value, list):
+        return any(_names_key(item, key) for item in value)
+    return False
 
 
 def check_tool(spec: ToolSpec, prefixes: Sequence[str], verdicts: SchemaVerdicts | None = None) -> list[str]:
@@ -253,7 +276,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 def shape_result(
     spec: ToolSpec, value: Any, max_bytes: int | None = None, log: structlog.typing.FilteringBoundLogger | None = None
 ) -> types.CallToolResult:
-    """Turn what a handler returned into the MCP result (structured content plus a JSON text block).
+    """Turn what a handler returned into the MCP result (structured content plus the same JSON, compact, as
+    a text block).
 
     The value must be JSON data (see :mod:`ggen_mcp_core.result_budget`): anything else, a result that does
     not match the tool's output model, or one pydantic cannot write, is an ``isError`` result naming the tool,
@@ -262,8 +286,6 @@ def shape_result(
     whose JSON would pass the cap is refused before it is written out, a value within it is dumped once;
     plain text over the cap is cut to it, flagged as truncated.
     """
-    from ggen_mcp_core.result_budget import ResultRefused
-
     try:
         return _shaped(spec, value, max_bytes)
     except ResultRefused as exc:
@@ -293,19 +315,14 @@ def _shaped(spec: ToolSpec, value: Any, max_bytes: int | None) -> types.CallTool
 
 def _bound(value: Any, max_bytes: int | None, *, model_input: bool) -> None:
     """Bound the size and check the value is JSON data, in one walk (``max_bytes`` None: no size cap)."""
-    import sys
+    json_floor(value, _NO_CAP if max_bytes is None else max_bytes, strict=True, model_input=model_input)
 
-    from ggen_mcp_core.result_budget import json_floor
 
-    json_floor(value, sys.maxsize if max_bytes is None else max_bytes, strict=True, model_input=model_input)
+_NO_CAP = 2**63 - 1
 
 
 def _dumped(spec: ToolSpec, value: Any) -> Any:
     """The value as JSON-ready data: through the output model when the tool has one."""
-    import pydantic_core
-
-    from ggen_mcp_core.result_budget import ResultRefused
-
     model: BaseModel | None = value if isinstance(value, BaseModel) else None
     if spec.output_model is not None and not isinstance(value, spec.output_model):
         try:
@@ -322,15 +339,11 @@ def _dumped(spec: ToolSpec, value: Any) -> Any:
 
 
 def _json_text(data: Any, max_bytes: int | None) -> str:
-    """Indented JSON (as ``json.dumps(indent=2, ensure_ascii=False)`` writes it), encoded once in pydantic's
-    Rust serializer with no fallback (nothing is written as its ``str()``); its byte length is checked
-    against the cap on the bytes themselves."""
-    import pydantic_core
-
-    from ggen_mcp_core.result_budget import ResultRefused
-
+    """Compact JSON (as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it: the fewest bytes
+    and tokens for the client's model), encoded once in pydantic's Rust serializer with no fallback (nothing
+    is written as its ``str()``); its byte length is checked against the cap on the bytes themselves."""
     try:
-        raw = pydantic_core.to_json(data, indent=2)
+        raw = pydantic_core.to_json(data)
     except (pydantic_core.PydanticSerializationError, ValueError) as exc:
         raise ResultRefused(f"cannot be written as JSON ({exc})") from None
     if max_bytes is not None and len(raw) > max_bytes:

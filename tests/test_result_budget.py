@@ -2,7 +2,7 @@
 
 A tool whose value holds the same list many times (what a YAML alias bomb gives a handler) is small in memory
 and enormous as JSON: it must be refused naming ``limits.max_result_bytes`` without being written out, and a
-value within the cap must come back exactly as ``json.dumps`` would have written it. Each test runs a real
+value within the cap must come back exactly as ``json.dumps`` would have written it (compact). Each test runs a real
 plugin through an MCP client session.
 """
 
@@ -25,6 +25,11 @@ from ggen_mcp_core.result_budget import MAX_RESULT_DEPTH, ResultRefused, json_fl
 from ggen_mcp_core.testing import make_host, open_client, tool_text
 
 CAP = 4096
+
+
+def compact(value: Any) -> str:
+    """The text block the host writes: compact JSON, non-ASCII as it is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class Node(BaseModel):
@@ -183,13 +188,13 @@ def test_a_result_within_the_cap_is_the_json_of_the_value(portal: BlockingPortal
     expected = {"value": nest(3, 3, "é\n\x01")}
     assert not result.is_error, tool_text(result)
     assert result.structured_content == expected
-    assert tool_text(result) == json.dumps(expected, ensure_ascii=False, indent=2)
+    assert tool_text(result) == compact(expected)
 
 
 def test_a_result_just_over_the_cap_names_its_exact_size(portal: BlockingPortal, client: Any) -> None:
-    leaf = "y" * 60
-    text = json.dumps({"value": nest(4, 3, leaf)}, ensure_ascii=False, indent=2)
-    assert len(text) > CAP
+    leaf = "y" * 64
+    text = compact({"value": nest(4, 3, leaf)})
+    assert CAP < len(text) < CAP + 256
     result = call(portal, client, "blowup_nest", {"width": 4, "depth": 3, "leaf": leaf})
     assert refused_for_size(result), tool_text(result)
 
@@ -228,7 +233,7 @@ def test_values_with_shared_parts_come_back_exactly_or_are_refused(portal: Block
             assert refused_for_size(result), tool_text(result)
             return
         expected = {"value": build(nodes)}
-        text = json.dumps(expected, ensure_ascii=False, indent=2)
+        text = compact(expected)
         if len(text.encode()) <= CAP:
             assert not result.is_error, tool_text(result)
             assert result.structured_content == expected
@@ -249,7 +254,7 @@ JSON = st.recursive(
 @settings(max_examples=300, deadline=None, database=None)
 @given(value=JSON)
 def test_the_bound_never_exceeds_the_written_size(value: Any) -> None:
-    written = len(json.dumps(value, ensure_ascii=False, indent=2).encode())
+    written = len(compact(value).encode())
     floor = json_floor(value, written)
     assert floor <= written
     assert floor <= len(json.dumps(value, ensure_ascii=False))  # the text the template sandbox bounds
@@ -264,11 +269,29 @@ def test_rows_of_text_are_counted_in_one_loop_and_still_bounded() -> None:
     # refused within one row of the budget, and its count is the general walk's
     row = {"s": "http://example.org/p1", "name": "person 1", "age": 42, "ok": True, "none": None, "x": 1.5}
     single = json_floor(row, 10**9)
-    assert single == 1 + sum(1 + len(key) + 4 for key in row) + 23 + 10 + 1 + 4 + 4 + 3  # 42: at least 1 digit
-    assert single <= len(json.dumps(row))
+    assert single == 1 + sum(1 + len(key) + 3 for key in row) + 23 + 10 + 1 + 4 + 4 + 3  # 42: at least 1 digit
+    assert single <= len(compact(row))
     with pytest.raises(ResultRefused) as refused:
         json_floor([row] * 1_000_000, CAP)
     assert refused.value.size is not None and CAP < refused.value.size <= CAP + single + 1
+
+
+def test_rows_as_arrays_of_text_are_counted_exactly_and_still_bounded() -> None:
+    # a row as an array of strings and nulls (counted in C, without the memo): its floor is its compact JSON's
+    # length for plain ASCII text, a row shared a million times over is refused within one row of the budget,
+    # and an array holding anything else is walked item by item as before
+    row = ["http://example.org/p1", None, "person 1", "", None]
+    single = json_floor(row, 10**9)
+    assert single == len(compact(row))
+    assert json_floor([row, row], 10**9) == len(compact([row, row]))
+    with pytest.raises(ResultRefused) as refused:
+        json_floor([row] * 1_000_000, CAP)
+    assert refused.value.size is not None and CAP < refused.value.size <= CAP + single + 1
+    mixed = ["x", 1, None, True]
+    assert json_floor(mixed, 10**9) <= len(compact(mixed))
+    leaf = "y" * 1000  # one string referred to a million times: refused before anything is joined or written
+    with pytest.raises(ResultRefused):
+        json_floor([[leaf] * 1_000_000] * 1_000_000, CAP)
 
 
 def test_a_row_that_is_not_json_data_is_still_refused_naming_where() -> None:

@@ -19,6 +19,7 @@ from ggen_mcp_core.hookspecs import hookimpl
 from ggen_mcp_core.observability import AUDIT_LOGGER
 
 LOGGER_NAME = AUDIT_LOGGER  # on stderr its lines follow log_level (warning and above: none); the file keeps all
+_HOOK = "ggen_on_tool_call"
 
 
 class AuditPlugin:
@@ -39,8 +40,11 @@ class AuditPlugin:
 
     @hookimpl
     def ggen_on_tool_call(self, event: ToolCallEvent) -> None:
-        """Write one JSON line for the call."""
-        self.logger.info(json.dumps(audit_record(event), separators=(",", ":")))
+        """Write one JSON line for the call (the record made directly: the line needs no caller lookup)."""
+        logger = self.logger
+        if logger.isEnabledFor(logging.INFO):
+            line = json.dumps(audit_record(event), separators=(",", ":"))
+            logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None, _HOOK))
 
 
 def audit_record(event: ToolCallEvent) -> dict[str, object]:

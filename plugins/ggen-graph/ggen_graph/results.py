@@ -39,7 +39,8 @@ class SelectResult:
 
     def json_size_bound(self, typed: bool) -> int:
         """An upper bound of the bytes of ``variables``, ``rows`` and (with ``typed``) ``typed_rows`` in the
-        tool's indented result, with no walk of the rows (the worker counted their compact JSON)."""
+        tool's result (their indented size, which bounds the compact text the host writes), with no walk of
+        the rows."""
         columns = len(self.variables)
         bound = self.variables_json_bytes + 5 * columns + 3 + indented_size(self.rows_json_bytes, self.count, columns)
         if typed and self.typed_rows is not None:

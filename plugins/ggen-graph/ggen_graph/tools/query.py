@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import pydantic_core
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from ggen_graph.tools.common import (
@@ -154,8 +154,8 @@ async def result_form(ctx: ToolContext[GraphSettings], result: Any, sparql: str)
 
 
 def encoded_size(output: BaseModel) -> int:
-    """Bytes of the result's text block, as the host writes it (indented JSON)."""
-    return len(json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2).encode())
+    """Bytes of the result's text block, as the host writes it (compact JSON, one ``pydantic_core.to_json``)."""
+    return len(pydantic_core.to_json(output.model_dump(mode="json", by_alias=True)))
 
 
 def fit_rows(output: QueryOutput, bound: int, budget: int) -> QueryOutput:

@@ -451,11 +451,28 @@ def builtin_commands() -> dict[str, click.Command]:
     }
 
 
+def chosen_command(args: list[str]) -> str | None:
+    """The subcommand named in ``args`` (the global options and their values skipped), or None."""
+    takes_value = {
+        name for param in cli.params if isinstance(param, click.Option) and not param.is_flag for name in param.opts
+    }
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return args[index + 1] if index + 1 < len(args) else None
+        if not arg.startswith("-"):
+            return arg
+        index += 2 if arg in takes_value else 1
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     configure_logging()
-    if not builtin_commands().keys() & set(sys.argv[1:2]) and not {"--version", "-V"} & set(sys.argv[1:]):
-        _add_plugin_commands()
+    args = sys.argv[1:]
+    if chosen_command(args) not in builtin_commands() and not {"--version", "-V"} & set(args):
+        _add_plugin_commands()  # a plugin's command, or help listing them all (a built-in needs none)
     cli(prog_name="ggen-mcp")
 
 

@@ -22,6 +22,7 @@ from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
 from ggen_mcp_core.hardening import Hardening, make_non_dumpable
+from ggen_mcp_core.launcher import end_startup
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
 
@@ -51,6 +52,7 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
         _die(str(exc), code=1)
     except ConfigError as exc:
         _die(str(exc))
+    end_startup()
     return host
 
 

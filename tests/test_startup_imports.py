@@ -43,7 +43,7 @@ def test_loading_a_pack_and_listing_its_tools_imports_no_heavy_module(pack: str,
     assert report["imported"] == [], f"the {pack} pack imports {report['imported']} before any tool runs"
 
 
-LAZY_IN_SERVE = ("rich", "limits", "jinja2", "rdflib", "pyoxigraph", "pyshacl", "httpx", "yaml")
+LAZY_IN_SERVE = ("rich", "limits", "jinja2", "rdflib", "pyoxigraph", "pyshacl", "httpx", "yaml", "sqlite3")
 SERVE_PROBE = """
 import gc, json, sys
 watched = sys.argv[2:]
@@ -100,8 +100,9 @@ def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...]) -> list[s
 def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path: Path) -> None:
     # `ggen-mcp serve` answers `initialize` and, after the client closes stdin, has imported none of:
     # structlog's rich, the rate limiter's `limits` (the rate limit is on: loaded on the first call), the
-    # packs' jinja2, RDF stores, HTTP client, YAML. The first start checks the tool schemas with jsonschema
-    # and remembers them in the cache directory; the next start does not import jsonschema at all.
+    # packs' jinja2, RDF stores, HTTP client, YAML, the AI pack's SQL checker (sqlite3). The first start checks
+    # the tool schemas with jsonschema and remembers them in the cache directory; the next start does not import
+    # jsonschema at all. Full garbage collections wait until the heap is built (ggen_mcp_core.launcher).
     (tmp_path / "ws").mkdir()
     cache = tmp_path / "cache"
     assert serve_once(tmp_path / "ws", cache, LAZY_IN_SERVE) == []

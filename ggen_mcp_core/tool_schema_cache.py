@@ -7,7 +7,8 @@ naming the model (module and qualified name) and a fingerprint of the code it wa
 pydantic and pydantic-core versions, and the size and modification time of every ``.py`` file of each
 package whose classes the model is built from (its own and its bases', and those of every type its fields
 name, nested models included). An edit to any of those files, an upgrade or a reinstall changes the key, and
-the schema is generated again (the rule Python's own bytecode cache follows). Not kept: models defined inside
+the schema is generated again (the rule Python's own bytecode cache follows) and replaces the older entry of
+that model (one entry per model, so the file does not grow with every edit). Not kept: models defined inside
 a function (one qualified name can be many classes), models without a source file, and models whose author
 wrote ``model_json_schema`` (their schema is the author's code). A missing, unreadable or malformed file is an
 empty one; a file that cannot be written is left alone. The schema is checked against the metaschema as before
@@ -50,6 +51,9 @@ class ToolSchemaCache:
         """Keep a schema just generated from ``model`` (nothing when the model cannot be fingerprinted)."""
         key = self.key(model)
         if key is not None and self.schemas.get(key) != schema:
+            model_prefix = key.rpartition(":")[0] + ":"
+            for stale in [k for k in self.schemas if k.startswith(model_prefix)]:
+                del self.schemas[stale]  # the same model from older code: one entry per model, never a pile
             self.schemas[key] = schema
             self._dirty = True
 

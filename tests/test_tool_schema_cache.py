@@ -100,7 +100,10 @@ def test_an_edited_source_file_changes_the_key_and_a_local_or_authored_model_is_
         write_model(package, "second_and_longer")  # an edit: other size, other modification time
         os.utime(package / "models.py", ns=(1, 1))
         assert ToolSchemaCache(tmp_path / "cache" / FILE_NAME).get(module.Args) is None
-        assert ToolSchemaCache().key(module.Args) != key
+        edited = ToolSchemaCache(tmp_path / "cache" / FILE_NAME)
+        assert edited.key(module.Args) != key
+        edited.put(module.Args, {"type": "object", "marker": 2})  # replaces the entry of the older code
+        assert list(edited.schemas) == [edited.key(module.Args)]
     finally:
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.startswith("schema_cache_probe")]:

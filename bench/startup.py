@@ -1,11 +1,15 @@
 """Start-up: how long a stdio client waits for the answer to `initialize`, ggen-mcp against a bare SDK server.
 
     .venv/bin/python bench/startup.py [--runs 9]
+    .venv/bin/python bench/startup.py --callgrind   # instructions to the answer, not time (a noisy machine)
 
 Each run starts a fresh process, writes one `initialize` request (JSON-RPC over stdio, newline-delimited) and
 times until its answer arrives; ggen-mcp (`ggen-mcp serve`, all installed packs, a fresh workspace) and the bare
 server (the SDK's `MCPServer` with one tool, run over stdio) take turns. Prints the medians and their ratio
-against the 1.2x target (issue 16). Nothing is asserted by the tests: the machine is noisy.
+against the 1.2x target (issue 16). Nothing is asserted by the tests: the machine is noisy. With
+`--callgrind` each server runs once under `valgrind --tool=callgrind`, answers `initialize`, sees stdin close
+and exits; the instructions it executed (start, answer, exit) are counted, which other processes on the
+machine do not change.
 """
 
 from __future__ import annotations
@@ -77,11 +81,48 @@ def time_initialize(command: list[str], env: dict[str, str]) -> tuple[float, flo
     return elapsed, cpu
 
 
+def count_instructions(command: list[str], env: dict[str, str], folder: Path, name: str) -> int:
+    """Instructions the process executes under callgrind from its start to its exit after answering
+    `initialize` (stdin closed right after the answer)."""
+    out = folder / f"callgrind.{name.replace(' ', '-')}.out"
+    wrapped = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command]
+    process = subprocess.Popen(
+        wrapped, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+    process.stdin.flush()
+    answer = json.loads(process.stdout.readline())
+    if answer.get("id") != 1 or "result" not in answer:
+        raise RuntimeError(f"unexpected answer to initialize: {answer!r:.200}")
+    process.stdin.close()
+    process.wait(600)
+    totals = [line for line in out.read_text().splitlines() if line.startswith(("summary:", "totals:"))]
+    return int(totals[-1].split()[1])
+
+
+def callgrind(env: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        servers = commands(Path(folder))
+        for command in servers.values():  # one plain start each first, as in the timed mode (caches filled)
+            time_initialize(command, env)
+        counts = {name: count_instructions(command, env, Path(folder), name) for name, command in servers.items()}
+    for name, count in counts.items():
+        print(f"{name:9} {count / 1e9:6.3f} G instructions to answer initialize and exit")
+    print(
+        f"instruction ratio ggen-mcp / bare SDK: {counts['ggen-mcp'] / counts['bare SDK']:.2f}x (target <= {TARGET}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs of each server, alternating")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions under callgrind instead")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
+    if args.callgrind:
+        callgrind(env)
+        return
     times: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -22,6 +22,7 @@ from ggen_mcp_core import __version__
 from ggen_mcp_core.config import ConfigError, HttpSettings, Settings
 from ggen_mcp_core.events import RequestInfo
 from ggen_mcp_core.hardening import Hardening, make_non_dumpable
+from ggen_mcp_core.launcher import end_startup
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
 
@@ -51,6 +52,7 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
         _die(str(exc), code=1)
     except ConfigError as exc:
         _die(str(exc))
+    end_startup()
     return host
 
 
@@ -451,11 +453,28 @@ def builtin_commands() -> dict[str, click.Command]:
     }
 
 
+def chosen_command(args: list[str]) -> str | None:
+    """The subcommand named in ``args`` (the global options and their values skipped), or None."""
+    takes_value = {
+        name for param in cli.params if isinstance(param, click.Option) and not param.is_flag for name in param.opts
+    }
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return args[index + 1] if index + 1 < len(args) else None
+        if not arg.startswith("-"):
+            return arg
+        index += 2 if arg in takes_value else 1
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     configure_logging()
-    if not builtin_commands().keys() & set(sys.argv[1:2]) and not {"--version", "-V"} & set(sys.argv[1:]):
-        _add_plugin_commands()
+    args = sys.argv[1:]
+    if chosen_command(args) not in builtin_commands() and not {"--version", "-V"} & set(args):
+        _add_plugin_commands()  # a plugin's command, or help listing them all (a built-in needs none)
     cli(prog_name="ggen-mcp")
 
 

@@ -40,6 +40,8 @@ from ggen_mcp_core.registration import (
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.schema_verdicts import FILE_NAME as SCHEMA_VERDICTS_FILE
 from ggen_mcp_core.schema_verdicts import SchemaVerdicts
+from ggen_mcp_core.tool_schema_cache import FILE_NAME as TOOL_SCHEMAS_FILE
+from ggen_mcp_core.tool_schema_cache import ToolSchemaCache
 from ggen_mcp_core.tools import ToolSpec, check_tool
 from ggen_mcp_core.toolsets import DISCOVERY_PLUGIN, dormant_reason
 from ggen_mcp_core.workspace import Workspace
@@ -186,6 +188,7 @@ class PluginHost:
         self.settings_errors: dict[str, str] = {}  # plugin -> why its section is invalid
         self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
         self.schema_verdicts = SchemaVerdicts(self.settings.resolved_cache_dir() / SCHEMA_VERDICTS_FILE)
+        self.tool_schemas = ToolSchemaCache(self.settings.resolved_cache_dir() / TOOL_SCHEMAS_FILE)
         self.rate_limiter: RateLimiter | None = (
             RateLimiter(self.settings.rate_limit) if self.settings.rate_limit.enabled else None
         )
@@ -206,6 +209,7 @@ class PluginHost:
         for entry_point, kept in refused:
             self._refuse_entry_point(entry_point, kept)
         self.schema_verdicts.save()
+        self.tool_schemas.save()
         self._apply_visibility()
         if report:
             self._report()
@@ -411,7 +415,7 @@ class PluginHost:
         problems: list[str] = []
         seen: set[str] = set()
         for spec in registration.tools:
-            problems += check_tool(spec, prefixes, self.schema_verdicts)
+            problems += check_tool(spec, prefixes, self.schema_verdicts, self.tool_schemas)
             problems += self._claim_problems("tool", spec.name, record)
             if spec.name in seen:
                 problems.append(f"tool {spec.name!r} is registered twice by {self._owner(record)}")

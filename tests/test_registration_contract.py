@@ -290,8 +290,9 @@ def env(subprocess_env: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 
 def test_pack_command_cannot_shadow_a_builtin_or_a_first_party_command(env: dict[str, str]) -> None:
-    """The pack "ashadow" sorts before "market" and every built-in: the built-ins and the market pack keep theirs."""
-    out = run(env, "--log-level", "warning", "serve", "--help")
+    """The pack "ashadow" sorts before "market" and every built-in: the built-ins and the market pack keep theirs.
+    (The top-level help loads the plugins' commands; a built-in command such as ``serve`` loads none.)"""
+    out = run(env, "--log-level", "warning", "--help")
     assert out.returncode == 0, out.stderr
     assert "Serve MCP over stdio" in out.stdout and "hijacked" not in out.stdout
     lines = [line for line in out.stderr.splitlines() if "is refused" in line]

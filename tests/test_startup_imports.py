@@ -43,18 +43,25 @@ def test_loading_a_pack_and_listing_its_tools_imports_no_heavy_module(pack: str,
     assert report["imported"] == [], f"the {pack} pack imports {report['imported']} before any tool runs"
 
 
-LAZY_IN_SERVE = ("rich", "limits", "jinja2", "rdflib", "pyoxigraph", "pyshacl", "httpx", "yaml")
+LAZY_IN_SERVE = ("rich", "limits", "jinja2", "rdflib", "pyoxigraph", "pyshacl", "httpx", "yaml", "sqlite3")
 SERVE_PROBE = """
-import json, sys
+import gc, json, sys
 watched = sys.argv[2:]
 sys.argv = ["ggen-mcp", "--workspace", sys.argv[1], "serve"]
+before = gc.get_threshold()
+full = []  # full collections before the start-up heap is frozen
+def count(phase, info):
+    if phase == "start" and info["generation"] == 2 and not gc.get_freeze_count():
+        full.append(1)
+gc.callbacks.append(count)
 try:
-    from ggen_mcp_core.cli import main
+    from ggen_mcp_core.launcher import main  # the console script's entry point
     main()
 except SystemExit:
     pass
 finally:
     imported = [m for m in watched if sys.modules.get(m) is not None]
+    print("GC " + json.dumps([before, gc.get_threshold(), len(full)]), file=sys.stderr, flush=True)
     print("IMPORTED " + json.dumps(imported), file=sys.stderr, flush=True)
 """
 INITIALIZE = {
@@ -83,14 +90,19 @@ def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...]) -> list[s
     assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], answer
     report = [line for line in server.stderr.splitlines() if line.startswith("IMPORTED ")]
     assert report, server.stderr[-2000:]
+    collector = [line for line in server.stderr.splitlines() if line.startswith("GC ")]
+    before, after, full_collections = json.loads(collector[-1].removeprefix("GC "))
+    assert after == before, "the start-up left the garbage collector's thresholds changed"
+    assert full_collections == 1, f"{full_collections} full collections while starting; only the one before freezing"
     return list(json.loads(report[-1].removeprefix("IMPORTED ")))
 
 
 def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path: Path) -> None:
     # `ggen-mcp serve` answers `initialize` and, after the client closes stdin, has imported none of:
     # structlog's rich, the rate limiter's `limits` (the rate limit is on: loaded on the first call), the
-    # packs' jinja2, RDF stores, HTTP client, YAML. The first start checks the tool schemas with jsonschema
-    # and remembers them in the cache directory; the next start does not import jsonschema at all.
+    # packs' jinja2, RDF stores, HTTP client, YAML, the AI pack's SQL checker (sqlite3). The first start checks
+    # the tool schemas with jsonschema and remembers them in the cache directory; the next start does not import
+    # jsonschema at all. Full garbage collections wait until the heap is built (ggen_mcp_core.launcher).
     (tmp_path / "ws").mkdir()
     cache = tmp_path / "cache"
     assert serve_once(tmp_path / "ws", cache, LAZY_IN_SERVE) == []
@@ -143,3 +155,17 @@ def test_a_tool_with_an_invalid_schema_is_still_refused_by_a_host_with_remembere
         assert "broken_echo" not in host.tools
         assert record.error is not None and "input schema is invalid" in record.error, record.error
         assert (cache / "schema-verdicts.json").is_file()
+
+
+def test_the_command_is_found_after_the_global_options() -> None:
+    # `ggen-mcp --workspace W serve` names a built-in command: main() then loads no plugin for plugin commands
+    # (it used to, loading every pack twice before serving).
+    from ggen_mcp_core.cli import builtin_commands, chosen_command
+
+    assert chosen_command(["--workspace", "W", "serve"]) == "serve"
+    assert chosen_command(["-w", "W", "--log-level", "info", "-c", "g.toml", "tools", "--json"]) == "tools"
+    assert chosen_command(["--workspace=W", "plugins"]) == "plugins"
+    assert chosen_command(["--", "my-command"]) == "my-command"
+    assert chosen_command(["--help"]) is None
+    assert chosen_command(["-w", "serve"]) is None  # "serve" is the workspace here
+    assert {"serve", "tools", "plugins", "call"} <= builtin_commands().keys()

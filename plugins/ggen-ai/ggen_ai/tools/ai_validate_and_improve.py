@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from ggen_ai.loop import Check, LoopReport, run_loop
 from ggen_ai.models import ModelSource, choose
 from ggen_ai.settings import AiSettings
-from ggen_ai.sql_check import check_sql
 from ggen_ai.tools.common import GRAPH, AiInput
 from ggen_ai.validators import check_json, check_python, check_sparql, check_template, check_turtle
 from ggen_mcp_core import ToolContext, ToolSpec
@@ -46,6 +45,8 @@ async def ai_validate_and_improve(args: ImproveInput, ctx: ToolContext[AiSetting
         if args.content_type == "template":
             return await check_template(ctx, text)
         if args.content_type == "sql":
+            from ggen_ai.sql_check import check_sql  # sqlite3 on first use (start-up, issue 16)
+
             return await ctx.run_sync(check_sql, text)
         return check_json(text) if args.content_type == "json" else check_python(text)
 

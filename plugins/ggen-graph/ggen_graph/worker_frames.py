@@ -14,13 +14,13 @@ import marshal
 import pickle  # nosec B403 -- frames between the server and its own worker, as multiprocessing.connection uses
 from typing import Any
 
-from ggen_graph.results import SelectResult
-
 MARSHALLED = b"M"  # a pickle starts with b"\x80"
 
 
 def encode(message: tuple[Any, ...]) -> bytes:
     """A request, a notice or an answer as the bytes of one frame."""
+    from ggen_graph.results import SelectResult  # not at import: the server starts without pyoxigraph
+
     if len(message) == 3 and message[1] is True and type(message[2]) is SelectResult:
         request_id, _, result = message
         fields = (
@@ -39,6 +39,8 @@ def encode(message: tuple[Any, ...]) -> bytes:
 def decode(frame: bytes) -> Any:
     """The message :func:`encode` wrote."""
     if frame[:1] == MARSHALLED:
+        from ggen_graph.results import SelectResult
+
         request_id, fields = marshal.loads(memoryview(frame)[1:])  # noqa: S302  # nosec B302 -- our own worker's frame
         return request_id, True, SelectResult(*fields)
     return pickle.loads(frame)  # noqa: S301  # nosec B301 -- our own worker, as Connection.recv does

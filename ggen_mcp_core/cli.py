@@ -6,7 +6,6 @@ from __future__ import annotations
 import ggen_mcp_core.lean_start  # noqa: F401 - first of all: structlog without rich (issue 16)
 
 # isort: on
-import gc
 import json
 import os
 import sys
@@ -25,6 +24,7 @@ from ggen_mcp_core.hardening import Hardening, make_non_dumpable
 from ggen_mcp_core.launcher import end_startup
 from ggen_mcp_core.observability import configure_logging, configure_tracing
 from ggen_mcp_core.plugins import PluginHost, PluginLoadError
+from ggen_mcp_core.startup_heap import freeze_startup_heap
 
 EXIT_USAGE = 2
 
@@ -34,8 +34,11 @@ def _die(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
-    """Settings from the file, environment and flags, then every plugin loaded; exits 2 on a bad setting."""
+def load_host(ctx: click.Context, *, serving: bool = False, **overrides: Any) -> PluginHost:
+    """Settings from the file, environment and flags, then every plugin loaded; exits 2 on a bad setting.
+
+    Full collections stay deferred (``launcher``) when ``serving``: the server ends the start-up itself when it
+    freezes the start-up heap (``startup_heap``)."""
     options = ctx.find_root().params
     if overrides.get("workspace") is None:
         overrides["workspace"] = options.get("workspace")
@@ -52,7 +55,8 @@ def load_host(ctx: click.Context, **overrides: Any) -> PluginHost:
         _die(str(exc), code=1)
     except ConfigError as exc:
         _die(str(exc))
-    end_startup()
+    if not serving:
+        end_startup()
     return host
 
 
@@ -147,13 +151,13 @@ def serve(
         overrides["discovery"] = discovery
     if serve_workspace is not None:
         overrides["workspace"] = serve_workspace
-    plugin_host = load_host(ctx, **overrides)
+    plugin_host = load_host(ctx, serving=True, **overrides)
     _protect_secrets(plugin_host, hardening)
-    freeze_startup_heap()
     if transport == "stdio":
-        _serve_stdio(plugin_host)
+        _serve_stdio(plugin_host)  # freezes the start-up heap once the client has the `initialize` answer
     else:
         _check_exposure(plugin_host.settings)
+        freeze_startup_heap()
         _serve_http(plugin_host)
 
 
@@ -178,16 +182,6 @@ def _protect_secrets(host: PluginHost, hardening: Hardening) -> None:
         log.info("secret settings dropped from the environment children inherit", variables=dropped)
 
 
-def freeze_startup_heap() -> None:
-    """Move every object alive after start-up (modules, schemas, plugins) out of the garbage collector's view.
-
-    Without it, each full collection walks that whole heap: 150-200 ms pauses every few seconds under load,
-    which were most of the p95/p99 latency of the open-loop benchmark (docs/performance.md).
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def _check_exposure(settings: Settings) -> None:
     """Refuse to serve an unauthenticated endpoint beyond this machine unless told to."""
     from ggen_mcp_core.netpolicy import is_loopback_host
@@ -208,13 +202,15 @@ def _serve_stdio(host: PluginHost) -> None:
     from mcp.server.stdio import stdio_server
 
     from ggen_mcp_core.server import build_server
+    from ggen_mcp_core.startup_heap import FreezeAfterAnswer
 
     server = build_server(host, transport="stdio")
 
     async def run() -> None:
         try:
             async with stdio_server() as (read_stream, write_stream):
-                await server.run(read_stream, write_stream, server.create_initialization_options())
+                options = server.create_initialization_options()
+                await server.run(FreezeAfterAnswer(read_stream), write_stream, options)
         finally:
             await host.shutdown()
 

@@ -5,9 +5,11 @@ cyclic garbage. Every full collection while they are built walks all of them to 
 on `ggen-mcp serve`, three full collections and their gen-1 promotions cost about 100 ms of a one-second start
 (issue 16, docs/performance.md). So the command raises the full-collection threshold while it starts; young
 collections still run and free the short-lived cycles. :func:`end_startup` puts the interpreter's thresholds
-back once the plugins are loaded (``cli.load_host``); ``serve`` then collects everything once and freezes the
-start-up heap (``cli.freeze_startup_heap``). A process that imports the command line without this entry point
-(a test, an application embedding the host) keeps the interpreter's own thresholds.
+back once the plugins are loaded (``cli.load_host``); ``serve`` instead keeps them until it has collected
+everything once and frozen the start-up heap (``startup_heap``; over stdio once the client has the answer to
+`initialize`). A process that
+imports the command line without this entry point (a test, an application embedding the host) keeps the
+interpreter's own thresholds.
 """
 
 from __future__ import annotations

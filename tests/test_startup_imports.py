@@ -61,7 +61,8 @@ except SystemExit:
     pass
 finally:
     imported = [m for m in watched if sys.modules.get(m) is not None]
-    print("GC " + json.dumps([before, gc.get_threshold(), len(full)]), file=sys.stderr, flush=True)
+    state = [before, gc.get_threshold(), len(full), gc.get_freeze_count() > 0]
+    print("GC " + json.dumps(state), file=sys.stderr, flush=True)
     print("IMPORTED " + json.dumps(imported), file=sys.stderr, flush=True)
 """
 INITIALIZE = {
@@ -72,29 +73,46 @@ INITIALIZE = {
 }
 
 
-def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...]) -> list[str]:
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+
+
+def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...], *, then: bool = False) -> tuple[list[str], int]:
     """Start `ggen-mcp serve` over stdio (all installed packs, default settings but ``cache_dir``), ask
-    `initialize`, close stdin; the watched modules it had imported when it ended."""
+    `initialize` and read the answer; with ``then``, send `notifications/initialized` and a ping and read its
+    answer; close stdin. The watched modules it had imported when it ended, and the full collections it ran."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
     env["GGEN_MCP_CACHE_DIR"] = str(cache)
-    server = subprocess.run(
+    server = subprocess.Popen(
         [sys.executable, "-c", SERVE_PROBE, str(workspace), *watched],
-        input=json.dumps(INITIALIZE) + "\n",
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
         env=env,
-        check=False,
     )
-    answer = json.loads(server.stdout.splitlines()[0])
-    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], answer
-    report = [line for line in server.stderr.splitlines() if line.startswith("IMPORTED ")]
-    assert report, server.stderr[-2000:]
-    collector = [line for line in server.stderr.splitlines() if line.startswith("GC ")]
-    before, after, full_collections = json.loads(collector[-1].removeprefix("GC "))
-    assert after == before, "the start-up left the garbage collector's thresholds changed"
-    assert full_collections == 1, f"{full_collections} full collections while starting; only the one before freezing"
-    return list(json.loads(report[-1].removeprefix("IMPORTED ")))
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        server.stdin.write(json.dumps(INITIALIZE) + "\n")
+        server.stdin.flush()
+        answer = json.loads(server.stdout.readline())  # the client has the answer before it says anything else
+        assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], answer
+        if then:
+            server.stdin.write(json.dumps(INITIALIZED) + "\n" + json.dumps(PING) + "\n")
+            server.stdin.flush()
+            assert json.loads(server.stdout.readline())["id"] == 2
+        _, stderr = server.communicate(timeout=120)
+    finally:
+        server.kill()
+        server.wait(10)
+    report = [line for line in stderr.splitlines() if line.startswith("IMPORTED ")]
+    assert report, stderr[-2000:]
+    collector = [line for line in stderr.splitlines() if line.startswith("GC ")]
+    before, after, full_collections, frozen = json.loads(collector[-1].removeprefix("GC "))
+    assert frozen == then, "the start-up heap is frozen once the client has the answer to `initialize`, not before"
+    # the thresholds are back with the freeze; a client that said nothing after the answer never ended the start-up
+    assert (after == before) == then, f"thresholds {after} after serving, {before} before"
+    return list(json.loads(report[-1].removeprefix("IMPORTED "))), full_collections
 
 
 def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path: Path) -> None:
@@ -102,13 +120,24 @@ def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path:
     # structlog's rich, the rate limiter's `limits` (the rate limit is on: loaded on the first call), the
     # packs' jinja2, RDF stores, HTTP client, YAML, the AI pack's SQL checker (sqlite3). The first start checks
     # the tool schemas with jsonschema and remembers them in the cache directory; the next start does not import
-    # jsonschema at all. Full garbage collections wait until the heap is built (ggen_mcp_core.launcher).
+    # jsonschema at all.
     (tmp_path / "ws").mkdir()
     cache = tmp_path / "cache"
-    assert serve_once(tmp_path / "ws", cache, LAZY_IN_SERVE) == []
+    assert serve_once(tmp_path / "ws", cache, LAZY_IN_SERVE) == ([], 0)
     verdicts = json.loads((cache / "schema-verdicts.json").read_text(encoding="utf-8"))
     assert len(verdicts["valid"]) > 20, verdicts
-    assert serve_once(tmp_path / "ws", cache, (*LAZY_IN_SERVE, "jsonschema")) == []
+    assert serve_once(tmp_path / "ws", cache, (*LAZY_IN_SERVE, "jsonschema")) == ([], 0)
+
+
+def test_the_start_up_heap_is_collected_and_frozen_once_the_client_has_the_answer(tmp_path: Path) -> None:
+    # No full garbage collection runs before `initialize` is answered (ggen_mcp_core.launcher defers them while
+    # starting, ggen_mcp_core.startup_heap runs the one before freezing after the answer): a client that only
+    # reads the answer sees none (above); its next message (`notifications/initialized`) brings exactly one,
+    # and the heap is frozen.
+    (tmp_path / "ws").mkdir()
+    imported, full_collections = serve_once(tmp_path / "ws", tmp_path / "cache", LAZY_IN_SERVE, then=True)
+    assert imported == []
+    assert full_collections == 1, f"{full_collections} full collections before the heap was frozen; one is enough"
 
 
 def test_a_damaged_verdict_file_means_the_schemas_are_checked_again(tmp_path: Path) -> None:

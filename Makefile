@@ -40,10 +40,15 @@ run: install
 # tests and the reason of every skip are printed.
 TEST_WORKERS ?= 4
 TEST_COVERAGE_DIR := .cache/coverage
+# Every Python process of the suite (workers, `ggen-mcp` subprocesses, store workers) reads and writes its
+# bytecode under .cache/pycache, even where PYTHONDONTWRITEBYTECODE is set: compiling the imports from source
+# again in each of the hundreds of processes cost about 0.7 s of CPU per process start (docs/performance.md).
+TEST_PYCACHE := $(CURDIR)/.cache/pycache
 
 test: install
 	rm -rf $(TEST_COVERAGE_DIR) && mkdir -p $(TEST_COVERAGE_DIR)
-	ulimit -v $(TEST_ADDRESS_SPACE_KB) && GGEN_TEST_ADDRESS_SPACE_KB=$(TEST_ADDRESS_SPACE_KB) $(BIN)/python -m pytest \
+	ulimit -v $(TEST_ADDRESS_SPACE_KB) && env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(TEST_PYCACHE) \
+		GGEN_TEST_ADDRESS_SPACE_KB=$(TEST_ADDRESS_SPACE_KB) $(BIN)/python -m pytest \
 		-n $(TEST_WORKERS) --dist loadfile --durations=20 -rs \
 		--cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
@@ -84,12 +89,11 @@ lock:
 sbom: install
 	bash scripts/sbom.sh
 
-# One wheel per distribution, built offline with the venv's hatchling (no build isolation, no index).
+# One wheel per distribution, built offline with the venv's hatchling (no build isolation, no index), by one
+# pip process for all of them (a pip start per project cost more than the builds).
 wheels: install
 	rm -rf "$(DIST)" && mkdir -p "$(DIST)"
-	for project in . plugins/*/; do \
-		$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation --no-index -w "$(DIST)" "$$project" || exit 1; \
-	done
+	$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation --no-index -w "$(DIST)" . plugins/*/
 
 clean:
 	rm -rf $(VENV) $(DIST) build .coverage .node .pytest_cache .cache

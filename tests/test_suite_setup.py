@@ -35,3 +35,15 @@ def test_coverage_writes_its_data_under_the_cache_folder() -> None:
         pytest.skip("run without coverage (no --cov): no data file to check")
     data_file = Path(current.config.data_file)
     assert (data_file if data_file.is_absolute() else Path.cwd() / data_file).is_relative_to(REPO / ".cache")
+
+
+def test_bytecode_is_cached_under_the_cache_folder_by_make_test() -> None:
+    """`make test` sets PYTHONPYCACHEPREFIX (and lifts PYTHONDONTWRITEBYTECODE): the suite's hundreds of Python
+    processes compile each module once, not at every start."""
+    import sys
+
+    if os.environ.get("GGEN_TEST_ADDRESS_SPACE_KB") is None:
+        pytest.skip("not run by `make test` (GGEN_TEST_ADDRESS_SPACE_KB unset): no bytecode cache to check")
+    assert sys.pycache_prefix is not None, "PYTHONPYCACHEPREFIX unset: every process compiles its imports again"
+    assert Path(sys.pycache_prefix).is_relative_to(REPO / ".cache"), sys.pycache_prefix
+    assert not sys.dont_write_bytecode, "PYTHONDONTWRITEBYTECODE is set: the bytecode cache is never written"

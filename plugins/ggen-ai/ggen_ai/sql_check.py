@@ -127,11 +127,18 @@ def _run(connection: sqlite3.Connection, statement: str) -> str | None:
     return None
 
 
+BOUNDS = (
+    f"did more than the SQL check allows ({SECONDS:g} s of work or {MAX_PAGES * 4 // 1024} MiB of data in its "
+    "empty database): a runaway or oversized statement"
+)
+"""One message for either bound: which one a runaway statement meets first depends on the machine's load, and
+a 2026-07-28 call runs its checks again in every round, where a different problem text would be a new question
+for the client's model (:mod:`ggen_mcp_core.client_requests` answers only questions asked before)."""
+
+
 def _explain(message: str) -> str:
-    if message == "interrupted":
-        return f"stopped after the SQL check's {SECONDS:g} s limit"
-    if message == "database or disk is full":
-        return f"the database grew over the SQL check's {MAX_PAGES * 4 // 1024} MiB limit"
+    if message in ("interrupted", "database or disk is full"):
+        return BOUNDS
     if message in ("not authorized", "authorization denied"):
         return "not authorized: the SQL check reaches no file (ATTACH, VACUUM INTO and *_directory pragmas are refused)"
     if "syntax error" in message or "unrecognized token" in message:

@@ -403,3 +403,15 @@ async def test_each_model_round_is_reported_as_progress(ai_host: Callable[..., P
     assert not result.is_error, tool_text(result)
     assert [(p, t) for p, t, _ in seen] == [(1, 3), (2, 3)]
     assert seen[0][2] == "round 1: 1 problem(s)" and seen[1][2] == "round 2: valid"
+
+
+def test_a_statement_past_either_bound_gets_one_problem_text() -> None:
+    """Time and size give the same text: a re-run of the check in a later 2026-07-28 round asks nothing new."""
+    from ggen_ai.sql_check import BOUNDS, check_sql
+
+    too_big = "CREATE TABLE t(a);\nINSERT INTO t VALUES (zeroblob(900000));\n" + "INSERT INTO t SELECT a FROM t;\n" * 6
+    too_long = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;"
+    size = check_sql(too_big).problems
+    time = check_sql(too_long).problems
+    assert size and size[0].endswith(BOUNDS), size
+    assert time == [f"statement 1 (line 1): {BOUNDS}"], time

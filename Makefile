@@ -24,10 +24,14 @@ TEST_ADDRESS_SPACE_KB ?= 2097152
 
 install: $(VENV)/.installed
 
+# Bytecode is written at install time (uv writes none by default, and a process started with
+# PYTHONDONTWRITEBYTECODE set would otherwise compile every module it imports on every start: ~0.7 s of CPU
+# per `ggen-mcp` start, docs/performance.md).
 $(VENV)/.installed: requirements.lock pyproject.toml $(addsuffix /pyproject.toml,$(PACKS))
 	@$(BOOTSTRAP_UV)
-	$(UV) pip install -q -p $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install -q -p $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock
 	$(UV) pip install -q -p $(BIN)/python --no-deps -e . $(addprefix -e ,$(PACKS))
+	$(BIN)/python -m compileall -q -x '/tests/' ggen_mcp_core $(PACKS)
 	@touch $@
 
 run: install

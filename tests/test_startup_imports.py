@@ -81,7 +81,9 @@ def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...], *, then: 
     """Start `ggen-mcp serve` over stdio (all installed packs, default settings but ``cache_dir``), ask
     `initialize` and read the answer; with ``then``, send `notifications/initialized` and a ping and read its
     answer; close stdin. The watched modules it had imported when it ended, and the full collections it ran."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GGEN_MCP_")}
+    # Without the suite's coverage of subprocesses: its tracer would load modules of its own (sqlite3, for its
+    # data file) into the server the probe watches.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "COVERAGE_PROCESS_"))}
     env["GGEN_MCP_CACHE_DIR"] = str(cache)
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE_PROBE, str(workspace), *watched],

@@ -13,6 +13,17 @@ from test_bundled_workflow import call, fail
 pytestmark = pytest.mark.anyio
 
 BASE, APP, LEAF = "io.example.base", "io.example.app", "io.example.leaf"
+Reports = list[tuple[float, float | None, str | None]]
+
+
+def recorder() -> tuple[Reports, Any]:
+    """A list of progress reports and the callback that appends to it (one per call)."""
+    reports: Reports = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        reports.append((value, total, message))
+
+    return reports, on_progress
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -20,21 +31,18 @@ async def test_install_progress_is_determinate_and_reaches_its_total(
     ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any, mode: str
 ) -> None:
     registry = make_registry([(BASE, "1.0.0"), (LEAF, "1.0.0"), (APP, "1.0.0", {BASE: "^1", LEAF: "^1"})])
-    reports: list[tuple[float, float | None, str | None]] = []
-
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        reports.append((value, total, message))
+    first, on_first = recorder()
+    reports, on_progress = recorder()
 
     async with ggen_client(ggen_host(["market"], market={"registry_url": registry.url}), mode=mode) as client:
-        result = await client.call_tool("market_install", {"package": APP}, progress_callback=on_progress)
+        result = await client.call_tool("market_install", {"package": APP}, progress_callback=on_first)
         assert not result.is_error
         assert [p["id"] for p in result.structured_content["packs"]][-1] == APP
-        first = list(reports)
-        reports.clear()
         await call(client, "market_install", {"package": LEAF})  # already installed: nothing to report
-        assert reports == []
         await call(client, "market_remove", {"package": APP})
         await client.call_tool("market_install", {"package": APP}, progress_callback=on_progress)
+    # Checked once the session is closed: the SDK client runs each progress callback as a task of its own, so
+    # the last one may still be pending when call_tool returns; closing the session waits for them all.
     assert {total for _, total, _ in first} == {7.0}, first  # fetch + extract for 3 packs, then the commit
     values = [value for value, _, _ in first]
     assert values == sorted(values) and values[0] == 0 and values[-1] == 7.0, first
@@ -114,18 +122,15 @@ async def test_sync_progress_counts_its_steps(
     ggen_host: Any, ggen_client: Any, ggen_workspace: Path, make_registry: Any
 ) -> None:
     registry = make_registry([(BASE, "1.0.0"), (LEAF, "1.0.0")])
-    reports: list[tuple[float, float | None, str | None]] = []
-
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        reports.append((value, total, message))
+    fresh, on_fresh = recorder()
+    reports, on_progress = recorder()
 
     async with ggen_client(ggen_host(["market"], market={"registry_url": registry.url}), mode="legacy") as client:
-        synced = await client.call_tool("market_sync", {"force": True}, progress_callback=on_progress)
+        synced = await client.call_tool("market_sync", {"force": True}, progress_callback=on_fresh)
         assert not synced.is_error and synced.structured_content["status"] == "updated"
-        fresh = list(reports)
-        reports.clear()
         again = await client.call_tool("market_sync", {}, progress_callback=on_progress)
         assert not again.is_error
+    # After the session closed, as above: every progress callback has run.
     assert [(v, t) for v, t, _ in fresh] == [(1, 3), (2, 3), (3, 3)] and fresh[-1][2] == "index cached", fresh
     if again.structured_content["status"] == "not_modified":
         assert reports == [(1, 1, "the cached index is current")]

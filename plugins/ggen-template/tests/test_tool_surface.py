@@ -114,39 +114,39 @@ async def test_template_list_pages_with_a_cursor(workspace: Path) -> None:
 async def test_generation_reports_determinate_progress(workspace: Path) -> None:
     for index in range(6):
         write(workspace, f"templates/many/f{index}.txt.tmpl", f"file {index}\n")
-    seen: list[tuple[float, float | None, str | None]] = []
+    seen: dict[str, list[tuple[float, float | None, str | None]]] = {}
 
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        seen.append((progress, total, message))
+    def recorder(call: str) -> Any:
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.setdefault(call, []).append((progress, total, message))
+
+        return on_progress
 
     async with open_client(make_host(workspace, ["template"]), mode="legacy") as client:
         result = await client.call_tool(
-            "project_gen", {"template": "many", "output": "out"}, progress_callback=on_progress
+            "project_gen", {"template": "many", "output": "out"}, progress_callback=recorder("gen")
         )
         assert not result.is_error
-        generated = list(seen)
-        seen.clear()
         planned = await client.call_tool(
-            "project_plan", {"template": "many", "output": "again"}, progress_callback=on_progress
+            "project_plan", {"template": "many", "output": "again"}, progress_callback=recorder("plan")
         )
         assert not planned.is_error and planned.structured_content is not None
         plan = planned.structured_content
-        assert [(p, t) for p, t, _ in seen] == [(1, 2), (2, 2)] and seen[-1][2] == "plan saved"
-        seen.clear()
         diffed = await client.call_tool(
-            "project_diff", {"template": "many", "target": "out"}, progress_callback=on_progress
+            "project_diff", {"template": "many", "target": "out"}, progress_callback=recorder("diff")
         )
         assert not diffed.is_error
-        assert [(p, t) for p, t, _ in seen] == [(1, 2), (2, 2)] and seen[0][2] == "rendered 6 file(s)"
-        seen.clear()
-        rendered = await client.call_tool("template_render", {"template": "many"}, progress_callback=on_progress)
+        rendered = await client.call_tool("template_render", {"template": "many"}, progress_callback=recorder("render"))
         assert not rendered.is_error
-        assert [(p, t) for p, t, _ in seen] == [(0, 1), (1, 1)] and seen[-1][2] == "rendered 6 file(s)"
-        seen.clear()
-        result = await client.call_tool("project_apply", {"plan": plan["plan_id"]}, progress_callback=on_progress)
+        result = await client.call_tool("project_apply", {"plan": plan["plan_id"]}, progress_callback=recorder("apply"))
         assert not result.is_error
-        applied = list(seen)
-    for events in (generated, applied):
+    # Checked once the session is closed: the SDK client runs each progress callback as a task of its own, so
+    # the last one may still be pending when call_tool returns; closing the session waits for them all.
+    assert [(p, t) for p, t, _ in seen["plan"]] == [(1, 2), (2, 2)] and seen["plan"][-1][2] == "plan saved"
+    assert [(p, t) for p, t, _ in seen["diff"]] == [(1, 2), (2, 2)] and seen["diff"][0][2] == "rendered 6 file(s)"
+    assert [(p, t) for p, t, _ in seen["render"]] == [(0, 1), (1, 1)]
+    assert seen["render"][-1][2] == "rendered 6 file(s)"
+    for events in (seen["gen"], seen["apply"]):
         assert {total for _, total, _ in events} == {8.0}  # 6 files + the render (or the plan) + the commit
         steps = [progress for progress, _, _ in events]
         assert steps == sorted(set(steps)) and steps[0] == 1 and steps[-1] == 8

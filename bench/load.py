@@ -54,6 +54,7 @@ MAX_CALLS_PER_SESSION = 200_000
 CONNECT_STAGGER = 0.03
 SEARCH_WORDS = ("python", "rust", "sql", "typescript", "models", "api", "")
 ALT_PYTHONPATH = [""]  # set by `run --alt-pythonpath`
+ALT_ENV: dict[str, str] = {}  # set by `run --alt-env KEY=VALUE`
 MIX = ("graph_query", "market_search", "graph_query", "template_render", "project_plan")
 
 
@@ -381,6 +382,7 @@ def make_servers(kind: str, bench: Bench, tag: str, services: SharedServices | N
     if kind == "ggen-alt":  # an alternative host or pack tree first on PYTHONPATH (A/B of a change)
         server = common.ggen_server(bench.workspace, log)
         server.env["PYTHONPATH"] = ALT_PYTHONPATH[0]
+        server.env.update(ALT_ENV)
         return [server]
     if kind.startswith("ggen-shared-"):  # replicas on one workspace, one Oxigraph server and one Redis
         assert services is not None
@@ -662,6 +664,13 @@ def main() -> None:
     r.add_argument("--reps", type=int, default=1)
     r.add_argument("--profile", help="py-spy raw output path prefix (the server and its children)")
     r.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
+    r.add_argument(
+        "--alt-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="server ggen-alt: an environment variable (a setting, e.g. GGEN_MCP_GRAPH__WORKER_BATCH_SCHEDULING=false)",
+    )
     parser.add_argument(
         "--light-client", action="store_true", help="the SDK client skips output-schema validation of results"
     )
@@ -672,6 +681,7 @@ def main() -> None:
     if args.command == "run":
         args.server = args.server or ["ggen"]
         ALT_PYTHONPATH[0] = args.alt_pythonpath or ""
+        ALT_ENV.update({key: value for key, _, value in (pair.partition("=") for pair in args.alt_env)})
         run_single(args)
     else:
         if args.command is None:

@@ -356,6 +356,11 @@ async def _checked_call(
         needed = f" (needs scopes: {', '.join(spec.scopes)})" if spec.scopes else ""
         return error_result(f"{ctx.principal.name} is not allowed to call {spec.name}{needed}"), "denied"
     try:
+        spec = spec.loaded()  # a tool registered by reference imports its module on its first call
+    except ToolError as exc:
+        log.warning("tool not loaded", tool=spec.name, plugin=spec.plugin, error=str(exc))
+        return error_result(str(exc)), "error"
+    try:
         parsed = validate_arguments(spec, arguments)
     except ToolError as exc:
         return error_result(str(exc)), "invalid"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import typing
 from pathlib import Path
@@ -38,9 +39,17 @@ class ToolSchemaCache:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.schemas: dict[str, dict[str, Any]] = _read(path) if path is not None else {}
+        self._schemas: dict[str, dict[str, Any]] | None = None if path is not None else {}
         self._packages: dict[str, str | None] = {}
         self._dirty = False
+
+    @property
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        """The kept schemas by key, read from the file on first use (a start listing every tool from its kept
+        listing never needs them)."""
+        if self._schemas is None:
+            self._schemas = _read(self.path) if self.path is not None else {}
+        return self._schemas
 
     def get(self, model: type[BaseModel]) -> dict[str, Any] | None:
         """The schema kept for this model and this code, or None (then generate it and :meth:`put` it)."""
@@ -143,14 +152,24 @@ def source_fingerprint(package: str) -> str | None:
     if not location:
         return None
     path = Path(location)
-    files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+    if path.name != "__init__.py":
+        return _digest_of_files(path.parent, [path.name])
+    names = []  # os.walk, not Path.rglob: a start fingerprints a few hundred files (pydantic's among them)
+    for folder, subfolders, files in os.walk(path.parent):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        relative = os.path.relpath(folder, path.parent)
+        names += [name if relative == "." else f"{relative}/{name}" for name in files if name.endswith(".py")]
+    return _digest_of_files(path.parent, sorted(names, key=lambda name: name.split("/")))
+
+
+def _digest_of_files(folder: Path, names: list[str]) -> str | None:
     entries = []
-    for file in files:
+    for name in names:
         try:
-            stat = file.stat()
+            stat = os.stat(os.path.join(folder, name))
         except OSError:
             return None
-        entries.append(f"{file.relative_to(path.parent)}:{stat.st_size}:{stat.st_mtime_ns}")
+        entries.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()
 
 

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import importlib_metadata
 import pluggy
 import structlog
-from importlib_metadata import EntryPoint
 from pydantic import BaseModel
 
 from ggen_mcp_core import hookspecs
@@ -51,6 +49,7 @@ from ggen_mcp_core.workspace import Workspace
 
 if TYPE_CHECKING:
     import click
+    from importlib_metadata import EntryPoint
 
     from ggen_mcp_core.client_events import ClientEvents
     from ggen_mcp_core.tools import ToolContext
@@ -163,7 +162,7 @@ class PluginHost:
         self,
         settings: Settings | None = None,
         *,
-        entry_points: Iterable[importlib_metadata.EntryPoint] | None = None,
+        entry_points: Iterable[EntryPoint] | None = None,
         builtins: bool = True,
     ) -> None:
         self.settings = settings or Settings.load()
@@ -228,7 +227,9 @@ class PluginHost:
         (each with the one kept: a first-party pack keeps its name, otherwise the first found does)."""
         found = self._entry_points
         if found is None:
-            found = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
+            from ggen_mcp_core.entry_point_cache import entry_points  # kept between starts in the cache directory
+
+            found = entry_points(ENTRY_POINT_GROUP, self.settings.resolved_cache_dir())
         unique: dict[str, EntryPoint] = {}
         refused: list[tuple[EntryPoint, EntryPoint]] = []
         for entry_point in found:
@@ -272,7 +273,7 @@ class PluginHost:
             return "not listed in GGEN_MCP_LOAD_PLUGINS"
         return None
 
-    def _load_entry_point(self, entry_point: importlib_metadata.EntryPoint) -> None:
+    def _load_entry_point(self, entry_point: EntryPoint) -> None:
         dist = entry_point.dist
         record = PluginRecord(
             name=entry_point.name,

@@ -154,8 +154,10 @@ def test_with_kept_listings_the_packs_tool_modules_load_on_first_use(tmp_path: P
     cache = tmp_path / "cache"
     assert serve_once(tmp_path / "ws", cache, TOOL_MODULES) == (list(TOOL_MODULES), 0)
     assert len(json.loads((cache / "tool-specs.json").read_text(encoding="utf-8"))["tools"]) >= 38
-    # ... nor importlib_metadata: the plugins' entry points are kept too (ggen_mcp_core.entry_point_cache)
-    assert serve_once(tmp_path / "ws", cache, (*TOOL_MODULES, "importlib_metadata")) == ([], 0)
+    # ... nor importlib_metadata (the plugins' entry points are kept too: ggen_mcp_core.entry_point_cache), nor
+    # prometheus_client (the host's metrics are made on first use: ggen_mcp_core.observability)
+    warm = (*TOOL_MODULES, "importlib_metadata", "prometheus_client")
+    assert serve_once(tmp_path / "ws", cache, warm) == ([], 0)
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hook_list", "arguments": {}}}
     imported, _ = serve_once(tmp_path / "ws", cache, TOOL_MODULES, then=True, request=call)
     assert imported == ["ggen_hook.tools.hook_list"]

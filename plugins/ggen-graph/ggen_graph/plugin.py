@@ -57,7 +57,9 @@ async def ggen_readiness(config: Settings, settings: GraphSettings) -> str | Non
 
 @hookimpl
 def ggen_shutdown() -> None:
-    """Stop the store worker processes (they flush and exit)."""
-    from ggen_graph.stores import close_all
+    """Stop the store worker processes (they flush and exit); none was started if no store module was imported."""
+    import sys
 
-    close_all()
+    stores = sys.modules.get("ggen_graph.stores")
+    if stores is not None:
+        stores.close_all()

@@ -430,7 +430,7 @@ class PluginHost:
         data = self.tool_listings.get(ref, digest)
         if data is not None:
             prefixes = getattr(module, "TOOL_PREFIXES", (f"{name}_",))
-            loader = Loader(ref, pack_settings, prefixes, self.schema_verdicts, self.tool_schemas)
+            loader = Loader(ref, pack_settings, prefixes, self.schema_verdicts, self.tool_schemas, self.tool_listings)
             return DeferredToolSpec(data, loader, name)
         spec = build(ref, pack_settings).with_plugin(name)
         registration.built.append((ref, digest, spec))

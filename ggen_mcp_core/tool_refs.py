@@ -33,6 +33,7 @@ from ggen_mcp_core.tools import Handler, ToolSpec, check_tool
 if TYPE_CHECKING:
     from ggen_mcp_core.schema_verdicts import SchemaVerdicts
     from ggen_mcp_core.tool_schema_cache import ToolSchemaCache
+    from ggen_mcp_core.tool_spec_cache import ToolSpecCache
 
 HOST_PACKAGE = "ggen_mcp_core"  # its code shapes what is listed (schema compaction, titles, annotations)
 
@@ -154,13 +155,14 @@ def well_formed(data: object) -> bool:
 @dataclass
 class Loader:
     """What a deferred tool needs to build and check its spec on first use: the ref, the pack's settings,
-    its prefixes and the host's schema caches."""
+    its prefixes, the host's schema caches and the kept listings (to drop one its code no longer builds)."""
 
     ref: ToolRef
     settings: Any
     prefixes: Sequence[str]
     verdicts: SchemaVerdicts
     kept: ToolSchemaCache
+    listings: ToolSpecCache
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -268,6 +270,7 @@ class DeferredToolSpec(ToolSpec):
         problems = check_tool(spec, loader.prefixes, loader.verdicts, loader.kept)
         sync = handler_problem(spec.name, spec.handler)
         if problems or sync or listing(spec, loader.kept) != self._data:
+            loader.listings.forget(ref)  # so the restart builds and checks it again
             raise ToolError(
                 f"tool {self.name}: its code ({ref.spec}) changed after the server started and no longer "
                 "matches what the server listed; restart the server"

@@ -66,6 +66,12 @@ class ToolSpecCache:
             self.entries[ref.spec] = entry
             self._dirty = True
 
+    def forget(self, ref: ToolRef) -> None:
+        """Drop the listing of a ref whose code no longer builds it (the next start builds and checks it again)."""
+        if self.entries.pop(ref.spec, None) is not None:
+            self._dirty = True
+            self.save()
+
     def save(self) -> None:
         """Write the file when something was added (atomically: a concurrent start reads the old or the new)."""
         if self.path is None or not self._dirty:

@@ -195,6 +195,10 @@ async def test_a_listing_that_is_not_what_the_code_builds_is_never_called(
     result = await call(host, shout.name, {"text": "a"})
     assert result.is_error
     assert "changed after the server started" in result.content[0].text and "restart" in result.content[0].text
+    assert f"{pack.tools_module}:SHOUT" not in pack.kept()["tools"]  # dropped: a restart builds it again
+    restarted = pack.host()
+    assert not restarted.tools[shout.name].deferred and restarted.tools[shout.name].read_only
+    assert not (await call(restarted, shout.name, {"text": "a"})).is_error
 
 
 @pytest.mark.anyio

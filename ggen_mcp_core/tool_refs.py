@@ -264,6 +264,7 @@ class DeferredToolSpec(ToolSpec):
         try:
             spec = build(ref, loader.settings).with_plugin(self.plugin)
         except Exception as exc:
+            loader.listings.forget(ref)  # the next start builds it again: its pack is then reported as failed
             raise ToolError(
                 f"tool {self.name} could not be loaded from {ref.spec}: {type(exc).__name__}: {exc}"
             ) from exc

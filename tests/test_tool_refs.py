@@ -216,6 +216,11 @@ async def test_a_tool_module_gone_after_start_is_an_error_result_naming_it(
     assert f"{pack.prefix}_echo could not be loaded from {pack.tools_module}:spec" in text, text
     assert "ModuleNotFoundError" in text
     assert host.record(pack.prefix).status == "loaded"  # the other tools of the pack stay served
+    assert f"{pack.tools_module}:spec" not in pack.kept()["tools"]
+    pack.forget()
+    restarted = make_host(pack.workspace, [])
+    record = restarted.add_module(importlib.import_module(f"{pack.prefix}_plugin"), name=pack.prefix)
+    assert record.status == "failed_register" and "ModuleNotFoundError" in (record.error or "")  # reported at start
 
 
 def test_a_bad_ref_fails_only_its_pack_with_the_reason(tmp_path: Path) -> None:

@@ -333,13 +333,13 @@ class PluginHost:
             pack_settings = self._validated_settings(record.name, module)
             registration = self._collect(record.name, module, pack_settings)
             self._validate(record, module, registration)
-            self._keep_listings(registration)
         except Exception as exc:
             self._unregister(record.name)
             self._fail(record, "failed_register", exc)
             return
         if pack_settings is not None:
             self._pack_settings[record.name] = pack_settings
+        self._keep_listings(registration)
         self._commit(record, module, registration)
 
     def _validated_settings(self, name: str, module: object) -> BaseModel | None:
@@ -437,11 +437,15 @@ class PluginHost:
         return spec
 
     def _keep_listings(self, registration: _Registration) -> None:
-        """Keep the listings of the refs built and checked now, for the next start."""
+        """Keep the listings of the refs built and checked now, for the next start (a listing that cannot be
+        kept only means the tool is built again next time: never a failure of the pack)."""
         for ref, digest, spec in registration.built:
-            data = listing(spec, self.tool_schemas)
-            if data is not None:
-                self.tool_listings.put(ref, digest, packages(spec, ref), data)
+            try:
+                data = listing(spec, self.tool_schemas)
+                if data is not None:
+                    self.tool_listings.put(ref, digest, packages(spec, ref), data)
+            except Exception as exc:
+                log.debug("tool listing not kept", tool=spec.name, error=f"{type(exc).__name__}: {exc}")
 
     def _validate(self, record: PluginRecord, module: object, registration: _Registration) -> None:
         """Every problem of this plugin's registration at once (docs/plugins.md, "What registration refuses")."""

@@ -247,3 +247,42 @@ def test_a_bad_ref_fails_only_its_pack_with_the_reason(tmp_path: Path) -> None:
     assert "makes a tool named 'hook_list'" in (host.record("refwrongname").error or "")
     assert "must be 'package.module:attribute'" in (host.record("refbadtarget").error or "")
     assert not any(name.startswith("ref") for name in host.tools)
+
+
+def test_a_spec_json_cannot_carry_is_built_at_every_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tuple in `meta` would come back from JSON as a list: such a tool is never listed from a kept listing.
+    from pydantic import BaseModel
+
+    from ggen_mcp_core import ToolRef, hookimpl
+
+    class Section(BaseModel):
+        greeting: str = "hello"
+
+    prefix = f"ref{uuid.uuid4().hex[:10]}"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / f"{prefix}_tools.py").write_text(
+        TOOLS.format(p=prefix, out="The echoed text.").replace(
+            "read_only=True)\n\nSHOUT", 'read_only=True, meta={"pair": (1, 2)})\n\nSHOUT'
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(site))
+    (tmp_path / "ws").mkdir()
+    module = ModuleType(prefix)
+
+    @hookimpl
+    def ggen_register_tools() -> list[ToolRef]:
+        return [ToolRef(f"{prefix}_echo", f"{prefix}_tools:spec"), ToolRef(f"{prefix}_shout", f"{prefix}_tools:SHOUT")]
+
+    module.ggen_register_tools = ggen_register_tools  # type: ignore[attr-defined]
+    module.TOOL_PREFIXES = (f"{prefix}_",)  # type: ignore[attr-defined]
+    module.SETTINGS_SECTION = (prefix, Section)  # type: ignore[attr-defined]
+    for _ in range(2):
+        sys.modules.pop(f"{prefix}_tools", None)
+        host = make_host(tmp_path / "ws", [])
+        record = host.add_module(module, name=prefix)
+        assert record.status == "loaded", record.error
+        assert not host.tools[f"{prefix}_echo"].deferred and host.tools[f"{prefix}_shout"].deferred is (_ == 1)
+    kept = json.loads((cache_dir_beside(tmp_path / "ws") / FILE_NAME).read_text(encoding="utf-8"))["tools"]
+    assert list(kept) == [f"{prefix}_tools:SHOUT"]

@@ -3,7 +3,7 @@
 A plugin is a module with ``@hookimpl`` functions (see :mod:`ggen_mcp_core.hookspecs`) registered under the
 entry-point group ``ggen_mcp.plugins``. It returns :class:`ToolSpec` objects whose handlers receive a
 validated pydantic model and a :class:`ToolContext`, and raise :class:`ToolError` for failures a person
-can act on.
+can act on; or a :class:`ToolRef` naming where such a spec is, so its module is imported on first use.
 
 The names below are imported on first use (PEP 562): a process that needs only the exceptions (the graph
 store worker) does not pay for pydantic, the MCP SDK and the metrics registry. Resolving any other name
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.hookspecs import hookimpl
     from ggen_mcp_core.principal import Principal
     from ggen_mcp_core.resources import PromptArgument, PromptSpec, ResourceSpec, ResourceTemplateSpec
+    from ggen_mcp_core.tool_refs import ToolRef
     from ggen_mcp_core.tools import ToolContext, ToolResult, ToolSpec
     from ggen_mcp_core.workspace import Workspace, atomic_write
 
@@ -60,6 +61,7 @@ _MODULE_OF = {
     "PromptSpec": "resources",
     "ResourceSpec": "resources",
     "ResourceTemplateSpec": "resources",
+    "ToolRef": "tool_refs",
     "ToolContext": "tools",
     "ToolResult": "tools",
     "ToolSpec": "tools",
@@ -102,6 +104,7 @@ __all__ = [
     "ToolCallEvent",
     "ToolContext",
     "ToolError",
+    "ToolRef",
     "ToolResult",
     "ToolSpec",
     "Workspace",

@@ -21,11 +21,11 @@ import mcp.types as types
 import structlog
 from opentelemetry import propagate, trace
 
+from ggen_mcp_core import observability  # its metrics are made on first use
 from ggen_mcp_core.client_requests import InputRequired
 from ggen_mcp_core.errors import ToolError
 from ggen_mcp_core.events import Outcome, RequestInfo, ToolCallEvent
 from ggen_mcp_core.loop_monitor import running_call
-from ggen_mcp_core.observability import RATE_LIMITED, TOOL_IN_FLIGHT
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.ratelimit import retry_after_seconds
@@ -356,6 +356,11 @@ async def _checked_call(
         needed = f" (needs scopes: {', '.join(spec.scopes)})" if spec.scopes else ""
         return error_result(f"{ctx.principal.name} is not allowed to call {spec.name}{needed}"), "denied"
     try:
+        spec = spec.loaded()  # a tool registered by reference imports its module on its first call
+    except ToolError as exc:
+        log.warning("tool not loaded", tool=spec.name, plugin=spec.plugin, error=str(exc))
+        return error_result(str(exc)), "error"
+    try:
         parsed = validate_arguments(spec, arguments)
     except ToolError as exc:
         return error_result(str(exc)), "invalid"
@@ -365,7 +370,7 @@ async def _checked_call(
     if host.rate_limiter is not None:
         decision = await host.rate_limiter.check(ctx.principal)
         if not decision.allowed:
-            RATE_LIMITED.labels(tool=spec.name).inc()
+            observability.RATE_LIMITED.labels(tool=spec.name).inc()
             wait = retry_after_seconds(decision)
             why = "rate-limit storage unavailable" if decision.degraded else f"rate limit {decision.limit} reached"
             return error_result(f"{why} for {ctx.principal.name}; retry after {wait} s"), "rate_limited"
@@ -377,11 +382,11 @@ async def _checked_call(
     if slots.share is not None:
         ctx._held_shares |= {spec.plugin}
     try:
-        TOOL_IN_FLIGHT.inc()
+        observability.TOOL_IN_FLIGHT.inc()
         with anyio.move_on_after(deadline) as scope:
             value = await spec.handler(parsed, ctx)
     finally:
-        TOOL_IN_FLIGHT.dec()
+        observability.TOOL_IN_FLIGHT.dec()
         slots.release()
     if scope.cancelled_caught:
         return error_result(timeout_message(ctx, spec.name, deadline)), "timeout"

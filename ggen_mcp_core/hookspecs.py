@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ggen_mcp_core.events import LifecycleEvent, RequestInfo, ToolCallEvent
     from ggen_mcp_core.principal import Principal
     from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec
+    from ggen_mcp_core.tool_refs import ToolRef
     from ggen_mcp_core.tools import ToolContext, ToolSpec
 
 PROJECT_NAME = "ggen_mcp"
@@ -30,15 +31,16 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def ggen_register_tools(config: Settings, settings: Any) -> Iterable[ToolSpec] | None:
+def ggen_register_tools(config: Settings, settings: Any) -> Iterable[ToolSpec | ToolRef] | None:
     """Return the tools this plugin adds.
 
     :param config: the server's settings.
     :param settings: this plugin's own settings (its ``SETTINGS_SECTION`` model, validated by the host; None
         when it declares none).
-    :returns: a list of :class:`ToolSpec`; every name starts with a prefix the plugin owns, never a
-        first-party one (``graph_``, ``template_``, ``project_``, ``market_``, ``hook_``, ``ai_``) unless the
-        plugin is that distribution; every handler is ``async def``.
+    :returns: a list of :class:`ToolSpec` or :class:`ToolRef` (``ToolRef("demo_echo", "demo.tools.echo:spec")``:
+        the module is imported on the tool's first use once its listing is kept, docs/plugins.md); every name
+        starts with a prefix the plugin owns, never a first-party one (``graph_``, ``template_``, ``project_``,
+        ``market_``, ``hook_``, ``ai_``) unless the plugin is that distribution; every handler is ``async def``.
 
     Called once per plugin at start-up, alone for that plugin. Failure policy: an exception, or any
     invalid tool (bad name, empty description, duplicate, invalid schema, sync handler, a first-party

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ggen_mcp_core.observability import LOOP_BLOCKED, LOOP_LAG
+from ggen_mcp_core import observability  # its metrics are made on first use
 
 if TYPE_CHECKING:
     from ggen_mcp_core.tools import ToolContext
@@ -73,7 +73,7 @@ class LoopMonitor:
         except RuntimeError:  # closed
             return False
         if ran.wait(self.threshold):
-            LOOP_LAG.observe(time.monotonic() - scheduled)
+            observability.LOOP_LAG.observe(time.monotonic() - scheduled)
             return True
         stopped = not self.loop.is_running()
         if not stopped:
@@ -84,7 +84,7 @@ class LoopMonitor:
             stopped = stopped or not self.loop.is_running()
         held = time.monotonic() - scheduled
         if not stopped:
-            LOOP_LAG.observe(held)
+            observability.LOOP_LAG.observe(held)
             log.warning("event loop runs again", blocked_for_s=round(held, 3))
         return True
 
@@ -92,7 +92,7 @@ class LoopMonitor:
         holding, at = self._holders()
         with self.lock:
             in_flight = [_describe(ctx) for ctx in self.calls.values()]
-        LOOP_BLOCKED.labels(tool=holding[0]["tool"] if holding else "(none)").inc()
+        observability.LOOP_BLOCKED.labels(tool=holding[0]["tool"] if holding else "(none)").inc()
         log.warning(
             "event loop blocked",
             blocked_for_s=round(held, 3),

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import importlib_metadata
 import pluggy
 import structlog
-from importlib_metadata import EntryPoint
 from pydantic import BaseModel
 
 from ggen_mcp_core import hookspecs
@@ -40,14 +38,18 @@ from ggen_mcp_core.registration import (
 from ggen_mcp_core.resources import PromptSpec, ResourceSpec, ResourceTemplateSpec, maybe_await
 from ggen_mcp_core.schema_verdicts import FILE_NAME as SCHEMA_VERDICTS_FILE
 from ggen_mcp_core.schema_verdicts import SchemaVerdicts
+from ggen_mcp_core.tool_refs import DeferredToolSpec, Loader, ToolRef, build, listing, packages, settings_digest
 from ggen_mcp_core.tool_schema_cache import FILE_NAME as TOOL_SCHEMAS_FILE
 from ggen_mcp_core.tool_schema_cache import ToolSchemaCache
+from ggen_mcp_core.tool_spec_cache import FILE_NAME as TOOL_SPECS_FILE
+from ggen_mcp_core.tool_spec_cache import ToolSpecCache
 from ggen_mcp_core.tools import ToolSpec, check_tool
 from ggen_mcp_core.toolsets import DISCOVERY_PLUGIN, dormant_reason
 from ggen_mcp_core.workspace import Workspace
 
 if TYPE_CHECKING:
     import click
+    from importlib_metadata import EntryPoint
 
     from ggen_mcp_core.client_events import ClientEvents
     from ggen_mcp_core.tools import ToolContext
@@ -109,6 +111,7 @@ class _Registration:
     resources: list[ResourceSpec] = field(default_factory=list)
     templates: list[ResourceTemplateSpec] = field(default_factory=list)
     prompts: list[PromptSpec] = field(default_factory=list)
+    built: list[tuple[ToolRef, str, ToolSpec]] = field(default_factory=list)  # refs built now: kept once checked
 
 
 def _connection_of(session: Any) -> object:
@@ -159,7 +162,7 @@ class PluginHost:
         self,
         settings: Settings | None = None,
         *,
-        entry_points: Iterable[importlib_metadata.EntryPoint] | None = None,
+        entry_points: Iterable[EntryPoint] | None = None,
         builtins: bool = True,
     ) -> None:
         self.settings = settings or Settings.load()
@@ -189,6 +192,7 @@ class PluginHost:
         self.call_limiter = anyio.CapacityLimiter(self.settings.max_concurrent_calls)
         self.schema_verdicts = SchemaVerdicts(self.settings.resolved_cache_dir() / SCHEMA_VERDICTS_FILE)
         self.tool_schemas = ToolSchemaCache(self.settings.resolved_cache_dir() / TOOL_SCHEMAS_FILE)
+        self.tool_listings = ToolSpecCache(self.settings.resolved_cache_dir() / TOOL_SPECS_FILE)
         self.rate_limiter: RateLimiter | None = (
             RateLimiter(self.settings.rate_limit) if self.settings.rate_limit.enabled else None
         )
@@ -210,6 +214,7 @@ class PluginHost:
             self._refuse_entry_point(entry_point, kept)
         self.schema_verdicts.save()
         self.tool_schemas.save()
+        self.tool_listings.save()
         self._apply_visibility()
         if report:
             self._report()
@@ -222,7 +227,9 @@ class PluginHost:
         (each with the one kept: a first-party pack keeps its name, otherwise the first found does)."""
         found = self._entry_points
         if found is None:
-            found = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
+            from ggen_mcp_core.entry_point_cache import entry_points  # kept between starts in the cache directory
+
+            found = entry_points(ENTRY_POINT_GROUP, self.settings.resolved_cache_dir())
         unique: dict[str, EntryPoint] = {}
         refused: list[tuple[EntryPoint, EntryPoint]] = []
         for entry_point in found:
@@ -266,7 +273,7 @@ class PluginHost:
             return "not listed in GGEN_MCP_LOAD_PLUGINS"
         return None
 
-    def _load_entry_point(self, entry_point: importlib_metadata.EntryPoint) -> None:
+    def _load_entry_point(self, entry_point: EntryPoint) -> None:
         dist = entry_point.dist
         record = PluginRecord(
             name=entry_point.name,
@@ -306,6 +313,8 @@ class PluginHost:
         )
         self.records.append(record)
         self._register(record, module)
+        if self.ready:  # added after loading (tests, in-process packs): keep its tools' listings now
+            self.tool_listings.save()
         return record
 
     def _fail(self, record: PluginRecord, status: Status, exc: BaseException | str) -> None:
@@ -330,6 +339,7 @@ class PluginHost:
             return
         if pack_settings is not None:
             self._pack_settings[record.name] = pack_settings
+        self._keep_listings(registration)
         self._commit(record, module, registration)
 
     def _validated_settings(self, name: str, module: object) -> BaseModel | None:
@@ -399,6 +409,8 @@ class PluginHost:
             for item in items:
                 if isinstance(item, ToolSpec) and hook_name == "ggen_register_tools":
                     registration.tools.append(item.with_plugin(name))
+                elif isinstance(item, ToolRef) and hook_name == "ggen_register_tools":
+                    registration.tools.append(self._referenced_tool(name, module, item, pack_settings, registration))
                 elif isinstance(item, ResourceSpec) and hook_name == "ggen_register_resources":
                     registration.resources.append(item.with_plugin(name))
                 elif isinstance(item, ResourceTemplateSpec) and hook_name == "ggen_register_resources":
@@ -408,6 +420,32 @@ class PluginHost:
                 else:
                     raise PluginRegistrationError(f"{hook_name} returned {type(item).__name__}, which it may not")
         return registration
+
+    def _referenced_tool(
+        self, name: str, module: object, ref: ToolRef, pack_settings: BaseModel | None, registration: _Registration
+    ) -> ToolSpec:
+        """A tool registered by reference: listed from its kept listing when its code and settings are those it
+        was kept from (its module imported on first use), else built now (and kept once checked)."""
+        digest = settings_digest(pack_settings)
+        data = self.tool_listings.get(ref, digest)
+        if data is not None:
+            prefixes = getattr(module, "TOOL_PREFIXES", (f"{name}_",))
+            loader = Loader(ref, pack_settings, prefixes, self.schema_verdicts, self.tool_schemas, self.tool_listings)
+            return DeferredToolSpec(data, loader, name)
+        spec = build(ref, pack_settings).with_plugin(name)
+        registration.built.append((ref, digest, spec))
+        return spec
+
+    def _keep_listings(self, registration: _Registration) -> None:
+        """Keep the listings of the refs built and checked now, for the next start (a listing that cannot be
+        kept only means the tool is built again next time: never a failure of the pack)."""
+        for ref, digest, spec in registration.built:
+            try:
+                data = listing(spec, self.tool_schemas)
+                if data is not None:
+                    self.tool_listings.put(ref, digest, packages(spec, ref), data)
+            except Exception as exc:
+                log.debug("tool listing not kept", tool=spec.name, error=f"{type(exc).__name__}: {exc}")
 
     def _validate(self, record: PluginRecord, module: object, registration: _Registration) -> None:
         """Every problem of this plugin's registration at once (docs/plugins.md, "What registration refuses")."""
@@ -420,7 +458,7 @@ class PluginHost:
             if spec.name in seen:
                 problems.append(f"tool {spec.name!r} is registered twice by {self._owner(record)}")
             seen.add(spec.name)
-            sync = handler_problem(spec.name, spec.handler)
+            sync = None if spec.deferred else handler_problem(spec.name, spec.handler)
             if sync:
                 problems.append(sync)
         for spec in registration.tools:

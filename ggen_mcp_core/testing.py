@@ -187,10 +187,11 @@ class ToolFamilyConformance:
 
     def test_handlers_are_coroutine_functions(self, conformance_host: PluginHost) -> None:
         """Asked of the plugin's own ``ggen_register_tools``, so it names the handler even when the loader
-        refused the plugin for it."""
+        refused the plugin for it (a ``ToolRef`` is built: its module imported, its spec made)."""
         import importlib
 
         from ggen_mcp_core.registration import handler_problem
+        from ggen_mcp_core.tool_refs import ToolRef, build
 
         module = importlib.import_module(_entry_point_module(self.plugin))
         register = getattr(module, "ggen_register_tools", None)
@@ -199,7 +200,8 @@ class ToolFamilyConformance:
         # the arguments the loader passes: the host's settings as ``config``, the pack's own as ``settings``
         offered = {"config": conformance_host.settings, "settings": conformance_host.own_settings(self.plugin)}
         specs = register(**{name: offered[name] for name in inspect.signature(register).parameters})
-        problems = [handler_problem(spec.name, spec.handler) for spec in specs or []]
+        built = [build(s, offered["settings"]) if isinstance(s, ToolRef) else s for s in specs or []]
+        problems = [handler_problem(spec.name, spec.handler) for spec in built]
         assert not [p for p in problems if p], "; ".join(p for p in problems if p)
 
     def test_no_heavy_imports_at_plugin_import(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import typing
 from pathlib import Path
@@ -38,9 +39,17 @@ class ToolSchemaCache:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.schemas: dict[str, dict[str, Any]] = _read(path) if path is not None else {}
+        self._schemas: dict[str, dict[str, Any]] | None = None if path is not None else {}
         self._packages: dict[str, str | None] = {}
         self._dirty = False
+
+    @property
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        """The kept schemas by key, read from the file on first use (a start listing every tool from its kept
+        listing never needs them)."""
+        if self._schemas is None:
+            self._schemas = _read(self.path) if self.path is not None else {}
+        return self._schemas
 
     def get(self, model: type[BaseModel]) -> dict[str, Any] | None:
         """The schema kept for this model and this code, or None (then generate it and :meth:`put` it)."""
@@ -61,8 +70,8 @@ class ToolSchemaCache:
         """``module:qualname:fingerprint``, or None for a model whose schema is never kept."""
         if "<locals>" in model.__qualname__ or _writes_its_own_schema(model):
             return None
-        parts = [_versions()]
-        for package in sorted(_packages_of(model)):
+        parts = [versions()]
+        for package in sorted(packages_of(model)):
             fingerprint = self._package_fingerprint(package)
             if fingerprint is None:
                 return None
@@ -85,7 +94,7 @@ class ToolSchemaCache:
 
     def _package_fingerprint(self, package: str) -> str | None:
         if package not in self._packages:
-            self._packages[package] = _source_fingerprint(package)
+            self._packages[package] = source_fingerprint(package)
         return self._packages[package]
 
 
@@ -94,14 +103,15 @@ def _writes_its_own_schema(model: type[BaseModel]) -> bool:
     return own is not None and own is not getattr(BaseModel.model_json_schema, "__func__", None)
 
 
-def _versions() -> str:
+def versions() -> str:
+    """The Python, pydantic and pydantic-core versions a generated schema depends on."""
     import pydantic
     import pydantic_core
 
     return f"python {sys.version}; pydantic {pydantic.VERSION}; pydantic-core {pydantic_core.__version__}"
 
 
-def _packages_of(model: type[BaseModel]) -> set[str]:
+def packages_of(model: type[BaseModel]) -> set[str]:
     """The top-level packages (not the standard library's) of every class the model's schema is built from."""
     packages: set[str] = set()
     seen: set[int] = set()
@@ -135,22 +145,46 @@ def _add_module(packages: set[str], module: object) -> None:
             packages.add(top)
 
 
-def _source_fingerprint(package: str) -> str | None:
-    """Size and modification time of every ``.py`` file of the package (None: no source files to stat)."""
-    module = sys.modules.get(package)
-    location = getattr(module, "__file__", None)
+def source_fingerprint(package: str) -> str | None:
+    """Size and modification time of every ``.py`` file of the package (None: no source files to stat). The
+    package is found where it is imported from, or where an import would find it (without importing it)."""
+    location = package_location(package)
     if not location:
         return None
     path = Path(location)
-    files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+    if path.name != "__init__.py":
+        return _digest_of_files(path.parent, [path.name])
+    names = []  # os.walk, not Path.rglob: a start fingerprints a few hundred files (pydantic's among them)
+    for folder, subfolders, files in os.walk(path.parent):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        relative = os.path.relpath(folder, path.parent)
+        names += [name if relative == "." else f"{relative}/{name}" for name in files if name.endswith(".py")]
+    return _digest_of_files(path.parent, sorted(names, key=lambda name: name.split("/")))
+
+
+def _digest_of_files(folder: Path, names: list[str]) -> str | None:
     entries = []
-    for file in files:
+    for name in names:
         try:
-            stat = file.stat()
+            stat = os.stat(os.path.join(folder, name))
         except OSError:
             return None
-        entries.append(f"{file.relative_to(path.parent)}:{stat.st_size}:{stat.st_mtime_ns}")
+        entries.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
+def package_location(package: str) -> str | None:
+    """The file a top-level package or module is (or would be) imported from, without importing it."""
+    module = sys.modules.get(package)
+    if module is not None:
+        return getattr(module, "__file__", None)
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    return found.origin if found is not None and found.has_location else None
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:

@@ -95,6 +95,23 @@ class ToolSpec:
         """A copy stamped with the plugin that registered it."""
         return replace(self, plugin=plugin)
 
+    @property
+    def deferred(self) -> bool:
+        """Listed from a kept listing, its module not imported yet (:mod:`ggen_mcp_core.tool_refs`)."""
+        return False
+
+    def loaded(self) -> ToolSpec:
+        """The spec with its models and handler imported (itself; a deferred spec imports its module)."""
+        return self
+
+    def argument_names(self) -> set[str]:
+        """The input model's field names."""
+        return set(self.input_model.model_fields) if isinstance(self.input_model, type) else set()
+
+    def kept_schemas(self) -> tuple[tuple[str, dict[str, Any]], ...] | None:
+        """A deferred spec's kept input and output schemas (None: generate them from the models)."""
+        return None
+
     def input_schema(self) -> dict[str, Any]:
         """The JSON Schema of the arguments, compacted for the model (:mod:`ggen_mcp_core.compact_schema`)."""
         return copy.deepcopy(_compact_input_schema(self.input_model))
@@ -222,28 +239,46 @@ def check_tool(
         problems.append(f"tool {spec.name!r} does not start with a prefix the plugin owns ({', '.join(prefixes)})")
     if not spec.description.strip():
         problems.append(f"tool {spec.name!r} has an empty description")
+    kept_schemas = spec.kept_schemas()
+    if kept_schemas is not None:  # a deferred spec: its kept schemas, its models and handler checked when kept
+        for label, schema in kept_schemas:
+            found = _object_schema_problems(schema, verdicts or _PROCESS_VERDICTS)
+            problems += [f"tool {spec.name!r}: {label} {problem}" for problem in found]
+    else:
+        not_a_model = _model_type_problem(spec)
+        if not_a_model:
+            return [*problems, not_a_model]
+        problems += _model_problems(spec, verdicts, kept)
+    if spec.timeout is not None and spec.timeout <= 0:
+        problems.append(f"tool {spec.name!r}: timeout must be positive")
+    return problems + alias_problems(spec, prefixes)
+
+
+def _model_type_problem(spec: ToolSpec) -> str | None:
     if not (isinstance(spec.input_model, type) and issubclass(spec.input_model, BaseModel)):
-        problems.append(f"tool {spec.name!r}: input_model must be a pydantic model class")
-        return problems
+        return f"tool {spec.name!r}: input_model must be a pydantic model class"
     if spec.output_model is not None and not issubclass(spec.output_model, BaseModel):
-        problems.append(f"tool {spec.name!r}: output_model must be a pydantic model class")
-        return problems
+        return f"tool {spec.name!r}: output_model must be a pydantic model class"
+    return None
+
+
+def _model_problems(spec: ToolSpec, verdicts: SchemaVerdicts | None, kept: ToolSchemaCache | None) -> list[str]:
+    """Problems of a spec's handler and models (their schemas against the metaschema)."""
+    problems = []
     if not callable(spec.handler):
         problems.append(f"tool {spec.name!r}: handler is not callable")
     for label, model in (("input", spec.input_model), ("output", spec.output_model)):
         if model is not None:
             found = _schema_problems(model, verdicts or _PROCESS_VERDICTS, kept)
             problems += [f"tool {spec.name!r}: {label} {problem}" for problem in found]
-    if spec.timeout is not None and spec.timeout <= 0:
-        problems.append(f"tool {spec.name!r}: timeout must be positive")
-    return problems + alias_problems(spec, prefixes)
+    return problems
 
 
 def alias_problems(spec: ToolSpec, prefixes: Sequence[str]) -> list[str]:
     """Problems of a tool's aliases on their own: name rules, the plugin's prefixes, fixed arguments that are
     fields of the input model (collisions with other names are the host's check)."""
     problems = []
-    fields = set(spec.input_model.model_fields) if isinstance(spec.input_model, type) else set()
+    fields = spec.argument_names()
     for alias, fixed in spec.aliases.items():
         if not TOOL_NAME.match(alias):
             problems.append(f"alias {alias!r} of tool {spec.name!r} breaks the MCP tool-name rules")
@@ -269,7 +304,10 @@ def _schema_problems(
     model: type[BaseModel], verdicts: SchemaVerdicts, kept: ToolSchemaCache | None = None
 ) -> tuple[str, ...]:
     """Whether a model's JSON Schema is a valid object schema (the metaschema check remembered by digest)."""
-    schema = _generated_schema(model, kept)
+    return _object_schema_problems(_generated_schema(model, kept), verdicts)
+
+
+def _object_schema_problems(schema: dict[str, Any], verdicts: SchemaVerdicts) -> tuple[str, ...]:
     problems = verdicts.problems(schema)
     if schema.get("type") != "object":
         problems += ("schema must describe an object",)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from ggen_mcp_core.observability import ABANDONED_THREADS
+from ggen_mcp_core import observability  # its metrics are made on first use
 
 if TYPE_CHECKING:
     from ggen_mcp_core.tools import ToolContext
@@ -57,7 +57,7 @@ class _Job:
                 self.done = True
                 abandoned_at = self.abandoned_at
             if abandoned_at is not None:
-                ABANDONED_THREADS.labels(tool=self.tool).dec()
+                observability.ABANDONED_THREADS.labels(tool=self.tool).dec()
                 self.ctx.log.info(
                     "abandoned worker thread finished",
                     work=self.name,
@@ -70,7 +70,7 @@ class _Job:
             if self.done:
                 return False
             self.abandoned_at = time.monotonic()
-        ABANDONED_THREADS.labels(tool=self.tool).inc()
+        observability.ABANDONED_THREADS.labels(tool=self.tool).inc()
         ctx: ToolContext | None = self.ctx
         while ctx is not None:  # a caller whose deadline ended a nested call abandoned the thread too
             ctx._abandoned.append(self.name)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,12 +76,25 @@ INITIALIZE = {
 
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+ANSWERS: list[dict[str, Any]] = []  # the answers to the requests serve_once sent after `initialize`
+# One tool module of each first-party pack: imported on its tool's first use once the listings are kept.
+TOOL_MODULES = (
+    "ggen_graph.tools.query",
+    "ggen_hook.tools.hook_list",
+    "ggen_hook.tools.hook_run",
+    "ggen_template.tools.template_render",
+    "ggen_market.tools.market_search",
+    "ggen_ai.tools.ai_generate_sparql",
+)
 
 
-def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...], *, then: bool = False) -> tuple[list[str], int]:
+def serve_once(
+    workspace: Path, cache: Path, watched: tuple[str, ...], *, then: bool = False, request: dict[str, Any] = PING
+) -> tuple[list[str], int]:
     """Start `ggen-mcp serve` over stdio (all installed packs, default settings but ``cache_dir``), ask
-    `initialize` and read the answer; with ``then``, send `notifications/initialized` and a ping and read its
-    answer; close stdin. The watched modules it had imported when it ended, and the full collections it ran."""
+    `initialize` and read the answer; with ``then``, send `notifications/initialized` and ``request`` (a ping)
+    and read its answer (kept in ``ANSWERS``); close stdin. The watched modules it had imported when it ended,
+    and the full collections it ran."""
     # Without the suite's coverage of subprocesses: its tracer would load modules of its own (sqlite3, for its
     # data file) into the server the probe watches.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "COVERAGE_PROCESS_"))}
@@ -100,9 +114,10 @@ def serve_once(workspace: Path, cache: Path, watched: tuple[str, ...], *, then: 
         answer = json.loads(server.stdout.readline())  # the client has the answer before it says anything else
         assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"], answer
         if then:
-            server.stdin.write(json.dumps(INITIALIZED) + "\n" + json.dumps(PING) + "\n")
+            server.stdin.write(json.dumps(INITIALIZED) + "\n" + json.dumps(request) + "\n")
             server.stdin.flush()
-            assert json.loads(server.stdout.readline())["id"] == 2
+            ANSWERS.append(json.loads(server.stdout.readline()))
+            assert ANSWERS[-1]["id"] == 2, ANSWERS[-1]
         _, stderr = server.communicate(timeout=120)
     finally:
         server.kill()
@@ -129,6 +144,26 @@ def test_serve_over_stdio_answers_initialize_without_the_heavy_modules(tmp_path:
     verdicts = json.loads((cache / "schema-verdicts.json").read_text(encoding="utf-8"))
     assert len(verdicts["valid"]) > 20, verdicts
     assert serve_once(tmp_path / "ws", cache, (*LAZY_IN_SERVE, "jsonschema")) == ([], 0)
+
+
+def test_with_kept_listings_the_packs_tool_modules_load_on_first_use(tmp_path: Path) -> None:
+    # The first start builds every pack's tools (their modules imported, checked, their listings kept in
+    # <cache_dir>/tool-specs.json); the next answers `initialize` without importing any tool module, and a call
+    # imports the module of that tool only, and works.
+    (tmp_path / "ws").mkdir()
+    cache = tmp_path / "cache"
+    assert serve_once(tmp_path / "ws", cache, TOOL_MODULES) == (list(TOOL_MODULES), 0)
+    assert len(json.loads((cache / "tool-specs.json").read_text(encoding="utf-8"))["tools"]) >= 38
+    # ... nor importlib_metadata (the plugins' entry points are kept too: ggen_mcp_core.entry_point_cache), nor
+    # prometheus_client (the host's metrics are made on first use: ggen_mcp_core.observability)
+    warm = (*TOOL_MODULES, "importlib_metadata", "prometheus_client")
+    assert serve_once(tmp_path / "ws", cache, warm) == ([], 0)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hook_list", "arguments": {}}}
+    imported, _ = serve_once(tmp_path / "ws", cache, TOOL_MODULES, then=True, request=call)
+    assert imported == ["ggen_hook.tools.hook_list"]
+    result = ANSWERS[-1]["result"]
+    assert not result.get("isError"), result
+    assert result["structuredContent"]["hooks"] == [] and result["structuredContent"]["count"] == 0
 
 
 def test_the_start_up_heap_is_collected_and_frozen_once_the_client_has_the_answer(tmp_path: Path) -> None:

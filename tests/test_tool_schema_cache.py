@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from ggen_mcp_core.tool_schema_cache import FILE_NAME, ToolSchemaCache
+from ggen_mcp_core.tool_spec_cache import FILE_NAME as TOOL_SPECS_FILE
 
 LIST_PROBE = """
 import json, sys, anyio
@@ -56,6 +57,7 @@ def test_tools_list_is_the_same_from_kept_schemas_and_the_kept_ones_are_served(t
     field = next(iter(kept["schemas"][key]["properties"]))
     kept["schemas"][key]["properties"][field]["description"] = "changed in the cache file"
     kept_file.write_text(json.dumps(kept), encoding="utf-8")
+    (cache / TOOL_SPECS_FILE).unlink()  # the packs' tools are built again, not listed from their kept listings
     served = {tool["name"]: tool for tool in list_tools(tmp_path / "ws", cache)}
     query = served["graph_query"]["inputSchema"]
     assert query["properties"][field]["description"] == "changed in the cache file"  # type: ignore[index]

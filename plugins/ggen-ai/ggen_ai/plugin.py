@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from ggen_ai.settings import SECTION, AiSettings
-from ggen_mcp_core import ToolSpec, hookimpl
+from ggen_mcp_core import ToolRef, hookimpl
 
 TOOL_PREFIXES = ("ai_",)
 SETTINGS_SECTION = (SECTION, AiSettings)
 
 
 @hookimpl
-def ggen_register_tools(settings: AiSettings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolRef]:
     """The seven ai_* tools."""
     from ggen_ai.tools import tool_specs
 
-    return tool_specs(settings)
+    return tool_specs()

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from ggen_graph.settings import GraphSettings
-from ggen_mcp_core import PromptSpec, ResourceSpec, ResourceTemplateSpec, Settings, ToolSpec, hookimpl
+from ggen_mcp_core import PromptSpec, ResourceSpec, ResourceTemplateSpec, Settings, ToolRef, hookimpl
 
 TOOL_PREFIXES = ("graph_",)
 SETTINGS_SECTION = ("graph", GraphSettings)
 
 
 @hookimpl
-def ggen_register_tools(settings: GraphSettings) -> list[ToolSpec]:
+def ggen_register_tools(settings: GraphSettings) -> list[ToolRef]:
     """graph_load, graph_query, graph_update, graph_export, graph_validate, graph_stats, graph_list, graph_clear."""
     from ggen_graph.tools import tool_specs
     from ggen_graph.worker_options import configure
 
     configure(settings)  # the process-wide workers (template graphs, SHACL) follow these settings
-    return tool_specs(settings)
+    return tool_specs()
 
 
 @hookimpl
@@ -57,7 +57,9 @@ async def ggen_readiness(config: Settings, settings: GraphSettings) -> str | Non
 
 @hookimpl
 def ggen_shutdown() -> None:
-    """Stop the store worker processes (they flush and exit)."""
-    from ggen_graph.stores import close_all
+    """Stop the store worker processes (they flush and exit); none was started if no store module was imported."""
+    import sys
 
-    close_all()
+    stores = sys.modules.get("ggen_graph.stores")
+    if stores is not None:
+        stores.close_all()

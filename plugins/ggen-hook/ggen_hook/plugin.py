@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from ggen_hook.settings import SECTION, HookSettings
-from ggen_mcp_core import LifecycleEvent, ToolContext, ToolSpec, hookimpl
+from ggen_mcp_core import LifecycleEvent, ToolContext, ToolRef, hookimpl
 
 TOOL_PREFIXES = ("hook_",)
 SETTINGS_SECTION = (SECTION, HookSettings)
 
 
 @hookimpl
-def ggen_register_tools(settings: HookSettings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolRef]:
     """hook_register, hook_list, hook_remove, hook_run, hook_validate."""
     from ggen_hook.tools import tool_specs
 
-    return tool_specs(settings)
+    return tool_specs()
 
 
 @hookimpl

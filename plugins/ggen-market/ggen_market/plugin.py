@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ggen_market.settings import MarketSettings
-from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolSpec, hookimpl
+from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolRef, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -16,11 +16,11 @@ SETTINGS_SECTION = ("market", MarketSettings)
 
 
 @hookimpl
-def ggen_register_tools(settings: MarketSettings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolRef]:
     """market_search, _list, _info, _recommend, _install, _remove, _update, _sync, _cache_status."""
     from ggen_market.tools import tool_specs
 
-    return tool_specs(settings)
+    return tool_specs()
 
 
 @hookimpl

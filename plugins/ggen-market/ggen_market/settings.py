@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from ggen_market.packhash import Limits
 from ggen_mcp_core import CommaList
+
+if TYPE_CHECKING:
+    from ggen_market.packhash import Limits
 
 BUNDLED = "bundled"
 
@@ -49,6 +53,8 @@ class MarketSettings(BaseModel):
 
     @property
     def limits(self) -> Limits:
+        from ggen_market.packhash import Limits  # with its archive checks, on first use (not at start)
+
         return Limits(
             max_members=self.max_members,
             max_unpacked_bytes=self.max_unpacked_bytes,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolSpec, hookimpl
+from ggen_mcp_core import ResourceSpec, ResourceTemplateSpec, ToolRef, hookimpl
 from ggen_template.settings import SECTION, TemplateSettings
 
 TOOL_PREFIXES = ("template_", "project_")
@@ -16,12 +16,12 @@ SETTINGS_SECTION = (SECTION, TemplateSettings)
 
 
 @hookimpl
-def ggen_register_tools(settings: TemplateSettings) -> list[ToolSpec]:
+def ggen_register_tools() -> list[ToolRef]:
     """template_create, template_validate, template_list, template_show, template_render, project_gen,
     project_plan, project_apply, project_diff."""
     from ggen_template.tools import tool_specs
 
-    return tool_specs(settings)
+    return tool_specs()
 
 
 @hookimpl

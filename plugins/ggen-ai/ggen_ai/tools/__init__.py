@@ -1,28 +1,19 @@
-"""The ai_* tools, one module each; this module only collects their registrations."""
+"""The ai_* tools, one module each; this module only names where their specs are: each module is imported on
+its tool's first use (docs/plugins.md, "Tools imported on first use")."""
 
 from __future__ import annotations
 
-from ggen_ai.settings import AiSettings
-from ggen_ai.tools import (
-    ai_extend_graph,
-    ai_generate_ontology,
-    ai_generate_project,
-    ai_generate_sparql,
-    ai_generate_template,
-    ai_list_providers,
-    ai_validate_and_improve,
-)
-from ggen_mcp_core import ToolSpec
+from ggen_mcp_core import ToolRef
 
 
-def tool_specs(settings: AiSettings) -> list[ToolSpec]:
-    """The seven ai_* tools (the predecessor's names)."""
+def tool_specs() -> list[ToolRef]:
+    """The seven ai_* tools (the predecessor's names); each ``spec`` is a function of the AI settings."""
     return [
-        ai_generate_ontology.spec(settings),
-        ai_extend_graph.spec(settings),
-        ai_generate_sparql.spec(settings),
-        ai_generate_template.spec(settings),
-        ai_generate_project.spec(settings),
-        ai_validate_and_improve.spec(settings),
-        ai_list_providers.spec(settings),
+        ToolRef("ai_generate_ontology", "ggen_ai.tools.ai_generate_ontology:spec"),
+        ToolRef("ai_extend_graph", "ggen_ai.tools.ai_extend_graph:spec"),
+        ToolRef("ai_generate_sparql", "ggen_ai.tools.ai_generate_sparql:spec"),
+        ToolRef("ai_generate_template", "ggen_ai.tools.ai_generate_template:spec"),
+        ToolRef("ai_generate_project", "ggen_ai.tools.ai_generate_project:spec"),
+        ToolRef("ai_validate_and_improve", "ggen_ai.tools.ai_validate_and_improve:spec"),
+        ToolRef("ai_list_providers", "ggen_ai.tools.ai_list_providers:spec"),
     ]

@@ -1,25 +1,21 @@
-"""The graph_* tools: one module per tool (input model, output model, handler, spec); this collects the specs."""
+"""The graph_* tools: one module per tool (input model, output model, handler, spec); this module only names
+where their specs are: each module is imported on its tool's first use (docs/plugins.md, "Tools imported on
+first use")."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ggen_graph.settings import GraphSettings
-    from ggen_mcp_core import ToolSpec
+from ggen_mcp_core import ToolRef
 
 
-def tool_specs(settings: GraphSettings) -> list[ToolSpec]:
-    """Every graph tool, in the order they are served."""
-    from ggen_graph.tools import clear, export, graph_list, load, query, stats, update, validate
-
+def tool_specs() -> list[ToolRef]:
+    """Every graph tool, in the order they are served (each ``spec`` is a function of the graph settings)."""
     return [
-        load.spec(settings),
-        query.spec(settings),
-        update.spec(settings),
-        export.spec(settings),
-        validate.spec(settings),
-        stats.spec(settings),
-        graph_list.spec(settings),
-        clear.spec(settings),
+        ToolRef("graph_load", "ggen_graph.tools.load:spec"),
+        ToolRef("graph_query", "ggen_graph.tools.query:spec"),
+        ToolRef("graph_update", "ggen_graph.tools.update:spec"),
+        ToolRef("graph_export", "ggen_graph.tools.export:spec"),
+        ToolRef("graph_validate", "ggen_graph.tools.validate:spec"),
+        ToolRef("graph_stats", "ggen_graph.tools.stats:spec"),
+        ToolRef("graph_list", "ggen_graph.tools.graph_list:spec"),
+        ToolRef("graph_clear", "ggen_graph.tools.clear:spec"),
     ]

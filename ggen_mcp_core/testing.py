@@ -23,6 +23,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -32,7 +33,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ggen_mcp_core.config import Settings
-from ggen_mcp_core.plugins import PluginHost
+from ggen_mcp_core.plugins import ENTRY_POINT_GROUP, PluginHost
+from ggen_mcp_core.schema_verdicts import FILE_NAME as SCHEMA_VERDICTS_FILE
+from ggen_mcp_core.tool_schema_cache import FILE_NAME as TOOL_SCHEMAS_FILE
 
 ClientMode = Literal["auto", "legacy"]
 
@@ -46,9 +49,16 @@ def make_host(
 ) -> PluginHost:
     """A loaded host: the entry-point plugins named in ``plugins`` (None = all installed) plus ``modules``."""
     load = None if plugins is None else ",".join(plugins)
+    own_cache = "cache_dir" not in settings
     settings.setdefault("cache_dir", cache_dir_beside(workspace))
-    host = PluginHost(Settings.load(workspace=workspace, load_plugins=load, **settings))
+    if own_cache:
+        _seed_schema_files(Path(settings["cache_dir"]))
+    host = PluginHost(
+        Settings.load(workspace=workspace, load_plugins=load, **settings), entry_points=_plugin_entry_points()
+    )
     host.load()
+    if own_cache:
+        _keep_schema_files(Path(settings["cache_dir"]))
     for name, module in (modules or {}).items():
         host.add_module(module, name=name)
     return host
@@ -59,6 +69,78 @@ def cache_dir_beside(workspace: Path) -> Path:
     so a test never fills the user's cache and never shares one with another test."""
     path = Path(workspace)
     return path.parent / f"{path.name}.cache"
+
+
+# The plugin entry points of this process's sys.path: scanning every installed distribution's metadata is
+# about half of a test host's load (about 90 ms under cProfile), for the same answer each time. The scan is
+# done again whenever sys.path or the modification time of one of its folders changes (a folder gained or lost
+# a distribution, or a test put fixture distributions on the path).
+_entry_points_seen: dict[tuple[tuple[str, int], ...], list[Any]] = {}
+
+
+def _plugin_entry_points() -> list[Any]:
+    import importlib_metadata
+
+    key = tuple((entry, _mtime_ns(entry)) for entry in sys.path)
+    if key not in _entry_points_seen:
+        _entry_points_seen.clear()
+        _entry_points_seen[key] = list(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP))
+    return _entry_points_seen[key]
+
+
+def _mtime_ns(entry: str) -> int:
+    try:
+        return (Path(entry or ".")).stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+# The schema files a test host's load wrote in its own cache_dir (the tool schemas generated from the packs'
+# models, the digests of the schemas found valid), kept for this process: a later test host starts from a copy
+# in its own, otherwise empty, cache_dir (never a shared one) and reads its schemas there, as a second start of
+# a server does, instead of generating and checking all 76 again (about 0.15-0.45 s of CPU per host). Entries
+# of models from temporary folders (packs a test writes) are not kept. Hosts given a ``cache_dir`` get exactly
+# that folder; tests/test_tool_schema_cache.py and tests/test_startup_imports.py cover the cold path.
+_SCHEMA_FILES = (TOOL_SCHEMAS_FILE, SCHEMA_VERDICTS_FILE)
+_kept_schema_files: dict[str, bytes] = {}
+_last_read: dict[str, bytes] = {}
+
+
+def _seed_schema_files(cache_dir: Path) -> None:
+    for name, data in _kept_schema_files.items():
+        target = cache_dir / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def _keep_schema_files(cache_dir: Path) -> None:
+    for name in _SCHEMA_FILES:
+        with contextlib.suppress(OSError):
+            data = (cache_dir / name).read_bytes()
+            if data in (_kept_schema_files.get(name), _last_read.get(name)):
+                continue  # what was kept or already looked at
+            _last_read[name] = data
+            if name == TOOL_SCHEMAS_FILE:
+                data = _without_temporary_models(data)
+            if len(data) >= len(_kept_schema_files.get(name, b"")):
+                _kept_schema_files[name] = data
+
+
+def _without_temporary_models(data: bytes) -> bytes:
+    kept = json.loads(data)
+    temporary = Path(tempfile.gettempdir()).resolve()
+    kept["schemas"] = {
+        key: schema for key, schema in kept.get("schemas", {}).items() if not _from_folder(key, temporary)
+    }
+    return json.dumps(kept).encode()
+
+
+def _from_folder(key: str, folder: Path) -> bool:
+    """Whether the model named by a tool-schema key (``module:qualname:fingerprint``) comes from ``folder``."""
+    module = sys.modules.get(key.partition(":")[0].partition(".")[0])
+    source = getattr(module, "__file__", None)
+    return source is None or Path(source).resolve().is_relative_to(folder)
 
 
 @contextlib.asynccontextmanager

@@ -39,7 +39,11 @@ class _Latest:
         if report is not None and (self.sent is None or report[0] > self.sent[0]):
             self.sent = report
             done, total, message = report
-            await ctx.progress(done, total, message)
+            # Shielded: the sender is cancelled when the operation ends, and a notification it had begun would
+            # be lost while counted as sent, so finish() would not send the last one (seen when a load ended
+            # within one INTERVAL of its last report).
+            with anyio.CancelScope(shield=True):
+                await ctx.progress(done, total, message)
 
     async def finish(self, ctx: ToolContext) -> None:
         """The operation ended: its last notification says done (progress equal to the total)."""

@@ -13,9 +13,10 @@ ex:acme a ex:Company ; rdfs:label "ACME" .
 """
 
 
-def ntriples(count: int, predicates: int = 10) -> str:
-    """``count`` N-Triples lines over ``predicates`` predicates."""
-    return "".join(f'<{EX}s{i}> <{EX}p{i % predicates}> "{i}" .\n' for i in range(count))
+def ntriples(count: int, predicates: int = 10, padding: int = 0) -> str:
+    """``count`` N-Triples lines over ``predicates`` predicates (each literal ``padding`` characters longer)."""
+    pad = "x" * padding
+    return "".join(f'<{EX}s{i}> <{EX}p{i % predicates}> "{i}{pad}" .\n' for i in range(count))
 
 
 def write(workspace: Path, name: str, text: str) -> Path:

@@ -24,8 +24,11 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().split()[2] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # reaped between the two looks: /proc/<pid> is gone
 
 
 async def test_cartesian_product_hits_the_default_10_s_deadline(graph_host, ggen_client) -> None:

@@ -6,13 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ggen_graph.store_ops import PROGRESS_STEP
 from graph_helpers import ntriples, write
 
 from ggen_mcp_core.testing import tool_text
 
 pytestmark = pytest.mark.anyio
 
-BIG = 120_000  # about 6.5 MB of N-Triples: the worker reports each 4 MiB parsed
+# About 6.5 MB of N-Triples, so that the load crosses the 4 MiB step at which the worker reports the bytes
+# parsed: in 6,000 triples with long literals rather than 120,000 short ones, whose index entries cost the
+# engine several seconds of CPU to write and to remove, in each of the two modes.
+BIG = 6_000
+PADDING = 1_050
 
 
 class Recorder:
@@ -34,8 +39,9 @@ class Recorder:
 async def test_load_clear_and_export_report_determinate_progress(
     graph_host: Any, ggen_client: Any, ggen_workspace: Any, mode: str
 ) -> None:
-    data = write(ggen_workspace, "data/big.nt", ntriples(BIG))
+    data = write(ggen_workspace, "data/big.nt", ntriples(BIG, padding=PADDING))
     size = data.stat().st_size
+    assert PROGRESS_STEP < size < 2 * PROGRESS_STEP, size  # one report on the way, one at the end
     async with ggen_client(graph_host(), mode=mode) as client:
         load = Recorder()
         loaded = await client.call_tool(

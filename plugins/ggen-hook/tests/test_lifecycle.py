@@ -191,5 +191,8 @@ async def test_cancelled_generation_kills_the_running_hook(hooks_host, ggen_clie
 def _alive(pid: int) -> bool:
     from pathlib import Path
 
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and not stat.read_text().split(") ")[1].startswith("Z")
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # reaped between the two looks: /proc/<pid> is gone
+    return not stat.split(") ")[1].startswith("Z")

@@ -270,8 +270,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # reaped between the two looks: /proc/<pid> is gone
+    return not stat.split(") ")[1].startswith("Z")
 
 
 async def test_a_run_reports_its_start_and_end_as_progress(hooks_host, ggen_client, marker_script) -> None:

@@ -32,8 +32,11 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # reaped between the two looks: /proc/<pid> is gone
+    return not stat.split(") ")[1].startswith("Z")
 
 
 def wait_dead(pid: int) -> bool:

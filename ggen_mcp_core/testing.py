@@ -33,7 +33,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ggen_mcp_core.config import Settings
-from ggen_mcp_core.plugins import ENTRY_POINT_GROUP, PluginHost
+from ggen_mcp_core.entry_point_cache import FILE_NAME as ENTRY_POINTS_FILE
+from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.schema_verdicts import FILE_NAME as SCHEMA_VERDICTS_FILE
 from ggen_mcp_core.tool_schema_cache import FILE_NAME as TOOL_SCHEMAS_FILE
 
@@ -53,9 +54,7 @@ def make_host(
     settings.setdefault("cache_dir", cache_dir_beside(workspace))
     if own_cache:
         _seed_schema_files(Path(settings["cache_dir"]))
-    host = PluginHost(
-        Settings.load(workspace=workspace, load_plugins=load, **settings), entry_points=_plugin_entry_points()
-    )
+    host = PluginHost(Settings.load(workspace=workspace, load_plugins=load, **settings))
     host.load()
     if own_cache:
         _keep_schema_files(Path(settings["cache_dir"]))
@@ -71,37 +70,17 @@ def cache_dir_beside(workspace: Path) -> Path:
     return path.parent / f"{path.name}.cache"
 
 
-# The plugin entry points of this process's sys.path: scanning every installed distribution's metadata is
-# about half of a test host's load (about 90 ms under cProfile), for the same answer each time. The scan is
-# done again whenever sys.path or the modification time of one of its folders changes (a folder gained or lost
-# a distribution, or a test put fixture distributions on the path).
-_entry_points_seen: dict[tuple[tuple[str, int], ...], list[Any]] = {}
-
-
-def _plugin_entry_points() -> list[Any]:
-    import importlib_metadata
-
-    key = tuple((entry, _mtime_ns(entry)) for entry in sys.path)
-    if key not in _entry_points_seen:
-        _entry_points_seen.clear()
-        _entry_points_seen[key] = list(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP))
-    return _entry_points_seen[key]
-
-
-def _mtime_ns(entry: str) -> int:
-    try:
-        return (Path(entry or ".")).stat().st_mtime_ns
-    except OSError:
-        return -1
-
-
-# The schema files a test host's load wrote in its own cache_dir (the tool schemas generated from the packs'
-# models, the digests of the schemas found valid), kept for this process: a later test host starts from a copy
-# in its own, otherwise empty, cache_dir (never a shared one) and reads its schemas there, as a second start of
-# a server does, instead of generating and checking all 76 again (about 0.15-0.45 s of CPU per host). Entries
-# of models from temporary folders (packs a test writes) are not kept. Hosts given a ``cache_dir`` get exactly
-# that folder; tests/test_tool_schema_cache.py and tests/test_startup_imports.py cover the cold path.
-_SCHEMA_FILES = (TOOL_SCHEMAS_FILE, SCHEMA_VERDICTS_FILE)
+# The files a test host's load wrote in its own cache_dir (the tool schemas generated from the packs' models,
+# the digests of the schemas found valid, the plugin entry points found on this sys.path), kept for this
+# process: a later test host starts from a copy in its own, otherwise empty, cache_dir (never a shared one) and
+# reads them there, as a second start of a server does, instead of generating and checking all 76 schemas and
+# reading every installed distribution's metadata again (about 0.15-0.45 s of CPU per host). Entries of models
+# from temporary folders (packs a test writes) are not kept. The entry points are the host's own kept file
+# (`ggen_mcp_core.entry_point_cache`): the latest one written is kept, and a host on another sys.path ignores
+# it and looks them up again. Hosts given a ``cache_dir`` get exactly that folder;
+# tests/test_tool_schema_cache.py, tests/test_entry_point_cache.py and tests/test_startup_imports.py cover the
+# cold path.
+_SCHEMA_FILES = (TOOL_SCHEMAS_FILE, SCHEMA_VERDICTS_FILE, ENTRY_POINTS_FILE)
 _kept_schema_files: dict[str, bytes] = {}
 _last_read: dict[str, bytes] = {}
 
@@ -123,7 +102,7 @@ def _keep_schema_files(cache_dir: Path) -> None:
             _last_read[name] = data
             if name == TOOL_SCHEMAS_FILE:
                 data = _without_temporary_models(data)
-            if len(data) >= len(_kept_schema_files.get(name, b"")):
+            if name == ENTRY_POINTS_FILE or len(data) >= len(_kept_schema_files.get(name, b"")):
                 _kept_schema_files[name] = data
 
 

@@ -36,12 +36,15 @@ class TestMarketConformance(ToolFamilyConformance):
 
 
 def test_building_the_specs_imports_nothing_heavy() -> None:
-    """Registering the tools (what every start-up does) loads no HTTP client, parser or template engine."""
+    """Registering the tools and building their specs (what a start without kept listings does) loads no HTTP
+    client, parser or template engine."""
     code = (
         "import json, sys\n"
         "from ggen_market.plugin import ggen_register_tools\n"
         "from ggen_market.settings import MarketSettings\n"
-        "specs = ggen_register_tools(MarketSettings())\n"
+        "from ggen_mcp_core.tool_refs import build\n"
+        "specs = [build(ref, MarketSettings()) for ref in ggen_register_tools()]\n"
+        "[spec.input_model.model_json_schema() for spec in specs]\n"
         "heavy = ('httpx', 'yaml', 'rdflib', 'pyoxigraph', 'jinja2', 'tarfile', 'ggen_market.transactions')\n"
         "print(json.dumps([len(specs), [m for m in heavy if m in sys.modules]]))\n"
     )

@@ -45,7 +45,9 @@ def test_building_the_specs_imports_no_heavy_module() -> None:
         "import sys\n"
         "from ggen_template.plugin import ggen_register_tools\n"
         "from ggen_template.settings import TemplateSettings\n"
-        "specs = ggen_register_tools(TemplateSettings())\n"
+        "from ggen_mcp_core.tool_refs import build\n"
+        "settings = TemplateSettings()\n"
+        "specs = [build(ref, settings) for ref in ggen_register_tools()]\n"
         "[spec.input_model.model_json_schema() for spec in specs]\n"
         f"print(len(specs), sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )

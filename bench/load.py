@@ -669,7 +669,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="server ggen-alt: an environment variable (a setting, e.g. GGEN_MCP_GRAPH__WORKER_BATCH_SCHEDULING=false)",
+        help="server ggen-alt: an environment variable (a setting, e.g. GGEN_MCP_GRAPH__WORKER_THREADS=2)",
     )
     parser.add_argument(
         "--light-client", action="store_true", help="the SDK client skips output-schema validation of results"

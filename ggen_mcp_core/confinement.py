@@ -133,26 +133,6 @@ def limit_data_memory(mib: int) -> int:
     return wanted
 
 
-def prefer_batch_scheduling() -> bool:
-    """Put this thread, and every thread it starts from now on, under ``SCHED_BATCH`` (Linux).
-
-    A worker woken by the server's request then does not preempt the server's event loop on its core: the
-    kernel treats a batch thread as CPU-bound and lets it run at the next tick or on an idle core, never at
-    wake-up ("batch tasks do not preempt non-batch tasks", ``check_preempt_wakeup_fair``). Without it, on a
-    busy machine, most requests written to a worker's pipe preempted the writing event loop for the length of
-    the query (docs/performance.md, "The worker's wake-up"). It is a policy any unprivileged process may take,
-    with the same nice value and CPU share as before. Returns False where the platform has no such policy.
-    """
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is None:
-        return False
-    try:
-        os.sched_setscheduler(0, policy, os.sched_param(0))
-    except OSError:
-        return False
-    return True
-
-
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 

@@ -3,7 +3,7 @@
 Put this folder first on a ggen-mcp server's PYTHONPATH (bench/load.py's `ggen-alt` server):
 
     .venv/bin/python bench/load.py --light-client --out /tmp/wake run --server ggen-alt \
-        --alt-pythonpath bench/wakeups [--alt-env GGEN_MCP_GRAPH__WORKER_BATCH_SCHEDULING=false] \
+        --alt-pythonpath bench/wakeups \
         --loop closed --sessions 10 --mode auto --workload query-varying
     cat /tmp/wakeups.*.txt       # or $WAKEUPS_OUT.<pid>.txt
 

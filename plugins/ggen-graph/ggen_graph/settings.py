@@ -65,12 +65,6 @@ class GraphSettings(BaseModel):
         "only that call: the others in flight retry on a fresh worker. A 200,000-triple store with its "
         "in-memory copy needs about 350 MiB; 0 = no limit (never above the server's own ulimit).",
     )
-    worker_batch_scheduling: bool = Field(
-        default=True,
-        description="Graph worker processes run under the Linux SCHED_BATCH policy (same nice value and CPU "
-        "share): a worker woken by a request no longer preempts the server's event loop, which goes on serving "
-        "while the query runs (docs/performance.md). false: the normal policy.",
-    )
     network_isolation: Literal["required", "warn"] = Field(
         default="required",
         description="Graph worker processes (where pyoxigraph runs SPARQL and RDF text) run without network: "

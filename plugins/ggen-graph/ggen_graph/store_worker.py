@@ -22,13 +22,7 @@ from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ggen_mcp_core.confinement import (
-    ConfinementUnavailable,
-    IsolationMode,
-    confine_network,
-    limit_data_memory,
-    prefer_batch_scheduling,
-)
+from ggen_mcp_core.confinement import ConfinementUnavailable, IsolationMode, confine_network, limit_data_memory
 from ggen_mcp_core.hardening import make_non_dumpable
 
 _running = threading.local()  # the request a pool thread is answering
@@ -45,7 +39,6 @@ class WorkerConfig:
     replica_triples: int = 0
     network_isolation: IsolationMode = "required"
     memory_mb: int = 0
-    batch_scheduling: bool = False
 
     def to_arg(self) -> str:
         return json.dumps(self.__dict__)
@@ -67,8 +60,6 @@ def main(argv: list[str]) -> None:
     # hook running as the server's user must not read this process's environment or memory in /proc.
     make_non_dumpable()
     limit_data_memory(config.memory_mb)
-    if config.batch_scheduling:  # before the pool's threads start: they inherit the policy
-        prefer_batch_scheduling()
     serve(conn, config, {"mechanism": confinement.mechanism, "detail": confinement.detail})
 
 

@@ -656,7 +656,6 @@ class WorkerClient:
             replica_triples=self.replica_triples,
             network_isolation=self.options.network_isolation,
             memory_mb=self.options.memory_mb,
-            batch_scheduling=self.options.batch_scheduling,
         )
 
     def _start(self, loop: asyncio.AbstractEventLoop | None = None) -> _Worker:

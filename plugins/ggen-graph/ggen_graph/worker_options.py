@@ -22,20 +22,14 @@ MEMORY_SETTING = "graph.worker_memory_mb"
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    """A worker's confinement: ``network_isolation`` (``required`` or ``warn``), ``memory_mb`` (0: none) and
-    ``batch_scheduling`` (its threads never preempt the server's at wake-up)."""
+    """A worker's confinement: ``network_isolation`` (``required`` or ``warn``) and ``memory_mb`` (0: none)."""
 
     network_isolation: IsolationMode = "required"
     memory_mb: int = 1024
-    batch_scheduling: bool = True
 
     @classmethod
     def from_settings(cls, settings: GraphSettings) -> WorkerOptions:
-        return cls(
-            network_isolation=settings.network_isolation,
-            memory_mb=settings.worker_memory_mb,
-            batch_scheduling=settings.worker_batch_scheduling,
-        )
+        return cls(network_isolation=settings.network_isolation, memory_mb=settings.worker_memory_mb)
 
 
 _lock = threading.Lock()

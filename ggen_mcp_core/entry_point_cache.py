@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import json
 import os
 import re
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from ggen_mcp_core.cache_file import read_json, write_json
 
 log = structlog.get_logger("ggen_mcp.entry_point_cache")
 
@@ -96,10 +97,7 @@ def _file_state(path: str) -> str | None:
 
 
 def _kept(path: Path, key: str) -> list[KeptEntryPoint] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = read_json(path)
     if not (isinstance(data, dict) and data.get("format") == FORMAT and data.get("key") == key):
         return None
     items = data.get("entry_points")
@@ -137,10 +135,4 @@ def _keep(path: Path, key: str, group: str, found: list[Any]) -> None:
                 "state": state,
             }
         )
-    try:
-        from ggen_mcp_core.workspace import atomic_write  # the host's one atomic write (outside any workspace)
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps({"format": FORMAT, "key": key, "entry_points": entries}))
-    except OSError as exc:
-        log.debug("entry points not saved", path=str(path), error=str(exc))
+    write_json(path, {"format": FORMAT, "key": key, "entry_points": entries}, "entry points")

@@ -18,6 +18,8 @@ from typing import Any
 
 import structlog
 
+from ggen_mcp_core.cache_file import read_json, write_json
+
 log = structlog.get_logger("ggen_mcp.schema_verdicts")
 
 FILE_NAME = "schema-verdicts.json"
@@ -47,14 +49,8 @@ class SchemaVerdicts:
         """Write the file when something was added (atomically: a concurrent start reads the old or the new)."""
         if self.path is None or not self._dirty:
             return
-        try:
-            from ggen_mcp_core.workspace import atomic_write  # the host's one atomic write (outside any workspace)
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps({"draft": DRAFT, "valid": sorted(self.valid)}))
+        if write_json(self.path, {"draft": DRAFT, "valid": sorted(self.valid)}, "schema verdicts"):
             self._dirty = False
-        except OSError as exc:
-            log.debug("schema verdicts not saved", path=str(self.path), error=str(exc))
 
 
 def _digest(schema: dict[str, Any]) -> str:
@@ -73,10 +69,7 @@ def _check(schema: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> set[str]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("draft") != DRAFT or not isinstance(data.get("valid"), list):
         return set()
     return {digest for digest in data["valid"] if isinstance(digest, str) and len(digest) == 64}

@@ -18,7 +18,6 @@ empty one; a file that cannot be written is left alone. The schema is checked ag
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import typing
@@ -27,6 +26,8 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel
+
+from ggen_mcp_core.cache_file import read_json, write_json
 
 log = structlog.get_logger("ggen_mcp.tool_schema_cache")
 
@@ -83,14 +84,8 @@ class ToolSchemaCache:
         """Write the file when something was added (atomically: a concurrent start reads the old or the new)."""
         if self.path is None or not self._dirty:
             return
-        try:
-            from ggen_mcp_core.workspace import atomic_write  # the host's one atomic write (outside any workspace)
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps({"format": FORMAT, "schemas": self.schemas}))
+        if write_json(self.path, {"format": FORMAT, "schemas": self.schemas}, "tool schemas"):
             self._dirty = False
-        except OSError as exc:
-            log.debug("tool schemas not saved", path=str(self.path), error=str(exc))
 
     def _package_fingerprint(self, package: str) -> str | None:
         if package not in self._packages:
@@ -188,10 +183,7 @@ def package_location(package: str) -> str | None:
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("schemas"), dict):
         return {}
     return {key: schema for key, schema in data["schemas"].items() if isinstance(schema, dict)}

@@ -15,12 +15,12 @@ cannot be written is left alone; the file is written atomically.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ggen_mcp_core.cache_file import read_json, write_json
 from ggen_mcp_core.tool_refs import well_formed
 from ggen_mcp_core.tool_schema_cache import source_fingerprint, versions
 
@@ -76,14 +76,8 @@ class ToolSpecCache:
         """Write the file when something was added (atomically: a concurrent start reads the old or the new)."""
         if self.path is None or not self._dirty:
             return
-        try:
-            from ggen_mcp_core.workspace import atomic_write  # the host's one atomic write (outside any workspace)
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps({"format": FORMAT, "tools": self.entries}))
+        if write_json(self.path, {"format": FORMAT, "tools": self.entries}, "tool listings"):
             self._dirty = False
-        except OSError as exc:
-            log.debug("tool listings not saved", path=str(self.path), error=str(exc))
 
     def _key(self, ref: ToolRef, settings_digest: str, packages: list[str]) -> str | None:
         parts = [f"format {FORMAT}", versions(), ref.name, ref.spec, settings_digest]
@@ -98,10 +92,7 @@ class ToolSpecCache:
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("tools"), dict):
         return {}
     return {ref: entry for ref, entry in data["tools"].items() if isinstance(entry, dict)}

@@ -211,7 +211,9 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default=None,
         description="Directory for caches that read-only tools may fill (the market's registry indexes and "
-        "pack archives), kept out of the workspace; unset: `$XDG_CACHE_HOME/ggen-mcp` (else `~/.cache/ggen-mcp`).",
+        "pack archives) and for what a start keeps for the next (tool listings and schemas, schema verdicts, "
+        "plugin entry points; each rebuilt when missing or stale), kept out of the workspace; unset: "
+        "`$XDG_CACHE_HOME/ggen-mcp` (else `~/.cache/ggen-mcp`).",
     )
     protected_paths: CommaList = Field(
         default_factory=list,

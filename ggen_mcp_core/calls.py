@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import anyio
+import anyio.to_thread
 import mcp.types as types
 import structlog
 from opentelemetry import propagate, trace
@@ -349,6 +350,15 @@ def _end_span(
     span.end()
 
 
+async def _loaded(spec: ToolSpec) -> ToolSpec:
+    """The spec with its models and handler imported. A tool listed from a kept listing imports its module on
+    its first call, in a worker thread: an import can take tens of milliseconds (a template engine, an HTTP
+    client), and the event loop keeps serving the other calls meanwhile."""
+    if not spec.deferred or getattr(spec, "is_loaded", True):
+        return spec.loaded()
+    return await anyio.to_thread.run_sync(spec.loaded)
+
+
 async def _checked_call(
     host: PluginHost, spec: ToolSpec, arguments: Mapping[str, Any] | None, ctx: ToolContext, *, deadline: float
 ) -> tuple[types.CallToolResult, Outcome]:
@@ -356,7 +366,7 @@ async def _checked_call(
         needed = f" (needs scopes: {', '.join(spec.scopes)})" if spec.scopes else ""
         return error_result(f"{ctx.principal.name} is not allowed to call {spec.name}{needed}"), "denied"
     try:
-        spec = spec.loaded()  # a tool registered by reference imports its module on its first call
+        spec = await _loaded(spec)  # a tool registered by reference imports its module on its first call
     except ToolError as exc:
         log.warning("tool not loaded", tool=spec.name, plugin=spec.plugin, error=str(exc))
         return error_result(str(exc)), "error"

@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import uuid
 from pathlib import Path
 from types import ModuleType
@@ -34,8 +35,11 @@ def ggen_register_tools():
     return [ToolRef("{p}_echo", "{p}_tools:spec"), ToolRef("{p}_shout", "{p}_tools:SHOUT")]
 """
 TOOLS = """
+import threading
 from pydantic import BaseModel, Field
 from ggen_mcp_core import ToolSpec
+
+IMPORTED_ON = threading.current_thread().name
 
 class EchoIn(BaseModel):
     text: str = Field(description="What to echo.")
@@ -129,6 +133,8 @@ async def test_refs_are_listed_from_their_kept_listing_and_imported_on_first_cal
     assert not result.is_error, result.content
     assert result.structured_content == {"text": "hello world"}  # its own settings, as when built at start
     assert pack.tools_module in sys.modules
+    loop_thread = threading.current_thread().name  # the test's event loop runs here
+    assert loop_thread != sys.modules[pack.tools_module].IMPORTED_ON, "the first call imports off the event loop"
     assert second.tools[echo].is_loaded and not second.tools[shout].is_loaded  # each tool on its own first use
     invalid = await call(second, shout, {"text": 3})
     assert invalid.is_error and "'text'" in invalid.content[0].text

@@ -24,11 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from ggen_mcp_core.cache_file import read_json, write_json
-
-log = structlog.get_logger("ggen_mcp.entry_point_cache")
 
 FILE_NAME = "entry-points.json"
 FORMAT = 1

@@ -16,11 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from ggen_mcp_core.cache_file import read_json, write_json
-
-log = structlog.get_logger("ggen_mcp.schema_verdicts")
 
 FILE_NAME = "schema-verdicts.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -24,12 +24,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import structlog
 from pydantic import BaseModel
 
 from ggen_mcp_core.cache_file import read_json, write_json
-
-log = structlog.get_logger("ggen_mcp.tool_schema_cache")
 
 FILE_NAME = "tool-schemas.json"
 FORMAT = 1

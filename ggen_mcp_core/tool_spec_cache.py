@@ -18,8 +18,6 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from ggen_mcp_core.cache_file import read_json, write_json
 from ggen_mcp_core.tool_refs import well_formed
 from ggen_mcp_core.tool_schema_cache import source_fingerprint, versions
@@ -27,7 +25,6 @@ from ggen_mcp_core.tool_schema_cache import source_fingerprint, versions
 if TYPE_CHECKING:
     from ggen_mcp_core.tool_refs import ToolRef
 
-log = structlog.get_logger("ggen_mcp.tool_spec_cache")
 
 FILE_NAME = "tool-specs.json"
 FORMAT = 1

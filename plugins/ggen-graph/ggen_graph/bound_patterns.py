@@ -21,7 +21,7 @@ Only occurrences at the top level of the ``WHERE`` group (not inside ``(...)``, 
 in a nested ``{...}``: ``OPTIONAL``, ``MINUS``, ``UNION``, ``EXISTS``, sub-selects and ``GRAPH`` bodies are left
 as written) after a token that ends or separates triple-pattern terms are rewritten; blank nodes and quoted
 triples are never written into text. If pyoxigraph refuses the rewritten text, the caller runs the original
-(:meth:`ggen_graph.store_ops.StoreOps.query`), so an unexpected reading costs one parse, never a wrong answer.
+(:func:`query`), so an unexpected reading costs one parse, never a wrong answer.
 
 The tokens are SPARQL 1.1's terminals (section 19.8): ``IRIREF``, the four string forms, ``VAR1``/``VAR2`` with
 ``VARNAME``'s character classes, comments to the end of a line (pyoxigraph also ends them at CR), brackets;
@@ -31,10 +31,12 @@ everything else is read as a word (keywords, prefixed names, numbers) or one pun
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -46,21 +48,32 @@ _PN_CHARS_BASE = (
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
 )
 _VARNAME = f"[{_PN_CHARS_BASE}_0-9][{_PN_CHARS_BASE}_0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
+_IRIREF = r'<[^<>"{}|^`\\\x00-\x20]*>'
+_STRING2 = r'"(?:[^"\\\n\r]|\\.)*"'
+_LANGTAG = r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--(?:ltr|rtl))?"
+_STRINGS = [
+    r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""',  # STRING_LITERAL_LONG2
+    r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''",  # STRING_LITERAL_LONG1
+    _STRING2,  # STRING_LITERAL2
+    r"'(?:[^'\\\n\r]|\\.)*'",  # STRING_LITERAL1
+]
 _TOKEN = re.compile(
-    r"""(?P<ws>[\x20\t\r\n]+)
-    |(?P<comment>\#[^\r\n]*)
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<string>\"\"\"(?:(?:\"|\"\")?(?:[^"\\]|\\.))*\"\"\"|'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-        |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-    |(?P<var>[?$]"""
-    + _VARNAME
-    + r""")
-    |(?P<open>[{(\[])
-    |(?P<close>[})\]])
-    |(?P<word>[^\x20\t\r\n{}()\[\]<>"'\#?$,;.*]+)
-    |(?P<punct>[^"'\\])""",
-    re.VERBOSE | re.DOTALL,
+    "|".join(
+        [
+            r"(?P<ws>[\x20\t\r\n]+)",
+            r"(?P<comment>#[^\r\n]*)",
+            f"(?P<iri>{_IRIREF})",
+            f"(?P<string>{'|'.join(_STRINGS)})",
+            f"(?P<var>[?$]{_VARNAME})",
+            r"(?P<open>[{(\[])",
+            r"(?P<close>[})\]])",
+            r"""(?P<word>[^\x20\t\r\n{}()\[\]<>"'#?$,;.*]+)""",
+            r"""(?P<punct>[^"'\\])""",
+        ]
+    ),
+    re.DOTALL,
 )
+_ONE_TERM = re.compile(f"{_IRIREF}|{_STRING2}(?:{_LANGTAG}|\\^\\^{_IRIREF})?", re.DOTALL)
 _CLOSES = {"}": "{", ")": "(", "]": "["}
 # a triple-pattern term may follow these (a keyword such as VALUES, GRAPH or AS before a variable is not one)
 _TERM_BEFORE = frozenset({"{", ".", ";", ",", "[", "]"})
@@ -76,6 +89,16 @@ class _Template:
     slots: tuple[str, ...]  # variable names (without ? or $), one per cut
     tokens: tuple[str, ...]  # the variable tokens as written, to put back when a slot stays free
     assigned: frozenset[str]  # variables after an AS anywhere in the text
+
+
+def query(store: ox.Store, sparql: str, substitutions: dict[ox.Variable, Any] | None, **options: Any) -> Any:
+    """``store.query(sparql, substitutions=..., **options)``, from the text with the bound values written in
+    when pyoxigraph takes it, else from ``sparql`` as written (whose errors are the caller's to report)."""
+    planned = inline_bindings(sparql, substitutions)
+    if planned is not None:
+        with contextlib.suppress(SyntaxError, ValueError, RuntimeError):
+            return store.query(planned, substitutions=substitutions, **options)
+    return store.query(sparql, substitutions=substitutions, **options)
 
 
 def inline_bindings(sparql: str, bound: Mapping[ox.Variable, object] | None) -> str | None:
@@ -103,9 +126,12 @@ def inline_bindings(sparql: str, bound: Mapping[ox.Variable, object] | None) -> 
 
 
 def _term_text(term: object) -> str | None:
-    """The term as SPARQL text: IRIs and literals only (a blank node written into a query is a new one)."""
+    """The term as SPARQL text: IRIs and literals only (a blank node written into a query is a new one), in
+    their N-Triples form, and only when that reads back as exactly one term (an IRI, or a string with its
+    language tag or datatype IRI): a value can never add syntax to the query."""
     if type(term) is ox.NamedNode or type(term) is ox.Literal:
-        return str(term)
+        text = str(term)
+        return text if _ONE_TERM.fullmatch(text) else None
     return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ggen_graph import bound_patterns
 from ggen_graph.errors import GraphGone, query_runtime_error, query_syntax_error, rdf_syntax_error, to_wire
 from ggen_graph.formats import FORMATS
 from ggen_graph.rdfxml_prolog import refuse_entity_declarations
@@ -90,7 +91,7 @@ class MemoryGraphs:
         deadline = time.monotonic() + timeout
         store = self._get(id).store
         try:
-            result = store.query(sparql, prefixes=prefixes or None, substitutions=substitutions(bindings))
+            result = bound_patterns.query(store, sparql, substitutions(bindings), prefixes=prefixes or None)
             return collect(result, limit, deadline, timeout)
         except SyntaxError as exc:
             raise query_syntax_error(exc, sparql) from None

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ggen_graph.bound_patterns import inline_bindings
+from ggen_graph import bound_patterns
 from ggen_graph.errors import (
     GraphNotFound,
     QuerySyntaxError,
@@ -150,13 +150,13 @@ class StoreOps:
         """Run a read-only query and collect at most ``limit`` rows (or triples) before the deadline."""
         deadline = time.monotonic() + timeout
         subs = _subs(bindings)
-        options: dict[str, Any] = {"prefixes": prefixes or None, "substitutions": subs}
+        options: dict[str, Any] = {"prefixes": prefixes or None}
         if graph is not None:
             if not self._exists(graph):
                 raise GraphNotFound(f"graph {graph!r} does not exist; {self._known()}")
             options["default_graph"] = graph_node(graph)
         try:
-            result = _run_query(self.replica.reader(), sparql, inline_bindings(sparql, subs), options)
+            result = bound_patterns.query(self.replica.reader(), sparql, subs, **options)
             return collect(result, limit, deadline, timeout, typed)
         except SyntaxError as exc:
             raise query_syntax_error(exc, sparql) from None
@@ -274,15 +274,6 @@ class CountingReader(io.RawIOBase):
             self.next_report = self.done + PROGRESS_STEP
             self.report(min(self.done, self.total), self.total, "parsing")
         return count
-
-
-def _run_query(store: ox.Store, sparql: str, planned: str | None, options: dict[str, Any]) -> Any:
-    """The query's results, from ``planned`` (the text with its bound values written in, see
-    :mod:`ggen_graph.bound_patterns`) when pyoxigraph takes it, else from ``sparql`` as written."""
-    if planned is not None:
-        with contextlib.suppress(SyntaxError, ValueError, RuntimeError):
-            return store.query(planned, **options)
-    return store.query(sparql, **options)
 
 
 def _subs(bindings: dict[str, str] | None) -> Any:

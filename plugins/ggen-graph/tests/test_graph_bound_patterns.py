@@ -31,6 +31,7 @@ ex:c a ex:D ; ex:p 1 ; ex:n "quote \\" and\\nline" .
 ex:d a ex:C ; ex:q ex:a ; ex:n "é\u00b7" .
 ex:e a ex:D ; ex:p "1"^^<{XSD}string> .
 _:x ex:q ex:a ; ex:p 3 .
+ex:f ex:n "back\\\\u0022slash", "}} }} ; DROP ALL ; #" .
 """
 PREFIX = f"PREFIX ex: <{EX}>\n"
 TERMS = [
@@ -47,6 +48,9 @@ TERMS = [
     '"é·"',
     f'"1"^^<{XSD}string>',
     f"<{EX}missing>",
+    '"back\\\\u0022slash"',  # a backslash then u0022: must stay four characters, not become a quote
+    '"} } ; DROP ALL ; #"',
+    "<> } UNION { ?s ?p ?o",  # a plain literal
 ]
 
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-CACHED_TEXTS = 256
-MAX_TEXT = 64 * 1024  # longer texts are run as written (their plan is not the cost that matters)
+CACHED_TEXTS = 128  # with MAX_TEXT: at most about 2 MiB of kept text in a worker
+MAX_TEXT = 16 * 1024  # longer texts are run as written (their plan is not the cost that matters)
 
 _PN_CHARS_BASE = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from ggen_graph.bound_patterns import inline_bindings
+from ggen_graph.bound_patterns import MAX_TEXT, inline_bindings
 from ggen_graph.store_ops import StoreOps
 from ggen_graph.terms import substitutions
 from graph_helpers import EX
@@ -159,6 +159,14 @@ def test_the_rewrite_writes_terms_only_into_top_level_triples() -> None:
 )
 def test_texts_the_rewrite_leaves_alone(text: str) -> None:
     assert inline_bindings(text, {ox.Variable("t"): ox.NamedNode(f"{EX}C")}) is None
+
+
+def test_long_texts_run_as_written() -> None:
+    bound = {ox.Variable("t"): ox.NamedNode(f"{EX}C")}
+    text = "SELECT ?t WHERE { ?s a ?t }"
+    assert inline_bindings(text, bound) is not None
+    padded = text + " #" + "x" * MAX_TEXT
+    assert inline_bindings(padded, bound) is None
 
 
 def test_blank_nodes_are_never_written_into_text() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from pathlib import Path
 
@@ -54,13 +55,15 @@ def test_hookspec_docstring_is_complete(hook: str) -> None:
     assert "Example::" in doc and "Failure policy" in doc and ":param" in doc, hook
 
 
-def _test_names() -> set[str]:
+@functools.cache
+def _test_names() -> frozenset[str]:
+    """The test function names of tests/ (parsed once per run: every hook's test asks)."""
     names = set()
     for path in (REPO / "tests").rglob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 names.add(node.name)
-    return names
+    return frozenset(names)
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -3,9 +3,11 @@ writes for itself (Hypothesis's database, coverage data) kept under the ignored 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import resource
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,21 @@ def test_bytecode_is_cached_under_the_cache_folder_by_make_test() -> None:
     assert sys.pycache_prefix is not None, "PYTHONPYCACHEPREFIX unset: every process compiles its imports again"
     assert Path(sys.pycache_prefix).is_relative_to(REPO / ".cache"), sys.pycache_prefix
     assert not sys.dont_write_bytecode, "PYTHONDONTWRITEBYTECODE is set: the bytecode cache is never written"
+
+
+def _root_conftest() -> Any:
+    spec = importlib.util.spec_from_file_location("suite_root_conftest", REPO / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_longest_files_are_handed_out_first_then_the_most_tests_first() -> None:
+    """`make test` (xdist, --dist loadfile) starts the files of SLOW_FILES_FIRST first, in its order: a long file
+    that starts late is the run's tail. Every listed file exists (a renamed file would silently drop out)."""
+    root = _root_conftest()
+    slow = root.SLOW_FILES_FIRST
+    assert len(slow) == len(set(slow)) and all((REPO / name).is_file() for name in slow), slow
+    units = [("a.py", [1, 2]), (slow[1], [1]), ("b.py", [1, 2, 3]), (slow[0], [1]), ("c.py", [1, 2])]
+    assert root.slow_files_first(units) == [slow[0], slow[1], "b.py", "a.py", "c.py"]

@@ -26,7 +26,9 @@ EXAMPLE = REPO / "examples" / "ggen-hello"
 pytestmark = pytest.mark.slow
 
 
-OUTER = ("GGEN_MCP_", "PYTHONPATH", "COV_", "MAKE", "MFLAGS")  # this run's settings, paths, coverage, make flags
+# this run's settings, paths, coverage (pytest-cov's COV_*, coverage's COVERAGE_PROCESS_CONFIG: pip and the
+# wheel builds run untraced, as in a user's shell), make flags
+OUTER = ("GGEN_MCP_", "PYTHONPATH", "COV_", "COVERAGE_", "MAKE", "MFLAGS")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -78,12 +80,13 @@ def dependencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_venv(where: Path, dependencies: Path) -> Path:
     """A new virtual environment that sees ``dependencies`` after its own site-packages."""
     venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean_env())
     own = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
         check=True,
+        env=clean_env(),
     ).stdout.strip()
     (Path(own) / "_project_dependencies.pth").write_text(f"import site; site.addsitedir({str(dependencies)!r})\n")
     return venv

@@ -30,19 +30,24 @@ EXPECTED_FILES = [
 ]
 
 
-def clean_env() -> dict[str, str]:
-    """The environment of a user's shell: no test-run settings, paths or coverage hooks of this suite."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "PYTHONPATH", "COV_"))}
+def clean_env(*, measured: bool = False) -> dict[str, str]:
+    """The environment of a user's shell: no test-run settings or paths of this suite, and no coverage hook
+    (coverage's ``COVERAGE_PROCESS_CONFIG``) unless ``measured``: the tools (pip, mypy, the created pack's own
+    tests) run as in a user's shell, without the tracer that doubled their CPU time; `ggen-mcp pack new`, the
+    code under test, is measured."""
+    outer = ("GGEN_MCP_", "PYTHONPATH", "COV_") + (() if measured else ("COVERAGE_",))
+    return {k: v for k, v in os.environ.items() if not k.startswith(outer)}
 
 
-def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*command: str | Path, cwd: Path, measured: bool = False) -> subprocess.CompletedProcess[str]:
+    env = clean_env(measured=measured)
     return subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, cwd=cwd, env=clean_env(), timeout=600
+        [str(part) for part in command], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
     )
 
 
 def pack_new(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run(BIN / "ggen-mcp", "pack", "new", *args, cwd=cwd)
+    return run(BIN / "ggen-mcp", "pack", "new", *args, cwd=cwd, measured=True)
 
 
 def pack_new_in_process(directory: Path, name: str) -> Result:
@@ -53,13 +58,14 @@ def pack_new_in_process(directory: Path, name: str) -> Result:
 def throwaway_venv(where: Path) -> Path:
     """A fresh virtual environment that sees the host (this project's environment) below its own packages."""
     venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean_env())
     python = venv / "bin" / "python"
     own = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
         check=True,
+        env=clean_env(),
     ).stdout.strip()
     host = sysconfig.get_paths()["purelib"]
     (Path(own) / "_ggen_mcp_host.pth").write_text(f"import site; site.addsitedir({host!r})\n")

@@ -57,22 +57,26 @@ _STRINGS = [
     _STRING2,  # STRING_LITERAL2
     r"'(?:[^'\\\n\r]|\\.)*'",  # STRING_LITERAL1
 ]
-_TOKEN = re.compile(
-    "|".join(
-        [
-            r"(?P<ws>[\x20\t\r\n]+)",
-            r"(?P<comment>#[^\r\n]*)",
-            f"(?P<iri>{_IRIREF})",
-            f"(?P<string>{'|'.join(_STRINGS)})",
-            f"(?P<var>[?$]{_VARNAME})",
-            r"(?P<open>[{(\[])",
-            r"(?P<close>[})\]])",
-            r"""(?P<word>[^\x20\t\r\n{}()\[\]<>"'#?$,;.*]+)""",
-            r"""(?P<punct>[^"'\\])""",
-        ]
-    ),
-    re.DOTALL,
-)
+_TOKEN_PARTS = [
+    r"(?P<ws>[\x20\t\r\n]+)",
+    r"(?P<comment>#[^\r\n]*)",
+    f"(?P<iri>{_IRIREF})",
+    f"(?P<string>{'|'.join(_STRINGS)})",
+    f"(?P<var>[?$]{_VARNAME})",
+    r"(?P<open>[{(\[])",
+    r"(?P<close>[})\]])",
+    r"""(?P<word>[^\x20\t\r\n{}()\[\]<>"'#?$,;.*]+)""",
+    r"""(?P<punct>[^"'\\])""",
+]
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    """SPARQL's terminals as one pattern, compiled on first use (``VARNAME``'s Unicode classes take about 15 ms
+    to compile: a worker that never sees bindings never pays it)."""
+    return re.compile("|".join(_TOKEN_PARTS), re.DOTALL)
+
+
 _ONE_TERM = re.compile(f"{_IRIREF}|{_STRING2}(?:{_LANGTAG}|\\^\\^{_IRIREF})?", re.DOTALL)
 _CLOSES = {"}": "{", ")": "(", "]": "["}
 # a triple-pattern term may follow these (a keyword such as VALUES, GRAPH or AS before a variable is not one)
@@ -150,7 +154,7 @@ def _template(sparql: str) -> _Template | None:
     previous = ""  # the last significant token (lower-cased word, punctuation or bracket; "term" otherwise)
     start = 0
     position = 0
-    for match in _TOKEN.finditer(sparql):
+    for match in _tokens().finditer(sparql):
         if match.start() != position:
             return None  # a character no terminal reads (an unclosed string, a stray backslash)
         position = match.end()

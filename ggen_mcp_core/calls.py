@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import anyio
 import anyio.to_thread
-import mcp.types as types
+import mcp_types as types
 import structlog
 from opentelemetry import propagate, trace
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcp.types import LATEST_PROTOCOL_VERSION
+from mcp_types import LATEST_PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from mcp.server.subscriptions import InMemorySubscriptionBus

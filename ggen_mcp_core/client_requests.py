@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
-import mcp.types as types
+import mcp_types as types
 from pydantic import BaseModel, ValidationError
 
 from ggen_mcp_core.errors import ToolError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING
 
-import mcp.types as types
+import mcp_types as types
 import structlog
 
 from ggen_mcp_core.resources import Completer, maybe_await

@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Sequence
 from typing import TypeVar
 
-import mcp.types as types
+import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 T = TypeVar("T")

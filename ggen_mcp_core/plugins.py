@@ -7,14 +7,17 @@ tools are invalid is unregistered and reported (stderr, ``ggen-mcp plugins``, ``
 
 from __future__ import annotations
 
+import inspect
 import traceback
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.to_thread
 import pluggy
 import structlog
 from pydantic import BaseModel
@@ -743,10 +746,21 @@ class PluginHost:
         return problems
 
     async def shutdown(self) -> None:
-        """Let every plugin release its resources; failures are logged, the others still run."""
+        """Let every plugin release its resources; failures are logged, the others still run.
+
+        A coroutine implementation runs on the event loop; a plain function runs in a worker thread, so a
+        release that blocks (joining a worker process that flushes its store) does not hold the loop, and
+        the loop monitor does not report it as a handler blocking the loop.
+        """
         for impl in self._impls("ggen_shutdown"):
+            arguments = self._settings_arguments(impl)
             try:
-                await maybe_await(impl.function(**self._settings_arguments(impl)))
+                if inspect.iscoroutinefunction(impl.function):
+                    await impl.function(**arguments)
+                else:
+                    # its own limiter: threads of abandoned calls holding the default one cannot delay it
+                    release = partial(impl.function, **arguments)
+                    await maybe_await(await anyio.to_thread.run_sync(release, limiter=anyio.CapacityLimiter(1)))
             except Exception:
                 log.exception("plugin shutdown failed", plugin=impl.plugin_name)
 

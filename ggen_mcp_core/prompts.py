@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-import mcp.types as types
+import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 from ggen_mcp_core.errors import ToolError, WorkspaceError

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import mcp.types as types
+    import mcp_types as types
 
 ResourceValue = str | bytes | Sequence[Any]  # or mcp.types.TextResourceContents / BlobResourceContents
 Reader = Callable[..., ResourceValue | Awaitable[ResourceValue]]
@@ -35,7 +35,7 @@ class ResourceSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.Resource:
-        import mcp.types as types
+        import mcp_types as types
 
         return types.Resource(
             uri=self.uri, name=self.name, title=self.title, description=self.description, mime_type=self.mime_type
@@ -62,7 +62,7 @@ class ResourceTemplateSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.ResourceTemplate:
-        import mcp.types as types
+        import mcp_types as types
 
         return types.ResourceTemplate(
             uri_template=self.uri_template,
@@ -118,7 +118,7 @@ class PromptSpec:
         return replace(self, plugin=plugin)
 
     def to_mcp(self) -> types.Prompt:
-        import mcp.types as types
+        import mcp_types as types
 
         return types.Prompt(
             name=self.name,
@@ -135,7 +135,7 @@ def resource_contents(uri: str, value: ResourceValue, mime_type: str | None) -> 
     """Normalise what a reader returned into ``resources/read`` contents."""
     import base64
 
-    import mcp.types as types
+    import mcp_types as types
 
     if isinstance(value, str):
         return [types.TextResourceContents(uri=uri, mime_type=mime_type, text=value)]

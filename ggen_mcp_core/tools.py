@@ -19,7 +19,7 @@ from ggen_mcp_core.result_budget import ResultRefused, json_floor
 from ggen_mcp_core.schema_verdicts import SchemaVerdicts
 
 if TYPE_CHECKING:
-    import mcp.types as types
+    import mcp_types as types
     import structlog
 
     from ggen_mcp_core.client_requests import Elicited, Exchange, Sampled
@@ -49,7 +49,7 @@ class ToolResult:
 
     def to_mcp(self) -> types.CallToolResult:
         """The MCP result with these blocks."""
-        import mcp.types as types
+        import mcp_types as types
 
         return types.CallToolResult(
             content=list(self.content), structured_content=self.structured, is_error=self.is_error
@@ -129,7 +129,7 @@ class ToolSpec:
 
     def annotations(self) -> types.ToolAnnotations:
         """The MCP annotations, derived honestly from the flags."""
-        import mcp.types as types
+        import mcp_types as types
 
         return types.ToolAnnotations(
             title=self.title,
@@ -141,7 +141,7 @@ class ToolSpec:
 
     def to_mcp(self) -> types.Tool:
         """The ``tools/list`` entry."""
-        import mcp.types as types
+        import mcp_types as types
 
         extra: dict[str, Any] = {"_meta": dict(self.meta)} if self.meta else {}
         return types.Tool(
@@ -354,7 +354,7 @@ def shape_result(
 
 
 def _shaped(spec: ToolSpec, value: Any, max_bytes: int | None) -> types.CallToolResult:
-    import mcp.types as types
+    import mcp_types as types
 
     if isinstance(value, types.CallToolResult | ToolResult):
         result = value if isinstance(value, types.CallToolResult) else value.to_mcp()
@@ -429,7 +429,7 @@ def cap_result(spec: ToolSpec, result: types.CallToolResult, max_bytes: int) -> 
             f"the result of {spec.name} is {size} bytes, over the {max_bytes}-byte cap (limits.max_result_bytes); "
             "ask for less (a smaller limit, a narrower query, or an output file)"
         )
-    import mcp.types as types
+    import mcp_types as types
 
     kept, remaining = [], max_bytes
     for block in result.content:
@@ -447,7 +447,7 @@ def cap_result(spec: ToolSpec, result: types.CallToolResult, max_bytes: int) -> 
 
 def error_result(message: str) -> types.CallToolResult:
     """An ``isError`` result carrying a message a person can act on."""
-    import mcp.types as types
+    import mcp_types as types
 
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -617,7 +617,7 @@ class ToolContext(Generic[SettingsT]):
         ``ToolError`` naming it). :raises ToolError: ``max_tokens`` outside 1..32000, no answer within
         ``wait_seconds`` (2025-11-25; default 120), or an answer longer than ``max_chars`` characters (256 KiB).
         """
-        import mcp.types as types
+        import mcp_types as types
 
         from ggen_mcp_core import client_requests as cr
 
@@ -661,7 +661,7 @@ class ToolContext(Generic[SettingsT]):
         """Ask the user to fill a form (MCP form elicitation); ``schema`` is a flat pydantic model or a JSON
         Schema of primitive properties. Both eras as :meth:`sample`; returns the action (accept, decline,
         cancel) and, when accepted, the content. :raises ClientCapabilityMissing: no ``elicitation``."""
-        import mcp.types as types
+        import mcp_types as types
 
         from ggen_mcp_core import client_requests as cr
 

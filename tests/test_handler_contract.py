@@ -174,6 +174,49 @@ async def test_a_healthy_loop_is_not_reported(
     assert not [line for line in json_lines(capsys.readouterr().err) if line["event"] == "event loop blocked"]
 
 
+async def test_a_blocking_shutdown_runs_off_the_loop(
+    host: Callable[..., PluginHost], ggen_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plain ``ggen_shutdown`` (joining a worker process, say) runs in a thread: the loop keeps running and
+    the monitor reports nothing; a coroutine implementation runs on the loop's own thread."""
+    configure_logging("info", "json", stdlib=False)
+    ran: dict[str, int] = {}
+    loop_thread = threading.get_ident()
+
+    class Releases:
+        @hookimpl
+        def ggen_shutdown(self) -> None:
+            ran["plain"] = threading.get_ident()
+            time.sleep(0.5)
+
+    class ReleasesAsync:
+        @hookimpl
+        async def ggen_shutdown(self) -> None:
+            ran["async"] = threading.get_ident()
+
+    served = host(loop_lag_warning=0.1)
+    served.add_module(Releases(), name="releases")
+    served.add_module(ReleasesAsync(), name="releases_async")
+    async with ggen_client(served, mode="legacy") as client:  # the monitor starts with the first call
+        assert not (await client.call_tool("demo_echo", {"text": "x"})).is_error
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await anyio.sleep(0.02)
+            ticks += 1
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(tick)
+        await served.shutdown()
+        group.cancel_scope.cancel()
+    assert ran["plain"] != loop_thread and ran["async"] == loop_thread
+    assert ticks >= 10, f"the loop ran {ticks} ticks of 20 ms during a 0.5 s shutdown"
+    await anyio.sleep(0.3)  # one more heartbeat: a stall would have been reported by now
+    assert not [line for line in json_lines(capsys.readouterr().err) if line["event"] == "event loop blocked"]
+
+
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [

@@ -235,3 +235,37 @@ def test_the_command_is_found_after_the_global_options() -> None:
     assert chosen_command(["--help"]) is None
     assert chosen_command(["-w", "serve"]) is None  # "serve" is the workspace here
     assert {"serve", "tools", "plugins", "call"} <= builtin_commands().keys()
+
+
+SDK_TRANSPORTS = ("mcp", "mcp.server", "mcp.client", "uvicorn", "starlette")
+CALL_PROBE = """
+import json, sys
+watched = sys.argv[2:]
+sys.argv = ["ggen-mcp", "--workspace", sys.argv[1], "call", "graph_query", "--args", '{"sparql": "ASK { }"}']
+try:
+    from ggen_mcp_core.launcher import main  # the console script's entry point
+    main()
+finally:
+    print("IMPORTED " + json.dumps([m for m in watched if sys.modules.get(m) is not None]), file=sys.stderr)
+"""
+
+
+def test_call_runs_a_tool_without_the_sdks_server_and_client(tmp_path: Path) -> None:
+    # `ggen-mcp call` runs the host's pipeline in process: it needs the protocol's wire types (`mcp_types`), not
+    # the SDK's package, whose import brings its client, server and HTTP stack (about 0.4 s of every call).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GGEN_MCP_", "COVERAGE_PROCESS_"))}
+    env["GGEN_MCP_CACHE_DIR"] = str(tmp_path / "cache")
+    (tmp_path / "ws").mkdir()
+    probe = subprocess.run(
+        [sys.executable, "-c", CALL_PROBE, str(tmp_path / "ws"), *SDK_TRANSPORTS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert json.loads(probe.stdout)["boolean"] is True
+    report = [line for line in probe.stderr.splitlines() if line.startswith("IMPORTED ")]
+    assert report and json.loads(report[-1].removeprefix("IMPORTED ")) == [], report
+    assert "event loop blocked" not in probe.stderr, probe.stderr[-2000:]

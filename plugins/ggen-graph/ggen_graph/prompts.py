@@ -71,7 +71,7 @@ async def render_query(arguments: dict[str, str], ctx: ToolContext[GraphSettings
 async def render_review(arguments: dict[str, str], ctx: ToolContext[GraphSettings]) -> list[Any]:
     from urllib.parse import quote
 
-    import mcp.types as types
+    import mcp_types as types
 
     from ggen_graph.resources import graph_uri, read_graph
 
@@ -94,7 +94,7 @@ async def render_review(arguments: dict[str, str], ctx: ToolContext[GraphSetting
 
 
 def _embedded(uri: str, mime_type: str, text: str) -> Any:
-    import mcp.types as types
+    import mcp_types as types
 
     resource = types.TextResourceContents(uri=uri, mime_type=mime_type, text=text)
     return types.PromptMessage(role="user", content=types.EmbeddedResource(type="resource", resource=resource))

@@ -12,7 +12,9 @@ thread per loop schedules a heartbeat callback on the loop (``call_soon_threadsa
   by tool. A line follows when the loop runs again, with how long it was held.
 
 The monitor starts with the first tool call on a loop and ends when the loop is closed; a loop that is
-merely stopped (between two ``run_until_complete``) is not reported.
+merely stopped (between two ``run_until_complete``) is not reported. It beats every 0.1 s while a call runs
+and once a second while none does (an idle server is not woken ten times a second; a stall outside any call
+is still reported, up to a second later); a call that starts wakes it at once.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     from ggen_mcp_core.tools import ToolContext
 
 log = structlog.get_logger("ggen_mcp.loop")
-MAX_BEAT_INTERVAL = 0.1  # seconds between heartbeats when the loop is healthy
+MAX_BEAT_INTERVAL = 0.1  # seconds between heartbeats while a call runs and the loop is healthy
+IDLE_BEAT_INTERVAL = 1.0  # seconds between heartbeats while no call runs
 _MONITORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopMonitor] = weakref.WeakKeyDictionary()
 _MONITORS_LOCK = threading.Lock()
 
@@ -47,11 +50,14 @@ class LoopMonitor:
         self.loop_thread = threading.get_ident()
         self.calls: dict[int, ToolContext] = {}
         self.lock = threading.Lock()
+        self.busy = threading.Event()  # set when a call starts on an idle loop: the next beat comes at once
         self.thread = threading.Thread(target=self._watch, name="ggen-loop-monitor", daemon=True)
 
     def add(self, frame: FrameType, ctx: ToolContext) -> None:
         with self.lock:
             self.calls[id(frame)] = ctx
+            if len(self.calls) == 1:
+                self.busy.set()
 
     def remove(self, frame: FrameType) -> None:
         with self.lock:
@@ -62,7 +68,16 @@ class LoopMonitor:
         while not self.loop.is_closed():
             if not self._beat():
                 return
+            if self._idle():
+                self.busy.clear()
+                if self._idle():  # no call started between the two looks: wait for one, or a second
+                    self.busy.wait(max(IDLE_BEAT_INTERVAL, interval))
+                    continue
             time.sleep(interval)
+
+    def _idle(self) -> bool:
+        with self.lock:
+            return not self.calls
 
     def _beat(self) -> bool:
         """One heartbeat; False when the loop is gone."""

@@ -174,6 +174,25 @@ async def test_a_healthy_loop_is_not_reported(
     assert not [line for line in json_lines(capsys.readouterr().err) if line["event"] == "event loop blocked"]
 
 
+async def test_the_monitor_beats_while_a_call_runs_and_once_a_second_when_idle(
+    host: Callable[..., PluginHost], ggen_client: Any
+) -> None:
+    def beats() -> float:
+        return metric("ggen_mcp_event_loop_lag_seconds_count")
+
+    async with ggen_client(host(loop_lag_warning=5), mode="legacy") as client:
+        assert not (await client.call_tool("demo_echo", {"text": "start the monitor"})).is_error
+        await anyio.sleep(1.3)  # the monitor is in its idle wait now
+        before = beats()
+        await anyio.sleep(2.5)
+        idle = beats() - before
+        before = beats()
+        assert not (await client.call_tool("demo_slow", {"seconds": 0.45})).is_error  # its timeout is 0.5 s
+        busy = beats() - before
+    assert 1 <= idle <= 5, f"{idle} heartbeats in 2.5 s without a call (one a second expected, not ten)"
+    assert busy >= 3, f"{busy} heartbeats during a 0.45 s call (every 0.1 s expected, from its start)"
+
+
 async def test_a_blocking_shutdown_runs_off_the_loop(
     host: Callable[..., PluginHost], ggen_client: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -143,7 +144,7 @@ def test_tls_and_separate_metrics_port(serve: Callable[..., subprocess.Popen[str
     process = serve(
         "--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key), "--metrics-port", str(metrics_port)
     )
-    wait_ready(f"https://127.0.0.1:{port}/readyz", process, verify=str(cert))
+    wait_ready(f"https://127.0.0.1:{port}/readyz", process, verify=ssl.create_default_context(cafile=str(cert)))
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
     metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text

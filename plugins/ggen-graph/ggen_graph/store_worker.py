@@ -5,7 +5,8 @@ when a call overruns its deadline (:mod:`ggen_graph.worker_client`); RocksDB kee
 and the next call opens the store again. Before it imports pyoxigraph, while it is still single-threaded,
 the process takes the network away from itself (:func:`ggen_mcp_core.confinement.confine_network`: no
 SPARQL ``SERVICE`` or ``LOAD`` text reaches any host, whatever a parser thought of it) and caps its own
-memory (``graph.worker_memory_mb``). It then reads ``(request_id, op, kwargs)`` messages from its pipe,
+memory (``graph.worker_memory_mb``). It then reads ``(request_id, op, kwargs)`` messages from its pipe (buffered:
+one read per wake-up, see :class:`ggen_graph.worker_frames.FrameReader`),
 runs each in a thread pool (pyoxigraph releases the GIL while it works) and answers
 ``(request_id, ok, value)``.
 """
@@ -91,12 +92,16 @@ def serve(conn: Connection, config: WorkerConfig, confinement: dict[str, str]) -
             on_progress=partial(_progress, conn, send_lock),
         )
     conn.send(("ready", {"pid": os.getpid(), **confinement}))
+    from ggen_graph.worker_frames import FrameReader, decode
+
+    requests = FrameReader(conn.fileno())
     with ThreadPoolExecutor(config.threads, thread_name_prefix="ggen-store") as pool:
         while True:
             try:
-                message = conn.recv()
-            except (EOFError, OSError):
+                frame = requests.read()
+            except OSError:
                 break
+            message = None if frame is None else decode(frame)
             if message is None:
                 break
             pool.submit(_answer, ops, conn, send_lock, config.memory_mb, *message)

@@ -25,7 +25,6 @@ import itertools
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -59,7 +58,6 @@ START_TIMEOUT = 60.0
 MAX_CRASHES = 3  # a call in flight at this many crashes is the offender, whatever else ran beside it
 STDERR_TAIL = 40
 OUT_OF_MEMORY_MARKERS = ("memory allocation of", "MemoryError", "Cannot allocate memory", "bad_alloc")
-READ_CHUNK = 256 * 1024  # bytes read from the pipe per wake-up of the event loop
 CANCEL_GRACE = 0.05  # a cancelled read still running after this is stopped (its worker killed)
 CANCEL_POLL = 0.01  # a cancelled call's request is checked this often until the worker is stopped
 WORKER_MAIN = "import sys; from ggen_graph.store_worker import main; main(sys.argv[1:])"
@@ -183,7 +181,7 @@ class _Worker:
     def _readable(self) -> None:
         """The loop's callback: read what arrived, handle every whole message in it."""
         try:
-            data = os.read(self._fd, READ_CHUNK)
+            data = os.read(self._fd, worker_frames.READ_CHUNK)
         except BlockingIOError:
             return
         except OSError:
@@ -195,7 +193,7 @@ class _Worker:
         buffer = self._buffer
         buffer += data
         while True:
-            message = _take_frame(buffer)
+            message = worker_frames.take_frame(buffer)
             if message is None:
                 return
             self.handle(worker_frames.decode(message))
@@ -227,12 +225,12 @@ class _Worker:
         thread mid-message loses nothing (what the loop had read waits in the buffer)."""
         buffer = self._buffer
         while True:
-            message = _take_frame(buffer)
+            message = worker_frames.take_frame(buffer)
             if message is not None:
                 self.handle(worker_frames.decode(message))
                 continue
             try:
-                data = os.read(self._fd, READ_CHUNK)
+                data = os.read(self._fd, worker_frames.READ_CHUNK)
             except OSError:
                 break
             if not data:
@@ -327,26 +325,6 @@ class _Worker:
                 self.pending.pop(request_id, None)
             raise StoreUnavailable(f"the graph store worker is gone: {exc}") from None
         return future
-
-
-def _take_frame(buffer: bytearray) -> bytes | None:
-    """The next whole message of ``multiprocessing.connection``'s framing (a 4-byte big-endian size, or -1
-    and an 8-byte size), removed from ``buffer``; None until one has fully arrived."""
-    if len(buffer) < 4:
-        return None
-    (size,) = struct.unpack_from("!i", buffer)
-    header = 4
-    if size == -1:
-        if len(buffer) < 12:
-            return None
-        (size,) = struct.unpack_from("!Q", buffer, 4)
-        header = 12
-    end = header + size
-    if len(buffer) < end:
-        return None
-    message = bytes(buffer[header:end])
-    del buffer[:end]
-    return message
 
 
 def _signal_name(number: int) -> str:

@@ -42,7 +42,9 @@ run: install
 # file's module-scoped servers in one process); each worker inherits the address-space limit. Coverage of
 # the workers and of the servers they start is combined (data files under .cache/coverage), the 20 slowest
 # tests and the reason of every skip are printed.
-TEST_WORKERS ?= 4
+# 3 on this 2-core machine: 4 cost 6-11 % more CPU for the same tests (more processes thrashing two vCPUs' caches),
+# 2 left the CPU idle while tests wait on their subprocesses (docs/performance.md, "Test suite, fourth pass").
+TEST_WORKERS ?= 3
 TEST_COVERAGE_DIR := .cache/coverage
 # Every Python process of the suite (workers, `ggen-mcp` subprocesses, store workers) reads and writes its
 # bytecode under .cache/pycache, even where PYTHONDONTWRITEBYTECODE is set: compiling the imports from source

@@ -119,18 +119,12 @@ def report(kind: str, rep: int, measured: dict[str, Any]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="output folder (the prepared workspace is reused)")
-    parser.add_argument("--server", action="append", help="baseline | ggen | ggen-alt (repeatable; in turn)")
-    parser.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
+    load.add_server_options(parser)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--triples", type=int, default=100_000)
     args = parser.parse_args()
-    load.terminate_on_sigterm()
-    load.skip_client_validation()
-    load.ALT_PYTHONPATH[0] = args.alt_pythonpath or ""
-    bench = load.prepare(load.output_dir(args.out), args.triples)
+    bench = load.bench_from(args)
     kinds = args.server or ["baseline", "ggen"]
     results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     for rep in range(1, args.reps + 1):

@@ -92,6 +92,23 @@ def skip_client_validation() -> None:
     ClientSession.validate_tool_result = no_validation  # type: ignore[method-assign]
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a bench that runs one kind of server after another on the prepared workspace."""
+    parser.add_argument("--out", required=True, help="output folder (the prepared workspace is reused)")
+    parser.add_argument("--server", action="append", help="baseline | ggen | ggen-alt (repeatable; in turn)")
+    parser.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
+    parser.add_argument("--triples", type=int, default=100_000)
+
+
+def bench_from(args: argparse.Namespace) -> Bench:
+    """Set up a bench run from :func:`add_server_options`' options: signals, the light client, ggen-alt's path,
+    the prepared workspace."""
+    terminate_on_sigterm()
+    skip_client_validation()
+    ALT_PYTHONPATH[0] = args.alt_pythonpath or ""
+    return prepare(output_dir(args.out), args.triples)
+
+
 def terminate_on_sigterm() -> None:
     """SIGTERM ends the run through SystemExit, so the servers it started are stopped by PID."""
     import signal

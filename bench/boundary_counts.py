@@ -66,21 +66,11 @@ async def closed_loop(server: Server, sessions: int, count: int) -> dict[str, An
     """Warm up, then ``count`` calls; the counters' differences per call and the calls per second."""
     from mcp import Client
 
-    async def run(client: Client, session: int, first: int, last: int) -> None:
-        for n in range(first + session, last, sessions):
-            error = await load.one_call(client, *load.workload_call("query-varying", 0, n))
-            if error is not None:
-                raise RuntimeError(f"call {n} failed: {error}")
-
     async with contextlib.AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(Client(server.url, mode="auto")) for _ in range(sessions)]
-        async with anyio.create_task_group() as group:
-            for session, client in enumerate(clients):
-                group.start_soon(run, client, session, 0, WARMUP)
+        await load.closed_loop_calls(clients, 0, WARMUP)
         before, started = counters(server.pid), time.monotonic()
-        async with anyio.create_task_group() as group:
-            for session, client in enumerate(clients):
-                group.start_soon(run, client, session, WARMUP, WARMUP + count)
+        await load.closed_loop_calls(clients, WARMUP, WARMUP + count)
         after, elapsed = counters(server.pid), time.monotonic() - started
     per_thread = {}
     for key, (voluntary, involuntary) in after["threads"].items():

@@ -51,20 +51,11 @@ async def calls(server: Server, sessions: int, mode: str, warmup: int, count: in
 
     from mcp import Client
 
-    async def run(client: Client, session: int, first: int, last: int) -> None:
-        for n in range(first + session, last, sessions):
-            error = await load.one_call(client, *load.workload_call("query-varying", 0, n))
-            if error is not None:
-                raise RuntimeError(f"call {n} failed: {error}")
-
     async with contextlib.AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(Client(server.url, mode=mode)) for _ in range(sessions)]
-        for first, last in ((0, warmup), (warmup, warmup + count)):
-            if first == warmup:
-                callgrind_control("-i", "on", str(server.pid))
-            async with anyio.create_task_group() as group:
-                for session, client in enumerate(clients):
-                    group.start_soon(run, client, session, first, last)
+        await load.closed_loop_calls(clients, 0, warmup)
+        callgrind_control("-i", "on", str(server.pid))
+        await load.closed_loop_calls(clients, warmup, warmup + count)
         callgrind_control("-i", "off", str(server.pid))
         callgrind_control("-d", str(server.pid))
 

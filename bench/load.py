@@ -307,6 +307,21 @@ async def session(url: str, mode: str, window: Window) -> Any:
             window.close_errors += 1
 
 
+async def closed_loop_calls(clients: list[Any], first: int, last: int) -> None:
+    """Calls ``first`` to ``last - 1`` of the ``query-varying`` workload, shared out to ``clients`` in a closed loop
+    (client ``k`` makes calls ``first + k``, ``first + k + len(clients)``, ...); the first failure raises."""
+
+    async def run(client: Any, session: int) -> None:
+        for n in range(first + session, last, len(clients)):
+            error = await one_call(client, *workload_call("query-varying", 0, n))
+            if error is not None:
+                raise RuntimeError(f"call {n} failed: {error}")
+
+    async with anyio.create_task_group() as group:
+        for session, client in enumerate(clients):
+            group.start_soon(run, client, session)
+
+
 async def prime(servers: list[Server], scenario: Scenario) -> None:
     """One call of each tool of the workload on every server before the clock: starts the store worker."""
     from mcp import Client

@@ -58,6 +58,7 @@ def counters(pid: int) -> dict[str, Any]:
                 "reads": int(io["syscr"]),
                 "writes": int(io["syscw"]),
                 "cpu_ms": (times.user + times.system) * 1000,
+                "sys_ms": times.system * 1000,
             }
     return {"threads": threads, "processes": processes}
 
@@ -78,28 +79,30 @@ async def closed_loop(server: Server, sessions: int, count: int) -> dict[str, An
         per_thread[key] = ((voluntary - was[0]) / count, (involuntary - was[1]) / count)
     per_process = {}
     for pid, now in after["processes"].items():
-        was = before["processes"].get(pid, {"reads": 0, "writes": 0, "cpu_ms": 0.0})
+        was = before["processes"].get(pid, {"reads": 0, "writes": 0, "cpu_ms": 0.0, "sys_ms": 0.0})
         per_process[pid] = {field: (now[field] - was[field]) / count for field in now}
     return {"threads": per_thread, "processes": per_process, "calls_per_s": count / elapsed}
 
 
 def report(kind: str, rep: int, measured: dict[str, Any]) -> dict[str, float]:
     """Print one server's figures; return its totals per call."""
-    totals = {"voluntary": 0.0, "involuntary": 0.0, "reads": 0.0, "writes": 0.0, "cpu_ms": 0.0}
+    totals = {"voluntary": 0.0, "involuntary": 0.0, "reads": 0.0, "writes": 0.0, "cpu_ms": 0.0, "sys_ms": 0.0}
     for (pid, thread), (voluntary, involuntary) in sorted(measured["threads"].items()):
         totals["voluntary"] += voluntary
         totals["involuntary"] += involuntary
         if voluntary + involuntary >= 0.05:
             print(f"  {kind} r{rep} pid {pid} thread {thread}: {voluntary:.2f} voluntary, {involuntary:.2f} preempted")
     for pid, figures in sorted(measured["processes"].items()):
-        for field in ("reads", "writes", "cpu_ms"):
+        for field in ("reads", "writes", "cpu_ms", "sys_ms"):
             totals[field] += figures[field]
         print(
-            f"  {kind} r{rep} pid {pid}: {figures['cpu_ms']:.3f} ms CPU, {figures['reads']:.2f} reads, "
+            f"  {kind} r{rep} pid {pid}: {figures['cpu_ms']:.3f} ms CPU ({figures['sys_ms']:.3f} in the kernel), "
+            f"{figures['reads']:.2f} reads, "
             f"{figures['writes']:.2f} writes"
         )
     print(
-        f"{kind} r{rep}: per call {totals['cpu_ms']:.3f} ms CPU, {totals['voluntary']:.2f} voluntary and "
+        f"{kind} r{rep}: per call {totals['cpu_ms']:.3f} ms CPU ({totals['sys_ms']:.3f} in the kernel), "
+        f"{totals['voluntary']:.2f} voluntary and "
         f"{totals['involuntary']:.2f} involuntary switches, {totals['reads']:.2f} reads, {totals['writes']:.2f} "
         f"writes; {measured['calls_per_s']:.0f} calls/s",
         flush=True,

@@ -97,7 +97,19 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder (the prepared workspace is reused)")
     parser.add_argument("--server", action="append", help="baseline | ggen | ggen-alt (repeatable; in turn)")
     parser.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
+    add_alt_env_option(parser)
     parser.add_argument("--triples", type=int, default=100_000)
+
+
+def add_alt_env_option(parser: argparse.ArgumentParser) -> None:
+    """``--alt-env KEY=VALUE`` (repeatable): an environment variable of the ggen-alt server only."""
+    parser.add_argument(
+        "--alt-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="server ggen-alt: an environment variable (a setting, e.g. GGEN_MCP_GRAPH__WORKER_THREADS=2)",
+    )
 
 
 def bench_from(args: argparse.Namespace) -> Bench:
@@ -106,6 +118,7 @@ def bench_from(args: argparse.Namespace) -> Bench:
     terminate_on_sigterm()
     skip_client_validation()
     ALT_PYTHONPATH[0] = args.alt_pythonpath or ""
+    ALT_ENV.update({key: value for key, _, value in (pair.partition("=") for pair in args.alt_env)})
     return prepare(output_dir(args.out), args.triples)
 
 
@@ -696,13 +709,7 @@ def main() -> None:
     r.add_argument("--reps", type=int, default=1)
     r.add_argument("--profile", help="py-spy raw output path prefix (the server and its children)")
     r.add_argument("--alt-pythonpath", help="server ggen-alt: this folder first on the server's PYTHONPATH")
-    r.add_argument(
-        "--alt-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="server ggen-alt: an environment variable (a setting, e.g. GGEN_MCP_GRAPH__WORKER_THREADS=2)",
-    )
+    add_alt_env_option(r)
     parser.add_argument(
         "--light-client", action="store_true", help="the SDK client skips output-schema validation of results"
     )

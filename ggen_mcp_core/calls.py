@@ -30,6 +30,7 @@ from ggen_mcp_core.loop_monitor import running_call
 from ggen_mcp_core.plugins import PluginHost
 from ggen_mcp_core.principal import Principal
 from ggen_mcp_core.ratelimit import retry_after_seconds
+from ggen_mcp_core.startup_heap import freeze_new_imports
 from ggen_mcp_core.tools import ToolContext, ToolSpec, error_result, shape_result, validate_arguments
 from ggen_mcp_core.worker_threads import timeout_message
 
@@ -322,6 +323,8 @@ async def _pipeline(
                 alias=origin.alias,
             )
         )
+        if parent is None:
+            freeze_new_imports()  # what this call's first use imported leaves the collector's view (startup_heap)
 
 
 def _current(span: trace.Span) -> contextlib.AbstractContextManager[Any]:

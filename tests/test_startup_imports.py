@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from ggen_mcp_core.startup_heap import SERVING_MIDDLE_THRESHOLD
+
 HEAVY = ("rdflib", "pyoxigraph", "pyshacl", "jinja2", "httpx", "yaml")
 PROBE = """
 import json, sys, anyio
@@ -55,6 +57,12 @@ def count(phase, info):
     if phase == "start" and info["generation"] == 2 and not gc.get_freeze_count():
         full.append(1)
 gc.callbacks.append(count)
+freezes = []  # len(sys.modules) at each gc.freeze()
+_freeze = gc.freeze
+def counting_freeze():
+    freezes.append(len(sys.modules))
+    _freeze()
+gc.freeze = counting_freeze
 try:
     from ggen_mcp_core.launcher import main  # the console script's entry point
     main()
@@ -62,7 +70,7 @@ except SystemExit:
     pass
 finally:
     imported = [m for m in watched if sys.modules.get(m) is not None]
-    state = [before, gc.get_threshold(), len(full), gc.get_freeze_count() > 0]
+    state = [before, gc.get_threshold(), len(full), gc.get_freeze_count() > 0, len(freezes)]
     print("GC " + json.dumps(state), file=sys.stderr, flush=True)
     print("IMPORTED " + json.dumps(imported), file=sys.stderr, flush=True)
 """
@@ -77,6 +85,7 @@ INITIALIZE = {
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 ANSWERS: list[dict[str, Any]] = []  # the answers to the requests serve_once sent after `initialize`
+FREEZES: list[int] = []  # the times each serve_once's server froze its heap (gc.freeze)
 # One tool module of each first-party pack: imported on its tool's first use once the listings are kept.
 TOOL_MODULES = (
     "ggen_graph.tools.query",
@@ -125,10 +134,13 @@ def serve_once(
     report = [line for line in stderr.splitlines() if line.startswith("IMPORTED ")]
     assert report, stderr[-2000:]
     collector = [line for line in stderr.splitlines() if line.startswith("GC ")]
-    before, after, full_collections, frozen = json.loads(collector[-1].removeprefix("GC "))
+    before, after, full_collections, frozen, freezes = json.loads(collector[-1].removeprefix("GC "))
+    FREEZES.append(freezes)
     assert frozen == then, "the start-up heap is frozen once the client has the answer to `initialize`, not before"
-    # the thresholds are back with the freeze; a client that said nothing after the answer never ended the start-up
-    assert (after == before) == then, f"thresholds {after} after serving, {before} before"
+    # the thresholds are back with the freeze, the middle one the serving process's; a client that said nothing
+    # after the answer never ended the start-up
+    serving = [before[0], SERVING_MIDDLE_THRESHOLD, before[2]]
+    assert (after == serving) == then, f"thresholds {after} after serving, {before} before"
     return list(json.loads(report[-1].removeprefix("IMPORTED "))), full_collections
 
 
@@ -161,6 +173,8 @@ def test_with_kept_listings_the_packs_tool_modules_load_on_first_use(tmp_path: P
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hook_list", "arguments": {}}}
     imported, _ = serve_once(tmp_path / "ws", cache, TOOL_MODULES, then=True, request=call)
     assert imported == ["ggen_hook.tools.hook_list"]
+    # what the call imported left the collector's view after it: a second freeze (startup_heap.freeze_new_imports)
+    assert FREEZES[-1] == 2, f"{FREEZES[-1]} freezes: the start-up heap's, then the call's new modules'"
     result = ANSWERS[-1]["result"]
     assert not result.get("isError"), result
     assert result["structuredContent"]["hooks"] == [] and result["structuredContent"]["count"] == 0
@@ -175,6 +189,7 @@ def test_the_start_up_heap_is_collected_and_frozen_once_the_client_has_the_answe
     imported, full_collections = serve_once(tmp_path / "ws", tmp_path / "cache", LAZY_IN_SERVE, then=True)
     assert imported == []
     assert full_collections == 1, f"{full_collections} full collections before the heap was frozen; one is enough"
+    assert FREEZES[-1] == 1, "a ping runs no tool: nothing to freeze after it"
 
 
 def test_a_damaged_verdict_file_means_the_schemas_are_checked_again(tmp_path: Path) -> None:

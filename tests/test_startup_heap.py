@@ -5,6 +5,7 @@ The whole path, in a real `ggen-mcp serve`, is in tests/test_startup_imports.py.
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ def modules_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 def import_new_module(folder: Path, name: str) -> None:
     (folder / f"{name}.py").write_text("TABLE = {str(i): [i] for i in range(1000)}\n", encoding="utf-8")
+    importlib.invalidate_caches()  # the folder's listing may be cached from the module before, in the same second
     __import__(name)
 
 
